@@ -4,9 +4,10 @@
 // (127.0.0.2, 127.0.0.3, ...) so ephemeral ports never run short. Measures the RSS of the
 // process trees given by --pid (e.g. the Outpost primary, which includes its workers) before
 // connecting and after all connections are open, then checks that every connection still echoes.
-// Prints one JSON line.
+// Prints one JSON line (or appends it to --out).
 //   node bench/ws-idle.mjs --url ws://127.0.0.1:18080/ws --total 10000 --procs 4 --pid 1234
 import { fork } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -21,6 +22,7 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     settle: { type: 'string', default: '3' },
     pid: { type: 'string', multiple: true, default: [] },
+    out: { type: 'string' },
     child: { type: 'boolean', default: false },
     count: { type: 'string' },
     addr: { type: 'string', multiple: true, default: [] },
@@ -76,21 +78,22 @@ async function coordinator() {
   for (const k of kids) k.kill('SIGTERM');
 
   const growth = rssAfter - rssBefore;
-  console.log(
-    JSON.stringify({
-      total,
-      open,
-      failed,
-      still_open: stillOpen,
-      echoed,
-      open_seconds: openSeconds,
-      processes: nProcs,
-      rss_before_mb: rssBefore / 2 ** 20,
-      rss_after_mb: rssAfter / 2 ** 20,
-      rss_growth_mb: growth / 2 ** 20,
-      kib_per_conn: open ? growth / 1024 / open : null,
-    }),
-  );
+  const result = {
+    kind: 'idle',
+    total,
+    open,
+    failed,
+    still_open: stillOpen,
+    echoed,
+    open_seconds: openSeconds,
+    processes: nProcs,
+    rss_before_mb: rssBefore / 2 ** 20,
+    rss_after_mb: rssAfter / 2 ** 20,
+    rss_growth_mb: growth / 2 ** 20,
+    kib_per_conn: open ? growth / 1024 / open : null,
+  };
+  if (opt.out) appendFileSync(opt.out, JSON.stringify(result) + '\n');
+  else console.log(JSON.stringify(result));
   process.exit(0);
 }
 

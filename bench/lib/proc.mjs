@@ -93,3 +93,13 @@ export function percentile(sorted, p) {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
 }
+
+// CLI: `node proc.mjs tree PID` prints PID and its descendants, space separated.
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const [cmd, pid] = process.argv.slice(2);
+  if (cmd === 'tree') console.log(processTree(Number(pid)).join(' '));
+  else {
+    console.error('usage: node proc.mjs tree PID');
+    process.exit(2);
+  }
+}
