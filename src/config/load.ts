@@ -1,0 +1,198 @@
+/**
+ * Reading a config file: YAML → plain data → schema → file checks, with every problem reported
+ * at once, each with its key path, line and column (the YAML node it points at).
+ * Nothing here changes running state: the caller swaps the result in only when it is whole.
+ */
+import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import type { ZodError } from 'zod';
+import { configJsonSchema, configSchema, type Config } from './schema.js';
+
+/** One problem in a config file. */
+export interface ConfigError {
+  /** Key path, `pools.eu.origins[0].address`; empty for the whole file. */
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: Config; file: string; text: string }
+  | { ok: false; errors: ConfigError[]; file: string };
+
+/** Renders errors the way `outpost validate` prints them: `file:line:col key: message`. */
+export function formatErrors(file: string, errors: ConfigError[]): string {
+  return errors
+    .map((e) => `${file}:${e.line}:${e.column} ${e.path || '(file)'}: ${e.message}`)
+    .join('\n');
+}
+
+/** Loads and validates a config file. Never throws for a bad file; throws only if it cannot be read. */
+export function loadConfigFile(file: string): LoadResult {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { ok: false, file: path, errors: [{ path: '', line: 0, column: 0, message: `cannot read the file: ${(err as Error).message}` }] };
+  }
+  return parseConfig(text, path);
+}
+
+/** Validates config text; `file` locates relative paths (certificates) and names the file in errors. */
+export function parseConfig(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => lines.linePos(offset);
+
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const { line, col } = at(e.pos[0]);
+      return { path: '', line, column: col, message: `YAML: ${e.message.split('\n')[0]}` };
+    });
+    return { ok: false, file, errors };
+  }
+
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) return { ok: false, file, errors: byPosition(zodErrors(parsed.error, doc, at)) };
+
+  const config = parsed.data;
+  const base = dirname(file);
+  const fileErrors = checkFiles(config, base);
+  if (fileErrors.length > 0) {
+    return { ok: false, file, errors: fileErrors.map((e) => locate(doc, e.path, e.message, at)) };
+  }
+  return { ok: true, config, file, text };
+}
+
+function byPosition(errors: ConfigError[]): ConfigError[] {
+  return errors.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+type Pos = (offset: number) => { line: number; col: number };
+
+function zodErrors(error: ZodError, doc: Document, at: Pos): ConfigError[] {
+  const out: ConfigError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      // Point at each unknown key itself, which is where the typo is.
+      for (const key of issue.keys) {
+        const e = locate(doc, [...issue.path, key], `unknown key "${key}"${suggest(key, issue.path)}`, at, true);
+        out.push(e);
+      }
+      continue;
+    }
+    out.push(locate(doc, issue.path, describe(issue), at));
+  }
+  return out;
+}
+
+function describe(issue: ZodError['issues'][number]): string {
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+    return `required key is missing (expected ${issue.expected})`;
+  }
+  return issue.message;
+}
+
+/** A nearby known key, when the unknown one looks like a typo of it. */
+function suggest(key: string, parent: PropertyKey[]): string {
+  const known = knownKeys(parent);
+  const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  return near ? ` (did you mean "${near}"?)` : '';
+}
+
+function knownKeys(path: PropertyKey[]): string[] {
+  // Walk the schema's JSON form to list the keys allowed at this path.
+  let schema: any = (jsonSchema ??= configJsonSchema());
+  for (const seg of path) {
+    if (!schema) return [];
+    if (typeof seg === 'number') schema = schema.items;
+    else if (schema.properties?.[seg as string]) schema = schema.properties[seg as string];
+    else schema = schema.additionalProperties;
+    if (schema?.anyOf) schema = schema.anyOf.find((s: any) => s.properties || s.items) ?? schema;
+  }
+  return Object.keys(schema?.properties ?? {});
+}
+let jsonSchema: any;
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+/** Finds the YAML node of a key path (or its nearest existing parent) and its line/column. */
+function locate(doc: Document, path: PropertyKey[], message: string, at: Pos, keyItself = false): ConfigError {
+  let offset = 0;
+  for (let n = path.length; n >= 0; n--) {
+    const sub = path.slice(0, n) as unknown[];
+    if (keyItself && n === path.length) {
+      const parent = doc.getIn(sub.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === sub[sub.length - 1]);
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) { offset = range[0]; break; }
+      }
+      continue;
+    }
+    const node = (n === 0 ? doc.contents : doc.getIn(sub, true)) as Node | null | undefined;
+    if (node && typeof node === 'object' && 'range' in node && node.range) { offset = node.range[0]; break; }
+  }
+  const { line, col } = at(offset);
+  return { path: formatPath(path), line, column: col, message };
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${String(seg)}` : String(seg);
+  return out;
+}
+
+/**
+ * Certificates and keys must exist, parse and match; their paths become absolute so workers and
+ * reloads read the same files whatever their working directory.
+ */
+function checkFiles(config: Config, base: string): { path: PropertyKey[]; message: string }[] {
+  const errors: { path: PropertyKey[]; message: string }[] = [];
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const read = (path: PropertyKey[], file: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      errors.push({ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return undefined;
+    }
+  };
+  config.tls?.certificates.forEach((c, i) => {
+    c.cert = abs(c.cert);
+    c.key = abs(c.key);
+    const certPem = read(['tls', 'certificates', i, 'cert'], c.cert);
+    const keyPem = read(['tls', 'certificates', i, 'key'], c.key);
+    if (!certPem || !keyPem) return;
+    try {
+      const x509 = new X509Certificate(certPem);
+      const key = createPrivateKey(keyPem);
+      if (!x509.checkPrivateKey(key)) errors.push({ path: ['tls', 'certificates', i, 'key'], message: 'this key does not match the certificate' });
+    } catch (err) {
+      errors.push({ path: ['tls', 'certificates', i], message: `not a PEM certificate and key: ${(err as Error).message}` });
+    }
+  });
+  for (const [name, pool] of Object.entries(config.pools)) {
+    pool.origins.forEach((o, i) => {
+      if (!o.tls) return;
+      for (const k of ['ca', 'cert', 'key'] as const) {
+        const f = o.tls[k];
+        if (!f) continue;
+        o.tls[k] = abs(f);
+        read(['pools', name, 'origins', i, 'tls', k], o.tls[k]!);
+      }
+    });
+  }
+  return errors;
+}

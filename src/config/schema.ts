@@ -1,0 +1,247 @@
+/**
+ * The config file's schema: the one source of truth for key names, defaults and types.
+ * Key names follow shared/DESIGN.md (they are the product's interface): add keys, rename none.
+ * The same schema exports JSON Schema for editors (`outpost schema`, outpost.schema.json).
+ *
+ * Values arrive as the user writes them (durations as `10s`, sizes as `16KiB`) and leave as
+ * numbers (milliseconds, bytes), so nothing past this file parses units again.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+const SIZE_PATTERN = /^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
+
+/** A duration string (`500ms`, `10s`, `5m`, `1h`, `30d`) → milliseconds. */
+export const duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 10s, 5m, 1h or 30d')
+  .transform((s) => parseDuration(s)!);
+
+/** A size (bytes as a number, or `16KiB`, `1MB`) → bytes. */
+export const size = z
+  .union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, 'expected a size such as 16KiB or 1MB')])
+  .transform((v) => parseSize(v)!);
+
+/** `host:port`, `[v6]:port`, `:port` or a bare port → `{ host, port }`. */
+export const listenAddress = z
+  .union([z.string(), z.number().int()])
+  .transform((value, ctx) => {
+    const parsed = parseListen(String(value));
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port (e.g. 0.0.0.0:8080), got "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export function parseListen(text: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+const location = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+});
+
+const pop = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a short id of lowercase letters, digits and dashes (e.g. sin, fra-2)'),
+  region: z.string().min(1).default('default'),
+  location: location.optional(),
+});
+
+const listen = z
+  .strictObject({
+    http: listenAddress.optional(),
+    https: listenAddress.optional(),
+    admin: listenAddress.default({ host: '127.0.0.1', port: 9090 }),
+  })
+  .refine((l) => l.http || l.https, { message: 'expected at least one of listen.http or listen.https' });
+
+const certificate = z.strictObject({
+  /** PEM certificate chain file (path relative to the config file). */
+  cert: z.string().min(1),
+  /** PEM private key file. */
+  key: z.string().min(1),
+  /** Names this certificate serves (`example.com`, `*.example.com`); default: the certificate's own SANs. */
+  names: z.array(z.string().min(1)).optional(),
+});
+
+const tls = z.strictObject({
+  certificates: z.array(certificate).min(1),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** Offer HTTP/2 by ALPN on the TLS listener (h2 and http/1.1 on the same port). */
+  http2: z.boolean().default(true),
+});
+
+const limits = z.strictObject({
+  /** Open client connections per worker; past it new ones are refused. */
+  maxConnections: z.number().int().positive().default(20_000),
+  /** Request line + headers, in bytes; larger gets 431. */
+  maxHeaderSize: size.prefault(16_384),
+  /** Time to receive the complete request headers (slowloris). */
+  headersTimeout: duration.prefault('10s'),
+  /** Time to receive the complete request, body included (slow POST). */
+  requestTimeout: duration.prefault('60s'),
+  /** Idle time a client keep-alive connection is kept between requests. */
+  keepAliveTimeout: duration.prefault('30s'),
+  /** Requests served on one keep-alive connection before it is closed (0 = no limit). */
+  maxRequestsPerConnection: z.number().int().nonnegative().default(0),
+});
+
+const upstream = z.strictObject({
+  connectTimeout: duration.prefault('5s'),
+  /** Time to receive the origin's response headers; past it the client gets 504. */
+  responseTimeout: duration.prefault('60s'),
+  /** Longest silence between two body chunks from the origin; past it the response is cut. */
+  bodyTimeout: duration.prefault('60s'),
+  /** Idle keep-alive connections to an origin are closed after this long. */
+  keepAliveTimeout: duration.prefault('30s'),
+  /** Connections per origin per worker (0 = no limit). */
+  maxConnectionsPerOrigin: z.number().int().nonnegative().default(0),
+});
+
+const websocket = z.strictObject({
+  /** A spliced WebSocket with no traffic either way for this long is closed. */
+  idleTimeout: duration.prefault('10m'),
+});
+
+const shutdown = z.strictObject({
+  /** How long a graceful stop waits for in-flight requests before closing what remains. */
+  drainTimeout: duration.prefault('30s'),
+});
+
+const log = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** One JSON line per request on stdout. */
+  access: z.boolean().default(true),
+});
+
+const originTls = z.strictObject({
+  /** Verify the origin's certificate (on by default). */
+  verify: z.boolean().default(true),
+  /** CA bundle file to verify the origin with, instead of the system's. */
+  ca: z.string().optional(),
+  /** Client certificate and key files for mutual TLS to the origin. */
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  /** SNI name sent to the origin; default: the origin address's hostname. */
+  servername: z.string().optional(),
+}).refine((t) => !t.cert === !t.key, { message: 'expected both cert and key for a client certificate, or neither' });
+
+const origin = z.strictObject({
+  name: z.string().min(1),
+  /** http(s)://host:port of the origin; ws(s) traffic goes to the same address. */
+  address: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+\/?$/, 'expected an http:// or https:// address with host and port, and no path'),
+  /** Share of traffic within its pool, 0..1 (0 = receives none unless all others are gone). */
+  weight: z.number().min(0).max(1).default(1),
+  enabled: z.boolean().default(true),
+  /** Host header sent to this origin instead of the client's. */
+  host: z.string().optional(),
+  tls: originTls.optional(),
+});
+
+export const ORIGIN_STEERING = ['round_robin', 'random'] as const;
+
+const pool = z.strictObject({
+  region: z.string().optional(),
+  location: location.optional(),
+  monitor: z.string().optional(),
+  minimumOrigins: z.number().int().positive().default(1),
+  /** How an origin is chosen in this pool: `round_robin` (weighted) or `random` (weighted). */
+  originSteering: z.enum(ORIGIN_STEERING).default('round_robin'),
+  origins: z.array(origin).min(1),
+});
+
+const monitor = z.strictObject({
+  type: z.enum(['http', 'https', 'tcp', 'websocket']).default('http'),
+  method: z.string().default('GET'),
+  path: z.string().default('/'),
+  headers: z.record(z.string(), z.string()).default({}),
+  expectedCodes: z.string().default('2xx'),
+  expectedBody: z.string().optional(),
+  followRedirects: z.boolean().default(false),
+  interval: duration.prefault('60s'),
+  timeout: duration.prefault('5s'),
+  retries: z.number().int().nonnegative().default(2),
+});
+
+export const STEERING = ['off'] as const;
+
+const loadBalancer = z.strictObject({
+  /** Host this balancer serves: `chat.example.com`, `*.example.com`, or `*` for any host. */
+  hostname: z
+    .string()
+    .regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/, 'expected a lowercase hostname, *.domain or *'),
+  /** Pools in failover order. */
+  defaultPools: z.array(z.string()).min(1),
+  fallbackPool: z.string().optional(),
+  /** How a pool is chosen; `off` = the first pool of defaultPools (failover order). */
+  steering: z.enum(STEERING).default('off'),
+});
+
+export const configSchema = z
+  .strictObject({
+    pop: pop,
+    listen: listen,
+    /** node:cluster workers; default one per core. */
+    workers: z.number().int().min(1).max(256).optional(),
+    tls: tls.optional(),
+    limits: limits.prefault({}),
+    upstream: upstream.prefault({}),
+    websocket: websocket.prefault({}),
+    shutdown: shutdown.prefault({}),
+    log: log.prefault({}),
+    monitors: z.record(z.string(), monitor).default({}),
+    pools: z.record(z.string(), pool),
+    loadBalancers: z.array(loadBalancer).min(1),
+  })
+  .superRefine((c, ctx) => {
+    // References between objects: checked here so every error is reported in the same pass.
+    for (const [name, p] of Object.entries(c.pools)) {
+      if (p.monitor && !(p.monitor in c.monitors)) {
+        ctx.addIssue({ code: 'custom', path: ['pools', name, 'monitor'], message: `no monitor named "${p.monitor}" in monitors` });
+      }
+      const seen = new Set<string>();
+      p.origins.forEach((o, i) => {
+        if (seen.has(o.name)) ctx.addIssue({ code: 'custom', path: ['pools', name, 'origins', i, 'name'], message: `origin name "${o.name}" is used twice in pool ${name}` });
+        seen.add(o.name);
+      });
+    }
+    const hosts = new Set<string>();
+    c.loadBalancers.forEach((lb, i) => {
+      if (hosts.has(lb.hostname)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'hostname'], message: `hostname "${lb.hostname}" has two load balancers` });
+      hosts.add(lb.hostname);
+      lb.defaultPools.forEach((p, j) => {
+        if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'defaultPools', j], message: `no pool named "${p}" in pools` });
+      });
+      if (lb.fallbackPool && !(lb.fallbackPool in c.pools)) {
+        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'fallbackPool'], message: `no pool named "${lb.fallbackPool}" in pools` });
+      }
+    });
+    if (c.listen.https && !c.tls) {
+      ctx.addIssue({ code: 'custom', path: ['listen', 'https'], message: 'an https listener needs tls.certificates' });
+    }
+  });
+
+/** The validated config: units resolved, defaults filled in. */
+export type Config = z.output<typeof configSchema>;
+export type PoolConfig = Config['pools'][string];
+export type OriginConfig = PoolConfig['origins'][number];
+export type LoadBalancerConfig = Config['loadBalancers'][number];
+
+/** JSON Schema of the file as written (input side), for editors. */
+export function configJsonSchema(): object {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

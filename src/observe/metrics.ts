@@ -1,0 +1,73 @@
+/**
+ * Prometheus metrics of the edge. Each worker keeps its own registry; the admin listener in the
+ * primary process sums them over IPC (prom-client's AggregatorRegistry), so /metrics shows the node.
+ * Label values are bounded: the host label is the load balancer's configured hostname (never the
+ * raw Host header), the origin label is `pool/origin` from the config.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export type EdgeMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(registry: Registry = new Registry(), defaults = true) {
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'outpost_process_' });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'outpost_requests_total',
+      help: 'Requests answered, by load balancer host, status class and origin',
+      labelNames: ['host', 'status_class', 'origin'] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'outpost_request_duration_seconds',
+      help: 'Time from request start to the last byte sent to the client',
+      labelNames: ['host'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'outpost_upstream_response_seconds',
+      help: "Time from sending the request to the origin to its response headers",
+      labelNames: ['origin'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    upstreamErrors: new Counter({
+      name: 'outpost_upstream_errors_total',
+      help: 'Failed exchanges with origins, by kind (refused, reset, timeout, bad_response, tls, ...)',
+      labelNames: ['origin', 'kind'] as const,
+      registers: [registry],
+    }),
+    connections: new Gauge({
+      name: 'outpost_open_connections',
+      help: 'Open client connections, by listener',
+      labelNames: ['listener'] as const,
+      registers: [registry],
+    }),
+    websockets: new Gauge({
+      name: 'outpost_websockets_open',
+      help: 'Open proxied WebSockets, by origin',
+      labelNames: ['origin'] as const,
+      registers: [registry],
+    }),
+    clientErrors: new Counter({
+      name: 'outpost_client_errors_total',
+      help: 'Requests refused before routing (malformed, oversize headers, bad host, timeouts)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    configReloads: new Counter({
+      name: 'outpost_config_reloads_total',
+      help: 'Config reloads, by result (applied, refused)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** `2xx`, `5xx`, …: the status label, so the series count stays small. */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}

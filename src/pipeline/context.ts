@@ -1,0 +1,61 @@
+/**
+ * The one typed context a request carries through the phases (STYLE habit 1). Phases read what
+ * earlier phases decided and add their own decision; the observe phase reads all of it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { LoadBalancerRuntime, PoolRuntime } from '../balancer/pools.js';
+import type { EdgeMetrics } from '../observe/metrics.js';
+import type { Snapshot } from '../router/snapshot.js';
+import type { OriginRuntime } from '../upstream/origin.js';
+import type { EdgeError } from './errors.js';
+
+/** What lives as long as the worker: the current snapshot, metrics, the access log. */
+export interface EdgeRuntime {
+  snapshot: Snapshot;
+  readonly metrics: EdgeMetrics;
+  readonly log: Logger;
+  /** Open proxied WebSockets, so a graceful stop can close them with 1001. */
+  readonly tunnels: Set<{ goAway(): void; destroy(): void }>;
+}
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+export interface RequestContext {
+  readonly id: string;
+  /** performance.now() when the request arrived. */
+  readonly start: number;
+  readonly edge: EdgeRuntime;
+  readonly snapshot: Snapshot;
+  readonly req: ClientRequest;
+  /** The response, for ordinary requests. */
+  readonly res: ClientResponse | undefined;
+  /** The raw client socket, for WebSocket upgrades (no response object exists then). */
+  readonly socket: Duplex | undefined;
+  /** Bytes the client sent past the upgrade request's headers. */
+  readonly head: Buffer | undefined;
+  readonly scheme: 'http' | 'https';
+  readonly clientIp: string;
+  /** The validated request host, lowercase, without port (route phase). */
+  host: string;
+  /** The Host header as the client sent it (with port), forwarded unless overridden. */
+  authority: string;
+  lb: LoadBalancerRuntime | undefined;
+  pool: PoolRuntime | undefined;
+  origin: OriginRuntime | undefined;
+  /** Status sent to the client (0 until sent). */
+  status: number;
+  bytesOut: number;
+  /** Milliseconds from sending upstream to the origin's response headers. */
+  upstreamMs: number | undefined;
+  error: EdgeError | undefined;
+}
+
+/** A phase makes one decision; true means it answered the request and the walk stops. */
+export interface Phase {
+  readonly name: string;
+  run(ctx: RequestContext): boolean | Promise<boolean>;
+}

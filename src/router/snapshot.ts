@@ -1,0 +1,41 @@
+/**
+ * The routing snapshot: everything a request needs from the config, built whole from one
+ * validated config and swapped in as one reference (STYLE habit 5). Requests keep the snapshot
+ * they started with; nothing in it is mutated after build.
+ */
+import type { Config } from '../config/schema.js';
+import { buildLoadBalancer, buildPool, type LoadBalancerRuntime, type PoolRuntime } from '../balancer/pools.js';
+import { buildCertificateTable, type CertificateTable } from '../server/certificates.js';
+import type { OriginRegistry, OriginRuntime } from '../upstream/origin.js';
+import { HostTable } from './host-table.js';
+
+export interface Snapshot {
+  readonly version: number;
+  readonly config: Config;
+  readonly hosts: HostTable<LoadBalancerRuntime>;
+  readonly pools: ReadonlyMap<string, PoolRuntime>;
+  readonly origins: readonly OriginRuntime[];
+  readonly certificates: CertificateTable | undefined;
+}
+
+let versions = 0;
+
+/** Builds a snapshot; throws only for IO failures (a certificate file vanished since validation). */
+export function buildSnapshot(config: Config, registry: OriginRegistry): Snapshot {
+  const pools = new Map<string, PoolRuntime>();
+  const origins: OriginRuntime[] = [];
+  for (const [name, cfg] of Object.entries(config.pools)) {
+    const list = cfg.origins.map((o) => registry.build(name, o, config.upstream));
+    origins.push(...list);
+    pools.set(name, buildPool(name, cfg, list));
+  }
+  const hosts = new HostTable(config.loadBalancers.map((lb) => [lb.hostname, buildLoadBalancer(lb, pools)] as const));
+  return {
+    version: ++versions,
+    config,
+    hosts,
+    pools,
+    origins,
+    certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
+  };
+}

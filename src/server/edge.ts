@@ -1,0 +1,165 @@
+/**
+ * One edge node's serving half, as one worker runs it (or a test, in-process): the listeners,
+ * the current snapshot, config swaps and the graceful stop. The supervisor (primary process)
+ * owns the admin listener, the config file and the workers; it tells each edge what to apply.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { createMetrics, type EdgeMetrics } from '../observe/metrics.js';
+import type { EdgeRuntime } from '../pipeline/context.js';
+import { buildSnapshot } from '../router/snapshot.js';
+import { OriginRegistry } from '../upstream/origin.js';
+import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
+
+export interface Edge {
+  readonly runtime: EdgeRuntime;
+  /** Bound addresses (port 0 resolved), for tests and logs. */
+  readonly addresses: { http?: AddressInfo; https?: AddressInfo };
+  /** Swaps in a new validated config; requests in flight keep the one they started with. */
+  apply(config: Config): void;
+  /** Stops accepting, drains in-flight requests up to `drainMs`, closes WebSockets with 1001. */
+  shutdown(drainMs?: number): Promise<void>;
+}
+
+export interface EdgeOptions {
+  log: Logger;
+  metrics?: EdgeMetrics;
+}
+
+export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge> {
+  const registry = new OriginRegistry((err) => opts.log.warn({ err }, 'closing an origin pool failed'));
+  const runtime: EdgeRuntime = {
+    snapshot: buildSnapshot(config, registry),
+    metrics: opts.metrics ?? createMetrics(),
+    log: opts.log,
+    tunnels: new Set(),
+  };
+  const counter: InflightCounter = { inflight: 0 };
+  const sockets = new Set<Socket>();
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  const addresses: Edge['addresses'] = {};
+  const servers: (http.Server | http2.Http2SecureServer)[] = [];
+  const limits = () => runtime.snapshot.config.limits;
+
+  const track = (listener: string) => (socket: Socket) => {
+    sockets.add(socket);
+    runtime.metrics.connections.inc({ listener });
+    socket.once('close', () => {
+      sockets.delete(socket);
+      runtime.metrics.connections.dec({ listener });
+    });
+  };
+
+  if (config.listen.http) {
+    const server = http.createServer({
+      maxHeaderSize: config.limits.maxHeaderSize,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+    });
+    setHttpLimits(server, config);
+    server.on('request', requestHandler(runtime, 'http', counter));
+    server.on('upgrade', upgradeHandler(runtime, 'http'));
+    server.on('clientError', clientErrorHandler(runtime));
+    server.on('connection', track('http'));
+    addresses.http = await listen(server, config.listen.http);
+    servers.push(server);
+  }
+
+  if (config.listen.https) {
+    const certs = runtime.snapshot.certificates!;
+    const server = http2.createSecureServer({
+      allowHTTP1: true,
+      ALPNProtocols: config.tls!.http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+      ...certs.defaultPem,
+      minVersion: config.tls!.minVersion,
+      // SNI: the certificate comes from the snapshot current at handshake time (hot-reloaded).
+      SNICallback: (name, cb) => cb(null, runtime.snapshot.certificates?.contextFor(name)),
+      maxHeaderSize: config.limits.maxHeaderSize,
+      settings: { maxHeaderListSize: config.limits.maxHeaderSize, maxConcurrentStreams: 128 },
+      maxSessionInvalidFrames: 100,
+      maxSessionRejectedStreams: 100,
+    } as http2.SecureServerOptions);
+    setHttpLimits(server as unknown as http.Server, config);
+    server.on('request', requestHandler(runtime, 'https', counter));
+    server.on('upgrade', upgradeHandler(runtime, 'https'));
+    server.on('clientError' as 'session', clientErrorHandler(runtime) as never);
+    server.on('connection', track('https'));
+    server.on('session', (session) => {
+      h2Sessions.add(session);
+      session.setTimeout(limits().keepAliveTimeout, () => session.close());
+      session.once('close', () => h2Sessions.delete(session));
+    });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      runtime.metrics.clientErrors.inc({ kind: 'tls' });
+      opts.log.debug({ type: 'tls_error', code: err.code }, err.message);
+      socket.destroy();
+    });
+    addresses.https = await listen(server, config.listen.https);
+    servers.push(server);
+  }
+
+  return {
+    runtime,
+    addresses,
+    apply(next) {
+      const snapshot = buildSnapshot(next, registry);
+      const prev = runtime.snapshot.config;
+      runtime.snapshot = snapshot;
+      registry.release(snapshot.origins);
+      for (const s of servers) {
+        setHttpLimits(s as http.Server, next);
+        if ('setSecureContext' in s && snapshot.certificates) {
+          s.setSecureContext({ ...snapshot.certificates.defaultPem, minVersion: next.tls!.minVersion });
+        }
+      }
+      if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) {
+        opts.log.warn({ type: 'config' }, 'listen addresses changed: they apply at the next restart');
+      }
+    },
+    async shutdown(drainMs = runtime.snapshot.config.shutdown.drainTimeout) {
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of servers) (s as http.Server).closeIdleConnections?.();
+      for (const session of h2Sessions) session.close();
+      for (const t of runtime.tunnels) t.goAway();
+      const drained = new Promise<void>((resolve) => {
+        const check = () => { if (counter.inflight === 0 && runtime.tunnels.size === 0) resolve(); };
+        counter.onIdle = check;
+        const timer = setInterval(check, 50);
+        timer.unref();
+        check();
+      });
+      let timedOut = false;
+      const deadline = new Promise<void>((resolve) => setTimeout(() => { timedOut = true; resolve(); }, drainMs).unref());
+      await Promise.race([drained, deadline]);
+      if (timedOut) opts.log.warn({ type: 'shutdown', inflight: counter.inflight, websockets: runtime.tunnels.size }, 'drain deadline passed; closing what remains');
+      for (const t of runtime.tunnels) t.destroy();
+      for (const s of servers) (s as http.Server).closeAllConnections?.();
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(closed);
+      await registry.closeAll(timedOut);
+    },
+  };
+}
+
+function setHttpLimits(server: http.Server, config: Config): void {
+  const l = config.limits;
+  server.maxConnections = l.maxConnections;
+  server.headersTimeout = l.headersTimeout;
+  server.requestTimeout = l.requestTimeout;
+  server.keepAliveTimeout = l.keepAliveTimeout;
+  server.maxRequestsPerSocket = l.maxRequestsPerConnection || null;
+}
+
+function listen(server: http.Server | http2.Http2SecureServer, addr: { host: string; port: number }): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The upstream phase for ordinary requests: one undici dispatch per request on the origin's
+ * keep-alive pool, the request body streamed up and the response streamed down, each direction
+ * with backpressure (a slow reader pauses the other side; no body is ever buffered whole).
+ *
+ * Uses undici's raw dispatch handler (onConnect/onHeaders/onData/onComplete/onError), the leanest
+ * path it offers: headers arrive as raw Buffers and leave as a flat array, with no object built.
+ */
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from '../pipeline/context.js';
+import { sendError } from '../pipeline/error-page.js';
+import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+
+/** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`. */
+export function proxyHttp(ctx: RequestContext): void {
+  const { req, origin } = ctx;
+  const res = ctx.res!;
+  const o = origin!;
+  const method = req.method!;
+  const h = req.headers;
+  const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+  const via = `${req.httpVersionMajor === 2 ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
+  const headers = upstreamRequestHeaders(req.rawHeaders, {
+    host: o.hostOverride ?? ctx.authority,
+    clientHost: ctx.authority,
+    clientIp: ctx.clientIp,
+    scheme: ctx.scheme,
+    requestId: ctx.id,
+    via,
+  });
+  o.load.inflight++;
+  const handler = new ProxyHandler(ctx, via);
+  res.once('close', handler.onClientClose);
+  o.dispatcher.dispatch(
+    {
+      origin: o.url.origin,
+      path: req.url!,
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body: hasBody ? req : null,
+      // A proxy must not retry a non-idempotent request on its own; undici doesn't, say it.
+      idempotent: false,
+      blocking: false,
+    },
+    handler as unknown as Dispatcher.DispatchHandler,
+  );
+}
+
+class ProxyHandler {
+  private abort: ((err?: Error) => void) | undefined;
+  private readonly sentAt = performance.now();
+  private done = false;
+
+  constructor(private readonly ctx: RequestContext, private readonly via: string) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    const ctx = this.ctx;
+    const res = ctx.res!;
+    if (statusCode < 200) return true; // 1xx: Node already answered Expect itself; drop others
+    ctx.upstreamMs = performance.now() - this.sentAt;
+    ctx.edge.metrics.upstreamDuration.observe({ origin: ctx.origin!.id }, ctx.upstreamMs / 1000);
+    if (res.destroyed) return false;
+    ctx.status = statusCode;
+    res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.via, ctx.id) as unknown as Record<string, string>);
+    res.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.ctx.bytesOut += chunk.length;
+    return (this.ctx.res as ServerResponse).write(chunk);
+  }
+
+  onComplete(): void {
+    this.finish();
+    this.ctx.res!.end();
+  }
+
+  onError(err: Error): void {
+    this.finish();
+    const ctx = this.ctx;
+    if (err instanceof EdgeError && err.code === 'client_closed') {
+      ctx.error = err; // the client left first: nothing to tell anyone
+      return;
+    }
+    const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
+    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: ctx.origin!.id, kind: errorKind(edgeErr) });
+    ctx.error = edgeErr;
+    sendError(ctx, edgeErr);
+  }
+
+  /** The client went away before the response ended: stop the origin exchange too. */
+  readonly onClientClose = (): void => {
+    if (this.done) return;
+    if (this.ctx.res!.writableFinished) return;
+    this.abort?.(new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.'));
+  };
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ctx.origin!.load.inflight--;
+  }
+}

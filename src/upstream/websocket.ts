@@ -1,0 +1,189 @@
+/**
+ * The upstream phase for WebSocket upgrades: the handshake is forwarded to the chosen origin
+ * (ws over http:, wss over https:), the origin's 101 relayed with its subprotocol and extension
+ * headers, then the two sockets are spliced byte for byte with backpressure. An error or close
+ * on either side destroys both (the leak node-http-proxy users hit for years, peers.md §3).
+ * A refused upgrade (any non-101 answer) is relayed to the client as is.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RequestContext } from '../pipeline/context.js';
+import { sendError } from '../pipeline/error-page.js';
+import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { FrameTracker, closeFrame } from './ws-frames.js';
+
+export function proxyWebSocket(ctx: RequestContext): void {
+  const client = ctx.socket!;
+  const o = ctx.origin!;
+  const cfg = ctx.snapshot.config;
+  const via = `1.1 ${cfg.pop.id}`;
+  const raw = upstreamRequestHeaders(ctx.req.rawHeaders, {
+    host: o.hostOverride ?? ctx.authority,
+    clientHost: ctx.authority,
+    clientIp: ctx.clientIp,
+    scheme: ctx.scheme,
+    requestId: ctx.id,
+    via,
+  }, true);
+  const started = performance.now();
+  const options: https.RequestOptions = {
+    host: o.url.hostname.replace(/^\[|\]$/g, ''),
+    port: o.url.port || (o.secure ? 443 : 80),
+    method: 'GET',
+    path: ctx.req.url,
+    headers: raw as unknown as http.OutgoingHttpHeaders,
+    agent: false,
+    timeout: cfg.upstream.connectTimeout,
+    ...(o.tls ?? {}),
+  };
+  const upReq = (o.secure ? https : http).request(options);
+  let settled = false;
+  const fail = (err: unknown) => {
+    if (settled) return;
+    settled = true;
+    upReq.destroy();
+    const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
+    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
+    ctx.error = edgeErr;
+    sendError(ctx, edgeErr);
+  };
+  const onClientGone = () => {
+    if (settled) return;
+    settled = true;
+    ctx.error = new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.');
+    upReq.destroy();
+  };
+  client.once('close', onClientGone);
+  client.on('error', () => client.destroy());
+  upReq.on('error', fail);
+  upReq.on('timeout', () => fail(Object.assign(new Error('origin did not answer the upgrade in time'), { code: 'UND_ERR_HEADERS_TIMEOUT' })));
+
+  upReq.on('response', (upRes) => {
+    // The origin refused the upgrade: relay its answer, close-delimited, then hang up.
+    if (settled) return upRes.destroy();
+    settled = true;
+    client.off('close', onClientGone);
+    ctx.upstreamMs = performance.now() - started;
+    ctx.status = upRes.statusCode ?? 502;
+    const headers = clientResponseHeaders(upRes.rawHeaders.filter((_, i, a) => {
+      const n = a[i - (i % 2)].toLowerCase();
+      return n !== 'content-length';
+    }), via, ctx.id);
+    client.write(head(ctx.status, upRes.statusMessage, [...headers, 'connection', 'close']));
+    upRes.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
+    upRes.pipe(client);
+    upRes.on('error', () => client.destroy());
+    client.once('close', () => upRes.destroy());
+  });
+
+  upReq.on('upgrade', (upRes, upSocket: Socket, upHead: Buffer) => {
+    if (settled || client.destroyed) { upSocket.destroy(); return; }
+    settled = true;
+    client.off('close', onClientGone);
+    upReq.setTimeout(0);
+    ctx.upstreamMs = performance.now() - started;
+    ctx.status = 101;
+    client.write(head(101, 'Switching Protocols', clientResponseHeaders(upRes.rawHeaders, via, ctx.id, true)));
+    if (upHead.length > 0) client.write(upHead);
+    if (ctx.head && ctx.head.length > 0) upSocket.write(ctx.head);
+    new Tunnel(ctx, client, upSocket);
+  });
+  upReq.end();
+}
+
+function head(status: number, message: string | undefined, headers: string[]): string {
+  let out = `HTTP/1.1 ${status} ${message ?? ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return out + '\r\n';
+}
+
+/**
+ * Two spliced sockets. Bytes pass untouched; a FrameTracker per direction only counts frame
+ * lengths, so a graceful stop can insert a Close (1001, going away) at a frame boundary.
+ */
+class Tunnel {
+  private closed = false;
+  private goingAway = false;
+  private readonly down = new FrameTracker(); // origin → client
+  private readonly up = new FrameTracker(); // client → origin
+  private sentDown = false;
+  private sentUp = false;
+
+  constructor(private readonly ctx: RequestContext, private readonly client: Duplex, private readonly origin: Socket) {
+    const o = ctx.origin!;
+    o.load.websockets++;
+    ctx.edge.metrics.websockets.inc({ origin: o.id });
+    ctx.edge.tunnels.add(this);
+
+    client.on('data', (c: Buffer) => this.forward(c, this.up, origin, client, false));
+    origin.on('data', (c: Buffer) => { ctx.bytesOut += c.length; this.forward(c, this.down, client, origin, true); });
+    client.on('drain', () => origin.resume());
+    origin.on('drain', () => client.resume());
+    // Half-close passes through; either side closing or failing ends both.
+    client.on('end', () => origin.end());
+    origin.on('end', () => client.end());
+    for (const s of [client, origin]) {
+      s.on('error', () => this.destroy());
+      s.on('close', () => this.destroy());
+    }
+    const idle = ctx.snapshot.config.websocket.idleTimeout;
+    (client as Socket).setTimeout?.(idle, () => this.destroy());
+    (client as Socket).setNoDelay?.(true);
+    origin.setNoDelay(true);
+  }
+
+  private forward(chunk: Buffer, tracker: FrameTracker, to: Duplex, from: Duplex, toClient: boolean): void {
+    if (this.goingAway) {
+      if (toClient ? this.sentDown : this.sentUp) return; // after our Close, nothing more this way
+      const n = tracker.bytesToBoundary(chunk);
+      if (n > 0) {
+        const part = chunk.subarray(0, n);
+        tracker.feed(part);
+        to.write(part);
+      }
+      if (tracker.atBoundary) this.sendClose(toClient);
+      return;
+    }
+    tracker.feed(chunk);
+    if (!to.write(chunk)) from.pause();
+  }
+
+  /** Graceful stop: Close 1001 both ways at the next frame boundary, then hang up. */
+  goAway(): void {
+    if (this.closed || this.goingAway) return;
+    this.goingAway = true;
+    if (this.down.atBoundary) this.sendClose(true);
+    if (this.up.atBoundary) this.sendClose(false);
+  }
+
+  private sendClose(toClient: boolean): void {
+    if (toClient) {
+      if (this.sentDown) return;
+      this.sentDown = true;
+      this.client.write(closeFrame(1001, 'going away', false));
+    } else {
+      if (this.sentUp) return;
+      this.sentUp = true;
+      this.origin.write(closeFrame(1001, 'going away', true));
+    }
+    if (this.sentDown && this.sentUp) {
+      // Give the peers a moment to answer the Close, then end regardless.
+      setTimeout(() => this.destroy(), 1000).unref();
+    }
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.destroy();
+    this.origin.destroy();
+    const ctx = this.ctx;
+    const o = ctx.origin!;
+    o.load.websockets--;
+    ctx.edge.metrics.websockets.dec({ origin: o.id });
+    ctx.edge.tunnels.delete(this);
+  }
+}
