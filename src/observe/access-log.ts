@@ -8,10 +8,11 @@ import type { Config } from '../config/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { statusClass } from './metrics.js';
 
-export function createLogger(cfg: Config['log'], pop: string, destination?: pino.DestinationStream): Logger {
+/** `buffered`: access logs batch their writes (flushed on stop); lifecycle logs go out at once. */
+export function createLogger(cfg: Config['log'], pop: string, buffered = false, destination?: pino.DestinationStream): Logger {
   return pino(
     { level: cfg.level, base: { pop }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination ?? pino.destination({ sync: false, minLength: 4096 }),
+    destination ?? pino.destination({ sync: !buffered, minLength: buffered ? 4096 : 0 }),
   );
 }
 

@@ -1,0 +1,68 @@
+/**
+ * The `outpost` command: start, validate, demo, schema.
+ */
+import { parseArgs } from 'node:util';
+import { formatErrors, loadConfigFile } from '../config/load.js';
+import { configJsonSchema } from '../config/schema.js';
+import { supervise } from '../server/supervisor.js';
+import { runDemo } from './demo.js';
+
+const HELP = `outpost — a self-hosted global edge
+
+Usage:
+  outpost start -c FILE      run an edge node (a supervisor and its workers) from a config file
+  outpost validate -c FILE   check a config file; prints every error with its line, exits 1 if any
+  outpost demo               an edge in front of two bundled demo origins (what npm start runs)
+  outpost schema             print the config's JSON Schema (for editors)
+
+Options:
+  -c, --config FILE          the config file (default: outpost.yaml)
+  -h, --help                 this help
+
+Signals: SIGHUP reloads the config (so does saving the file); SIGTERM stops gracefully.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const file = values.config ?? 'outpost.yaml';
+  switch (command) {
+    case 'validate': {
+      const r = loadConfigFile(file);
+      if (r.ok) {
+        process.stdout.write(`${r.file}: ok\n`);
+        return 0;
+      }
+      process.stderr.write(`${formatErrors(r.file, r.errors)}\n${r.errors.length} error(s)\n`);
+      return 1;
+    }
+    case 'start':
+      await supervise(file);
+      return -1; // keeps running
+    case 'demo':
+      await runDemo();
+      return -1;
+    case 'schema':
+      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      return 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code >= 0) process.exitCode = code; },
+  (err: Error) => {
+    process.stderr.write(`outpost: ${err.message}\n`);
+    process.exit(1);
+  },
+);
