@@ -27,6 +27,8 @@ process.on('message', async (raw: unknown) => {
         const log = createLogger(m.config.log, m.config.pop.id, true);
         const metrics = createMetrics();
         // The supervisor's /metrics asks every worker over IPC for this registry.
+        // (constructing one is what installs prom-client's worker-side IPC listener).
+        new AggregatorRegistry();
         AggregatorRegistry.setRegistries([metrics.registry]);
         edge = await startEdge(m.config, { log, metrics });
         send({ type: 'outpost:ready', addresses: edge.addresses });
