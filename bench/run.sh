@@ -17,6 +17,13 @@
 # appended to bench/RESULTS.md.
 set -euo pipefail
 
+# The command as typed (BENCH_* settings from the environment), for the results heading.
+COMMAND=
+for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_IDLE BENCH_IDLE_CONNS BENCH_SKIP_OUTPOST BENCH_SKIP_BUILD; do
+  if [[ -n ${!v:-} ]]; then COMMAND+="$v=${!v} "; fi
+done
+if [[ ${npm_lifecycle_event:-} == bench ]]; then COMMAND+="npm run bench"; else COMMAND+="bash bench/run.sh"; fi
+
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=$ROOT/bench
@@ -382,15 +389,6 @@ fi
 
 # ---------------------------------------------------------------- report
 
-command_line() {
-  local v out=""
-  for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_IDLE BENCH_IDLE_CONNS BENCH_SKIP_OUTPOST BENCH_SKIP_BUILD; do
-    [[ -n ${!v:-} ]] && out+="$v=${!v} "
-  done
-  if [[ ${npm_lifecycle_event:-} == bench ]]; then out+="npm run bench"; else out+="bash bench/run.sh"; fi
-  echo "$out"
-}
-
 outpost_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -n $(git status --porcelain -- src 2>/dev/null) ]] && outpost_rev+=" + uncommitted changes in src/"
 
@@ -399,7 +397,7 @@ report=$WORK/report.md
   echo "## $(date -u)"
   echo
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "- command: \`$(command_line)\` (duration ${BENCH_DURATION}s, ${BENCH_REPS} rep(s), median run reported)"
+  echo "- command: \`$COMMAND\` (duration ${BENCH_DURATION}s, ${BENCH_REPS} rep(s), median run reported)"
   echo "- versions: node $(node -v), $(nginx -v 2>&1 | sed 's/^nginx version: //'), HAProxy $(haproxy -v | head -1 | awk '{print $3}'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), outpost $outpost_rev"
   echo
   node "$BENCH/report.mjs" "$RESULTS"
