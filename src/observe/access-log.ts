@@ -11,7 +11,7 @@ import { statusClass } from './metrics.js';
 /** `buffered`: access logs batch their writes (flushed on stop); lifecycle logs go out at once. */
 export function createLogger(cfg: Config['log'], pop: string, buffered = false, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level: cfg.level, base: { pop }, timestamp: pino.stdTimeFunctions.isoTime },
+    { level: cfg.level, base: { pop } }, // epoch-ms timestamps: the cheapest pino has
     destination ?? pino.destination({ sync: !buffered, minLength: buffered ? 4096 : 0 }),
   );
 }

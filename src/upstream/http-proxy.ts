@@ -75,14 +75,25 @@ class ProxyHandler {
     return true;
   }
 
+  /**
+   * Writes lag one chunk behind: the last chunk goes out with end(), so a small response leaves
+   * as one write (headers + body + end) instead of two. Backpressure still applies per chunk.
+   */
+  private pending: Buffer | undefined;
+
   onData(chunk: Buffer): boolean {
     this.ctx.bytesOut += chunk.length;
-    return (this.ctx.res as ServerResponse).write(chunk);
+    const prev = this.pending;
+    this.pending = chunk;
+    return prev === undefined || (this.ctx.res as ServerResponse).write(prev);
   }
 
   onComplete(): void {
     this.finish();
-    this.ctx.res!.end();
+    const last = this.pending;
+    this.pending = undefined;
+    if (last) (this.ctx.res as ServerResponse).end(last);
+    else this.ctx.res!.end();
   }
 
   onError(err: Error): void {
