@@ -1,18 +1,19 @@
 /**
  * The upstream phase for WebSocket upgrades: the handshake is forwarded to the chosen origin
- * (ws over http:, wss over https:), the origin's 101 relayed with its subprotocol and extension
+ * over a raw socket (ws over http:, wss over https:; see upgrade-handshake.ts), the origin's 101
+ * relayed with its subprotocol and extension
  * headers, then the two sockets are spliced byte for byte with backpressure. An error or close
  * on either side destroys both (the leak node-http-proxy users hit for years, peers.md §3).
  * A refused upgrade (any non-101 answer) is relayed to the client as is.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { upgradeHandshake } from './upgrade-handshake.js';
 import { FrameTracker, closeFrame } from './ws-frames.js';
 
 export function proxyWebSocket(ctx: RequestContext): void {
@@ -20,7 +21,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
   const o = ctx.origin!;
   const cfg = ctx.snapshot.config;
   const via = `1.1 ${cfg.pop.id}`;
-  const raw = upstreamRequestHeaders(ctx.req.rawHeaders, {
+  const headers = upstreamRequestHeaders(ctx.req.rawHeaders, {
     host: o.hostOverride ?? ctx.authority,
     clientHost: ctx.authority,
     clientIp: ctx.clientIp,
@@ -29,69 +30,58 @@ export function proxyWebSocket(ctx: RequestContext): void {
     via,
   }, true);
   const started = performance.now();
-  const options: https.RequestOptions = {
-    host: o.url.hostname.replace(/^\[|\]$/g, ''),
-    port: o.url.port || (o.secure ? 443 : 80),
-    method: 'GET',
-    path: ctx.req.url,
-    headers: raw as unknown as http.OutgoingHttpHeaders,
-    agent: false,
-    timeout: cfg.upstream.connectTimeout,
-    ...(o.tls ?? {}),
-  };
-  const upReq = (o.secure ? https : http).request(options);
-  let settled = false;
-  const fail = (err: unknown) => {
-    if (settled) return;
-    settled = true;
-    upReq.destroy();
-    const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
-    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
-    ctx.error = edgeErr;
-    sendError(ctx, edgeErr);
-  };
+  const signal: { aborted: boolean; onAbort?: () => void } = { aborted: false };
   const onClientGone = () => {
-    if (settled) return;
-    settled = true;
     ctx.error = new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.');
-    upReq.destroy();
+    signal.aborted = true;
+    signal.onAbort?.();
   };
   client.once('close', onClientGone);
-  client.on('error', () => client.destroy());
-  upReq.on('error', fail);
-  upReq.on('timeout', () => fail(Object.assign(new Error('origin did not answer the upgrade in time'), { code: 'UND_ERR_HEADERS_TIMEOUT' })));
 
-  upReq.on('response', (upRes) => {
-    // The origin refused the upgrade: relay its answer, close-delimited, then hang up.
-    if (settled) return upRes.destroy();
-    settled = true;
-    client.off('close', onClientGone);
-    ctx.upstreamMs = performance.now() - started;
-    ctx.status = upRes.statusCode ?? 502;
-    const headers = clientResponseHeaders(upRes.rawHeaders.filter((_, i, a) => {
-      const n = a[i - (i % 2)].toLowerCase();
-      return n !== 'content-length';
-    }), via, ctx.id);
-    client.write(head(ctx.status, upRes.statusMessage, [...headers, 'connection', 'close']));
-    upRes.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
-    upRes.pipe(client);
-    upRes.on('error', () => client.destroy());
-    client.once('close', () => upRes.destroy());
-  });
+  upgradeHandshake(o, ctx.req.url!, headers, cfg.upstream.connectTimeout, cfg.upstream.responseTimeout, signal).then(
+    ({ socket, status, statusText, rawHeaders, rest }) => {
+      client.off('close', onClientGone);
+      if (client.destroyed) { socket.destroy(); return; }
+      ctx.upstreamMs = performance.now() - started;
+      ctx.status = status;
+      if (status !== 101) return relayRefusal(ctx, socket, status, statusText, rawHeaders, rest, via);
+      client.write(head(101, statusText || 'Switching Protocols', clientResponseHeaders(rawHeaders, via, ctx.id, true)));
+      if (rest.length > 0) { ctx.bytesOut += rest.length; client.write(rest); }
+      if (ctx.head && ctx.head.length > 0) socket.write(ctx.head);
+      new Tunnel(ctx, client, socket, rest);
+      socket.resume();
+    },
+    (err: unknown) => {
+      client.off('close', onClientGone);
+      if (signal.aborted) return;
+      const edgeErr = classifyUpstreamError(err);
+      ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
+      ctx.error = edgeErr;
+      sendError(ctx, edgeErr);
+    },
+  );
+}
 
-  upReq.on('upgrade', (upRes, upSocket: Socket, upHead: Buffer) => {
-    if (settled || client.destroyed) { upSocket.destroy(); return; }
-    settled = true;
-    client.off('close', onClientGone);
-    upReq.setTimeout(0);
-    ctx.upstreamMs = performance.now() - started;
-    ctx.status = 101;
-    client.write(head(101, 'Switching Protocols', clientResponseHeaders(upRes.rawHeaders, via, ctx.id, true)));
-    if (upHead.length > 0) client.write(upHead);
-    if (ctx.head && ctx.head.length > 0) upSocket.write(ctx.head);
-    new Tunnel(ctx, client, upSocket);
-  });
-  upReq.end();
+/**
+ * The origin answered the upgrade with something else (403, 404, a redirect…): the client gets
+ * that answer as is, then the connection closes. The body is passed through raw, so its framing
+ * headers (Content-Length or Transfer-Encoding) are kept.
+ */
+function relayRefusal(ctx: RequestContext, socket: Socket, status: number, statusText: string, rawHeaders: string[], rest: Buffer, via: string): void {
+  const client = ctx.socket!;
+  const out = clientResponseHeaders(rawHeaders, via, ctx.id);
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'transfer-encoding') out.push(rawHeaders[i], rawHeaders[i + 1]);
+  }
+  out.push('connection', 'close');
+  client.write(head(status, statusText, out));
+  if (rest.length > 0) client.write(rest);
+  ctx.bytesOut += rest.length;
+  socket.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
+  socket.pipe(client);
+  socket.on('error', () => client.destroy());
+  client.once('close', () => socket.destroy());
+  socket.resume();
 }
 
 function head(status: number, message: string | undefined, headers: string[]): string {
@@ -112,7 +102,8 @@ class Tunnel {
   private sentDown = false;
   private sentUp = false;
 
-  constructor(private readonly ctx: RequestContext, private readonly client: Duplex, private readonly origin: Socket) {
+  constructor(private readonly ctx: RequestContext, private readonly client: Duplex, private readonly origin: Socket, firstDown: Buffer) {
+    if (firstDown.length > 0) this.down.feed(firstDown);
     const o = ctx.origin!;
     o.load.websockets++;
     ctx.edge.metrics.websockets.inc({ origin: o.id });

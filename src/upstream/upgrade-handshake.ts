@@ -1,0 +1,90 @@
+/**
+ * The WebSocket handshake with an origin over a raw socket: write the request head, read the
+ * response head, hand back the socket. No http.ClientRequest and no HTTP parser stay attached to
+ * a tunnel that may live for hours (memory per idle WebSocket matters at 10,000s of them).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { OriginRuntime } from './origin.js';
+
+export interface HandshakeResult {
+  socket: net.Socket;
+  status: number;
+  statusText: string;
+  /** Flat [name, value, …] as received. */
+  rawHeaders: string[];
+  /** Bytes received after the response head (first frames, or the start of an error body). */
+  rest: Buffer;
+}
+
+const MAX_HEAD = 16 * 1024;
+
+export function errnoError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Connects to `origin`, sends `GET path` with `headers`, resolves with the origin's answer head.
+ * Rejects with errors whose `code` classifyUpstreamError understands.
+ */
+export function upgradeHandshake(origin: OriginRuntime, path: string, headers: string[], connectTimeoutMs: number, responseTimeoutMs: number, signal: { aborted: boolean; onAbort?: () => void }): Promise<HandshakeResult> {
+  return new Promise((resolve, reject) => {
+    const host = origin.url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
+    const socket: net.Socket = origin.secure
+      ? tls.connect({ host, port, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host), ...origin.tls, ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host, port });
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(err);
+    };
+    signal.onAbort = () => fail(errnoError('client went away', 'UND_ERR_ABORTED'));
+    socket.setTimeout(connectTimeoutMs, () => fail(errnoError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')));
+    socket.once('error', fail);
+    socket.once(origin.secure ? 'secureConnect' : 'connect', () => {
+      socket.setTimeout(responseTimeoutMs, () => fail(errnoError('no upgrade answer in time', 'UND_ERR_HEADERS_TIMEOUT')));
+      let head = `GET ${path} HTTP/1.1\r\n`;
+      for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+      socket.write(head + '\r\n');
+    });
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (buf.length > MAX_HEAD) fail(errnoError('response head too large', 'HPE_HEADER_OVERFLOW'));
+        return;
+      }
+      socket.off('data', onData);
+      socket.pause();
+      const parsed = parseHead(buf.subarray(0, end).toString('latin1'));
+      if (!parsed) return fail(errnoError('not an HTTP response', 'HPE_INVALID_CONSTANT'));
+      settled = true;
+      socket.off('error', fail);
+      socket.setTimeout(0);
+      signal.onAbort = undefined;
+      resolve({ socket, ...parsed, rest: buf.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('end', () => fail(errnoError('origin closed before answering', 'UND_ERR_SOCKET')));
+  });
+}
+
+/** `HTTP/1.1 101 Switching Protocols\r\nName: value…` → status and raw headers (RFC 9112 §4, §5). */
+export function parseHead(text: string): { status: number; statusText: string; rawHeaders: string[] } | undefined {
+  const lines = text.split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
+  if (!m) return undefined;
+  const rawHeaders: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    // No obs-fold, no whitespace before the colon (RFC 9112 §5.1-5.2): refuse rather than guess.
+    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) return undefined;
+    rawHeaders.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return { status: Number(m[1]), statusText: m[2] ?? '', rawHeaders };
+}
