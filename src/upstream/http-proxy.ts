@@ -78,18 +78,32 @@ class ProxyHandler {
   /**
    * Writes lag one chunk behind: the last chunk goes out with end(), so a small response leaves
    * as one write (headers + body + end) instead of two. Backpressure still applies per chunk.
+   * The held chunk waits one turn of the event loop at most: a streaming origin (server-sent
+   * events, progress output) that pauses after it must still reach the client, headers included.
    */
   private pending: Buffer | undefined;
+  private flushTimer: NodeJS.Immediate | undefined;
 
   onData(chunk: Buffer): boolean {
     this.ctx.bytesOut += chunk.length;
     const prev = this.pending;
     this.pending = chunk;
+    this.flushTimer ??= setImmediate(this.flushPending);
     return prev === undefined || (this.ctx.res as ServerResponse).write(prev);
   }
 
+  private readonly flushPending = (): void => {
+    this.flushTimer = undefined;
+    const chunk = this.pending;
+    this.pending = undefined;
+    const res = this.ctx.res as ServerResponse;
+    if (chunk && !res.destroyed && !res.writableEnded) res.write(chunk);
+  };
+
   onComplete(): void {
     this.finish();
+    clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
     const last = this.pending;
     this.pending = undefined;
     if (last) (this.ctx.res as ServerResponse).end(last);
@@ -98,6 +112,9 @@ class ProxyHandler {
 
   onError(err: Error): void {
     this.finish();
+    clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending = undefined;
     const ctx = this.ctx;
     if (err instanceof EdgeError && err.code === 'client_closed') {
       ctx.error = err; // the client left first: nothing to tell anyone
