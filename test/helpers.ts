@@ -49,3 +49,85 @@ export function edgeUrl(edge: Edge, scheme: 'http' | 'https' = 'http'): string {
   const a = edge.addresses[scheme]!;
   return `${scheme}://127.0.0.1:${a.port}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Raw sockets and failure fixtures (origin-failures, smuggling and tls suites).
+// Appended as one block; other helpers go above or below it, not inside.
+// ---------------------------------------------------------------------------------------------
+import net, { type Socket } from 'node:net';
+
+export interface RawServer {
+  server: net.Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A TCP server on 127.0.0.1 port 0 that hands every connection to `onConnection` (no HTTP). */
+export async function startRawOrigin(onConnection: (socket: Socket) => void): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const raw = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const port = (raw.address() as AddressInfo).port;
+  return {
+    server: raw,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); raw.close(() => r()); }),
+  };
+}
+
+/** A port on 127.0.0.1 that refuses connections: bound once, then closed. */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface RawExchange {
+  /** Everything the peer sent, latin1. */
+  text: string;
+  /** True when the peer closed (end or reset) before `timeoutMs`. */
+  closed: boolean;
+}
+
+/**
+ * Writes `bytes` to a new connection to 127.0.0.1:`port` and collects what comes back until the
+ * peer closes or `timeoutMs` passes (then the socket is destroyed and `closed` is false).
+ */
+export function sendRaw(port: number, bytes: string | Buffer, timeoutMs = 2000): Promise<RawExchange> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.write(bytes);
+  });
+}
+
+/** `outpost_upstream_errors_total` for `kind` (summed over origins, or one `origin` id). */
+export async function upstreamErrorCount(edge: Edge, kind: string, origin?: string): Promise<number> {
+  const { values } = await edge.runtime.metrics.upstreamErrors.get();
+  return values
+    .filter((v) => v.labels.kind === kind && (origin === undefined || v.labels.origin === origin))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+// --- end of raw sockets and failure fixtures -------------------------------------------------
