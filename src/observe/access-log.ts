@@ -26,16 +26,15 @@ export function observe(ctx: RequestContext): void {
   m.requests.inc({ host, status_class: statusClass(status), origin: originId });
   m.requestDuration.observe({ host }, ms / 1000);
   if (!ctx.snapshot.config.log.access) return;
-  const req = ctx.req;
   ctx.edge.log.info({
     type: 'access',
     id: ctx.id,
     client: ctx.clientIp,
-    proto: req.httpVersionMajor === 2 ? 'h2' : `http/${req.httpVersion}`,
+    proto: ctx.proto,
     scheme: ctx.scheme,
-    method: req.method,
+    method: ctx.method,
     host: ctx.host || undefined,
-    path: req.url,
+    path: ctx.path,
     status,
     origin: ctx.origin?.id,
     bytes: ctx.bytesOut,

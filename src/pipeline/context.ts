@@ -30,7 +30,13 @@ export interface RequestContext {
   readonly start: number;
   readonly edge: EdgeRuntime;
   readonly snapshot: Snapshot;
-  readonly req: ClientRequest;
+  /** The client's request. A WebSocket tunnel lets go of it once spliced (it may live for hours). */
+  req: ClientRequest;
+  /** What the access log needs of the request, kept apart so `req` can be released. */
+  readonly method: string;
+  readonly path: string;
+  /** `http/1.1`, `h2`. */
+  readonly proto: string;
   /** The response, for ordinary requests. */
   readonly res: ClientResponse | undefined;
   /** The raw client socket, for WebSocket upgrades (no response object exists then). */

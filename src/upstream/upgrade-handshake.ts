@@ -35,22 +35,38 @@ export function upgradeHandshake(origin: OriginRuntime, path: string, headers: s
       ? tls.connect({ host, port, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host), ...origin.tls, ALPNProtocols: ['http/1.1'] })
       : net.connect({ host, port });
     let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      reject(err);
-    };
-    signal.onAbort = () => fail(errnoError('client went away', 'UND_ERR_ABORTED'));
-    socket.setTimeout(connectTimeoutMs, () => fail(errnoError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT')));
-    socket.once('error', fail);
-    socket.once(origin.secure ? 'secureConnect' : 'connect', () => {
-      socket.setTimeout(responseTimeoutMs, () => fail(errnoError('no upgrade answer in time', 'UND_ERR_HEADERS_TIMEOUT')));
+    let buf: Buffer = Buffer.alloc(0);
+    const onConnectTimeout = () => fail(errnoError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
+    const onResponseTimeout = () => fail(errnoError('no upgrade answer in time', 'UND_ERR_HEADERS_TIMEOUT'));
+    const onEnd = () => fail(errnoError('origin closed before answering', 'UND_ERR_SOCKET'));
+    const onConnected = () => {
+      socket.off('timeout', onConnectTimeout);
+      socket.on('timeout', onResponseTimeout);
+      socket.setTimeout(responseTimeoutMs);
       let head = `GET ${path} HTTP/1.1\r\n`;
       for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
       socket.write(head + '\r\n');
-    });
-    let buf: Buffer = Buffer.alloc(0);
+    };
+    const connectEvent = origin.secure ? 'secureConnect' : 'connect';
+    // Every listener goes on success: a tunnel may live for hours, and a listener left behind
+    // would keep this whole scope (headers, buffers) alive with it.
+    const detach = () => {
+      socket.off('data', onData);
+      socket.off('error', fail);
+      socket.off('end', onEnd);
+      socket.off('timeout', onConnectTimeout);
+      socket.off('timeout', onResponseTimeout);
+      socket.off(connectEvent, onConnected);
+      socket.setTimeout(0);
+      signal.onAbort = undefined;
+    };
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      detach();
+      socket.destroy();
+      reject(err);
+    };
     const onData = (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const end = buf.indexOf('\r\n\r\n');
@@ -58,18 +74,21 @@ export function upgradeHandshake(origin: OriginRuntime, path: string, headers: s
         if (buf.length > MAX_HEAD) fail(errnoError('response head too large', 'HPE_HEADER_OVERFLOW'));
         return;
       }
-      socket.off('data', onData);
-      socket.pause();
       const parsed = parseHead(buf.subarray(0, end).toString('latin1'));
       if (!parsed) return fail(errnoError('not an HTTP response', 'HPE_INVALID_CONSTANT'));
       settled = true;
-      socket.off('error', fail);
-      socket.setTimeout(0);
-      signal.onAbort = undefined;
-      resolve({ socket, ...parsed, rest: buf.subarray(end + 4) });
+      detach();
+      socket.pause();
+      // Copy what followed the head, so the tunnel does not pin the whole first read.
+      resolve({ socket, ...parsed, rest: Buffer.from(buf.subarray(end + 4)) });
     };
+    signal.onAbort = () => fail(errnoError('client went away', 'UND_ERR_ABORTED'));
+    socket.on('timeout', onConnectTimeout);
+    socket.setTimeout(connectTimeoutMs);
+    socket.on('error', fail);
+    socket.on('end', onEnd);
+    socket.once(connectEvent, onConnected);
     socket.on('data', onData);
-    socket.once('end', () => fail(errnoError('origin closed before answering', 'UND_ERR_SOCKET')));
   });
 }
 

@@ -104,6 +104,8 @@ class Tunnel {
 
   constructor(private readonly ctx: RequestContext, private readonly client: Duplex, private readonly origin: Socket, firstDown: Buffer) {
     if (firstDown.length > 0) this.down.feed(firstDown);
+    // An idle tunnel should hold little more than its two sockets: let the request go.
+    (ctx as { req: unknown }).req = undefined;
     const o = ctx.origin!;
     o.load.websockets++;
     ctx.edge.metrics.websockets.inc({ origin: o.id });
