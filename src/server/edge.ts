@@ -59,6 +59,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       maxHeaderSize: config.limits.maxHeaderSize,
       requireHostHeader: true,
       joinDuplicateHeaders: false,
+      connectionsCheckingInterval: timeoutCheckInterval(config),
     });
     setHttpLimits(server, config);
     server.on('request', requestHandler(runtime, 'http', counter));
@@ -84,6 +85,8 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       maxSessionRejectedStreams: 100,
     } as http2.SecureServerOptions);
     setHttpLimits(server as unknown as http.Server, config);
+    // HTTP/1.1 over TLS (allowHTTP1) has the same 30 s default; it is read when listening starts.
+    (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = timeoutCheckInterval(config);
     server.on('request', requestHandler(runtime, 'https', counter));
     server.on('upgrade', upgradeHandler(runtime, 'https'));
     server.on('clientError' as 'session', clientErrorHandler(runtime) as never);
@@ -152,6 +155,16 @@ function setHttpLimits(server: http.Server, config: Config): void {
   server.requestTimeout = l.requestTimeout;
   server.keepAliveTimeout = l.keepAliveTimeout;
   server.maxRequestsPerSocket = l.maxRequestsPerConnection || null;
+}
+
+/**
+ * How often Node looks for connections past headersTimeout / requestTimeout. Its default is 30 s,
+ * which would let a slowloris client hold a connection for up to 30 s past a 10 s headersTimeout.
+ * Fixed when the listener starts; a reload that shortens the timeouts keeps this granularity.
+ */
+function timeoutCheckInterval(config: Config): number {
+  const l = config.limits;
+  return Math.min(1000, Math.max(100, Math.floor(Math.min(l.headersTimeout, l.requestTimeout) / 4)));
 }
 
 function listen(server: http.Server | http2.Http2SecureServer, addr: { host: string; port: number }): Promise<AddressInfo> {
