@@ -13,13 +13,17 @@ import type { Phase } from './context.js';
 import { sendError } from './error-page.js';
 import { EdgeError } from './errors.js';
 
-/** Host → load balancer. Invalid Host: 400; no balancer for it: 421 (RFC 9110 §15.5.20). */
+/**
+ * Host → load balancer. Invalid Host, or more than one (RFC 9112 §3.2): 400; no balancer for
+ * it: 421 (RFC 9110 §15.5.20).
+ */
 export const route: Phase = {
   name: 'route',
   run(ctx) {
     const h = ctx.req.headers;
     const authority = (h[':authority'] as string | undefined) ?? h.host;
-    const host = parseHost(authority);
+    // Node keeps the first of two Host headers; a hop before or after us may read the other.
+    const host = hostHeaders(ctx.req.rawHeaders) > 1 ? undefined : parseHost(authority);
     if (!host) {
       sendError(ctx, new EdgeError(400, 'bad_host', 'client', 'The request has no valid Host header.'));
       return true;
@@ -67,6 +71,12 @@ export const upstream: Phase = {
 
 export const requestPhases: readonly Phase[] = [route, balance, upstream];
 export const upgradePhases: readonly Phase[] = [route, balance, upstream];
+
+function hostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') n++;
+  return n;
+}
 
 /** The PoP names in a Via header: `1.1 sin, 1.1 fra` → [sin, fra]. */
 function viaNames(via: string | string[]): string[] {
