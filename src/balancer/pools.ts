@@ -56,3 +56,18 @@ export function pickOrigin(pool: PoolRuntime, exclude?: ReadonlySet<OriginRuntim
   if (candidates.length === 0) return undefined;
   return pool.selector.pick(candidates);
 }
+
+/**
+ * Another origin for a retry: first in the same pool, then in the next pools of the failover
+ * order (and the fallback pool), skipping every origin already tried.
+ */
+export function pickRetryOrigin(lb: LoadBalancerRuntime, current: PoolRuntime, tried: ReadonlySet<OriginRuntime>): { pool: PoolRuntime; origin: OriginRuntime } | undefined {
+  const same = pickOrigin(current, tried);
+  if (same) return { pool: current, origin: same };
+  for (const pool of lb.fallback ? [...lb.pools, lb.fallback] : lb.pools) {
+    if (pool === current) continue;
+    const origin = pickOrigin(pool, tried);
+    if (origin) return { pool, origin };
+  }
+  return undefined;
+}

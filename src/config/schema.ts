@@ -108,6 +108,15 @@ const upstream = z.strictObject({
   keepAliveTimeout: duration.prefault('30s'),
   /** Connections per origin per worker (0 = no limit). */
   maxConnectionsPerOrigin: z.number().int().nonnegative().default(0),
+  /**
+   * Extra attempts on another origin when the connection fails before any response byte
+   * (refused, connect timeout, TLS, or a reset for idempotent requests); see upstream/retry.ts.
+   */
+  retries: z.number().int().min(0).max(10).default(2),
+  /** Retries in flight stay under this share of requests in flight, per pool (at least 3). */
+  retryBudget: z.number().min(0).max(1).default(0.2),
+  /** No retry starts later than this after the request arrived. */
+  retryDeadline: duration.prefault('10s'),
 });
 
 const websocket = z.strictObject({

@@ -40,6 +40,12 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['origin', 'kind'] as const,
       registers: [registry],
     }),
+    retries: new Counter({
+      name: 'outpost_upstream_retries_total',
+      help: 'Requests retried on another origin, by the origin that failed and why',
+      labelNames: ['origin', 'reason'] as const,
+      registers: [registry],
+    }),
     connections: new Gauge({
       name: 'outpost_open_connections',
       help: 'Open client connections, by listener',

@@ -10,6 +10,7 @@ import type { LoadBalancerRuntime, PoolRuntime } from '../balancer/pools.js';
 import type { EdgeMetrics } from '../observe/metrics.js';
 import type { Snapshot } from '../router/snapshot.js';
 import type { OriginRuntime } from '../upstream/origin.js';
+import type { RetryBudget } from '../upstream/retry.js';
 import type { EdgeError } from './errors.js';
 
 /** What lives as long as the worker: the current snapshot, metrics, the access log. */
@@ -19,6 +20,8 @@ export interface EdgeRuntime {
   readonly log: Logger;
   /** Open proxied WebSockets, so a graceful stop can close them with 1001. */
   readonly tunnels: Set<{ goAway(): void; destroy(): void }>;
+  /** Retry budgets by pool name (upstream/retry.ts), kept across reloads. */
+  readonly retryBudgets: Map<string, RetryBudget>;
 }
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
@@ -58,6 +61,8 @@ export interface RequestContext {
   /** Milliseconds from sending upstream to the origin's response headers. */
   upstreamMs: number | undefined;
   error: EdgeError | undefined;
+  /** Origins tried so far, the current one included (retries skip them). */
+  tried: Set<OriginRuntime> | undefined;
 }
 
 /** A phase makes one decision; true means it answered the request and the walk stops. */

@@ -37,6 +37,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     metrics: opts.metrics ?? createMetrics(),
     log: opts.log,
     tunnels: new Set(),
+    retryBudgets: new Map(),
   };
   const counter: InflightCounter = { inflight: 0 };
   const sockets = new Set<Socket>();

@@ -42,6 +42,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     bytesOut: 0,
     upstreamMs: undefined,
     error: undefined,
+    tried: undefined,
   };
 }
 

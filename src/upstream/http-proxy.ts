@@ -12,19 +12,32 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
+import { pickRetryOrigin } from '../balancer/pools.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import type { OriginRuntime } from './origin.js';
+import { RetryBudget, mayRetry } from './retry.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 
-/** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`. */
+/** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`; retries on another origin when allowed. */
 export function proxyHttp(ctx: RequestContext): void {
-  const { req, origin } = ctx;
-  const res = ctx.res!;
-  const o = origin!;
+  const via = `${ctx.req.httpVersionMajor === 2 ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
+  const budgets = ctx.edge.retryBudgets;
+  const poolName = ctx.pool!.name;
+  let budget = budgets.get(poolName);
+  if (!budget) budgets.set(poolName, (budget = new RetryBudget()));
+  const b = budget;
+  b.active++;
+  ctx.res!.once('close', () => { b.active--; });
+  attempt(ctx, via, b, false);
+}
+
+function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry: boolean): void {
+  const { req } = ctx;
+  const o = ctx.origin!;
   const method = req.method!;
   const h = req.headers;
   const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
-  const via = `${req.httpVersionMajor === 2 ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
   const headers = upstreamRequestHeaders(req.rawHeaders, {
     host: o.hostOverride ?? ctx.authority,
     clientHost: ctx.authority,
@@ -34,8 +47,9 @@ export function proxyHttp(ctx: RequestContext): void {
     via,
   });
   o.load.inflight++;
-  const handler = new ProxyHandler(ctx, via);
-  res.once('close', handler.onClientClose);
+  if (isRetry) budget.retrying++;
+  const handler = new ProxyHandler(ctx, via, o, budget, isRetry);
+  ctx.res!.once('close', handler.onClientClose);
   o.dispatcher.dispatch(
     {
       origin: o.url.origin,
@@ -43,7 +57,7 @@ export function proxyHttp(ctx: RequestContext): void {
       method: method as Dispatcher.HttpMethod,
       headers,
       body: hasBody ? req : null,
-      // A proxy must not retry a non-idempotent request on its own; undici doesn't, say it.
+      // undici must not retry on its own: whether a retry is safe is decided here (retry.ts).
       idempotent: false,
       blocking: false,
     },
@@ -56,7 +70,13 @@ class ProxyHandler {
   private readonly sentAt = performance.now();
   private done = false;
 
-  constructor(private readonly ctx: RequestContext, private readonly via: string) {}
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly via: string,
+    private readonly origin: OriginRuntime,
+    private readonly budget: RetryBudget,
+    private readonly isRetry: boolean,
+  ) {}
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
@@ -67,7 +87,7 @@ class ProxyHandler {
     const res = ctx.res!;
     if (statusCode < 200) return true; // 1xx: Node already answered Expect itself; drop others
     ctx.upstreamMs = performance.now() - this.sentAt;
-    ctx.edge.metrics.upstreamDuration.observe({ origin: ctx.origin!.id }, ctx.upstreamMs / 1000);
+    ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
     if (res.destroyed) return false;
     ctx.status = statusCode;
     res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.via, ctx.id) as unknown as Record<string, string>);
@@ -121,9 +141,34 @@ class ProxyHandler {
       return;
     }
     const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
-    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: ctx.origin!.id, kind: errorKind(edgeErr) });
-    ctx.error = edgeErr;
+    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: this.origin.id, kind: errorKind(edgeErr) });
+    const next = this.retryTarget(edgeErr);
+    if (next) {
+      ctx.res!.off('close', this.onClientClose);
+      ctx.pool = next.pool;
+      ctx.origin = next.origin;
+      ctx.edge.metrics.retries.inc({ origin: this.origin.id, reason: errorKind(edgeErr) });
+      attempt(ctx, this.via, this.budget, true);
+      return;
+    }
+    ctx.error = edgeErr; // the client sees the last real error
     sendError(ctx, edgeErr);
+  }
+
+  /** Another origin to try, when this failure, the request, the budget and the deadline allow. */
+  private retryTarget(err: EdgeError): ReturnType<typeof pickRetryOrigin> {
+    const ctx = this.ctx;
+    const upstream = ctx.snapshot.config.upstream;
+    if (ctx.res!.headersSent || ctx.res!.destroyed) return undefined;
+    const tried = (ctx.tried ??= new Set([this.origin]));
+    if (tried.size > upstream.retries) return undefined;
+    if (!mayRetry(err, ctx.method, ctx.req.readableDidRead)) return undefined;
+    if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
+    const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: 3, deadlineMs: upstream.retryDeadline };
+    if (!this.budget.allows(policy)) return undefined;
+    const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried);
+    if (next) tried.add(next.origin);
+    return next;
   }
 
   /** The client went away before the response ended: stop the origin exchange too. */
@@ -136,6 +181,7 @@ class ProxyHandler {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.ctx.origin!.load.inflight--;
+    this.origin.load.inflight--;
+    if (this.isRetry) this.budget.retrying--;
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * When a failed exchange with an origin may be tried again on another origin (peers.md §4.3):
+ * - only failures before any response byte: refused, DNS, connect timeout, TLS handshake, or a
+ *   reset before the answer began;
+ * - a reset after the request was sent is retried only for idempotent methods (RFC 9110 §9.2.2),
+ *   since the origin may have acted on it; connect-phase failures are always safe;
+ * - a request body already read (streamed to the failed origin) cannot be sent again;
+ * - within a budget: retries in flight stay under a share of the requests in flight (Envoy's
+ *   retry budget), so an outage does not multiply the load on the origins still standing;
+ * - before a deadline counted from the request's start.
+ */
+import type { EdgeError } from '../pipeline/errors.js';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Failures where nothing reached the origin's application. */
+const CONNECT_PHASE = new Set(['origin_refused', 'origin_dns', 'origin_unreachable', 'origin_connect_timeout', 'origin_tls']);
+
+export interface RetryPolicy {
+  /** Extra attempts after the first. */
+  retries: number;
+  /** Retries in flight may be at most this share (0..1) of requests in flight… */
+  budgetRatio: number;
+  /** …but at least this many. */
+  budgetMinimum: number;
+  /** No new attempt starts this long after the request began (ms). */
+  deadlineMs: number;
+}
+
+export function mayRetry(err: EdgeError, method: string, bodyRead: boolean): boolean {
+  if (bodyRead) return false;
+  if (CONNECT_PHASE.has(err.code)) return true;
+  return err.code === 'origin_reset' && IDEMPOTENT.has(method);
+}
+
+/** Concurrency-based retry budget, one per pool per worker. */
+export class RetryBudget {
+  active = 0;
+  retrying = 0;
+
+  allows(policy: RetryPolicy): boolean {
+    return this.retrying < Math.max(policy.budgetMinimum, this.active * policy.budgetRatio);
+  }
+}

@@ -1,0 +1,69 @@
+/** Retries on another origin: connect failures are invisible to clients; unsafe retries never happen. */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { edgeConfig, edgeUrl, startOrigin, startTestEdge, type TestServer } from './helpers.js';
+import type { Edge } from '../src/server/edge.js';
+
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('retries', () => {
+  let good: TestServer;
+  let resetter: TestServer;
+  let resetterSeen = 0;
+  let edge: Edge;
+  let deadUrl: string;
+  beforeAll(async () => {
+    good = await startOrigin((req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => { n += c.length; });
+      req.on('end', () => res.end(JSON.stringify({ origin: 'good', bodyBytes: n })));
+    });
+    // Accepts, reads the request, then resets the connection before answering.
+    resetter = await startOrigin((req) => { resetterSeen++; req.socket.resetAndDestroy(); });
+    deadUrl = `http://127.0.0.1:${await closedPort()}`;
+  });
+  afterAll(async () => { await edge?.shutdown(500); await good.close(); await resetter.close(); });
+
+  it('sends every request to a live origin when the other refuses connections', async () => {
+    edge = await startTestEdge(edgeConfig([deadUrl, good.url]));
+    for (let i = 0; i < 10; i++) {
+      const r = await request(`${edgeUrl(edge)}/x`, { method: i % 2 ? 'POST' : 'GET', body: i % 2 ? 'hello' : undefined });
+      expect(r.statusCode).toBe(200);
+      const body = (await r.body.json()) as { origin: string; bodyBytes: number };
+      expect(body.origin).toBe('good');
+      if (i % 2) expect(body.bodyBytes).toBe(5);
+    }
+    const retries = await edge.runtime.metrics.retries.get();
+    expect(retries.values.reduce((a, v) => a + v.value, 0)).toBeGreaterThanOrEqual(5);
+    await edge.shutdown(500);
+  });
+
+  it('retries a reset GET but never a reset POST', async () => {
+    edge = await startTestEdge(edgeConfig([resetter.url, good.url], { pools: { main: { originSteering: 'round_robin', origins: [{ name: 'r', address: resetter.url }, { name: 'g', address: good.url, weight: 0 }] } } }));
+    const get = await request(`${edgeUrl(edge)}/idempotent`);
+    expect(get.statusCode).toBe(200);
+    expect(((await get.body.json()) as { origin: string }).origin).toBe('good');
+    resetterSeen = 0;
+    const post = await request(`${edgeUrl(edge)}/unsafe`, { method: 'POST', body: 'pay once' });
+    expect(post.statusCode).toBe(502);
+    expect(((await post.body.json()) as { error: { code: string } }).error.code).toBe('origin_reset');
+    expect(resetterSeen).toBe(1);
+    await edge.shutdown(500);
+  });
+
+  it('gives up after the configured retries with the last real error', async () => {
+    const dead2 = `http://127.0.0.1:${await closedPort()}`;
+    edge = await startTestEdge(edgeConfig([deadUrl, dead2], { upstream: { retries: 1 } }));
+    const r = await request(`${edgeUrl(edge)}/`);
+    expect(r.statusCode).toBe(502);
+    expect(((await r.body.json()) as { error: { code: string } }).error.code).toBe('origin_refused');
+    await edge.shutdown(500);
+  });
+});
