@@ -67,3 +67,27 @@ describe('retries', () => {
     await edge.shutdown(500);
   });
 });
+
+describe('WebSocket retries', () => {
+  it('an upgrade whose first origin refuses the connection reaches another', async () => {
+    const { startDemoOrigin } = await import('../src/demo/origin.js');
+    const { default: WebSocket } = await import('ws');
+    const live = await startDemoOrigin({ name: 'live', region: 'r' });
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const edge = await startTestEdge(edgeConfig([dead, live.url]));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const ws = new WebSocket(`${edgeUrl(edge).replace('http', 'ws')}/ws`);
+        const hello = await new Promise<string>((resolve, reject) => {
+          ws.once('message', (m) => resolve(String(m)));
+          ws.once('error', reject);
+        });
+        expect(JSON.parse(hello).hello).toBe('live');
+        ws.close();
+      }
+    } finally {
+      await edge.shutdown(500);
+      await live.close();
+    }
+  });
+});

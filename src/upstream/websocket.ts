@@ -13,6 +13,8 @@ import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { pickRetryOrigin } from '../balancer/pools.js';
+import { mayRetry } from './retry.js';
 import { upgradeHandshake } from './upgrade-handshake.js';
 import { FrameTracker, closeFrame } from './ws-frames.js';
 
@@ -20,6 +22,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
   const client = ctx.socket!;
   const o = ctx.origin!;
   const cfg = ctx.snapshot.config;
+  const started = performance.now();
   const via = `1.1 ${cfg.pop.id}`;
   const headers = upstreamRequestHeaders(ctx.req.rawHeaders, {
     host: o.hostOverride ?? ctx.authority,
@@ -29,7 +32,6 @@ export function proxyWebSocket(ctx: RequestContext): void {
     requestId: ctx.id,
     via,
   }, true);
-  const started = performance.now();
   const signal: { aborted: boolean; onAbort?: () => void } = { aborted: false };
   const onClientGone = () => {
     ctx.error = new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.');
@@ -56,6 +58,19 @@ export function proxyWebSocket(ctx: RequestContext): void {
       if (signal.aborted) return;
       const edgeErr = classifyUpstreamError(err);
       ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
+      // A handshake that failed to connect is retried on another origin, like any GET.
+      const tried = (ctx.tried ??= new Set([o]));
+      if (tried.size <= cfg.upstream.retries && mayRetry(edgeErr, 'GET', false) && performance.now() - ctx.start < cfg.upstream.retryDeadline) {
+        const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried);
+        if (next) {
+          tried.add(next.origin);
+          ctx.pool = next.pool;
+          ctx.origin = next.origin;
+          ctx.edge.metrics.retries.inc({ origin: o.id, reason: errorKind(edgeErr) });
+          proxyWebSocket(ctx);
+          return;
+        }
+      }
       ctx.error = edgeErr;
       sendError(ctx, edgeErr);
     },
