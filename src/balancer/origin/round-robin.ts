@@ -4,16 +4,15 @@
  * Weights 1 and 0.5 give A A B, interleaved rather than in bursts; weight 0 gets nothing while
  * any positive-weight origin is available.
  */
-import type { OriginRuntime } from '../../upstream/origin.js';
-import type { OriginSelector } from './types.js';
+import type { OriginCandidate, OriginSelector } from './types.js';
 
 export function roundRobin(): OriginSelector {
-  const score = new Map<OriginRuntime, number>();
+  const score = new Map<OriginCandidate, number>();
   return {
     pick(candidates) {
-      if (candidates.length === 1) return candidates[0];
+      if (candidates.length <= 1) return candidates[0];
       let total = 0;
-      let best: OriginRuntime | undefined;
+      let best: (typeof candidates)[number] | undefined;
       let bestScore = -Infinity;
       for (const o of candidates) {
         const s = (score.get(o) ?? 0) + o.weight;

@@ -1,12 +1,33 @@
 /**
  * Origin steering: how one origin is chosen inside a pool. Selection only reads: who exists
- * comes from the config snapshot, who is healthy from health (a later module); a policy picks.
+ * comes from the config snapshot, who is healthy from health; a policy picks among what it is
+ * given and never mutates the candidates or their counters.
  */
-import type { OriginRuntime } from '../../upstream/origin.js';
 
-export interface OriginSelector {
-  /** An origin among `candidates` (never empty), or undefined if none can take traffic. */
-  pick(candidates: readonly OriginRuntime[]): OriginRuntime | undefined;
+/**
+ * What a policy reads of an origin. `OriginRuntime` (src/upstream/origin.ts) satisfies it;
+ * keeping it structural lets tests and simulations hand in plain objects.
+ */
+export interface OriginCandidate {
+  /** Stable identity (`pool/origin`): the hash policy scores on it. */
+  readonly id: string;
+  /** Share of traffic within the pool, 0..1; 0 = only when every candidate is 0. */
+  readonly weight: number;
+  /** Live counters, kept by the proxy: requests in flight and open WebSocket tunnels. */
+  readonly load: { readonly inflight: number; readonly websockets: number };
 }
 
-export type OriginSelectorFactory = (origins: readonly OriginRuntime[]) => OriginSelector;
+export interface OriginSelector {
+  /**
+   * An origin among `candidates` (never empty in practice), or undefined if given none.
+   * `key` is the request's affinity key, the client IP; only `hash` reads it.
+   */
+  pick<O extends OriginCandidate>(candidates: readonly O[], key?: string): O | undefined;
+}
+
+export interface OriginSelectorOptions {
+  /** Uniform [0, 1) source; tests and simulations pass a seeded one. Default Math.random. */
+  random?: () => number;
+}
+
+export type OriginSelectorFactory = (options?: OriginSelectorOptions) => OriginSelector;

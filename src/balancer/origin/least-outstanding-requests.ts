@@ -1,0 +1,11 @@
+/**
+ * Least outstanding requests: the origin with the fewest requests in flight per unit of weight
+ * (`load.inflight / weight`), ties weighted random. Open WebSocket tunnels do not count: an idle
+ * tunnel costs the origin little; use `least_connections` when they do.
+ */
+import type { OriginSelector, OriginSelectorOptions } from './types.js';
+import { leastLoaded } from './least-loaded.js';
+
+export function leastOutstandingRequests({ random = Math.random }: OriginSelectorOptions = {}): OriginSelector {
+  return leastLoaded((o) => o.load.inflight, random);
+}
