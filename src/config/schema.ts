@@ -178,15 +178,48 @@ const monitor = z.strictObject({
   method: z.string().default('GET'),
   path: z.string().default('/'),
   headers: z.record(z.string(), z.string()).default({}),
-  expectedCodes: z.string().default('2xx'),
+  /** `2xx`, `200`, `200,301`, `2xx,304`. */
+  expectedCodes: z.string().regex(/^\s*([1-5]xx|[1-5]\d\d)(\s*,\s*([1-5]xx|[1-5]\d\d))*\s*$/, 'expected status codes such as 2xx, 200 or 200,301').default('2xx'),
+  /** A substring the response body must contain (first 64 KiB). */
   expectedBody: z.string().optional(),
   followRedirects: z.boolean().default(false),
   interval: duration.prefault('60s'),
   timeout: duration.prefault('5s'),
+  /** Immediate re-tries of a failed probe before it counts as one failure. */
   retries: z.number().int().nonnegative().default(2),
+  /** Consecutive successes that make an unhealthy (or unknown) origin healthy. */
+  consecutiveUp: z.number().int().positive().default(1),
+  /** Consecutive failures that make a healthy (or unknown) origin unhealthy. */
+  consecutiveDown: z.number().int().positive().default(1),
 });
 
-export const STEERING = ['off'] as const;
+export const STEERING = ['off', 'random', 'geo', 'proximity', 'dynamic_latency', 'least_outstanding_requests'] as const;
+
+const poolList = z.array(z.string()).min(1);
+
+const sessionAffinity = z.strictObject({
+  /** `cookie`: pinned by a signed cookie; `ip_cookie`: first pick by client IP, then the cookie; `header`: by request header values. */
+  type: z.enum(['none', 'cookie', 'ip_cookie', 'header']).default('cookie'),
+  /** Cookie lifetime (cookie, ip_cookie). */
+  ttl: duration.prefault('23h'),
+  cookieName: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a cookie name token').default('__outpost_lb'),
+  /** `auto`: Secure when the request came over HTTPS. */
+  secure: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** `none` lets an embedded widget on another site keep its session (needs Secure). */
+  sameSite: z.enum(['auto', 'lax', 'strict', 'none']).default('auto'),
+  httpOnly: z.boolean().default(true),
+  /** Request headers whose values key the session (type header). */
+  headers: z.array(z.string().min(1)).default([]),
+  /**
+   * When the pinned origin fails to connect: `none` — the client sees the error; `temporary` —
+   * another origin answers, the cookie stays; `sticky` — another origin answers and the cookie moves.
+   */
+  zeroDowntimeFailover: z.enum(['none', 'temporary', 'sticky']).default('temporary'),
+  /** An origin set `enabled: false` keeps its existing sessions this long (new ones go elsewhere). */
+  drainDuration: duration.prefault('0s'),
+  /** HMAC key for the cookie, shared by every worker and PoP; default: a key made at node start. */
+  secret: z.string().min(16).optional(),
+});
 
 const loadBalancer = z.strictObject({
   /** Host this balancer serves: `chat.example.com`, `*.example.com`, or `*` for any host. */
@@ -194,10 +227,63 @@ const loadBalancer = z.strictObject({
     .string()
     .regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/, 'expected a lowercase hostname, *.domain or *'),
   /** Pools in failover order. */
-  defaultPools: z.array(z.string()).min(1),
+  defaultPools: poolList,
+  /** The pool used when every default pool is down. */
   fallbackPool: z.string().optional(),
-  /** How a pool is chosen; `off` = the first pool of defaultPools (failover order). */
+  /** How a pool is chosen (Cloudflare's steering policies); `off` = failover order. */
   steering: z.enum(STEERING).default('off'),
+  /** geo: pools by our region name (eu-west, ap-southeast, …; Cloudflare codes WEU, SEAS… accepted). */
+  regionPools: z.record(z.string(), poolList).default({}),
+  /** geo: pools by ISO country code (client country). */
+  countryPools: z.record(z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as DE'), poolList).default({}),
+  /** geo: pools by PoP id (the PoP that took the request). */
+  popPools: z.record(z.string(), poolList).default({}),
+  randomSteering: z.strictObject({
+    defaultWeight: z.number().min(0).max(1).default(1),
+    poolWeights: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  }).prefault({}),
+  sessionAffinity: sessionAffinity.optional(),
+  adaptiveRouting: z.strictObject({
+    /** Retries may go to origins of the next pools (not only the pool first chosen). */
+    failoverAcrossPools: z.boolean().default(false),
+  }).prefault({}),
+});
+
+const health = z.strictObject({
+  /** Outlier ejection from real traffic (health/passive.ts). */
+  passive: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Consecutive connection failures or 5xx answers that eject an origin. */
+    consecutiveFailures: z.number().int().positive().default(5),
+    /** First ejection lasts this long; each repeat adds as much again… */
+    baseEjectionTime: duration.prefault('30s'),
+    /** …up to this. */
+    maxEjectionTime: duration.prefault('300s'),
+    /** Never eject more than this share of a pool's origins. */
+    maxEjectionPercent: z.number().min(0).max(100).default(50),
+  }).prefault({}),
+  /** URLs that receive every health change as JSON (POST). */
+  webhooks: z.array(z.string().url()).default([]),
+});
+
+const geo = z.strictObject({
+  /** MMDB files; default: the databases the npm packages ship. */
+  countryDb: z.string().optional(),
+  asnDb: z.string().optional(),
+  /** Peers (CIDRs) whose client-IP header is believed; from anyone else the socket address counts. */
+  trustedProxies: z.array(z.string()).default([]),
+  clientIpHeader: z.string().default('x-forwarded-for'),
+  /** Where loopback and private clients are placed. */
+  privateDefault: z.strictObject({
+    country: z.string().regex(/^[A-Z]{2}$/).optional(),
+    region: z.string().optional(),
+    location: location.optional(),
+  }).prefault({}),
+});
+
+const admin = z.strictObject({
+  /** Bearer token for the admin API's write endpoints (and reads of /api/*); none = API disabled. */
+  token: z.string().min(16).optional(),
 });
 
 export const configSchema = z
@@ -213,6 +299,9 @@ export const configSchema = z
     shutdown: shutdown.prefault({}),
     log: log.prefault({}),
     monitors: z.record(z.string(), monitor).default({}),
+    health: health.prefault({}),
+    geo: geo.prefault({}),
+    admin: admin.prefault({}),
     pools: z.record(z.string(), pool),
     loadBalancers: z.array(loadBalancer).min(1),
   })
@@ -237,6 +326,33 @@ export const configSchema = z
       });
       if (lb.fallbackPool && !(lb.fallbackPool in c.pools)) {
         ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'fallbackPool'], message: `no pool named "${lb.fallbackPool}" in pools` });
+      }
+      for (const key of ['regionPools', 'countryPools', 'popPools'] as const) {
+        for (const [k, list] of Object.entries(lb[key])) {
+          list.forEach((p, j) => {
+            if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, key, k, j], message: `no pool named "${p}" in pools` });
+          });
+        }
+      }
+      for (const p of Object.keys(lb.randomSteering.poolWeights)) {
+        if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'randomSteering', 'poolWeights', p], message: `no pool named "${p}" in pools` });
+      }
+      // A policy that needs data the config does not give is refused, not silently degraded.
+      if (lb.steering === 'geo' && !Object.keys(lb.regionPools).length && !Object.keys(lb.countryPools).length && !Object.keys(lb.popPools).length) {
+        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'steering'], message: 'geo steering needs regionPools, countryPools or popPools' });
+      }
+      if (lb.steering === 'proximity') {
+        const used = new Set([...lb.defaultPools, ...(lb.fallbackPool ? [lb.fallbackPool] : [])]);
+        for (const p of used) {
+          if (c.pools[p] && !c.pools[p].location) ctx.addIssue({ code: 'custom', path: ['pools', p, 'location'], message: `proximity steering (loadBalancers[${i}]) needs a location for pool ${p}` });
+        }
+        if (!c.pop.location) ctx.addIssue({ code: 'custom', path: ['pop', 'location'], message: `proximity steering (loadBalancers[${i}]) needs the PoP's location` });
+      }
+      if (lb.sessionAffinity?.type === 'header' && lb.sessionAffinity.headers.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'sessionAffinity', 'headers'], message: 'header affinity needs at least one header name' });
+      }
+      if (lb.sessionAffinity?.sameSite === 'none' && lb.sessionAffinity.secure === 'never') {
+        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'sessionAffinity', 'sameSite'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
       }
     });
     if (c.listen.https && !c.tls) {
