@@ -60,7 +60,10 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry:
       // undici must not retry on its own: whether a retry is safe is decided here (retry.ts).
       idempotent: false,
       blocking: false,
-    },
+      // One name per origin (origin.ts pins the TLS name itself): undici would derive it from each
+      // Host header and close a warm https connection whenever the next request's Host differs.
+      servername: o.url.hostname,
+    } as Dispatcher.DispatchOptions,
     handler as unknown as Dispatcher.DispatchHandler,
   );
 }

@@ -5,7 +5,8 @@
  * connections and its counts.
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+import { isIP } from 'node:net';
+import { Pool, buildConnector } from 'undici';
 import type { Config, OriginConfig } from '../config/schema.js';
 
 /** Live counters of one (pool, origin), kept across reloads. */
@@ -62,7 +63,7 @@ export class OriginRegistry {
         bodyTimeout: upstream.bodyTimeout,
         keepAliveTimeout: upstream.keepAliveTimeout,
         keepAliveMaxTimeout: upstream.keepAliveTimeout,
-        connect: tls ? { ...tls } : undefined,
+        connect: tls ? pinnedTlsConnector(tls, url.hostname, upstream.connectTimeout) : undefined,
       });
       this.pools.set(key, dispatcher);
     }
@@ -101,6 +102,19 @@ export class OriginRegistry {
     this.pools.clear();
     await Promise.all(all.map((p) => (force ? p.destroy() : p.close()).catch(this.onClose)));
   }
+}
+
+/**
+ * TLS connections to an origin with a fixed server name. undici would take the name (SNI, and
+ * the name the certificate is checked against) from each request's Host header: the client's
+ * site, not the origin. An origin is one server whatever site a request is for, so the name is
+ * tls.servername, else the address's hostname, and none for an IP address (RFC 6066 §3).
+ */
+function pinnedTlsConnector(tls: OriginTls, hostname: string, timeout: number): buildConnector.connector {
+  const connect = buildConnector({ ...tls, timeout });
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const servername = tls.servername ?? (isIP(host) ? undefined : host);
+  return (opts, callback) => connect({ ...opts, servername }, callback);
 }
 
 function originTls(o: OriginConfig): OriginTls {
