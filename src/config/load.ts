@@ -8,6 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { ZodError } from 'zod';
+import { checkReferences } from './references.js';
 import { configJsonSchema, configSchema, type Config } from './schema.js';
 
 /** One problem in a config file. */
@@ -56,8 +57,13 @@ export function parseConfig(text: string, file: string): LoadResult {
     return { ok: false, file, errors };
   }
 
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) return { ok: false, file, errors: byPosition(zodErrors(parsed.error, doc, at)) };
+  const raw = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(raw);
+  const refs = checkReferences(raw).map((r) => locate(doc, r.path, r.message, at));
+  if (!parsed.success || refs.length > 0) {
+    const errors = parsed.success ? refs : [...zodErrors(parsed.error, doc, at), ...refs];
+    return { ok: false, file, errors: byPosition(errors) };
+  }
 
   const config = parsed.data;
   const base = dirname(file);

@@ -304,61 +304,9 @@ export const configSchema = z
     admin: admin.prefault({}),
     pools: z.record(z.string(), pool),
     loadBalancers: z.array(loadBalancer).min(1),
-  })
-  .superRefine((c, ctx) => {
-    // References between objects: checked here so every error is reported in the same pass.
-    for (const [name, p] of Object.entries(c.pools)) {
-      if (p.monitor && !(p.monitor in c.monitors)) {
-        ctx.addIssue({ code: 'custom', path: ['pools', name, 'monitor'], message: `no monitor named "${p.monitor}" in monitors` });
-      }
-      const seen = new Set<string>();
-      p.origins.forEach((o, i) => {
-        if (seen.has(o.name)) ctx.addIssue({ code: 'custom', path: ['pools', name, 'origins', i, 'name'], message: `origin name "${o.name}" is used twice in pool ${name}` });
-        seen.add(o.name);
-      });
-    }
-    const hosts = new Set<string>();
-    c.loadBalancers.forEach((lb, i) => {
-      if (hosts.has(lb.hostname)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'hostname'], message: `hostname "${lb.hostname}" has two load balancers` });
-      hosts.add(lb.hostname);
-      lb.defaultPools.forEach((p, j) => {
-        if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'defaultPools', j], message: `no pool named "${p}" in pools` });
-      });
-      if (lb.fallbackPool && !(lb.fallbackPool in c.pools)) {
-        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'fallbackPool'], message: `no pool named "${lb.fallbackPool}" in pools` });
-      }
-      for (const key of ['regionPools', 'countryPools', 'popPools'] as const) {
-        for (const [k, list] of Object.entries(lb[key])) {
-          list.forEach((p, j) => {
-            if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, key, k, j], message: `no pool named "${p}" in pools` });
-          });
-        }
-      }
-      for (const p of Object.keys(lb.randomSteering.poolWeights)) {
-        if (!(p in c.pools)) ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'randomSteering', 'poolWeights', p], message: `no pool named "${p}" in pools` });
-      }
-      // A policy that needs data the config does not give is refused, not silently degraded.
-      if (lb.steering === 'geo' && !Object.keys(lb.regionPools).length && !Object.keys(lb.countryPools).length && !Object.keys(lb.popPools).length) {
-        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'steering'], message: 'geo steering needs regionPools, countryPools or popPools' });
-      }
-      if (lb.steering === 'proximity') {
-        const used = new Set([...lb.defaultPools, ...(lb.fallbackPool ? [lb.fallbackPool] : [])]);
-        for (const p of used) {
-          if (c.pools[p] && !c.pools[p].location) ctx.addIssue({ code: 'custom', path: ['pools', p, 'location'], message: `proximity steering (loadBalancers[${i}]) needs a location for pool ${p}` });
-        }
-        if (!c.pop.location) ctx.addIssue({ code: 'custom', path: ['pop', 'location'], message: `proximity steering (loadBalancers[${i}]) needs the PoP's location` });
-      }
-      if (lb.sessionAffinity?.type === 'header' && lb.sessionAffinity.headers.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'sessionAffinity', 'headers'], message: 'header affinity needs at least one header name' });
-      }
-      if (lb.sessionAffinity?.sameSite === 'none' && lb.sessionAffinity.secure === 'never') {
-        ctx.addIssue({ code: 'custom', path: ['loadBalancers', i, 'sessionAffinity', 'sameSite'], message: 'SameSite=None cookies must be Secure (browsers drop them otherwise)' });
-      }
-    });
-    if (c.listen.https && !c.tls) {
-      ctx.addIssue({ code: 'custom', path: ['listen', 'https'], message: 'an https listener needs tls.certificates' });
-    }
   });
+// References between objects (pool names, monitors, policies that need data) are checked in
+// references.ts, on the raw input, so they are reported even when other keys are wrong.
 
 /** The validated config: units resolved, defaults filled in. */
 export type Config = z.output<typeof configSchema>;
