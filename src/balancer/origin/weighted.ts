@@ -11,11 +11,12 @@ export function pickWeightedIndex<T>(items: readonly T[], weight: (item: T) => n
   let count = 0;
   for (let i = 0; i < items.length; i++) {
     if (i === skip) continue;
-    total += weight(items[i]);
+    const w = weight(items[i]);
+    if (w > 0) total += w; // negative or NaN weights count as 0
     count++;
   }
   if (count === 0) return -1;
-  if (!(total > 0)) {
+  if (total === 0) {
     // Every weight is 0: uniform among the items not skipped.
     let n = Math.floor(random() * count);
     for (let i = 0; i < items.length; i++) {
