@@ -32,7 +32,8 @@ export function upgradeHandshake(origin: OriginRuntime, path: string, headers: s
     const host = origin.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
     const socket: net.Socket = origin.secure
-      ? tls.connect({ host, port, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host), ...origin.tls, ALPNProtocols: ['http/1.1'] })
+      // origin.tls spreads first: its `servername` key is there even when unset, and must not erase the default.
+      ? tls.connect({ ...origin.tls, host, port, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host), ALPNProtocols: ['http/1.1'] })
       : net.connect({ host, port });
     let settled = false;
     let buf: Buffer = Buffer.alloc(0);
