@@ -14,8 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Config } from '../src/config/schema.js';
 import type { Edge } from '../src/server/edge.js';
 import { createDevCa, issueCert, type DevCa, type DevCert } from '../src/tls/dev-certs.js';
@@ -39,13 +41,14 @@ function echo(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.end(JSON.stringify({ url: req.url, httpVersion: req.httpVersion, headers: req.headers, peer, sni: socket.servername }));
 }
 
-async function startHttpsOrigin(options: https.ServerOptions): Promise<{ server: https.Server; url: string; close(): Promise<void> }> {
+/** An https echo origin listening on `address`, named `name` in its URL. */
+async function startHttpsOrigin(options: https.ServerOptions, address = '127.0.0.1', name = address): Promise<{ server: https.Server; url: string; close(): Promise<void> }> {
   const server = https.createServer(options, echo);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, address, r));
   const { port } = server.address() as AddressInfo;
   return {
     server,
-    url: `https://127.0.0.1:${port}`,
+    url: `https://${name}:${port}`,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -73,6 +76,8 @@ describe('TLS', () => {
   const origins: { close(): Promise<void> }[] = [];
   /** TLS connections the https origin accepted. */
   let originConnections = 0;
+  /** SNI names the origin addressed as https://localhost was asked for, in order. */
+  const namedOriginSni: (string | false | null)[] = [];
   let edge: Edge;
   let config: Config;
   let httpsPort: number;
@@ -100,6 +105,13 @@ describe('TLS', () => {
     const mtlsOrigin = await startHttpsOrigin({ cert: originCert.cert, key: originCert.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true });
     origins.push(httpsOrigin, mtlsOrigin);
     httpsOrigin.server.on('secureConnection', () => { originConnections++; });
+    // An origin addressed by name, serving HTTP and a WebSocket echo; bound where `localhost` resolves.
+    const localhostCert = issueCert(ca, ['localhost']);
+    const byName = await startHttpsOrigin({ cert: localhostCert.cert, key: localhostCert.key }, (await lookup('localhost')).address, 'localhost');
+    byName.server.on('secureConnection', (socket: TLSSocket) => { namedOriginSni.push(socket.servername); });
+    const wss = new WebSocketServer({ server: byName.server });
+    wss.on('connection', (ws) => ws.on('message', (m, binary) => ws.send(m, { binary })));
+    origins.push(byName, { close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) });
 
     const site = (name: string, address: string, tlsOptions?: Record<string, unknown>) => ({
       pool: [name, { origins: [{ name: 'o1', address, ...(tlsOptions ? { tls: tlsOptions } : {}) }] }] as const,
@@ -112,6 +124,7 @@ describe('TLS', () => {
       site('named', httpsOrigin.url, { ca: caFile, servername: 'origin.internal' }),
       site('mtls', mtlsOrigin.url, { ca: caFile, cert: file('edge-client.pem', edgeClient.cert), key: file('edge-client.key', edgeClient.key) }),
       site('mtlsnocert', mtlsOrigin.url, { ca: caFile }),
+      site('byname', byName.url, { ca: caFile }),
     ];
     makeConfig = (certificates, minVersion = 'TLSv1.2') =>
       edgeConfig([plain.url], {
@@ -245,6 +258,25 @@ describe('TLS', () => {
       const r = await get('named');
       expect(r.statusCode).toBe(200);
       expect(((await r.body.json()) as Seen).sni).toBe('origin.internal');
+    });
+
+    it('an origin addressed by name gets that name as SNI, for requests and WebSocket upgrades', async () => {
+      namedOriginSni.length = 0;
+      const r = await get('byname');
+      expect(r.statusCode).toBe(200);
+      await r.body.dump();
+      const ws = new WebSocket(`${edgeUrl(edge).replace('http:', 'ws:')}/ws`, { headers: { host: 'www.byname.origin.test' } });
+      try {
+        const echoed = await new Promise<string>((resolve, reject) => {
+          ws.once('open', () => ws.send('ping'));
+          ws.once('message', (m) => resolve(String(m)));
+          ws.once('error', reject);
+        });
+        expect(echoed).toBe('ping');
+      } finally {
+        ws.terminate();
+      }
+      expect(namedOriginSni).toEqual(['localhost', 'localhost']);
     });
 
     it('one warm connection serves requests for many client Hosts', async () => {
