@@ -50,11 +50,11 @@ export function pickPool(lb: LoadBalancerRuntime): PoolRuntime | undefined {
 }
 
 /** The origin for a request in `pool`, skipping any in `exclude` (origins already tried). */
-export function pickOrigin(pool: PoolRuntime, exclude?: ReadonlySet<OriginRuntime>): OriginRuntime | undefined {
+export function pickOrigin(pool: PoolRuntime, exclude?: ReadonlySet<OriginRuntime>, key?: string): OriginRuntime | undefined {
   let candidates = pool.available();
   if (exclude && exclude.size > 0) candidates = candidates.filter((o) => !exclude.has(o));
   if (candidates.length === 0) return undefined;
-  return pool.selector.pick(candidates);
+  return pool.selector.pick(candidates, key);
 }
 
 /**

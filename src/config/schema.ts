@@ -7,6 +7,7 @@
  * numbers (milliseconds, bytes), so nothing past this file parses units again.
  */
 import { z } from 'zod';
+import { DEFAULT_ORIGIN_STEERING, ORIGIN_STEERING } from '../balancer/origin/index.js';
 import { parseDuration, parseSize } from './units.js';
 
 const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
@@ -161,15 +162,18 @@ const origin = z.strictObject({
   tls: originTls.optional(),
 });
 
-export const ORIGIN_STEERING = ['round_robin', 'random'] as const;
 
 const pool = z.strictObject({
   region: z.string().optional(),
   location: location.optional(),
   monitor: z.string().optional(),
   minimumOrigins: z.number().int().positive().default(1),
-  /** How an origin is chosen in this pool: `round_robin` (weighted) or `random` (weighted). */
-  originSteering: z.enum(ORIGIN_STEERING).default('round_robin'),
+  /**
+   * How an origin is chosen in this pool: `p2c` (power of two choices on requests in flight, the
+   * default), `round_robin`, `random` (both weighted), `hash` (client IP, consistent),
+   * `least_outstanding_requests`, `least_connections` (counts open WebSockets).
+   */
+  originSteering: z.enum(ORIGIN_STEERING).default(DEFAULT_ORIGIN_STEERING),
   origins: z.array(origin).min(1),
 });
 

@@ -49,7 +49,7 @@ export const balance: Phase = {
   name: 'balance',
   run(ctx) {
     const pool = pickPool(ctx.lb!);
-    const origin = pool && pickOrigin(pool);
+    const origin = pool && pickOrigin(pool, undefined, ctx.clientIp);
     if (!pool || !origin) {
       sendError(ctx, new EdgeError(530, 'no_origin', 'origin', 'No origin is available to serve this request.'));
       return true;
