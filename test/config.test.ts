@@ -1,0 +1,248 @@
+/**
+ * The config loader as an operator meets it: every error of a file at once, each with its key
+ * path, line and column; `outpost validate` printing them (exit 1) or "ok" (exit 0); certificate
+ * paths relative to the config file; a key that does not match its certificate; and the JSON
+ * Schema committed for editors, which must equal what the schema produces now.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile, type ConfigError } from '../src/config/load.js';
+import { configJsonSchema } from '../src/config/schema.js';
+import { createDevCa, issueCert } from '../src/tls/dev-certs.js';
+import { ensureBuilt, repoRoot } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'outpost-config-'));
+  await ensureBuilt(); // `outpost validate` runs from dist/
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `text` as `name` in the temp dir; returns its path. */
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+}
+
+/** `outpost validate -c FILE`, run as a user would (from another directory). */
+function validate(path: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'validate', '-c', path], { cwd: tmpdir(), encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const GOOD = `pop:
+  id: edge-1
+listen:
+  http: 127.0.0.1:8080
+pools:
+  main:
+    origins:
+      - { name: a, address: "http://127.0.0.1:3001" }
+loadBalancers:
+  - hostname: "*"
+    defaultPools: [main]
+`;
+
+// Line numbers are on the left; columns count from 1.
+const SEVERAL_ERRORS = [
+  /*  1 */ 'pop:',
+  /*  2 */ '  id: edge-1',
+  /*  3 */ 'listen:',
+  /*  4 */ '  http: 127.0.0.1:8080',
+  /*  5 */ '  admin: localhost:99999',
+  /*  6 */ 'workers: two',
+  /*  7 */ 'limits:',
+  /*  8 */ '  headersTimeout: 10 seconds',
+  /*  9 */ 'upstream:',
+  /* 10 */ '  conectTimeout: 5s',
+  /* 11 */ 'pools:',
+  /* 12 */ '  main:',
+  /* 13 */ '    monitor: web',
+  /* 14 */ '    origins:',
+  /* 15 */ '      - name: a',
+  /* 16 */ '        address: 127.0.0.1:3001',
+  /* 17 */ '      - address: http://127.0.0.1:3002',
+  /* 18 */ 'loadBalancers:',
+  /* 19 */ '  - hostname: "*"',
+  /* 20 */ '    defaultPools: [main, mian]',
+  /* 21 */ '    fallbackPool: backup',
+  '',
+].join('\n');
+
+const pick = (errors: ConfigError[]) => errors.map(({ path, line, column }) => ({ path, line, column }));
+
+describe('config errors', () => {
+  it('reports every error of a file at once, each with its key path, line and column', () => {
+    const r = loadConfigFile(file('several.yaml', SEVERAL_ERRORS));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(pick(r.errors)).toEqual([
+      { path: 'listen.admin', line: 5, column: 10 }, // bad address: port past 65535
+      { path: 'workers', line: 6, column: 10 }, // wrong type
+      { path: 'limits.headersTimeout', line: 8, column: 19 }, // bad duration
+      { path: 'upstream.conectTimeout', line: 10, column: 3 }, // typo: points at the key itself
+      { path: 'pools.main.monitor', line: 13, column: 14 }, // dangling monitor
+      { path: 'pools.main.origins[0].address', line: 16, column: 18 }, // bad origin address
+      { path: 'pools.main.origins[1].name', line: 17, column: 9 }, // missing: points at its map
+      { path: 'loadBalancers[0].defaultPools[1]', line: 20, column: 26 }, // dangling pool
+      { path: 'loadBalancers[0].fallbackPool', line: 21, column: 19 }, // dangling pool
+    ]);
+    const message = (path: string) => r.errors.find((e) => e.path === path)!.message;
+    expect(message('listen.admin')).toBe('expected host:port (e.g. 0.0.0.0:8080), got "localhost:99999"');
+    expect(message('workers')).toMatch(/expected number/);
+    expect(message('limits.headersTimeout')).toMatch(/expected a duration/);
+    expect(message('upstream.conectTimeout')).toBe('unknown key "conectTimeout" (did you mean "connectTimeout"?)');
+    expect(message('pools.main.monitor')).toBe('no monitor named "web" in monitors');
+    expect(message('pools.main.origins[0].address')).toMatch(/expected an http:\/\/ or https:\/\/ address/);
+    expect(message('pools.main.origins[1].name')).toBe('required key is missing (expected string)');
+    expect(message('loadBalancers[0].defaultPools[1]')).toBe('no pool named "mian" in pools');
+    expect(message('loadBalancers[0].fallbackPool')).toBe('no pool named "backup" in pools');
+  });
+
+  it('reports a duplicate origin name, a duplicate hostname and https without tls', () => {
+    const text = GOOD.replace('  http: 127.0.0.1:8080', '  https: 127.0.0.1:8443')
+      .replace('      - { name: a, address: "http://127.0.0.1:3001" }', '      - { name: a, address: "http://127.0.0.1:3001" }\n      - { name: a, address: "http://127.0.0.1:3002" }')
+      .concat('  - { hostname: "*", defaultPools: [main] }\n');
+    const r = loadConfigFile(file('duplicates.yaml', text));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([
+      { path: 'listen.https', line: 4, column: 10, message: 'an https listener needs tls.certificates' },
+      { path: 'pools.main.origins[1].name', line: 9, column: 17, message: 'origin name "a" is used twice in pool main' },
+      { path: 'loadBalancers[1].hostname', line: 13, column: 17, message: 'hostname "*" has two load balancers' },
+    ]);
+  });
+
+  it('points a missing top-level section at the start of the file', () => {
+    const r = loadConfigFile(file('no-listen.yaml', GOOD.replace('listen:\n  http: 127.0.0.1:8080\n', '')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([{ path: 'listen', line: 1, column: 1, message: 'required key is missing (expected object)' }]);
+  });
+
+  it('reports YAML syntax errors with their line and column', () => {
+    const text = ['pop:', '  id: edge-1', '  id: again', 'listen:', '  http: [127.0.0.1:8080', 'pools: {}', ''].join('\n');
+    const r = loadConfigFile(file('syntax.yaml', text));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => [e.path, e.line, e.column])).toEqual([
+      ['', 3, 3], // duplicate key
+      ['', 6, 1], // the flow sequence opened on line 5 never closes
+    ]);
+    expect(r.errors[0].message).toBe('YAML: Map keys must be unique');
+    expect(r.errors[1].message).toMatch(/^YAML: Flow sequence/);
+  });
+
+  it('reports a file it cannot read', () => {
+    const r = loadConfigFile(join(dir, 'nope.yaml'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0].message).toMatch(/cannot read the file: ENOENT/);
+  });
+});
+
+describe('outpost validate', () => {
+  it('prints every error as file:line:col path: message and exits 1', () => {
+    const path = file('cli-bad.yaml', SEVERAL_ERRORS);
+    const r = validate(path);
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toBe(`${path}:5:10 listen.admin: expected host:port (e.g. 0.0.0.0:8080), got "localhost:99999"`);
+    expect(lines[3]).toBe(`${path}:10:3 upstream.conectTimeout: unknown key "conectTimeout" (did you mean "connectTimeout"?)`);
+    expect(lines[6]).toBe(`${path}:17:9 pools.main.origins[1].name: required key is missing (expected string)`);
+    expect(lines[7]).toBe(`${path}:20:26 loadBalancers[0].defaultPools[1]: no pool named "mian" in pools`);
+    expect(lines[9]).toBe('9 error(s)');
+    expect(r.stdout).toBe('');
+  });
+
+  it('prints "ok" and exits 0 for a good file', () => {
+    const path = file('cli-good.yaml', GOOD);
+    const r = validate(path);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${path}: ok\n`);
+    expect(r.status).toBe(0);
+  });
+
+  it('exits 1 on a YAML syntax error', () => {
+    const path = file('cli-syntax.yaml', 'pop: [\n');
+    const r = validate(path);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^${escape(path)}:\\d+:\\d+ \\(file\\): YAML: `));
+  });
+});
+
+describe('certificate files', () => {
+  let ca: ReturnType<typeof createDevCa>;
+  beforeAll(() => {
+    ca = createDevCa();
+    const a = issueCert(ca, ['edge.test']);
+    const b = issueCert(ca, ['other.test']);
+    file('site/certs/edge.crt', a.cert);
+    file('site/certs/edge.key', a.key);
+    file('site/certs/other.key', b.key);
+    file('site/certs/ca.crt', ca.cert);
+  });
+
+  const tlsConfig = (cert: string, key: string, originCa = 'certs/ca.crt') =>
+    GOOD.replace('listen:\n  http: 127.0.0.1:8080\n', 'listen:\n  https: 127.0.0.1:8443\n')
+      .replace('pools:', `tls:\n  certificates:\n    - cert: ${cert}\n      key: ${key}\npools:`)
+      .replace('{ name: a, address: "http://127.0.0.1:3001" }', `{ name: a, address: "https://127.0.0.1:3001", tls: { ca: ${originCa} } }`);
+
+  it("resolves relative paths against the config file's directory, not the working directory", () => {
+    const path = file('site/outpost.yaml', tlsConfig('certs/edge.crt', './certs/edge.key'));
+    expect(process.cwd()).not.toBe(join(dir, 'site'));
+    const r = loadConfigFile(path);
+    expect(r.ok ? [] : r.errors).toEqual([]);
+    if (!r.ok) return;
+    expect(r.config.tls!.certificates[0].cert).toBe(join(dir, 'site/certs/edge.crt'));
+    expect(r.config.tls!.certificates[0].key).toBe(join(dir, 'site/certs/edge.key'));
+    expect(r.config.pools.main.origins[0].tls!.ca).toBe(join(dir, 'site/certs/ca.crt'));
+    expect(validate(path).status).toBe(0);
+  });
+
+  it('reports a missing certificate file on its key path, with the resolved file name', () => {
+    const r = loadConfigFile(file('site/missing-cert.yaml', tlsConfig('certs/gone.crt', 'certs/edge.key', 'certs/gone-ca.crt')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => [e.path, e.line, e.column])).toEqual([
+      ['tls.certificates[0].cert', 7, 13],
+      ['pools.main.origins[0].tls.ca', 12, 66],
+    ]);
+    expect(r.errors[0].message).toBe(`cannot read ${join(dir, 'site/certs/gone.crt')}: ENOENT`);
+  });
+
+  it("reports a key that does not match its certificate on the key's path", () => {
+    const path = file('site/mismatch.yaml', tlsConfig('certs/edge.crt', 'certs/other.key'));
+    const r = loadConfigFile(path);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([
+      { path: 'tls.certificates[0].key', line: 8, column: 12, message: 'this key does not match the certificate' },
+    ]);
+    const cli = validate(path);
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain(`${path}:8:12 tls.certificates[0].key: this key does not match the certificate`);
+  });
+});
+
+describe('outpost.schema.json', () => {
+  it('equals what configJsonSchema() produces now (regenerate: npm run schema)', () => {
+    const committed = JSON.parse(readFileSync(join(repoRoot, 'outpost.schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+  });
+
+  it('is what `outpost schema` prints', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'schema'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(repoRoot, 'outpost.schema.json'), 'utf8'));
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
