@@ -1,52 +1,90 @@
 /**
- * Pools at run time and the choice of a pool for a request.
- * Steering `off` = failover order: the first of defaultPools that can take traffic, then the
- * fallback pool. Health (issue: global load balancing) will narrow "can take traffic"; for now an
- * origin can when it is enabled.
+ * Pools and load balancers at run time, and the choices made for a request: the pools in the
+ * steering policy's order (steering/), then an origin in the first pool (origin/), skipping what
+ * admin state and health rule out (origin-status.ts).
  */
 import type { LoadBalancerConfig, PoolConfig } from '../config/schema.js';
 import type { OriginRuntime } from '../upstream/origin.js';
+import type { OriginStatus } from './origin-status.js';
 import { originSelectors, type OriginSelector } from './origin/index.js';
+import { pickOrder, type PoolSteering } from './steering/index.js';
 
 export interface PoolRuntime {
   readonly name: string;
   readonly region: string | undefined;
+  readonly location: { lat: number; lon: number } | undefined;
+  readonly monitor: string | undefined;
+  readonly minimumOrigins: number;
   readonly origins: readonly OriginRuntime[];
-  /** The origins that may receive traffic now. */
-  available(): readonly OriginRuntime[];
   readonly selector: OriginSelector;
+  /** The origins that may receive new traffic now. */
+  available(): readonly OriginRuntime[];
+  /** At least minimumOrigins origins are available (Cloudflare: the pool is not Critical). */
+  healthy(): boolean;
+  /** Requests in flight from this worker to the pool's origins. */
+  outstanding(): number;
 }
 
 export interface LoadBalancerRuntime {
   readonly hostname: string;
+  readonly config: LoadBalancerConfig;
   readonly pools: readonly PoolRuntime[];
   readonly fallback: PoolRuntime | undefined;
+  readonly steering: PoolSteering;
+  readonly regionPools: ReadonlyMap<string, readonly PoolRuntime[]>;
+  readonly countryPools: ReadonlyMap<string, readonly PoolRuntime[]>;
+  readonly popPools: ReadonlyMap<string, readonly PoolRuntime[]>;
+  readonly poolWeights: ReadonlyMap<string, number>;
+  /** Does this balancer's steering read the client's location (geo lookup needed)? */
+  readonly needsClientGeo: boolean;
 }
 
-export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[]): PoolRuntime {
-  const enabled = origins.filter((o) => o.enabled);
+export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[], status: OriginStatus): PoolRuntime {
   return {
     name,
     region: cfg.region,
+    location: cfg.location,
+    monitor: cfg.monitor,
+    minimumOrigins: Math.min(cfg.minimumOrigins, origins.length),
     origins,
-    available: () => enabled,
     selector: originSelectors[cfg.originSteering](),
+    available() {
+      const now = Date.now();
+      let out: OriginRuntime[] | undefined;
+      for (let i = 0; i < origins.length; i++) {
+        const o = origins[i];
+        if (status.usable(o, now)) { if (out) out.push(o); }
+        else out ??= origins.slice(0, i);
+      }
+      return out ?? origins;
+    },
+    healthy() {
+      return this.available().length >= this.minimumOrigins;
+    },
+    outstanding() {
+      let n = 0;
+      for (const o of origins) n += o.load.inflight;
+      return n;
+    },
   };
 }
 
-export function buildLoadBalancer(cfg: LoadBalancerConfig, pools: Map<string, PoolRuntime>): LoadBalancerRuntime {
+export function buildLoadBalancer(cfg: LoadBalancerConfig, pools: Map<string, PoolRuntime>, normalizeRegion: (r: string) => string): LoadBalancerRuntime {
+  const list = (names: readonly string[]) => names.map((p) => pools.get(p)!);
+  const map = (m: Record<string, readonly string[]>, key: (k: string) => string = (k) => k) =>
+    new Map(Object.entries(m).map(([k, v]) => [key(k), list(v)] as const));
   return {
     hostname: cfg.hostname,
-    pools: cfg.defaultPools.map((p) => pools.get(p)!),
+    config: cfg,
+    pools: list(cfg.defaultPools),
     fallback: cfg.fallbackPool ? pools.get(cfg.fallbackPool) : undefined,
+    steering: pickOrder(cfg.steering),
+    regionPools: map(cfg.regionPools, normalizeRegion),
+    countryPools: map(cfg.countryPools, (k) => k.toUpperCase()),
+    popPools: map(cfg.popPools),
+    poolWeights: new Map(Object.entries(cfg.randomSteering.poolWeights)),
+    needsClientGeo: cfg.steering === 'geo' || cfg.steering === 'proximity',
   };
-}
-
-/** The pool for a request: failover order, then fallback. Undefined when none can serve. */
-export function pickPool(lb: LoadBalancerRuntime): PoolRuntime | undefined {
-  for (const pool of lb.pools) if (pool.available().length > 0) return pool;
-  if (lb.fallback && lb.fallback.available().length > 0) return lb.fallback;
-  return undefined;
 }
 
 /** The origin for a request in `pool`, skipping any in `exclude` (origins already tried). */
@@ -58,15 +96,23 @@ export function pickOrigin(pool: PoolRuntime, exclude?: ReadonlySet<OriginRuntim
 }
 
 /**
- * Another origin for a retry: first in the same pool, then in the next pools of the failover
- * order (and the fallback pool), skipping every origin already tried.
+ * Another origin for a retry: first in the same pool, then — when the load balancer allows
+ * failover across pools — in the next pools of this request's order, skipping every origin
+ * already tried.
  */
-export function pickRetryOrigin(lb: LoadBalancerRuntime, current: PoolRuntime, tried: ReadonlySet<OriginRuntime>): { pool: PoolRuntime; origin: OriginRuntime } | undefined {
-  const same = pickOrigin(current, tried);
+export function pickRetryOrigin(
+  lb: LoadBalancerRuntime,
+  current: PoolRuntime,
+  tried: ReadonlySet<OriginRuntime>,
+  order: readonly PoolRuntime[] | undefined,
+  key?: string,
+): { pool: PoolRuntime; origin: OriginRuntime } | undefined {
+  const same = pickOrigin(current, tried, key);
   if (same) return { pool: current, origin: same };
-  for (const pool of lb.fallback ? [...lb.pools, lb.fallback] : lb.pools) {
+  if (!lb.config.adaptiveRouting.failoverAcrossPools) return undefined;
+  for (const pool of order ?? []) {
     if (pool === current) continue;
-    const origin = pickOrigin(pool, tried);
+    const origin = pickOrigin(pool, tried, key);
     if (origin) return { pool, origin };
   }
   return undefined;

@@ -10,6 +10,7 @@ import type { LoadBalancerRuntime, PoolRuntime } from '../balancer/pools.js';
 import type { EdgeMetrics } from '../observe/metrics.js';
 import type { Snapshot } from '../router/snapshot.js';
 import type { OriginRuntime } from '../upstream/origin.js';
+import type { OriginStatus } from '../balancer/origin-status.js';
 import type { RetryBudget } from '../upstream/retry.js';
 import type { EdgeError } from './errors.js';
 
@@ -22,6 +23,25 @@ export interface EdgeRuntime {
   readonly tunnels: Set<{ goAway(): void; destroy(): void }>;
   /** Retry budgets by pool name (upstream/retry.ts), kept across reloads. */
   readonly retryBudgets: Map<string, RetryBudget>;
+  /** Admin state and health of every origin, as selection reads it. */
+  readonly status: OriginStatus;
+  /** Where a client IP is (country, region, location); undefined when no database is loaded. */
+  geo: GeoLookup | undefined;
+  /** Normalizes region names (Cloudflare codes → ours). */
+  normalizeRegion: (region: string) => string;
+  /** Key for signed affinity cookies when a balancer sets no secret (shared by the node's workers). */
+  readonly secret: string;
+}
+
+export interface ClientGeo {
+  country?: string;
+  region?: string;
+  asn?: number;
+  location?: { lat: number; lon: number };
+}
+
+export interface GeoLookup {
+  lookup(ip: string): ClientGeo;
 }
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
@@ -63,6 +83,14 @@ export interface RequestContext {
   error: EdgeError | undefined;
   /** Origins tried so far, the current one included (retries skip them). */
   tried: Set<OriginRuntime> | undefined;
+  /** The pools this request may use, in steering order (retries fail over along it). */
+  poolOrder: readonly PoolRuntime[] | undefined;
+  /** Where the client is, when a phase needed to know. */
+  client: ClientGeo | undefined;
+  /** The origin came from a valid affinity cookie. */
+  pinned: boolean;
+  /** A Set-Cookie value to add to the response (a new or moved affinity pin). */
+  setCookie: string | undefined;
 }
 
 /** A phase makes one decision; true means it answered the request and the walk stops. */

@@ -5,10 +5,10 @@
  *   ordinary request:  route → balance → upstream          (observe runs when the response closes)
  *   WebSocket upgrade: route → balance → upstream (splice)  (observe runs when the tunnel closes)
  */
-import { pickOrigin, pickPool } from '../balancer/pools.js';
 import { parseHost } from '../router/host-table.js';
 import { proxyHttp } from '../upstream/http-proxy.js';
 import { proxyWebSocket } from '../upstream/websocket.js';
+import { balance } from './balance.js';
 import type { Phase } from './context.js';
 import { sendError } from './error-page.js';
 import { EdgeError } from './errors.js';
@@ -40,22 +40,6 @@ export const route: Phase = {
       sendError(ctx, new EdgeError(421, 'unknown_host', 'client', `This edge serves no site named ${host}.`));
       return true;
     }
-    return false;
-  },
-};
-
-/** Steering picks the pool, origin steering picks the origin. None available: 530, as Cloudflare says it. */
-export const balance: Phase = {
-  name: 'balance',
-  run(ctx) {
-    const pool = pickPool(ctx.lb!);
-    const origin = pool && pickOrigin(pool, undefined, ctx.clientIp);
-    if (!pool || !origin) {
-      sendError(ctx, new EdgeError(530, 'no_origin', 'origin', 'No origin is available to serve this request.'));
-      return true;
-    }
-    ctx.pool = pool;
-    ctx.origin = origin;
     return false;
   },
 };

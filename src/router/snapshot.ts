@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.js';
 import { buildLoadBalancer, buildPool, type LoadBalancerRuntime, type PoolRuntime } from '../balancer/pools.js';
 import { buildCertificateTable, type CertificateTable } from '../server/certificates.js';
+import type { OriginStatus } from '../balancer/origin-status.js';
 import type { OriginRegistry, OriginRuntime } from '../upstream/origin.js';
 import { HostTable } from './host-table.js';
 
@@ -15,27 +16,30 @@ export interface Snapshot {
   readonly hosts: HostTable<LoadBalancerRuntime>;
   readonly pools: ReadonlyMap<string, PoolRuntime>;
   readonly origins: readonly OriginRuntime[];
+  readonly originsById: ReadonlyMap<string, OriginRuntime>;
   readonly certificates: CertificateTable | undefined;
 }
 
 let versions = 0;
 
 /** Builds a snapshot; throws only for IO failures (a certificate file vanished since validation). */
-export function buildSnapshot(config: Config, registry: OriginRegistry): Snapshot {
+export function buildSnapshot(config: Config, registry: OriginRegistry, status: OriginStatus, normalizeRegion: (r: string) => string = (r) => r): Snapshot {
   const pools = new Map<string, PoolRuntime>();
   const origins: OriginRuntime[] = [];
   for (const [name, cfg] of Object.entries(config.pools)) {
     const list = cfg.origins.map((o) => registry.build(name, o, config.upstream));
     origins.push(...list);
-    pools.set(name, buildPool(name, cfg, list));
+    pools.set(name, buildPool(name, cfg, list, status));
   }
-  const hosts = new HostTable(config.loadBalancers.map((lb) => [lb.hostname, buildLoadBalancer(lb, pools)] as const));
+  status.noteConfig(origins);
+  const hosts = new HostTable(config.loadBalancers.map((lb) => [lb.hostname, buildLoadBalancer(lb, pools, normalizeRegion)] as const));
   return {
     version: ++versions,
     config,
     hosts,
     pools,
     origins,
+    originsById: new Map(origins.map((o) => [o.id, o])),
     certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
   };
 }

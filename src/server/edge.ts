@@ -10,7 +10,9 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createMetrics, type EdgeMetrics } from '../observe/metrics.js';
-import type { EdgeRuntime } from '../pipeline/context.js';
+import { randomBytes } from 'node:crypto';
+import { OriginStatus } from '../balancer/origin-status.js';
+import type { EdgeRuntime, GeoLookup } from '../pipeline/context.js';
 import { buildSnapshot } from '../router/snapshot.js';
 import { OriginRegistry } from '../upstream/origin.js';
 import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
@@ -28,16 +30,28 @@ export interface Edge {
 export interface EdgeOptions {
   log: Logger;
   metrics?: EdgeMetrics;
+  /** Key for affinity cookies shared by the node's workers; default: random for this process. */
+  secret?: string;
+  /** Admin state and health; default: a fresh one (no monitors). */
+  status?: OriginStatus;
+  geo?: GeoLookup;
+  normalizeRegion?: (region: string) => string;
 }
 
 export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge> {
   const registry = new OriginRegistry((err) => opts.log.warn({ err }, 'closing an origin pool failed'));
+  const status = opts.status ?? new OriginStatus();
+  const normalizeRegion = opts.normalizeRegion ?? ((r: string) => r);
   const runtime: EdgeRuntime = {
-    snapshot: buildSnapshot(config, registry),
+    snapshot: buildSnapshot(config, registry, status, normalizeRegion),
     metrics: opts.metrics ?? createMetrics(),
     log: opts.log,
     tunnels: new Set(),
     retryBudgets: new Map(),
+    status,
+    geo: opts.geo,
+    normalizeRegion,
+    secret: opts.secret ?? randomBytes(32).toString('base64url'),
   };
   const counter: InflightCounter = { inflight: 0 };
   const sockets = new Set<Socket>();
@@ -90,7 +104,15 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = timeoutCheckInterval(config);
     server.on('request', requestHandler(runtime, 'https', counter));
     server.on('upgrade', upgradeHandler(runtime, 'https'));
-    server.on('clientError' as 'session', clientErrorHandler(runtime) as never);
+    // Node's TLS servers report a failed handshake twice, as clientError and as tlsClientError:
+    // tlsClientError alone counts it; clientError is left with HTTP/1.1 errors once TLS is up.
+    const secured = new WeakSet<object>();
+    server.on('secureConnection', (socket: TLSSocket) => secured.add(socket));
+    const onClientError = clientErrorHandler(runtime);
+    server.on('clientError' as 'session', ((err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      if (secured.has(socket)) onClientError(err, socket);
+      else socket.destroy();
+    }) as never);
     server.on('connection', track('https'));
     server.on('session', (session) => {
       h2Sessions.add(session);
@@ -98,7 +120,8 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       session.once('close', () => h2Sessions.delete(session));
     });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      runtime.metrics.clientErrors.inc({ kind: 'tls' });
+      // A client that hangs up mid-handshake (a TLS 1.3 probe closing at once) is no TLS failure.
+      runtime.metrics.clientErrors.inc({ kind: err.code === 'ECONNRESET' ? 'reset' : 'tls' });
       opts.log.debug({ type: 'tls_error', code: err.code }, err.message);
       socket.destroy();
     });
@@ -110,7 +133,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     runtime,
     addresses,
     apply(next) {
-      const snapshot = buildSnapshot(next, registry);
+      const snapshot = buildSnapshot(next, registry, status, normalizeRegion);
       const prev = runtime.snapshot.config;
       runtime.snapshot = snapshot;
       registry.release(snapshot.origins);

@@ -43,6 +43,10 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     upstreamMs: undefined,
     error: undefined,
     tried: undefined,
+    poolOrder: undefined,
+    client: undefined,
+    pinned: false,
+    setCookie: undefined,
   };
 }
 

@@ -13,6 +13,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { pickRetryOrigin } from '../balancer/pools.js';
+import { pin } from '../pipeline/balance.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, mayRetry } from './retry.js';
@@ -93,7 +94,9 @@ class ProxyHandler {
     ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
     if (res.destroyed) return false;
     ctx.status = statusCode;
-    res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.via, ctx.id) as unknown as Record<string, string>);
+    const headers = clientResponseHeaders(rawHeaders, this.via, ctx.id);
+    if (ctx.setCookie) headers.push('set-cookie', ctx.setCookie);
+    res.writeHead(statusCode, headers as unknown as Record<string, string>);
     res.on('drain', resume);
     return true;
   }
@@ -169,7 +172,12 @@ class ProxyHandler {
     if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
     const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: 3, deadlineMs: upstream.retryDeadline };
     if (!this.budget.allows(policy)) return undefined;
-    const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried);
+    // Zero-downtime failover of a pinned session: `none` shows the error, `temporary` answers from
+    // another origin and keeps the pin, `sticky` moves the pin there.
+    const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;
+    if (zdf === 'none') return undefined;
+    const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried, ctx.poolOrder, ctx.clientIp);
+    if (next && zdf === 'sticky') pin(ctx, next.origin);
     if (next) tried.add(next.origin);
     return next;
   }

@@ -14,6 +14,7 @@ import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { pickRetryOrigin } from '../balancer/pools.js';
+import { pin } from '../pipeline/balance.js';
 import { mayRetry } from './retry.js';
 import { upgradeHandshake } from './upgrade-handshake.js';
 import { FrameTracker, closeFrame } from './ws-frames.js';
@@ -47,7 +48,9 @@ export function proxyWebSocket(ctx: RequestContext): void {
       ctx.upstreamMs = performance.now() - started;
       ctx.status = status;
       if (status !== 101) return relayRefusal(ctx, socket, status, statusText, rawHeaders, rest, via);
-      client.write(head(101, statusText || 'Switching Protocols', clientResponseHeaders(rawHeaders, via, ctx.id, true)));
+      const out = clientResponseHeaders(rawHeaders, via, ctx.id, true);
+      if (ctx.setCookie) out.push('set-cookie', ctx.setCookie);
+      client.write(head(101, statusText || 'Switching Protocols', out));
       if (rest.length > 0) { ctx.bytesOut += rest.length; client.write(rest); }
       if (ctx.head && ctx.head.length > 0) socket.write(ctx.head);
       new Tunnel(ctx, client, socket, rest);
@@ -61,7 +64,9 @@ export function proxyWebSocket(ctx: RequestContext): void {
       // A handshake that failed to connect is retried on another origin, like any GET.
       const tried = (ctx.tried ??= new Set([o]));
       if (tried.size <= cfg.upstream.retries && mayRetry(edgeErr, 'GET', false) && performance.now() - ctx.start < cfg.upstream.retryDeadline) {
-        const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried);
+        const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;
+        const next = zdf === 'none' ? undefined : pickRetryOrigin(ctx.lb!, ctx.pool!, tried, ctx.poolOrder, ctx.clientIp);
+        if (next && zdf === 'sticky') pin(ctx, next.origin);
         if (next) {
           tried.add(next.origin);
           ctx.pool = next.pool;
