@@ -181,6 +181,36 @@ describe('TLS', () => {
       await expect.poll(tlsErrors).toBe(before + 1);
     });
 
+    it('a client that hangs up right after the handshake is counted as a reset, not a TLS error', async () => {
+      const count = async (kind: string) => (await edge.runtime.metrics.clientErrors.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+      const [tlsBefore, resetBefore] = [await count('tls'), await count('reset')];
+      // TLS 1.3: the client is done before the server has read its Finished; a probe that
+      // closes at once (health checks, port scanners) resets the server's side of the handshake.
+      await new Promise<void>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, servername: 'a.example.test', ca: ca.cert });
+        socket.once('secureConnect', () => { socket.destroy(); resolve(); });
+        socket.once('error', reject);
+      });
+      await expect.poll(() => count('reset')).toBe(resetBefore + 1);
+      expect(await count('tls')).toBe(tlsBefore);
+    });
+
+    it('a malformed HTTP/1.1 request over TLS: 400, counted as malformed, not as a TLS error', async () => {
+      const count = async (kind: string) => (await edge.runtime.metrics.clientErrors.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+      const [tlsBefore, malformedBefore] = [await count('tls'), await count('malformed')];
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, servername: 'a.example.test', ca: ca.cert, ALPNProtocols: ['http/1.1'] });
+        let got = '';
+        socket.once('secureConnect', () => socket.write('GET / HTTP/1.1\r\nHost: a.example.test\r\nBad Header: x\r\n\r\n'));
+        socket.on('data', (c: Buffer) => { got += c.toString('latin1'); });
+        socket.once('close', () => resolve(got));
+        socket.once('error', reject);
+      });
+      expect(text).toMatch(/^HTTP\/1\.1 400 /);
+      expect(await count('malformed')).toBe(malformedBefore + 1);
+      expect(await count('tls')).toBe(tlsBefore);
+    });
+
     it('TLS 1.3 and TLS 1.2 both work', async () => {
       for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
         const { protocol, cert } = await handshake(httpsPort, { servername: 'a.example.test', ca: ca.cert, minVersion: version, maxVersion: version });
