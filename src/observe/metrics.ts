@@ -64,6 +64,17 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+  };
+}
+
+/**
+ * The supervisor's own metrics. Kept apart from the workers' set: /metrics appends this registry
+ * to the workers' summed one, and a family present in both would be exposed twice (a second
+ * HELP/TYPE for the same name, which Prometheus parsers reject).
+ */
+export function createSupervisorMetrics(registry: Registry = new Registry()) {
+  return {
+    registry,
     configReloads: new Counter({
       name: 'outpost_config_reloads_total',
       help: 'Config reloads, by result (applied, refused)',

@@ -14,7 +14,7 @@ import { formatErrors, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/watch.js';
 import { createLogger } from '../observe/access-log.js';
-import { createMetrics } from '../observe/metrics.js';
+import { createSupervisorMetrics } from '../observe/metrics.js';
 import { isOutpostMessage, type FromWorker, type ToWorker } from './messages.js';
 
 export interface Supervisor {
@@ -32,7 +32,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   }
   let config = first.config;
   const log = createLogger(config.log, config.pop.id);
-  const own = createMetrics(new Registry(), false);
+  const own = createSupervisorMetrics(new Registry());
   const aggregator = new AggregatorRegistry();
   const count = config.workers ?? availableParallelism();
   const ready = new Set<Worker>();
