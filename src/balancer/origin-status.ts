@@ -22,6 +22,8 @@ export interface ActiveHealth {
 /** Passive health (outlier ejection). */
 export interface PassiveHealth {
   isEjected(originId: string, now: number): boolean;
+  /** One real request's outcome (health/passive.ts counts them); optional for read-only views. */
+  record?(originId: string, outcome: 'success' | 'connect_failure' | 'server_error'): unknown;
 }
 
 export interface AdminOverride {

@@ -12,6 +12,8 @@ import type { Config } from '../config/schema.js';
 import { createMetrics, type EdgeMetrics } from '../observe/metrics.js';
 import { randomBytes } from 'node:crypto';
 import { OriginStatus } from '../balancer/origin-status.js';
+import { OutlierDetector } from '../health/passive.js';
+import { outlierDetector, outlierMembers } from './health-link.js';
 import type { EdgeRuntime, GeoLookup } from '../pipeline/context.js';
 import { buildSnapshot } from '../router/snapshot.js';
 import { OriginRegistry } from '../upstream/origin.js';
@@ -41,6 +43,10 @@ export interface EdgeOptions {
 export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge> {
   const registry = new OriginRegistry((err) => opts.log.warn({ err }, 'closing an origin pool failed'));
   const status = opts.status ?? new OriginStatus();
+  // Passive ejection by default, fed by this process's traffic (health-link.ts).
+  if (!status.passive) status.passive = outlierDetector(config);
+  const syncOutliers = (c: Config) => { if (status.passive instanceof OutlierDetector) status.passive.setOrigins(outlierMembers(c)); };
+  syncOutliers(config);
   const normalizeRegion = opts.normalizeRegion ?? ((r: string) => r);
   const runtime: EdgeRuntime = {
     snapshot: buildSnapshot(config, registry, status, normalizeRegion),
@@ -134,6 +140,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     addresses,
     apply(next) {
       const snapshot = buildSnapshot(next, registry, status, normalizeRegion);
+      syncOutliers(next);
       const prev = runtime.snapshot.config;
       runtime.snapshot = snapshot;
       registry.release(snapshot.origins);

@@ -91,6 +91,7 @@ class ProxyHandler {
     const res = ctx.res!;
     if (statusCode < 200) return true; // 1xx: Node already answered Expect itself; drop others
     ctx.upstreamMs = performance.now() - this.sentAt;
+    ctx.edge.status.passive?.record?.(this.origin.id, statusCode >= 500 ? 'server_error' : 'success');
     ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
     if (res.destroyed) return false;
     ctx.status = statusCode;
@@ -147,7 +148,11 @@ class ProxyHandler {
       return;
     }
     const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
-    if (edgeErr.source === 'origin') ctx.edge.metrics.upstreamErrors.inc({ origin: this.origin.id, kind: errorKind(edgeErr) });
+    if (edgeErr.source === 'origin') {
+      ctx.edge.metrics.upstreamErrors.inc({ origin: this.origin.id, kind: errorKind(edgeErr) });
+      // Only failures before the answer speak of the origin's health; a body cut later may be the network.
+      if (!ctx.res!.headersSent) ctx.edge.status.passive?.record?.(this.origin.id, 'connect_failure');
+    }
     const next = this.retryTarget(edgeErr);
     if (next) {
       ctx.res!.off('close', this.onClientClose);

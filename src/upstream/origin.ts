@@ -117,7 +117,7 @@ function pinnedTlsConnector(tls: OriginTls, hostname: string, timeout: number): 
   return (opts, callback) => connect({ ...opts, servername }, callback);
 }
 
-function originTls(o: OriginConfig): OriginTls {
+export function originTls(o: OriginConfig): OriginTls {
   const t = o.tls;
   return {
     rejectUnauthorized: t?.verify ?? true,

@@ -47,6 +47,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
       if (client.destroyed) { socket.destroy(); return; }
       ctx.upstreamMs = performance.now() - started;
       ctx.status = status;
+      ctx.edge.status.passive?.record?.(o.id, status >= 500 ? 'server_error' : 'success');
       if (status !== 101) return relayRefusal(ctx, socket, status, statusText, rawHeaders, rest, via);
       const out = clientResponseHeaders(rawHeaders, via, ctx.id, true);
       if (ctx.setCookie) out.push('set-cookie', ctx.setCookie);
@@ -61,6 +62,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
       if (signal.aborted) return;
       const edgeErr = classifyUpstreamError(err);
       ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
+      ctx.edge.status.passive?.record?.(o.id, 'connect_failure');
       // A handshake that failed to connect is retried on another origin, like any GET.
       const tried = (ctx.tried ??= new Set([o]));
       if (tried.size <= cfg.upstream.retries && mayRetry(edgeErr, 'GET', false) && performance.now() - ctx.start < cfg.upstream.retryDeadline) {

@@ -1,0 +1,69 @@
+/**
+ * The admin API under /api/ (token-protected): the runtime view of load balancers, pools and
+ * origins (admin state, health, RTT, open connections, last check error), and origin control at
+ * run time without a reload: enable, disable, drain. Like Traefik's runtime view, one model feeds
+ * both this API and the dashboard.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+
+export type OriginAction = 'enable' | 'disable' | 'drain';
+
+export interface AdminModel {
+  loadBalancers(): object[];
+  /** Pools with their origins' live state (gathered from workers). */
+  pools(): Promise<object[]>;
+  /** Applies an action to `pool/origin`; false if there is no such origin. */
+  setOrigin(pool: string, origin: string, action: OriginAction): boolean;
+  /** Recent health changes, newest first. */
+  events(): object[];
+}
+
+/** Handles /api/*; returns false for other paths. */
+export function handleApi(req: IncomingMessage, res: ServerResponse, token: string | undefined, model: AdminModel): boolean {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  if (!url.pathname.startsWith('/api/')) return false;
+  const json = (status: number, body: unknown) => {
+    const text = JSON.stringify(body, null, 2) + '\n';
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  if (!token) {
+    json(404, { error: 'the admin API is off: set admin.token in the config' });
+    return true;
+  }
+  if (!authorized(req.headers.authorization, token)) {
+    res.setHeader('www-authenticate', 'Bearer realm="outpost"');
+    json(401, { error: 'missing or wrong bearer token' });
+    return true;
+  }
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // ['api', ...]
+  const route = `${req.method} /${parts.slice(1).join('/')}`;
+  if (req.method === 'GET' && parts[1] === 'loadbalancers' && parts.length === 2) {
+    json(200, { loadBalancers: model.loadBalancers() });
+  } else if (req.method === 'GET' && parts[1] === 'pools' && parts.length === 2) {
+    model.pools().then((pools) => json(200, { pools }), (err: Error) => json(500, { error: err.message }));
+  } else if (req.method === 'GET' && parts[1] === 'events' && parts.length === 2) {
+    json(200, { events: model.events() });
+  } else if (req.method === 'POST' && parts[1] === 'pools' && parts[3] === 'origins' && parts.length === 6 && isAction(parts[5])) {
+    const ok = model.setOrigin(parts[2], parts[4], parts[5]);
+    json(ok ? 200 : 404, ok ? { pool: parts[2], origin: parts[4], action: parts[5] } : { error: `no origin ${parts[4]} in pool ${parts[2]}` });
+  } else {
+    json(404, {
+      error: `no route ${route}`,
+      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain'],
+    });
+  }
+  return true;
+}
+
+function isAction(s: string): s is OriginAction {
+  return s === 'enable' || s === 'disable' || s === 'drain';
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7).trim());
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
