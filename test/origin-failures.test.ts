@@ -233,7 +233,7 @@ describe('origin failures', () => {
     expect(((await r.body.json()) as ErrorJson).error.code).toBe('no_origin');
   });
 
-  it('a raw client that resets mid-request does not take the edge down', async () => {
+  it('a client that hangs up in the middle of its headers does not take the edge down', async () => {
     const ex = await sendRaw(edge.addresses.http!.port, 'GET /path HTTP/1.1\r\nHost: ok.test\r\nX-Half: ', 200);
     expect(ex.text).toBe('');
     await expectServing();
