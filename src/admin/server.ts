@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleApi, type AdminModel } from './api.js';
 
 export interface AdminSource {
   /** Prometheus text of the node (every worker summed). */
@@ -14,6 +15,8 @@ export interface AdminSource {
   ready(): boolean;
   /** A small JSON view of the node for operators. */
   status(): object;
+  /** The token-protected API under /api/ (api.ts); the token is read per request (reloads). */
+  api?: { token(): string | undefined; model: AdminModel };
 }
 
 export async function startAdmin(addr: { host: string; port: number }, source: AdminSource): Promise<{ server: http.Server; address: AddressInfo }> {
@@ -23,6 +26,7 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    if (source.api && handleApi(req, res, source.api.token(), source.api.model)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     switch (path) {
       case '/healthz':

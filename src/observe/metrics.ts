@@ -81,6 +81,24 @@ export function createSupervisorMetrics(registry: Registry = new Registry()) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    healthChanges: new Counter({
+      name: 'outpost_health_changes_total',
+      help: 'Active health status changes, by origin and new status',
+      labelNames: ['origin', 'to'] as const,
+      registers: [registry],
+    }),
+    originHealthy: new Gauge({
+      name: 'outpost_origin_healthy',
+      help: 'Active health of each monitored origin: 1 healthy, 0 unhealthy, -1 unknown',
+      labelNames: ['origin'] as const,
+      registers: [registry],
+    }),
+    poolRtt: new Gauge({
+      name: 'outpost_pool_rtt_seconds',
+      help: "EWMA of the pool's monitor round-trip time from this PoP",
+      labelNames: ['pool'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -1,17 +1,31 @@
 /** The IPC messages between the supervisor (primary) and its workers. */
 import type { AddressInfo } from 'node:net';
+import type { AdminOverride } from '../balancer/origin-status.js';
 import type { Config } from '../config/schema.js';
+import type { HealthMessage } from './health-link.js';
 
 export type ToWorker =
-  | { type: 'outpost:config'; config: Config }
-  | { type: 'outpost:shutdown'; drainMs: number };
+  /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
+  | { type: 'outpost:config'; config: Config; secret: string }
+  | { type: 'outpost:shutdown'; drainMs: number }
+  | HealthMessage
+  | { type: 'outpost:overrides'; overrides: [originId: string, override: AdminOverride][] }
+  | { type: 'outpost:stats-request'; id: number };
+
+/** A worker's live counts per origin, summed by the supervisor for the admin API. */
+export interface OriginStats {
+  inflight: number;
+  websockets: number;
+  ejected: boolean;
+}
 
 export type FromWorker =
   /** Sent once the worker listens for messages (an ESM worker loads after 'online'; earlier messages are lost). */
   | { type: 'outpost:hello' }
   | { type: 'outpost:ready'; addresses: { http?: AddressInfo; https?: AddressInfo } }
   | { type: 'outpost:applied'; version: number }
-  | { type: 'outpost:failed'; message: string };
+  | { type: 'outpost:failed'; message: string }
+  | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats> };
 
 export function isOutpostMessage(m: unknown): m is { type: string } {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('outpost:');

@@ -15,7 +15,13 @@ import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/watch.js';
 import { createLogger } from '../observe/access-log.js';
 import { createSupervisorMetrics } from '../observe/metrics.js';
-import { isOutpostMessage, type FromWorker, type ToWorker } from './messages.js';
+import { randomBytes } from 'node:crypto';
+import type { AdminModel } from '../admin/api.js';
+import type { AdminOverride } from '../balancer/origin-status.js';
+import { NodeHealth } from './health-link.js';
+import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
+
+const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
 
 export interface Supervisor {
   readonly log: Logger;
@@ -38,6 +44,39 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const ready = new Set<Worker>();
   let stopping = false;
   let restarts = 0;
+  // One node secret (affinity cookies when a balancer sets none); every worker gets the same.
+  const secret = randomBytes(32).toString('base64url');
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+  const broadcast = (m: ToWorker) => { for (const w of workers()) if (w.isConnected()) w.send(m); };
+
+  // Active health: once per node, here; verdicts go to every worker (health-link.ts).
+  const health = new NodeHealth(config, {
+    log,
+    onChange: (c) => {
+      own.healthChanges.inc({ origin: `${c.pool}/${c.origin}`, to: c.to });
+      broadcast(health.message());
+    },
+  });
+  const healthTimer = setInterval(() => broadcast(health.message()), 2_000);
+  healthTimer.unref();
+
+  // Run-time admin state (enable, disable, drain), kept across reloads, pushed to every worker.
+  const overrides = new Map<string, AdminOverride>();
+  const overridesMessage = (): ToWorker => ({ type: 'outpost:overrides', overrides: [...overrides] });
+
+  // Live counts from the workers, asked for on demand (admin API).
+  let statsSeq = 0;
+  const statsWaiters = new Map<number, { left: number; sum: Record<string, OriginStats>; done: (s: Record<string, OriginStats>) => void }>();
+  const workerStats = () =>
+    new Promise<Record<string, OriginStats>>((resolve) => {
+      const live = workers().filter((w) => ready.has(w));
+      if (live.length === 0) return resolve({});
+      const id = ++statsSeq;
+      const waiter = { left: live.length, sum: {} as Record<string, OriginStats>, done: resolve };
+      statsWaiters.set(id, waiter);
+      setTimeout(() => { if (statsWaiters.delete(id)) resolve(waiter.sum); }, 2_000).unref();
+      for (const w of live) w.send({ type: 'outpost:stats-request', id } satisfies ToWorker);
+    });
 
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
 
@@ -48,11 +87,23 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       if (!isOutpostMessage(raw)) return;
       const m = raw as FromWorker;
       if (m.type === 'outpost:hello') {
-        w.send({ type: 'outpost:config', config } satisfies ToWorker);
+        w.send({ type: 'outpost:config', config, secret } satisfies ToWorker);
+        w.send(health.message() satisfies ToWorker);
+        w.send(overridesMessage());
       } else if (m.type === 'outpost:ready') {
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
         if (ready.size === count && !readyAnnounced) { readyAnnounced = true; opts.onReady?.(config); }
+      } else if (m.type === 'outpost:stats') {
+        const waiter = statsWaiters.get(m.id);
+        if (!waiter) return;
+        for (const [id, st] of Object.entries(m.origins)) {
+          const acc = (waiter.sum[id] ??= { inflight: 0, websockets: 0, ejected: false });
+          acc.inflight += st.inflight;
+          acc.websockets += st.websockets;
+          acc.ejected ||= st.ejected;
+        }
+        if (--waiter.left === 0) { statsWaiters.delete(m.id); waiter.done(waiter.sum); }
       } else if (m.type === 'outpost:failed') {
         log.error({ type: 'worker', pid: w.process.pid }, `worker could not apply the config: ${m.message}`);
       }
@@ -80,7 +131,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     }
     config = next.config;
     own.configReloads.inc({ result: 'applied' });
-    for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'outpost:config', config } satisfies ToWorker);
+    health.apply(config);
+    broadcast({ type: 'outpost:config', config, secret });
     log.info({ type: 'config' }, 'config reloaded');
     return true;
   };
@@ -88,12 +140,70 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const watcher = watchConfig(first.file, () => { if (!stopping) reload(); });
   process.on('SIGHUP', () => reload());
 
+  const model: AdminModel = {
+    loadBalancers: () => config.loadBalancers.map((lb) => ({
+      hostname: lb.hostname,
+      steering: lb.steering,
+      defaultPools: lb.defaultPools,
+      fallbackPool: lb.fallbackPool,
+      sessionAffinity: lb.sessionAffinity?.type ?? 'none',
+      failoverAcrossPools: lb.adaptiveRouting.failoverAcrossPools,
+    })),
+    async pools() {
+      const stats = await workerStats();
+      return Object.entries(config.pools).map(([name, p]) => ({
+        name,
+        region: p.region,
+        monitor: p.monitor,
+        minimumOrigins: p.minimumOrigins,
+        originSteering: p.originSteering,
+        rttMs: round(health.checker.poolRtt(name)),
+        origins: p.origins.map((o) => {
+          const id = `${name}/${o.name}`;
+          const h = health.checker.state(name, o.name);
+          const ov = overrides.get(id);
+          const st = stats[id];
+          return {
+            name: o.name,
+            address: o.address,
+            weight: o.weight,
+            enabled: ov?.enabled ?? o.enabled,
+            adminState: ov ? (ov.enabled ? 'enabled' : ov.since > 0 ? 'draining' : 'disabled') : o.enabled ? 'enabled' : 'disabled',
+            health: p.monitor ? h?.status ?? 'unknown' : 'unmonitored',
+            ejected: st?.ejected ?? false,
+            rttMs: round(h?.rttEwmaMs),
+            lastCheck: h?.lastCheckAt ? new Date(h.lastCheckAt).toISOString() : undefined,
+            lastError: h?.lastError,
+            inflight: st?.inflight ?? 0,
+            websockets: st?.websockets ?? 0,
+          };
+        }),
+      }));
+    },
+    setOrigin(pool, origin, action) {
+      if (!config.pools[pool]?.origins.some((o) => o.name === origin)) return false;
+      const id = `${pool}/${origin}`;
+      // drain: sessions pinned there continue for drainDuration; disable: they move at once.
+      overrides.set(id, { enabled: action === 'enable', since: action === 'drain' ? Date.now() : 0 });
+      log.info({ type: 'admin', origin: id, action }, `origin ${id}: ${action}`);
+      broadcast(overridesMessage());
+      return true;
+    },
+    events: () => health.events(),
+  };
+
   const admin = await startAdmin(config.listen.admin, {
     metricsContentType: aggregator.contentType,
     async metrics() {
+      for (const h of health.checker.list()) own.originHealthy.set({ origin: `${h.pool}/${h.origin}` }, h.status === 'healthy' ? 1 : h.status === 'unhealthy' ? 0 : -1);
+      for (const pool of Object.keys(config.pools)) {
+        const ms = health.checker.poolRtt(pool);
+        if (ms !== undefined) own.poolRtt.set({ pool }, ms / 1000);
+      }
       const workers = await aggregator.clusterMetrics();
       return workers + (await own.registry.metrics());
     },
+    api: { token: () => config.admin.token, model },
     ready: () => !stopping && ready.size === count,
     status: () => ({
       pop: config.pop,
@@ -108,6 +218,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     if (stopping) return;
     stopping = true;
     watcher.close();
+    clearInterval(healthTimer);
+    await health.stop();
     log.info({ type: 'shutdown' }, 'stopping: draining workers');
     const drainMs = config.shutdown.drainTimeout;
     const exits = Object.values(cluster.workers ?? {}).map(

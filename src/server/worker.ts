@@ -7,12 +7,16 @@ import type { Config } from '../config/schema.js';
 import { AggregatorRegistry } from 'prom-client';
 import { createLogger } from '../observe/access-log.js';
 import { createMetrics } from '../observe/metrics.js';
+import { OriginStatus } from '../balancer/origin-status.js';
 import { startEdge, type Edge } from './edge.js';
-import { isOutpostMessage, type FromWorker, type ToWorker } from './messages.js';
+import { HealthMirror, outlierDetector } from './health-link.js';
+import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
 const send = (m: FromWorker) => process.send?.(m);
 let edge: Edge | undefined;
 let stopping = false;
+let mirror: HealthMirror | undefined;
+const status = new OriginStatus();
 
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop(30_000));
@@ -30,7 +34,11 @@ process.on('message', async (raw: unknown) => {
         // (constructing one is what installs prom-client's worker-side IPC listener).
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([metrics.registry]);
-        edge = await startEdge(m.config, { log, metrics });
+        // Passive ejection runs here on this worker's traffic; active verdicts arrive from the supervisor.
+        const passive = outlierDetector(m.config);
+        status.passive = passive;
+        status.active = mirror = new HealthMirror(passive);
+        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret });
         send({ type: 'outpost:ready', addresses: edge.addresses });
       } else {
         edge.apply(m.config);
@@ -40,6 +48,18 @@ process.on('message', async (raw: unknown) => {
       send({ type: 'outpost:failed', message: (err as Error).message });
       if (!edge) process.exit(1);
     }
+  } else if (m.type === 'outpost:health') {
+    mirror?.update(m);
+  } else if (m.type === 'outpost:overrides') {
+    status.overrides.clear();
+    for (const [id, o] of m.overrides) status.overrides.set(id, o);
+  } else if (m.type === 'outpost:stats-request') {
+    const origins: Record<string, OriginStats> = {};
+    const now = Date.now();
+    for (const o of edge?.runtime.snapshot.origins ?? []) {
+      origins[o.id] = { inflight: o.load.inflight, websockets: o.load.websockets, ejected: status.passive?.isEjected(o.id, now) ?? false };
+    }
+    send({ type: 'outpost:stats', id: m.id, origins });
   } else if (m.type === 'outpost:shutdown') {
     await stop(m.drainMs);
   }
