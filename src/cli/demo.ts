@@ -1,17 +1,25 @@
 /**
- * `outpost demo`: two demo origins ("eu-west" on :3001, "ap-southeast" on :3002) and an edge node
- * on examples/demo.yaml in front of them, with a local CA and a localhost certificate made on
- * first run. Prints what to open.
+ * `outpost demo`: three demo origins, each its own process (fra-1 and fra-2 in "eu-west",
+ * sin-1 in "ap-southeast"), and an edge node on examples/demo.yaml in front of them, with a local
+ * CA and a localhost certificate made on first run. Prints what to open, and how to watch a
+ * failover: kill an origin's process and the edge moves its traffic.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDemoOrigin } from '../demo/origin.js';
 import { supervise } from '../server/supervisor.js';
 import { selfSigned } from '../tls/dev-certs.js';
 
+const ORIGINS = [
+  { name: 'fra-1', region: 'eu-west', port: 3001 },
+  { name: 'fra-2', region: 'eu-west', port: 3002 },
+  { name: 'sin-1', region: 'ap-southeast', port: 3003 },
+];
+
 export async function runDemo(): Promise<void> {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = resolve(here, '../..');
   const file = join(root, 'examples/demo.yaml');
   const certs = join(root, 'examples/certs');
   if (!existsSync(join(certs, 'localhost.crt'))) {
@@ -21,31 +29,45 @@ export async function runDemo(): Promise<void> {
     writeFileSync(join(certs, 'localhost.key'), c.key, { mode: 0o600 });
     writeFileSync(join(certs, 'ca.crt'), c.ca);
   }
-  const origins = await Promise.all([
-    startDemoOrigin({ name: 'fra-1', region: 'eu-west', port: 3001 }),
-    startDemoOrigin({ name: 'sin-1', region: 'ap-southeast', port: 3002 }),
-  ]);
+  const children: ChildProcess[] = [];
+  await Promise.all(
+    ORIGINS.map(
+      (o) =>
+        new Promise<void>((ready, fail) => {
+          const child = fork(join(here, '../demo/origin-main.js'), [o.name, o.region, String(o.port)], { stdio: 'inherit' });
+          children.push(child);
+          child.once('message', () => ready());
+          child.once('exit', (code) => fail(new Error(`demo origin ${o.name} exited (${code}); is port ${o.port} free?`)));
+        }),
+    ),
+  );
   const sup = await supervise(file, {
     onReady: (config) => {
       const http = config.listen.http!;
       const https = config.listen.https!;
       const admin = config.listen.admin;
+      const api = `curl -H 'Authorization: Bearer ${config.admin.token}' http://${admin.host}:${admin.port}/api/pools`;
       process.stdout.write(
         [
           '',
           'Outpost demo is running (Ctrl-C stops it):',
-          `  http://localhost:${http.port}/            the edge, round robin over both regions`,
-          `  http://eu.localhost:${http.port}/         steered to eu-west (falls back to ap-southeast)`,
-          `  http://ap.localhost:${http.port}/         steered to ap-southeast`,
+          `  http://localhost:${http.port}/            the edge: nearest healthy pool (eu-west), p2c over fra-1 and fra-2`,
           `  https://localhost:${https.port}/           TLS + HTTP/2 (CA: examples/certs/ca.crt)`,
+          `  http://ap.localhost:${http.port}/         a host steered to ap-southeast`,
+          `  http://sticky.localhost:${http.port}/     session affinity: one origin per browser (cookie)`,
           `  ws://localhost:${http.port}/ws             WebSocket echo through the edge (the page has a box)`,
           `  http://${admin.host}:${admin.port}/metrics         Prometheus metrics (also /healthz, /readyz, /status)`,
-          `  origins: ${origins.map((o) => o.url).join(', ')}`,
+          `  ${api}`,
+          '',
+          'Watch a failover: kill an origin, and its traffic moves with no failed request:',
+          ...ORIGINS.map((o, i) => `  kill ${children[i].pid}    # ${o.name} (${o.region}, :${o.port})`),
           '',
         ].join('\n') + '\n',
       );
     },
   });
-  const stopOrigins = () => Promise.all(origins.map((o) => o.close()));
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void sup.stop().then(stopOrigins));
+  const stopAll = () => {
+    for (const c of children) c.kill('SIGTERM');
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void sup.stop().then(stopAll));
 }
