@@ -259,9 +259,9 @@ describe('WebSocket through the edge', () => {
     const originClosed = new Promise<number>((r) => server.ws.once('close', (code) => r(code)));
     expect(await echo(c, 'then silence')).toBe('then silence');
     // Neither peer closes: only the edge's idle timer can end this tunnel (the default is 10m).
-    // It drops both connections (no Close frame), so both peers see 1006.
-    expect((await c.closed).code).toBe(1006);
-    expect(await originClosed).toBe(1006);
+    // It tells both peers with a Close frame (1001, going away), then hangs up.
+    expect((await c.closed).code).toBe(1001);
+    expect(await originClosed).toBe(1001);
     await waitFor('the idle tunnel to be counted closed', async () => (await websocketsOpen(idle)) === 0);
     expect(idle.runtime.tunnels.size).toBe(0);
   });

@@ -145,7 +145,8 @@ class Tunnel {
       s.on('close', () => this.destroy());
     }
     const idle = ctx.snapshot.config.websocket.idleTimeout;
-    (client as Socket).setTimeout?.(idle, () => this.destroy());
+    // Idle: both peers are told (Close 1001, going away) rather than left to find a dead socket.
+    (client as Socket).setTimeout?.(idle, () => this.goAway());
     (client as Socket).setNoDelay?.(true);
     origin.setNoDelay(true);
   }
@@ -166,10 +167,12 @@ class Tunnel {
     if (!to.write(chunk)) from.pause();
   }
 
-  /** Graceful stop: Close 1001 both ways at the next frame boundary, then hang up. */
+  /** Graceful stop or idle: Close 1001 both ways at the next frame boundary, then hang up. */
   goAway(): void {
     if (this.closed || this.goingAway) return;
     this.goingAway = true;
+    // A peer stalled mid-frame never lets us reach a boundary: hang up regardless after a while.
+    setTimeout(() => this.destroy(), 2000).unref();
     if (this.down.atBoundary) this.sendClose(true);
     if (this.up.atBoundary) this.sendClose(false);
   }
