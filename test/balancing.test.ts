@@ -58,6 +58,26 @@ describe('load balancing', () => {
     expect((await get(e)).body).toMatch(/^eu[12]$/);
   });
 
+  it('geo: a client country (from X-Forwarded-For of a trusted proxy, looked up in the shipped database) picks its pools', async () => {
+    const { openGeoDatabase } = await import('../src/geo/geo-db.js');
+    const { normalizeRegion } = await import('../src/geo/regions.js');
+    const geo = await openGeoDatabase({ asnDb: false, refreshIntervalMs: 0 });
+    try {
+      const cfg = config({ defaultPools: ['eu'], steering: 'geo', countryPools: { US: ['ap'] }, regionPools: { oceania: ['fb'] } }, undefined, { geo: { trustedProxies: ['127.0.0.0/8'] } });
+      const e = await startEdge(cfg, { log: pino({ level: 'silent' }), geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
+      edges.push(e);
+      expect((await get(e, { 'x-forwarded-for': '8.8.8.8' })).body).toBe('ap1'); // US
+      expect((await get(e, { 'x-forwarded-for': '1.1.1.1' })).body).toBe('fb1'); // AU → oceania
+      expect((await get(e, { 'x-forwarded-for': '81.2.69.142' })).body).toMatch(/^eu[12]$/); // GB: no map, default pools
+      // A spoofed header from an untrusted peer is ignored: the socket address counts.
+      const untrusted = await startEdge(config({ defaultPools: ['eu'], steering: 'geo', countryPools: { US: ['ap'] } }), { log: pino({ level: 'silent' }), geo });
+      edges.push(untrusted);
+      expect((await get(untrusted, { 'x-forwarded-for': '8.8.8.8' })).body).toMatch(/^eu[12]$/);
+    } finally {
+      geo.close();
+    }
+  });
+
   it('an origin disabled at run time gets no traffic; all down goes to the fallback pool, then 530', async () => {
     const status = new OriginStatus();
     const e = await edgeFor(config({ defaultPools: ['eu'], fallbackPool: 'fb' }), status);

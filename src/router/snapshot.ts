@@ -8,6 +8,7 @@ import { buildLoadBalancer, buildPool, type LoadBalancerRuntime, type PoolRuntim
 import { buildCertificateTable, type CertificateTable } from '../server/certificates.js';
 import type { OriginStatus } from '../balancer/origin-status.js';
 import type { OriginRegistry, OriginRuntime } from '../upstream/origin.js';
+import { createClientIpResolver, type ClientIpResolver } from '../geo/client-ip.js';
 import { HostTable } from './host-table.js';
 
 export interface Snapshot {
@@ -17,6 +18,8 @@ export interface Snapshot {
   readonly pools: ReadonlyMap<string, PoolRuntime>;
   readonly origins: readonly OriginRuntime[];
   readonly originsById: ReadonlyMap<string, OriginRuntime>;
+  /** The client's address: the socket's, or the header's when the peer is a trusted proxy. */
+  readonly clientIp: ClientIpResolver;
   readonly certificates: CertificateTable | undefined;
 }
 
@@ -40,6 +43,7 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
     pools,
     origins,
     originsById: new Map(origins.map((o) => [o.id, o])),
+    clientIp: createClientIpResolver({ trustedProxies: config.geo.trustedProxies, header: config.geo.clientIpHeader }),
     certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
   };
 }

@@ -32,7 +32,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     socket,
     head,
     scheme,
-    clientIp: clientIp(req.socket as Socket),
+    clientIp: edge.snapshot.clientIp((req.socket as Socket | undefined)?.remoteAddress, req.headers),
     host: '',
     authority: '',
     lb: undefined,
@@ -77,11 +77,6 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
     socket.once('close', () => observe(ctx));
     runPhases(ctx, upgradePhases);
   };
-}
-
-function clientIp(socket: Socket | undefined): string {
-  const ip = socket?.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
 /**

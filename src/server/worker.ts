@@ -8,6 +8,8 @@ import { AggregatorRegistry } from 'prom-client';
 import { createLogger } from '../observe/access-log.js';
 import { createMetrics } from '../observe/metrics.js';
 import { OriginStatus } from '../balancer/origin-status.js';
+import { openGeoDatabase } from '../geo/geo-db.js';
+import { normalizeRegion } from '../geo/regions.js';
 import { startEdge, type Edge } from './edge.js';
 import { HealthMirror, outlierDetector } from './health-link.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -38,7 +40,14 @@ process.on('message', async (raw: unknown) => {
         const passive = outlierDetector(m.config);
         status.passive = passive;
         status.active = mirror = new HealthMirror(passive);
-        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret });
+        // Country lookups for steering and X-Outpost-Country; ASN only when a file is configured.
+        const geo = await openGeoDatabase({
+          countryDb: m.config.geo.countryDb,
+          asnDb: m.config.geo.asnDb ?? false,
+          privateDefault: m.config.geo.privateDefault,
+          onError: (err) => log.warn({ err }, 'geo database refresh failed'),
+        });
+        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
         send({ type: 'outpost:ready', addresses: edge.addresses });
       } else {
         edge.apply(m.config);

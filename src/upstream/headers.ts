@@ -15,7 +15,7 @@ const HOP_BY_HOP = new Set([
   'http2-settings', 'expect',
 ]);
 /** Set by the edge itself; whatever the client sent under these names is replaced. */
-const EDGE_OWNED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'host']);
+const EDGE_OWNED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'host', 'x-outpost-country']);
 
 /** Lowercase names listed in Connection headers (RFC 9110 §7.6.1): also hop-by-hop. */
 export function connectionTokens(raw: readonly string[]): Set<string> | undefined {
@@ -48,6 +48,8 @@ export interface ForwardInfo {
   requestId: string;
   /** `1.1 sin` — protocol version and PoP id. */
   via: string;
+  /** The client's country (ISO code) when the geo database knows it: X-Outpost-Country. */
+  country?: string;
 }
 
 /**
@@ -76,6 +78,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
     'via', via ? `${via}, ${info.via}` : info.via,
     'x-request-id', info.requestId,
   );
+  if (info.country) out.push('x-outpost-country', info.country);
   if (keepUpgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
   return out;
 }

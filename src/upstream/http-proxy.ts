@@ -46,6 +46,7 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry:
     scheme: ctx.scheme,
     requestId: ctx.id,
     via,
+    country: (ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp) ?? {}).country,
   });
   o.load.inflight++;
   if (isRetry) budget.retrying++;

@@ -32,6 +32,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
     scheme: ctx.scheme,
     requestId: ctx.id,
     via,
+    country: (ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp) ?? {}).country,
   }, true);
   const signal: { aborted: boolean; onAbort?: () => void } = { aborted: false };
   const onClientGone = () => {
