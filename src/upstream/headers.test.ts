@@ -38,6 +38,14 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
+describe('X-Outpost-Country', () => {
+  it('is set from the geo lookup and never taken from the client', () => {
+    const out = upstreamRequestHeaders(['X-Outpost-Country', 'ZZ'], { ...info, country: 'SG' });
+    expect(get(out, 'x-outpost-country')).toEqual(['SG']);
+    expect(get(upstreamRequestHeaders(['X-Outpost-Country', 'ZZ'], info), 'x-outpost-country')).toEqual([]);
+  });
+});
+
 describe('clientResponseHeaders', () => {
   it('filters hop-by-hop, keeps repeated fields, adds Via and the request id', () => {
     const raw = ['Content-Type', 'text/plain', 'X-Internal', '1', 'Connection', 'close, X-Internal', 'Keep-Alive', 'timeout=5',

@@ -52,6 +52,22 @@ export interface ForwardInfo {
   country?: string;
 }
 
+/** What the origin is told of a request (`via` = `1.1 <pop>` or `2 <pop>`). */
+export function forwardInfo(
+  ctx: { authority: string; clientIp: string; scheme: 'http' | 'https'; id: string; origin?: { hostOverride?: string }; client?: { country?: string } },
+  via: string,
+): ForwardInfo {
+  return {
+    host: ctx.origin?.hostOverride ?? ctx.authority,
+    clientHost: ctx.authority,
+    clientIp: ctx.clientIp,
+    scheme: ctx.scheme,
+    requestId: ctx.id,
+    via,
+    country: ctx.client?.country,
+  };
+}
+
 /**
  * Request headers for the origin. `keepUpgrade` keeps Upgrade/Connection: upgrade for WebSocket
  * handshakes (the only hop-by-hop exchange a proxy repeats on purpose).

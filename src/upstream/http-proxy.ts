@@ -14,7 +14,7 @@ import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { pickRetryOrigin } from '../balancer/pools.js';
 import { pin } from '../pipeline/balance.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, mayRetry } from './retry.js';
 
@@ -29,6 +29,7 @@ export function proxyHttp(ctx: RequestContext): void {
   if (!budget) budgets.set(poolName, (budget = new RetryBudget()));
   const b = budget;
   b.active++;
+  ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp); // for X-Outpost-Country
   ctx.res!.once('close', () => { b.active--; });
   attempt(ctx, via, b, false);
 }
@@ -39,15 +40,7 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry:
   const method = req.method!;
   const h = req.headers;
   const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
-  const headers = upstreamRequestHeaders(req.rawHeaders, {
-    host: o.hostOverride ?? ctx.authority,
-    clientHost: ctx.authority,
-    clientIp: ctx.clientIp,
-    scheme: ctx.scheme,
-    requestId: ctx.id,
-    via,
-    country: (ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp) ?? {}).country,
-  });
+  const headers = upstreamRequestHeaders(req.rawHeaders, forwardInfo(ctx, via));
   o.load.inflight++;
   if (isRetry) budget.retrying++;
   const handler = new ProxyHandler(ctx, via, o, budget, isRetry);

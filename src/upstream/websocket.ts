@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import { pickRetryOrigin } from '../balancer/pools.js';
 import { pin } from '../pipeline/balance.js';
 import { mayRetry } from './retry.js';
@@ -25,15 +25,8 @@ export function proxyWebSocket(ctx: RequestContext): void {
   const cfg = ctx.snapshot.config;
   const started = performance.now();
   const via = `1.1 ${cfg.pop.id}`;
-  const headers = upstreamRequestHeaders(ctx.req.rawHeaders, {
-    host: o.hostOverride ?? ctx.authority,
-    clientHost: ctx.authority,
-    clientIp: ctx.clientIp,
-    scheme: ctx.scheme,
-    requestId: ctx.id,
-    via,
-    country: (ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp) ?? {}).country,
-  }, true);
+  ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp); // for X-Outpost-Country
+  const headers = upstreamRequestHeaders(ctx.req.rawHeaders, forwardInfo(ctx, via), true);
   const signal: { aborted: boolean; onAbort?: () => void } = { aborted: false };
   const onClientGone = () => {
     ctx.error = new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.');
