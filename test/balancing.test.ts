@@ -93,7 +93,7 @@ describe('load balancing', () => {
 
   it('an unhealthy pool (active health) is skipped', async () => {
     const status = new OriginStatus();
-    status.active = { verdict: (pool) => (pool === 'ap' ? 'unhealthy' : 'healthy'), poolRtt: () => undefined };
+    status.active = { verdict: (o) => (o.pool === 'ap' ? 'unhealthy' : 'healthy'), poolRtt: () => undefined };
     const e = await edgeFor(config({ defaultPools: ['ap', 'eu'] }), status);
     expect((await get(e)).body).toMatch(/^eu[12]$/);
   });

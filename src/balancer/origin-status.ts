@@ -14,7 +14,8 @@ export type HealthVerdict = 'healthy' | 'unhealthy' | 'unknown';
 
 /** Active health as the balancer reads it (health/ provides it; tests can hand in a map). */
 export interface ActiveHealth {
-  verdict(pool: string, origin: string): HealthVerdict;
+  /** By origin (its id is `pool/origin`): asked per request, so no key is built here. */
+  verdict(origin: { readonly id: string; readonly pool: string; readonly name: string }): HealthVerdict;
   /** EWMA round-trip of the pool's monitor from this PoP, ms; undefined without data. */
   poolRtt(pool: string): number | undefined;
 }
@@ -53,7 +54,7 @@ export class OriginStatus {
 
   /** Healthy by the monitor and not ejected (regardless of admin state). */
   healthy(o: OriginRuntime, now = Date.now()): boolean {
-    if (this.active && this.active.verdict(o.pool, o.name) === 'unhealthy') return false;
+    if (this.active && this.active.verdict(o) === 'unhealthy') return false;
     if (this.passive && this.passive.isEjected(o.id, now)) return false;
     return true;
   }

@@ -30,6 +30,8 @@ export interface LoadBalancerRuntime {
   readonly config: LoadBalancerConfig;
   readonly pools: readonly PoolRuntime[];
   readonly fallback: PoolRuntime | undefined;
+  /** defaultPools then the fallback, each once: steering `off` walks it as is. */
+  readonly failoverOrder: readonly PoolRuntime[];
   readonly steering: PoolSteering;
   readonly regionPools: ReadonlyMap<string, readonly PoolRuntime[]>;
   readonly countryPools: ReadonlyMap<string, readonly PoolRuntime[]>;
@@ -78,6 +80,7 @@ export function buildLoadBalancer(cfg: LoadBalancerConfig, pools: Map<string, Po
     config: cfg,
     pools: list(cfg.defaultPools),
     fallback: cfg.fallbackPool ? pools.get(cfg.fallbackPool) : undefined,
+    failoverOrder: [...new Set([...list(cfg.defaultPools), ...(cfg.fallbackPool ? [pools.get(cfg.fallbackPool)!] : [])])],
     steering: pickOrder(cfg.steering),
     regionPools: map(cfg.regionPools, normalizeRegion),
     countryPools: map(cfg.countryPools, (k) => k.toUpperCase()),

@@ -5,7 +5,7 @@
  */
 import { affinityCookie, readCookie, signPin, verifyPin } from '../balancer/affinity.js';
 import { originSelectors } from '../balancer/origin/index.js';
-import { pickOrigin, type LoadBalancerRuntime, type PoolRuntime } from '../balancer/pools.js';
+import type { LoadBalancerRuntime, PoolRuntime } from '../balancer/pools.js';
 import { poolsFor, type SteeringInput } from '../balancer/steering/index.js';
 import type { OriginRuntime } from '../upstream/origin.js';
 import type { Phase, RequestContext } from './context.js';
@@ -22,12 +22,14 @@ export const balance: Phase = {
     const affinity = lb.config.sessionAffinity;
     if (affinity && affinity.type !== 'none' && affinity.type !== 'header' && pinnedOrigin(ctx, lb)) return false;
 
-    const order = poolOrder(ctx, lb);
+    // Failover order needs no steering input: walk the list as is (the common case, and per request).
+    const order = lb.config.steering === 'off' ? lb.failoverOrder : poolOrder(ctx, lb);
     const key = affinityKey(ctx);
+    const byHash = affinity?.type === 'ip_cookie' || affinity?.type === 'header';
     for (const pool of order) {
-      const origin = affinity?.type === 'ip_cookie' || affinity?.type === 'header'
-        ? pickByKey(pool, key)
-        : pickOrigin(pool, undefined, ctx.clientIp);
+      const candidates = pool.available();
+      if (candidates.length === 0 || candidates.length < pool.minimumOrigins) continue;
+      const origin = (byHash ? byKey : pool.selector).pick(candidates, key);
       if (!origin) continue;
       ctx.pool = pool;
       ctx.origin = origin;
@@ -63,10 +65,6 @@ export function poolOrder(ctx: RequestContext, lb: LoadBalancerRuntime): PoolRun
   return poolsFor(input, lb.steering);
 }
 
-function pickByKey(pool: PoolRuntime, key: string): OriginRuntime | undefined {
-  const candidates = pool.available();
-  return candidates.length === 0 ? undefined : byKey.pick(candidates, key);
-}
 
 /** ip_cookie: the client IP; header: the configured headers' values; else the client IP. */
 function affinityKey(ctx: RequestContext): string {

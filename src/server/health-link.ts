@@ -109,8 +109,8 @@ export class HealthMirror implements ActiveHealth {
     if (this.passive) for (const [id, v] of m.verdicts) if (v === 'healthy') this.passive.activeCheck(id, true);
   }
 
-  verdict(pool: string, origin: string): HealthVerdict {
-    return this.verdicts.get(`${pool}/${origin}`) ?? 'unknown';
+  verdict(origin: { id: string }): HealthVerdict {
+    return this.verdicts.get(origin.id) ?? 'unknown';
   }
 
   poolRtt(pool: string): number | undefined {
@@ -121,7 +121,7 @@ export class HealthMirror implements ActiveHealth {
 /** Adapts a checker running in this very process (tests, single-process use) to what selection reads. */
 export function localActiveHealth(checker: HealthChecker): ActiveHealth {
   return {
-    verdict: (pool, origin) => checker.state(pool, origin)?.status ?? 'unknown',
+    verdict: (o) => checker.state(o.pool, o.name)?.status ?? 'unknown',
     poolRtt: (pool) => checker.poolRtt(pool),
   };
 }
