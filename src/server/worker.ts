@@ -23,6 +23,8 @@ const status = new OriginStatus();
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop(30_000));
 process.on('disconnect', () => void stop(5_000)); // the supervisor is gone
+// A message to a supervisor that just died fails with EPIPE on the IPC channel: it is going away anyway.
+process.on('error', () => {});
 
 process.on('message', async (raw: unknown) => {
   if (!isOutpostMessage(raw)) return;
