@@ -125,3 +125,20 @@ describe('passive outlier ejection', () => {
     expect(d.isEjected('p/o1')).toBe(false);
   });
 });
+
+describe('recovered', () => {
+  it('returns an ejected origin at once when the monitor saw it go down and come back', async () => {
+    const { OutlierDetector } = await import('./passive.js');
+    let t = 1_000;
+    const d = new OutlierDetector({ consecutiveFailures: 2, baseEjectionTime: 30_000, now: () => t });
+    d.setOrigins([{ id: 'p/a', pool: 'p', monitored: true }, { id: 'p/b', pool: 'p', monitored: true }]);
+    d.record('p/a', 'connect_failure');
+    d.record('p/a', 'connect_failure');
+    expect(d.isEjected('p/a')).toBe(true);
+    t += 1_000;
+    expect(d.activeCheck('p/a', true)).toBe(false); // a plain healthy check waits for the timer
+    expect(d.recovered('p/a')).toBe(true);
+    expect(d.isEjected('p/a')).toBe(false);
+    expect(d.recovered('p/b')).toBe(false);
+  });
+});

@@ -125,6 +125,17 @@ export class OutlierDetector {
     return true;
   }
 
+  /**
+   * The monitor saw the origin fail and recover (unhealthy → healthy): that is fresher evidence
+   * than the ejection's timer, so it returns at once. Returns true when it was ejected.
+   */
+  recovered(id: string, now = this.now()): boolean {
+    const s = this.origins.get(id);
+    if (!s || !s.ejected) return false;
+    this.restore(s, now);
+    return true;
+  }
+
   isEjected(id: string, now = this.now()): boolean {
     const s = this.origins.get(id);
     return s !== undefined && ejectedAt(s, now);

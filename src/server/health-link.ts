@@ -104,9 +104,16 @@ export class HealthMirror implements ActiveHealth {
   constructor(private readonly passive?: OutlierDetector) {}
 
   update(m: HealthMessage): void {
+    const before = this.verdicts;
     this.verdicts = new Map(m.verdicts);
     this.rtt = new Map(m.rtt);
-    if (this.passive) for (const [id, v] of m.verdicts) if (v === 'healthy') this.passive.activeCheck(id, true);
+    if (!this.passive) return;
+    for (const [id, v] of m.verdicts) {
+      if (v !== 'healthy') continue;
+      // Seen down then up by the monitor (a restart): back at once; else when its time is up.
+      if (before.get(id) === 'unhealthy') this.passive.recovered(id);
+      else this.passive.activeCheck(id, true);
+    }
   }
 
   verdict(origin: { id: string }): HealthVerdict {

@@ -16,7 +16,7 @@ import { pickRetryOrigin } from '../balancer/pools.js';
 import { pin } from '../pipeline/balance.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
-import { RetryBudget, mayRetry } from './retry.js';
+import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 
@@ -170,7 +170,7 @@ class ProxyHandler {
     if (!mayRetry(err, ctx.method, ctx.req.readableDidRead)) return undefined;
     if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
     const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: 3, deadlineMs: upstream.retryDeadline };
-    if (!this.budget.allows(policy)) return undefined;
+    if (!isConnectPhase(err) && !this.budget.allows(policy)) return undefined;
     // Zero-downtime failover of a pinned session: `none` shows the error, `temporary` answers from
     // another origin and keeps the pin, `sticky` moves the pin there.
     const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;

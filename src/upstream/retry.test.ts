@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EdgeError } from '../pipeline/errors.js';
-import { RetryBudget, mayRetry } from './retry.js';
+import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
 
 const err = (code: string) => new EdgeError(502, code, 'origin', 'x');
 
@@ -39,5 +39,14 @@ describe('RetryBudget', () => {
     expect(b.allows(policy)).toBe(true);
     b.retrying = 20;
     expect(b.allows(policy)).toBe(false);
+  });
+});
+
+describe('isConnectPhase', () => {
+  it('is true only when no origin did any work (outside the budget)', () => {
+    expect(isConnectPhase(err('origin_refused'))).toBe(true);
+    expect(isConnectPhase(err('origin_connect_timeout'))).toBe(true);
+    expect(isConnectPhase(err('origin_reset'))).toBe(false);
+    expect(isConnectPhase(err('origin_timeout'))).toBe(false);
   });
 });

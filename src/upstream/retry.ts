@@ -6,7 +6,10 @@
  *   since the origin may have acted on it; connect-phase failures are always safe;
  * - a request body already read (streamed to the failed origin) cannot be sent again;
  * - within a budget: retries in flight stay under a share of the requests in flight (Envoy's
- *   retry budget), so an outage does not multiply the load on the origins still standing;
+ *   retry budget), so an outage does not multiply the load on the origins still standing. A
+ *   connect-phase failure is outside the budget: no origin did any work for it, so its retry adds
+ *   no load, and an origin that dies under load would otherwise fail exactly the requests that
+ *   arrive in the burst before health notices;
  * - before a deadline counted from the request's start.
  */
 import type { EdgeError } from '../pipeline/errors.js';
@@ -24,6 +27,11 @@ export interface RetryPolicy {
   budgetMinimum: number;
   /** No new attempt starts this long after the request began (ms). */
   deadlineMs: number;
+}
+
+/** Failures where nothing reached the origin: retrying them adds no load anywhere. */
+export function isConnectPhase(err: EdgeError): boolean {
+  return CONNECT_PHASE.has(err.code);
 }
 
 export function mayRetry(err: EdgeError, method: string, bodyRead: boolean): boolean {
