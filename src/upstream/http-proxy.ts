@@ -34,7 +34,8 @@ export function proxyHttp(ctx: RequestContext): void {
   attempt(ctx, via, b, false);
 }
 
-function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry: boolean): void {
+/** `inBudget`: a retry that counts against the pool's retry budget (not a connect-phase one). */
+function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget: boolean): void {
   const { req } = ctx;
   const o = ctx.origin!;
   const method = req.method!;
@@ -42,8 +43,8 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, isRetry:
   const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
   const headers = upstreamRequestHeaders(req.rawHeaders, forwardInfo(ctx, via));
   o.load.inflight++;
-  if (isRetry) budget.retrying++;
-  const handler = new ProxyHandler(ctx, via, o, budget, isRetry);
+  if (inBudget) budget.retrying++;
+  const handler = new ProxyHandler(ctx, via, o, budget, inBudget);
   ctx.res!.once('close', handler.onClientClose);
   o.dispatcher.dispatch(
     {
@@ -73,7 +74,7 @@ class ProxyHandler {
     private readonly via: string,
     private readonly origin: OriginRuntime,
     private readonly budget: RetryBudget,
-    private readonly isRetry: boolean,
+    private readonly inBudget: boolean,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -153,7 +154,7 @@ class ProxyHandler {
       ctx.pool = next.pool;
       ctx.origin = next.origin;
       ctx.edge.metrics.retries.inc({ origin: this.origin.id, reason: errorKind(edgeErr) });
-      attempt(ctx, this.via, this.budget, true);
+      attempt(ctx, this.via, this.budget, !isConnectPhase(edgeErr));
       return;
     }
     ctx.error = edgeErr; // the client sees the last real error
@@ -192,6 +193,6 @@ class ProxyHandler {
     if (this.done) return;
     this.done = true;
     this.origin.load.inflight--;
-    if (this.isRetry) this.budget.retrying--;
+    if (this.inBudget) this.budget.retrying--;
   }
 }
