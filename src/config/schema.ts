@@ -114,8 +114,13 @@ const upstream = z.strictObject({
    * (refused, connect timeout, TLS, or a reset for idempotent requests); see upstream/retry.ts.
    */
   retries: z.number().int().min(0).max(10).default(2),
-  /** Retries in flight stay under this share of requests in flight, per pool (at least 3). */
+  /** Retries in flight stay under this share of requests in flight, per pool and worker… */
   retryBudget: z.number().min(0).max(1).default(0.2),
+  /**
+   * …but may always be this many: an origin that dies resets every request it had in flight at
+   * once, and each of those idempotent requests deserves its retry (a burst, not a storm).
+   */
+  retryBudgetMinimum: z.number().int().min(0).default(10),
   /** No retry starts later than this after the request arrived. */
   retryDeadline: duration.prefault('10s'),
 });

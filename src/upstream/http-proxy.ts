@@ -170,7 +170,7 @@ class ProxyHandler {
     if (tried.size > upstream.retries) return undefined;
     if (!mayRetry(err, ctx.method, ctx.req.readableDidRead)) return undefined;
     if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
-    const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: 3, deadlineMs: upstream.retryDeadline };
+    const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: upstream.retryBudgetMinimum, deadlineMs: upstream.retryDeadline };
     if (!isConnectPhase(err) && !this.budget.allows(policy)) return undefined;
     // Zero-downtime failover of a pinned session: `none` shows the error, `temporary` answers from
     // another origin and keeps the pin, `sticky` moves the pin there.
