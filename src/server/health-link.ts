@@ -67,7 +67,10 @@ export class NodeHealth {
     this.checker.setTargets(healthTargets(config));
     this.unforward();
     const old = this.sinks;
-    this.sinks = [logSink(this.opts.log)];
+    // The logger already stamps every line with the PoP: drop the event's own copy (no duplicate key).
+    const log = this.opts.log;
+    const noPop = ({ pop: _pop, ...rest }: Record<string, unknown>) => rest;
+    this.sinks = [logSink({ info: (o, m) => log.info(noPop(o as Record<string, unknown>), m), warn: (o, m) => log.warn(noPop(o as Record<string, unknown>), m) })];
     if (config.health.webhooks.length > 0) {
       this.sinks.push(createWebhookSink({ urls: config.health.webhooks, onError: (err, url) => this.opts.log.warn({ err, url }, 'health webhook failed') }));
     }
