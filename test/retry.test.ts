@@ -62,6 +62,18 @@ describe('retries', () => {
     await edge.shutdown(500);
   });
 
+  it('retries a reset PUT whose small body was buffered, not one over upstream.retryBodyLimit', async () => {
+    const pools = { main: { originSteering: 'round_robin', origins: [{ name: 'r', address: resetter.url }, { name: 'g', address: good.url, weight: 0 }] } };
+    edge = await startTestEdge(edgeConfig([], { pools, upstream: { retryBodyLimit: '4KiB' }, health: { passive: { enabled: false } } }));
+    const small = await request(`${edgeUrl(edge)}/put`, { method: 'PUT', body: Buffer.alloc(3000, 'x') });
+    expect(small.statusCode).toBe(200);
+    expect(await small.body.json()).toEqual({ origin: 'good', bodyBytes: 3000 });
+    const big = await request(`${edgeUrl(edge)}/put`, { method: 'PUT', body: Buffer.alloc(5000, 'x') });
+    expect(big.statusCode).toBe(502);
+    await big.body.dump();
+    await edge.shutdown(500);
+  });
+
   it('gives up after the configured retries with the last real error', async () => {
     const dead2 = `http://127.0.0.1:${await closedPort()}`;
     edge = await startTestEdge(edgeConfig([deadUrl, dead2], { upstream: { retries: 1 } }));

@@ -121,6 +121,11 @@ const upstream = z.strictObject({
    * once, and each of those idempotent requests deserves its retry (a burst, not a storm).
    */
   retryBudgetMinimum: z.number().int().min(0).default(10),
+  /**
+   * Bodies of idempotent requests (PUT, DELETE) up to this size are read whole before they are
+   * sent, so a reset after sending can still be retried; larger ones stream and are not retried then.
+   */
+  retryBodyLimit: size.prefault('64KiB'),
   /** No retry starts later than this after the request arrived. */
   retryDeadline: duration.prefault('10s'),
 });

@@ -91,6 +91,8 @@ export interface RequestContext {
   pinned: boolean;
   /** A Set-Cookie value to add to the response (a new or moved affinity pin). */
   setCookie: string | undefined;
+  /** The request body read whole (small idempotent requests), so a retry can send it again. */
+  bufferedBody?: Buffer;
 }
 
 /** A phase makes one decision; true means it answered the request and the walk stops. */

@@ -19,6 +19,8 @@ import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+/** Idempotent methods that may carry a body (RFC 9110 §9.2.2). */
+const IDEMPOTENT_WITH_BODY = new Set(['PUT', 'DELETE', 'OPTIONS']);
 
 /** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`; retries on another origin when allowed. */
 export function proxyHttp(ctx: RequestContext): void {
@@ -31,7 +33,29 @@ export function proxyHttp(ctx: RequestContext): void {
   b.active++;
   ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp); // for X-Outpost-Country
   ctx.res!.once('close', () => { b.active--; });
-  attempt(ctx, via, b, false);
+  const body = bufferableBody(ctx);
+  if (body === undefined) return attempt(ctx, via, b, false);
+  // A small body of an idempotent request is read whole first, so a reset after it was sent can
+  // still be retried elsewhere (retry.ts); everything else streams.
+  const chunks: Buffer[] = [];
+  let ended = false;
+  ctx.req.on('data', (c: Buffer) => chunks.push(c));
+  ctx.req.once('end', () => {
+    ended = true;
+    ctx.bufferedBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    attempt(ctx, via, b, false);
+  });
+  ctx.req.once('close', () => {
+    if (!ended) ctx.error ??= new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.');
+  });
+}
+
+/** The body length when this request's body should be buffered for retries, else undefined. */
+function bufferableBody(ctx: RequestContext): number | undefined {
+  const upstream = ctx.snapshot.config.upstream;
+  if (upstream.retries === 0 || !IDEMPOTENT_WITH_BODY.has(ctx.method)) return undefined;
+  const length = Number(ctx.req.headers['content-length']);
+  return Number.isInteger(length) && length > 0 && length <= upstream.retryBodyLimit ? length : undefined;
 }
 
 /** `inBudget`: a retry that counts against the pool's retry budget (not a connect-phase one). */
@@ -52,7 +76,7 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget
       path: req.url!,
       method: method as Dispatcher.HttpMethod,
       headers,
-      body: hasBody ? req : null,
+      body: ctx.bufferedBody ?? (hasBody ? req : null),
       // undici must not retry on its own: whether a retry is safe is decided here (retry.ts).
       idempotent: false,
       blocking: false,
@@ -168,7 +192,7 @@ class ProxyHandler {
     if (ctx.res!.headersSent || ctx.res!.destroyed) return undefined;
     const tried = (ctx.tried ??= new Set([this.origin]));
     if (tried.size > upstream.retries) return undefined;
-    if (!mayRetry(err, ctx.method, ctx.req.readableDidRead)) return undefined;
+    if (!mayRetry(err, ctx.method, ctx.bufferedBody === undefined && ctx.req.readableDidRead)) return undefined;
     if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
     const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: upstream.retryBudgetMinimum, deadlineMs: upstream.retryDeadline };
     if (!isConnectPhase(err) && !this.budget.allows(policy)) return undefined;
