@@ -84,26 +84,7 @@ start() {
   PIDS+=("$LAST_PID")
 }
 
-# stop PID: SIGTERM, wait up to 10 s, then SIGKILL whatever is left of its process tree
-stop() {
-  local pid=$1 tree i p
-  [[ -n $pid ]] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    tree=$(node "$BENCH/lib/proc.mjs" tree "$pid" 2>/dev/null || echo "$pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    # shellcheck disable=SC2086
-    for p in $tree; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
-  fi
-  wait "$pid" 2>/dev/null || true
-  for i in "${!PIDS[@]}"; do
-    [[ ${PIDS[i]} == "$pid" ]] && PIDS[i]=
-  done
-  return 0
-}
+source "$BENCH/lib/stop.sh"
 
 # The restarted origin a is started by failover.mjs; its pid is in $WORK/*.pid.
 stop_pidfiles() {

@@ -93,25 +93,7 @@ start() {
   PIDS+=("$LAST_PID")
 }
 
-# stop PID: SIGTERM, wait up to 10 s, then SIGKILL whatever is left of its process tree
-stop() {
-  local pid=$1 tree i p
-  kill -0 "$pid" 2>/dev/null || return 0
-  tree=$(node "$BENCH/lib/proc.mjs" tree "$pid" 2>/dev/null || echo "$pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  # Whatever is left (the main process if it ignored SIGTERM, or orphaned workers) is killed.
-  # shellcheck disable=SC2086
-  for p in $tree; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
-  wait "$pid" 2>/dev/null || true
-  for i in "${!PIDS[@]}"; do
-    [[ ${PIDS[i]} == "$pid" ]] && PIDS[i]=
-  done
-  return 0
-}
+source "$BENCH/lib/stop.sh"
 
 cleanup() {
   local i
