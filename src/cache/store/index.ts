@@ -1,0 +1,25 @@
+/**
+ * The cache stores (STYLE habit 3: one interface, implementations chosen by config) and the one
+ * place that builds the configured one.
+ */
+import type { CacheStore } from '../types.js';
+import { DiskStore } from './disk-store.js';
+import { MemoryStore } from './memory-store.js';
+import { TieredStore } from './tiered-store.js';
+
+export { DiskStore, type DiskStoreOptions } from './disk-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { TieredStore } from './tiered-store.js';
+
+export interface StoreConfig {
+  memory: { maxSize: number; maxObjectSize: number };
+  /** A directory shared by the workers; without it the cache lives in memory only. */
+  disk?: { path: string; maxSize: number };
+}
+
+/** Memory only, or memory over disk. */
+export function createStore(config: StoreConfig): CacheStore {
+  const memory = new MemoryStore(config.memory);
+  if (config.disk === undefined) return memory;
+  return new TieredStore(memory, new DiskStore({ path: config.disk.path, maxSize: config.disk.maxSize }));
+}

@@ -1,0 +1,112 @@
+/**
+ * Memory over disk: the memory tier answers hot entries without a syscall, the disk tier holds
+ * the rest and is the one every worker shares.
+ *
+ * - get: memory, else disk; a disk hit with a small body (a Buffer) is copied into memory.
+ *   A memory hit marks the entry used on disk too (`touch`, no IO) so the disk's LRU order
+ *   follows what is really read.
+ * - put: one writer fans out to both tiers; a tier that refuses or aborts (object too large for
+ *   memory, disk failing) drops out and the other continues. `write` is false only when no tier
+ *   still takes the body.
+ * - update / delete: both tiers. list: the disk (authoritative, it sees every worker's entries)
+ *   merged with memory's entries the disk does not have. usage and failure: the disk's.
+ *
+ * Each worker has its own memory tier: a delete or update reaches the shared disk and this
+ * worker's memory, not other workers' memory, so a purge must be run in every worker.
+ */
+import type { CacheStore, KeyFilter, StoredEntry, StoredMeta, StoreWriter } from '../types.js';
+
+/** A disk tier that can be told about memory hits (DiskStore does). */
+export type DiskTier = CacheStore & { touch?(key: string): void };
+
+export class TieredStore implements CacheStore {
+  readonly name = 'tiered';
+
+  constructor(
+    readonly memory: CacheStore,
+    readonly disk: DiskTier,
+  ) {}
+
+  get failure(): string | undefined {
+    return this.disk.failure;
+  }
+
+  get(key: string): Promise<StoredEntry | undefined> {
+    return this.memory.get(key).then((hit) => {
+      if (hit !== undefined) {
+        this.disk.touch?.(key);
+        return hit;
+      }
+      return this.fromDisk(key);
+    });
+  }
+
+  put(meta: StoredMeta): StoreWriter | undefined {
+    const writers: StoreWriter[] = [];
+    const m = this.memory.put(meta);
+    if (m !== undefined) writers.push(m);
+    const d = this.disk.put(meta);
+    if (d !== undefined) writers.push(d);
+    if (writers.length === 0) return undefined;
+    return writers.length === 1 ? writers[0] : new FanOutWriter(writers);
+  }
+
+  async update(meta: StoredMeta): Promise<boolean> {
+    const [m, d] = await Promise.all([this.memory.update(meta), this.disk.update(meta)]);
+    return m || d;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const [m, d] = await Promise.all([this.memory.delete(key), this.disk.delete(key)]);
+    return m || d;
+  }
+
+  async *list(filter: KeyFilter): AsyncIterable<StoredMeta> {
+    const seen = new Set<string>();
+    for await (const meta of this.disk.list(filter)) {
+      seen.add(meta.key);
+      yield meta;
+    }
+    for await (const meta of this.memory.list(filter)) if (!seen.has(meta.key)) yield meta;
+  }
+
+  usage(): { bytes: number; entries: number } {
+    return this.disk.usage();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.memory.close(), this.disk.close()]);
+  }
+
+  private async fromDisk(key: string): Promise<StoredEntry | undefined> {
+    const hit = await this.disk.get(key);
+    if (hit !== undefined && Buffer.isBuffer(hit.body)) {
+      const w = this.memory.put(hit.meta);
+      if (w !== undefined && w.write(hit.body)) await w.end();
+    }
+    return hit;
+  }
+}
+
+/** Feeds one body to several writers; a writer that gives up is dropped, the rest go on. */
+class FanOutWriter implements StoreWriter {
+  constructor(private writers: StoreWriter[]) {}
+
+  write(chunk: Buffer): boolean {
+    let live = 0;
+    for (let i = 0; i < this.writers.length; i++) {
+      if (this.writers[i].write(chunk)) this.writers[live++] = this.writers[i];
+    }
+    this.writers.length = live;
+    return live > 0;
+  }
+
+  async end(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w.end()));
+  }
+
+  abort(): void {
+    for (const w of this.writers) w.abort();
+    this.writers = [];
+  }
+}
