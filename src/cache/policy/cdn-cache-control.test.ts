@@ -34,9 +34,11 @@ describe('parseCdnCacheControl', () => {
       expect(parseCdnCacheControl(v), v).toBeUndefined();
     }
   });
-  it('is undefined when absent; an empty field is a valid empty Dictionary', () => {
+  it('is undefined when absent or empty (an empty Dictionary is the field left out)', () => {
     expect(parseCdnCacheControl(undefined)).toBeUndefined();
-    expect(parseCdnCacheControl('')).toMatchObject({ noStore: false, invalid: false });
+    expect(parseCdnCacheControl('')).toBeUndefined();
+    expect(parseCdnCacheControl('  ')).toBeUndefined();
+    expect(parseCdnCacheControl(['', 'max-age=5'])?.maxAge).toBe(5);
   });
 });
 

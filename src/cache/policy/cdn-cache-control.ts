@@ -14,10 +14,13 @@ const NUMERIC = new Set(['max-age', 's-maxage', 'stale-while-revalidate', 'stale
  * when a directive that takes seconds carries another type (`max-age="60"`, `max-age=1.5`,
  * `max-age=-1`): a field whose meaning we cannot read must not steer caching. Integers past 2^31
  * clamp to 2147483648 as in RFC 9111 §1.2.2. A boolean `?0` value means the directive is absent.
+ * An empty field is treated as absent.
  */
 export function parseCdnCacheControl(value: string | string[] | undefined): Directives | undefined {
-  if (value === undefined) return undefined;
-  const dict = parseDictionary(Array.isArray(value) ? value.join(', ') : value);
+  const text = Array.isArray(value) ? value.filter((v) => v.trim() !== '').join(', ') : value;
+  // An empty Dictionary is the field left out (RFC 8941 §3.2): it must not silence Cache-Control.
+  if (text === undefined || text.trim() === '') return undefined;
+  const dict = parseDictionary(text);
   if (dict === undefined) return undefined;
   const d = emptyDirectives();
   const seen = new Map<string, DirectiveArgument>();

@@ -87,6 +87,7 @@ describe('decideFill: CDN-Cache-Control', () => {
     expect(reason(input({ 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=10000, &&&&&' }))).toBe('no-store');
     expect(reason(input({ 'cache-control': 'no-store', 'cdn-cache-control': 'max-age="10000"' }))).toBe('no-store');
     expect(stored(input({ 'cache-control': 'max-age=5', 'cdn-cache-control': 'Max-Age=100' })).lifetime).toBe(5);
+    expect(stored(input({ 'cache-control': 'max-age=5', 'cdn-cache-control': '' })).lifetime).toBe(5);
   });
   it('keeps both fields in the stored headers', () => {
     const d = stored(input({ 'cache-control': 'max-age=1', 'cdn-cache-control': 'max-age=3600' }));
