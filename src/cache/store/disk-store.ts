@@ -29,11 +29,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CacheStore, KeyFilter, StoredEntry, StoredMeta, StoreWriter } from '../types.js';
 import { bodyOpener } from './disk-body.js';
+import { copyRange, eachLimited, listDir, processAlive, readFully, readMeta } from './disk-files.js';
 import { decodeMeta, encodeHead, entryPath, hashKey, HEADER_BYTES, isEntryName, parseTempName, readMetaLength, tempName } from './disk-format.js';
+import { DiskIndex, type IndexEntry } from './disk-index.js';
 import { DiskWriter, type DiskWriterHost } from './disk-writer.js';
 import { knownSize, matchesFilter } from './key-filter.js';
 
@@ -51,21 +53,6 @@ export interface DiskStoreOptions {
   /** While failing, one write is tried this often; default 30 s. */
   retryMs?: number;
   now?: () => number;
-}
-
-interface IndexEntry {
-  readonly key: string;
-  readonly hash: string;
-  meta: StoredMeta;
-  /** File bytes (header, metadata and body). */
-  bytes: number;
-  /** The file's mtime when last read here; NaN for a file this process wrote and has not stat'ed. */
-  mtimeMs: number;
-  lastAccess: number;
-  /** When the file's atime was last refreshed. */
-  touchedAt: number;
-  /** When this index entry was made: a walk that started earlier cannot know the file. */
-  since: number;
 }
 
 const SMALL_BODY = 64 * 1024;
@@ -87,11 +74,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
   private readonly smallBody: number;
   private readonly retryMs: number;
   private readonly now: () => number;
-  /** key → entry, least recently used first. */
-  private readonly index = new Map<string, IndexEntry>();
-  private readonly byHash = new Map<string, IndexEntry>();
-  private newestAccess = 0;
-  private bytes = 0;
+  private readonly index = new DiskIndex();
   private reason: string | undefined;
   private retryAt = 0;
   private readonly dirs = new Set<string>();
@@ -131,13 +114,14 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     try {
       fh = await open(path, 'r');
     } catch {
-      if (known !== undefined) this.forget(known);
+      if (known !== undefined) this.index.forget(known);
       return undefined;
     }
     let keepOpen = false;
     try {
       const st = await fh.stat();
-      let head = await readFully(fh, Math.min(st.size, this.smallBody + 8192));
+      // A small file in one read; of a large one only the head (8 KiB holds most metadata).
+      let head = await readFully(fh, st.size <= this.smallBody + 8192 ? st.size : 8192);
       const metaLength = readMetaLength(head);
       const headBytes = HEADER_BYTES + (metaLength ?? 0);
       const bodyBytes = st.size - headBytes;
@@ -148,7 +132,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
         await this.removeCorrupt(path, st);
         return undefined;
       }
-      this.seen(meta, hash, st, path);
+      this.seen(meta, hash, st);
       if (bodyBytes <= this.smallBody) return { meta, body: head.subarray(headBytes, st.size) };
       keepOpen = true;
       return { meta, body: bodyOpener(fh, path, st.ino, headBytes, bodyBytes, BODY_IDLE_MS) };
@@ -180,7 +164,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     try {
       fh = await open(path, 'r');
     } catch {
-      this.forgetKey(meta.key);
+      this.index.forgetKey(meta.key);
       return false;
     }
     const temp = join(dirname(path), tempName(hash, process.pid, this.instance, ++this.seq));
@@ -215,7 +199,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
   async delete(key: string): Promise<boolean> {
     const entry = this.index.get(key);
     const path = entryPath(this.root, entry?.hash ?? hashKey(key));
-    this.forgetKey(key);
+    this.index.forgetKey(key);
     try {
       await unlink(path);
       return true;
@@ -233,13 +217,13 @@ export class DiskStore implements CacheStore, DiskWriterHost {
   }
 
   usage(): { bytes: number; entries: number } {
-    return { bytes: this.bytes, entries: this.index.size };
+    return { bytes: this.index.bytes, entries: this.index.size };
   }
 
   /** Marks an entry used without reading it (the tiered store's memory hits). */
   touch(key: string): void {
     const entry = this.index.get(key);
-    if (entry !== undefined) this.use(entry, entryPath(this.root, entry.hash));
+    if (entry !== undefined) this.use(entry);
   }
 
   async close(): Promise<void> {
@@ -263,8 +247,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     this.reason = undefined;
     this.evicting.delete(hash);
     const now = this.now();
-    this.forgetKey(meta.key);
-    this.insert({ key: meta.key, hash, meta, bytes, mtimeMs: NaN, lastAccess: now, touchedAt: now, since: now });
+    this.index.insert({ key: meta.key, hash, meta, bytes, mtimeMs: NaN, lastAccess: now, touchedAt: now, since: now });
     this.evict();
   }
 
@@ -289,61 +272,31 @@ export class DiskStore implements CacheStore, DiskWriterHost {
 
   // --- index ----------------------------------------------------------------------------------
 
-  private insert(entry: IndexEntry): void {
-    this.index.set(entry.key, entry);
-    this.byHash.set(entry.hash, entry);
-    this.bytes += entry.bytes;
-    if (entry.lastAccess > this.newestAccess) this.newestAccess = entry.lastAccess;
-  }
-
-  private forget(entry: IndexEntry): void {
-    if (this.index.get(entry.key) !== entry) return;
-    this.index.delete(entry.key);
-    this.byHash.delete(entry.hash);
-    this.bytes -= entry.bytes;
-  }
-
-  private forgetKey(key: string): void {
-    const entry = this.index.get(key);
-    if (entry !== undefined) this.forget(entry);
-  }
-
   /** A file read by `get`: adopt it, or refresh what the index knew of it, and mark it used. */
-  private seen(meta: StoredMeta, hash: string, st: Stats, path: string): void {
+  private seen(meta: StoredMeta, hash: string, st: Stats): void {
     const entry = this.index.get(meta.key);
     if (entry === undefined) {
       const now = this.now();
-      this.insert({ key: meta.key, hash, meta, bytes: st.size, mtimeMs: st.mtimeMs, lastAccess: now, touchedAt: Math.max(st.atimeMs, st.mtimeMs), since: now });
+      this.index.insert({ key: meta.key, hash, meta, bytes: st.size, mtimeMs: st.mtimeMs, lastAccess: now, touchedAt: Math.max(st.atimeMs, st.mtimeMs), since: now });
       return;
     }
-    if (entry.mtimeMs !== st.mtimeMs || entry.bytes !== st.size) {
-      this.bytes += st.size - entry.bytes;
-      entry.bytes = st.size;
-      entry.meta = meta;
-      entry.mtimeMs = st.mtimeMs;
-    }
-    this.use(entry, path);
+    if (entry.mtimeMs !== st.mtimeMs || entry.bytes !== st.size) this.index.refresh(entry, meta, st.size, st.mtimeMs);
+    this.use(entry);
   }
 
-  private use(entry: IndexEntry, path: string): void {
+  private use(entry: IndexEntry): void {
     const now = this.now();
-    entry.lastAccess = now;
-    if (now > this.newestAccess) this.newestAccess = now;
-    this.index.delete(entry.key);
-    this.index.set(entry.key, entry);
+    this.index.use(entry, now);
     if (now - entry.touchedAt > TOUCH_MS) {
       entry.touchedAt = now;
       // atime records the use for a restart's scan; mtime stays, it tells a replaced file apart.
       const mtime = Number.isNaN(entry.mtimeMs) ? now / 1000 : entry.mtimeMs / 1000;
-      this.track(utimes(path, now / 1000, mtime).catch(() => {}));
+      this.track(utimes(entryPath(this.root, entry.hash), now / 1000, mtime).catch(() => {}));
     }
   }
 
   private evict(): void {
-    for (const entry of this.index.values()) {
-      if (this.bytes <= this.maxSize) return;
-      this.forget(entry);
-      const hash = entry.hash;
+    for (const { hash } of this.index.overflow(this.maxSize)) {
       this.evicting.add(hash);
       this.track(
         unlink(entryPath(this.root, hash))
@@ -357,8 +310,8 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     // Only the file we read: another worker may have renamed a good one over it meanwhile.
     const now = await stat(path).catch(() => undefined);
     if (now?.ino === st.ino && now.dev === st.dev) await unlink(path).catch(() => {});
-    const entry = this.byHash.get(path.slice(-64));
-    if (entry !== undefined) this.forget(entry);
+    const entry = this.index.byFile(path.slice(-64));
+    if (entry !== undefined) this.index.forget(entry);
   }
 
   /** Sets `failure` at once when the directory cannot be created or written. */
@@ -401,9 +354,9 @@ export class DiskStore implements CacheStore, DiskWriterHost {
       }
     }
     for (const entry of this.index.values()) {
-      if (!present.has(entry.hash) && entry.since < started) this.forget(entry);
+      if (!present.has(entry.hash) && entry.since < started) this.index.forget(entry);
     }
-    this.adopt(found);
+    this.index.adopt(found);
     this.evict();
   }
 
@@ -417,7 +370,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     const st = await stat(path).catch(() => undefined);
     if (st === undefined || !st.isFile()) return;
     present.add(name);
-    const known = this.byHash.get(name);
+    const known = this.index.byFile(name);
     if (known !== undefined && known.bytes === st.size && known.mtimeMs === st.mtimeMs) return;
     const fh = await open(path, 'r').catch(() => undefined);
     if (fh === undefined) return;
@@ -434,38 +387,14 @@ export class DiskStore implements CacheStore, DiskWriterHost {
       await this.removeCorrupt(path, st);
       return;
     }
-    const current = this.byHash.get(name);
+    const current = this.index.byFile(name);
     if (current !== undefined) {
       // Replaced by another worker since we knew it.
-      this.bytes += st.size - current.bytes;
-      current.bytes = st.size;
-      current.meta = read.meta;
-      current.mtimeMs = st.mtimeMs;
+      this.index.refresh(current, read.meta, st.size, st.mtimeMs);
       return;
     }
     const lastAccess = Math.max(st.atimeMs, st.mtimeMs);
     found.push({ key: read.meta.key, hash: name, meta: read.meta, bytes: st.size, mtimeMs: st.mtimeMs, lastAccess, touchedAt: lastAccess, since: this.now() });
-  }
-
-  /** Adds files found by a walk to the index, keeping it ordered by last access. */
-  private adopt(found: IndexEntry[]): void {
-    const fresh = found.filter((e) => !this.index.has(e.key));
-    if (fresh.length === 0) return;
-    fresh.sort((x, y) => x.lastAccess - y.lastAccess);
-    if (fresh[0].lastAccess >= this.newestAccess) {
-      for (const e of fresh) this.insert(e);
-      return;
-    }
-    const known = [...this.index.values()];
-    this.index.clear();
-    this.byHash.clear();
-    this.bytes = 0;
-    let i = 0;
-    let j = 0;
-    while (i < known.length || j < fresh.length) {
-      if (j >= fresh.length || (i < known.length && known[i].lastAccess <= fresh[j].lastAccess)) this.insert(known[i++]);
-      else this.insert(fresh[j++]);
-    }
   }
 
   private async removeStaleTemp(path: string, name: string): Promise<void> {
@@ -476,62 +405,5 @@ export class DiskStore implements CacheStore, DiskWriterHost {
       this.now() - st.mtimeMs > STALE_TEMP_MS ||
       (owner !== undefined && (owner.pid === process.pid ? !liveInstances.has(owner.instance) : !processAlive(owner.pid)));
     if (stale) await unlink(path).catch(() => {});
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
-}
-
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/** Reads `length` bytes from the start of a file (fewer only at end of file). */
-async function readFully(fh: FileHandle, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got === length ? buf : buf.subarray(0, got);
-}
-
-/** The metadata of an open entry file and where its body starts; undefined when corrupted. */
-async function readMeta(fh: FileHandle, fileBytes: number, hash: string): Promise<{ meta: StoredMeta; headBytes: number } | undefined> {
-  const first = await readFully(fh, Math.min(fileBytes, 4096));
-  const metaLength = readMetaLength(first);
-  if (metaLength === undefined || HEADER_BYTES + metaLength > fileBytes) return undefined;
-  const headBytes = HEADER_BYTES + metaLength;
-  const head = first.length >= headBytes ? first : await readFully(fh, headBytes);
-  const meta = decodeMeta(head, fileBytes, hash);
-  return meta === undefined ? undefined : { meta, headBytes };
-}
-
-/** Copies `length` bytes from `from` at `fromPos` to `to` at `toPos`. */
-async function copyRange(from: FileHandle, fromPos: number, to: FileHandle, toPos: number, length: number): Promise<void> {
-  const buf = Buffer.allocUnsafe(Math.min(length, 1024 * 1024));
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, length - done), fromPos + done);
-    if (bytesRead === 0) throw Object.assign(new Error('EIO: cache file shorter than its body'), { code: 'EIO' });
-    let written = 0;
-    while (written < bytesRead) written += (await to.write(buf, written, bytesRead - written, toPos + done + written)).bytesWritten;
-    done += bytesRead;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -50,8 +50,13 @@ export class MemoryStore implements CacheStore {
   }
 
   get(key: string): Promise<StoredEntry | undefined> {
+    return this.lookup(key) ?? MISS;
+  }
+
+  /** The hit's promise (marked used), or undefined on a miss: `get` without the miss promise. */
+  lookup(key: string): Promise<StoredEntry> | undefined {
     const node = this.nodes.get(key);
-    if (node === undefined) return MISS;
+    if (node === undefined) return undefined;
     if (node !== this.newest) {
       this.nodes.delete(key);
       this.nodes.set(key, node);

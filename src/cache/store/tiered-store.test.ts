@@ -38,6 +38,9 @@ describe('TieredStore', () => {
     expect(await mem.get(A)).toBeUndefined();
     expect((await bodyOf((await s.get(A))!)).toString()).toBe('from disk');
     expect((await mem.get(A))?.body.toString()).toBe('from disk');
+    // From then on a hit is memory's stored promise.
+    expect(s.get(A)).toBe(s.get(A));
+    expect(await s.get(A)).toBe(await mem.get(A));
   });
 
   it('serves memory when the disk fails, and reports the disk\'s failure', async () => {
