@@ -6,7 +6,7 @@
  * entry, removes the temp file and reports to the store, which degrades; nothing throws to the
  * caller: `write` then returns false and `end` resolves without storing.
  */
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { StoredMeta, StoreWriter } from '../types.js';
 import { encodeHead, HEADER_BYTES } from './disk-format.js';
