@@ -5,6 +5,9 @@
  * drain loop writes them in order with `writev`. Any IO error (ENOSPC, EIO, EROFS…) aborts the
  * entry, removes the temp file and reports to the store, which degrades; nothing throws to the
  * caller: `write` then returns false and `end` resolves without storing.
+ *
+ * StoreWriter has no backpressure, so when the disk is slower than the origin the chunks wait in
+ * memory (at most `maxObjectSize` per writer, the cap aborts past it).
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
