@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { PurgeRequest } from '../cache/edge-cache.js';
 
 export type OriginAction = 'enable' | 'disable' | 'drain';
 
@@ -17,7 +19,28 @@ export interface AdminModel {
   setOrigin(pool: string, origin: string, action: OriginAction): boolean;
   /** Recent health changes, newest first. */
   events(): object[];
+  /** Purges every worker's cache; resolves with the number of entries removed or marked stale. */
+  purge(request: PurgeRequest): Promise<{ purged: number; workers: number; errors: string[] }>;
+  /** The cache's size and state, summed over workers. */
+  cache(): Promise<object>;
 }
+
+const list = z.array(z.string().min(1)).max(1000).optional();
+/** The body of POST /api/cache/purge (Cloudflare's purge_cache fields, plus `mode`). */
+export const purgeRequest = z
+  .strictObject({
+    urls: list,
+    prefixes: list,
+    hosts: list,
+    tags: list,
+    everything: z.boolean().optional(),
+    mode: z.enum(['delete', 'invalidate']).default('delete'),
+  })
+  .refine((r) => r.everything || r.urls?.length || r.prefixes?.length || r.hosts?.length || r.tags?.length, {
+    message: 'say what to purge: urls, prefixes, hosts, tags or everything: true',
+  });
+
+const MAX_BODY = 1 << 20;
 
 /** Handles /api/*; returns false for other paths. */
 export function handleApi(req: IncomingMessage, res: ServerResponse, token: string | undefined, model: AdminModel): boolean {
@@ -45,16 +68,50 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, token: stri
     model.pools().then((pools) => json(200, { pools }), (err: Error) => json(500, { error: err.message }));
   } else if (req.method === 'GET' && parts[1] === 'events' && parts.length === 2) {
     json(200, { events: model.events() });
+  } else if (req.method === 'GET' && parts[1] === 'cache' && parts.length === 2) {
+    model.cache().then((c) => json(200, c), (err: Error) => json(500, { error: err.message }));
+  } else if (req.method === 'POST' && parts[1] === 'cache' && parts[2] === 'purge' && parts.length === 3) {
+    readJson(req).then(
+      (body) => {
+        const parsed = purgeRequest.safeParse(body);
+        if (!parsed.success) return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+        return model.purge(parsed.data).then((r) => json(r.errors.length ? 500 : 200, r), (err: Error) => json(500, { error: err.message }));
+      },
+      (err: Error) => json(400, { error: err.message }),
+    );
   } else if (req.method === 'POST' && parts[1] === 'pools' && parts[3] === 'origins' && parts.length === 6 && isAction(parts[5])) {
     const ok = model.setOrigin(parts[2], parts[4], parts[5]);
     json(ok ? 200 : 404, ok ? { pool: parts[2], origin: parts[4], action: parts[5] } : { error: `no origin ${parts[4]} in pool ${parts[2]}` });
   } else {
     json(404, {
       error: `no route ${route}`,
-      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain'],
+      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain', 'GET /api/cache', 'POST /api/cache/purge'],
     });
   }
   return true;
+}
+
+/** The request body as JSON (at most 1 MiB). */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('the body is larger than 1 MiB'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
+      } catch {
+        reject(new Error('the body is not valid JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
 }
 
 function isAction(s: string): s is OriginAction {

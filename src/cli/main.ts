@@ -1,17 +1,21 @@
 /**
- * The `outpost` command: start, validate, demo, schema.
+ * The `outpost` command: start, validate, purge, demo, schema.
  */
 import { parseArgs } from 'node:util';
 import { formatErrors, loadConfigFile } from '../config/load.js';
 import { configJsonSchema } from '../config/schema.js';
 import { supervise } from '../server/supervisor.js';
 import { runDemo } from './demo.js';
+import { purgeCommand } from './purge.js';
 
 const HELP = `outpost — a self-hosted global edge
 
 Usage:
   outpost start -c FILE      run an edge node (a supervisor and its workers) from a config file
   outpost validate -c FILE   check a config file; prints every error with its line, exits 1 if any
+  outpost purge -c FILE [--url URL]… [--prefix P]… [--host H]… [--tag T]… [--everything] [--invalidate]
+                             purge a running node's cache through its admin API (admin.token);
+                             --invalidate marks entries stale (revalidated next) instead of deleting
   outpost demo               an edge in front of two bundled demo origins (what npm start runs)
   outpost schema             print the config's JSON Schema (for editors)
 
@@ -26,7 +30,16 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      url: { type: 'string', multiple: true },
+      prefix: { type: 'string', multiple: true },
+      host: { type: 'string', multiple: true },
+      tag: { type: 'string', multiple: true },
+      everything: { type: 'boolean' },
+      invalidate: { type: 'boolean' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command || command === 'help') {
@@ -47,6 +60,16 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       await supervise(file);
       return -1; // keeps running
+    case 'purge':
+      return purgeCommand({
+        file,
+        urls: values.url ?? [],
+        prefixes: values.prefix ?? [],
+        hosts: values.host ?? [],
+        tags: values.tag ?? [],
+        everything: values.everything ?? false,
+        invalidate: values.invalidate ?? false,
+      });
     case 'demo':
       await runDemo();
       return -1;

@@ -175,6 +175,9 @@ function checkFiles(config: Config, base: string): { path: PropertyKey[]; messag
       return undefined;
     }
   };
+  // The cache directory is made by the store (and it degrades to pass-through if it cannot be):
+  // only its place is fixed here, relative to the config file.
+  if (config.cache.disk) config.cache.disk.path = abs(config.cache.disk.path);
   config.tls?.certificates.forEach((c, i) => {
     c.cert = abs(c.cert);
     c.key = abs(c.key);

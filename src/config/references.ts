@@ -71,5 +71,8 @@ export function checkReferences(raw: unknown): ReferenceIssue[] {
 
   const listen = obj(c.listen);
   if (listen.https !== undefined && c.tls === undefined) add(['listen', 'https'], 'an https listener needs tls.certificates');
+  arr(c.rules).forEach((r, i) => {
+    if (obj(r).alwaysUseHttps === true && listen.https === undefined) add(['rules', i, 'alwaysUseHttps'], 'alwaysUseHttps needs an https listener (listen.https)');
+  });
   return out;
 }

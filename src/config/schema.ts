@@ -8,21 +8,10 @@
  */
 import { z } from 'zod';
 import { DEFAULT_ORIGIN_STEERING, ORIGIN_STEERING } from '../balancer/origin/index.js';
-import { parseDuration, parseSize } from './units.js';
+import { duration, size } from './units-schema.js';
+import { cache, rule } from './cache-schema.js';
 
-const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
-const SIZE_PATTERN = /^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
-
-/** A duration string (`500ms`, `10s`, `5m`, `1h`, `30d`) → milliseconds. */
-export const duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 10s, 5m, 1h or 30d')
-  .transform((s) => parseDuration(s)!);
-
-/** A size (bytes as a number, or `16KiB`, `1MB`) → bytes. */
-export const size = z
-  .union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, 'expected a size such as 16KiB or 1MB')])
-  .transform((v) => parseSize(v)!);
+export { duration, size } from './units-schema.js';
 
 /** `host:port`, `[v6]:port`, `:port` or a bare port → `{ host, port }`. */
 export const listenAddress = z
@@ -318,6 +307,10 @@ export const configSchema = z
     admin: admin.prefault({}),
     pools: z.record(z.string(), pool),
     loadBalancers: z.array(loadBalancer).min(1),
+    /** The edge cache: stores, default level and TTLs, coalescing. */
+    cache: cache.prefault({}),
+    /** Page rules, in order: the first whose pattern matches a request's URL gives its settings. */
+    rules: z.array(rule).default([]),
   });
 // References between objects (pool names, monitors, policies that need data) are checked in
 // references.ts, on the raw input, so they are reported even when other keys are wrong.

@@ -87,6 +87,10 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, name: strin
   } else if (path === '/' && read) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(page(name, region, req.rawHeaders));
+  } else if (path === '/static/app.css' && read) {
+    // No Cache-Control of its own: the edge's page rule for /static/* gives it an edge TTL.
+    res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', etag: '"app-css-1"', 'cache-tag': 'static,css' });
+    res.end(APP_CSS);
   } else if (path === '/echo' && req.method === 'POST') {
     res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' });
     // Piped so a test can see the first bytes come back before it finishes sending.
@@ -95,6 +99,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, name: strin
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
   }
 }
+
+const APP_CSS = 'body { font-family: system-ui, sans-serif; }\nh1 { color: #0b5; }\n';
 
 /** Headers the edge adds or rewrites; highlighted on the page so they stand out. */
 const EDGE_HEADERS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'x-request-id']);

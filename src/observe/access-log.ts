@@ -39,6 +39,7 @@ export function observe(ctx: RequestContext): void {
   line += `,"bytes":${ctx.bytesOut},"ms":${round(ms)}`;
   if (ctx.upstreamMs !== undefined) line += `,"upstreamMs":${round(ctx.upstreamMs)}`;
   if (ctx.socket) line += `,"upgrade":true`;
+  if (ctx.cacheResult) line += `,"cache":"${ctx.cacheResult}"`;
   if (ctx.error) line += `,"error":${q(ctx.error.code)}`;
   (log as unknown as Record<symbol, { write(s: string): void }>)[pino.symbols.streamSym].write(`${line},"msg":"access"}\n`);
 }

@@ -58,6 +58,18 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['origin'] as const,
       registers: [registry],
     }),
+    cacheRequests: new Counter({
+      name: 'outpost_cache_requests_total',
+      help: 'Requests that took part in the cache, by host, page rule and result (hit, stale, revalidated, miss, bypass)',
+      labelNames: ['host', 'rule', 'result'] as const,
+      registers: [registry],
+    }),
+    cacheBytes: new Counter({
+      name: 'outpost_cache_served_bytes_total',
+      help: 'Body bytes answered from the cache, by host and page rule',
+      labelNames: ['host', 'rule'] as const,
+      registers: [registry],
+    }),
     clientErrors: new Counter({
       name: 'outpost_client_errors_total',
       help: 'Requests refused before routing (malformed, oversize headers, bad host, timeouts)',

@@ -13,6 +13,8 @@ import type { OriginRuntime } from '../upstream/origin.js';
 import type { OriginStatus } from '../balancer/origin-status.js';
 import type { RetryBudget } from '../upstream/retry.js';
 import type { EdgeError } from './errors.js';
+import type { RuleConfig } from '../config/cache-schema.js';
+import type { CacheExchange, EdgeCache } from '../cache/edge-cache.js';
 
 /** What lives as long as the worker: the current snapshot, metrics, the access log. */
 export interface EdgeRuntime {
@@ -31,6 +33,10 @@ export interface EdgeRuntime {
   normalizeRegion: (region: string) => string;
   /** Key for signed affinity cookies when a balancer sets no secret (shared by the node's workers). */
   readonly secret: string;
+  /** The edge cache: store, coalescing, purge (cache/edge-cache.ts). */
+  readonly cache: EdgeCache;
+  /** The port the HTTPS listener is bound to (always-HTTPS redirects), when there is one. */
+  httpsPort: number | undefined;
 }
 
 export interface ClientGeo {
@@ -93,6 +99,13 @@ export interface RequestContext {
   setCookie: string | undefined;
   /** The request body read whole (small idempotent requests), so a retry can send it again. */
   bufferedBody?: Buffer;
+  /** The page rule matching the URL (route phase), and its `*` captures. */
+  rule: RuleConfig | undefined;
+  captures: string[] | undefined;
+  /** What the cache decided for this request, when it takes part (cache phase, filled on the way back). */
+  cache: CacheExchange | undefined;
+  /** How the cache answered (hit, stale, miss, revalidated, bypass), for the access log. */
+  cacheResult?: string;
 }
 
 /** A phase makes one decision; true means it answered the request and the walk stops. */

@@ -1,14 +1,17 @@
 /**
  * The phase list, in the order shared/DESIGN.md gives, written down in one place (STYLE habit 2).
- * Phases not built yet (shield, redirect, cache) slot in between without touching the others.
+ * The shield (not built yet) slots in after route without touching the others.
  *
- *   ordinary request:  route → balance → upstream          (observe runs when the response closes)
- *   WebSocket upgrade: route → balance → upstream (splice)  (observe runs when the tunnel closes)
+ *   ordinary request:  route → redirect → cache → balance → upstream   (observe runs when the response closes;
+ *                      the cache stores and labels the answer on its way back, in upstream)
+ *   WebSocket upgrade: route → redirect → balance → upstream (splice)  (observe runs when the tunnel closes)
  */
 import { parseHost } from '../router/host-table.js';
 import { proxyHttp } from '../upstream/http-proxy.js';
 import { proxyWebSocket } from '../upstream/websocket.js';
 import { balance } from './balance.js';
+import { redirect } from './redirect.js';
+import { cacheLookup } from '../cache/cache-phase.js';
 import type { Phase } from './context.js';
 import { sendError } from './error-page.js';
 import { EdgeError } from './errors.js';
@@ -40,6 +43,11 @@ export const route: Phase = {
       sendError(ctx, new EdgeError(421, 'unknown_host', 'client', `This edge serves no site named ${host}.`));
       return true;
     }
+    const m = ctx.snapshot.rules({ scheme: ctx.scheme, host, port: portOf(ctx.authority, ctx.scheme), path: ctx.path });
+    if (m) {
+      ctx.rule = m.rule;
+      ctx.captures = m.captures;
+    }
     return false;
   },
 };
@@ -53,8 +61,14 @@ export const upstream: Phase = {
   },
 };
 
-export const requestPhases: readonly Phase[] = [route, balance, upstream];
-export const upgradePhases: readonly Phase[] = [route, balance, upstream];
+export const requestPhases: readonly Phase[] = [route, redirect, cacheLookup, balance, upstream];
+export const upgradePhases: readonly Phase[] = [route, redirect, balance, upstream];
+
+/** The port of a Host header, or the scheme's default. */
+function portOf(authority: string, scheme: 'http' | 'https'): number {
+  const m = /:(\d+)$/.exec(authority);
+  return m ? Number(m[1]) : scheme === 'https' ? 443 : 80;
+}
 
 function hostHeaders(raw: readonly string[]): number {
   let n = 0;

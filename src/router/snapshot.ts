@@ -10,6 +10,8 @@ import type { OriginStatus } from '../balancer/origin-status.js';
 import type { OriginRegistry, OriginRuntime } from '../upstream/origin.js';
 import { createClientIpResolver, type ClientIpResolver } from '../geo/client-ip.js';
 import { HostTable } from './host-table.js';
+import { firstMatch, type UrlParts } from './url-pattern.js';
+import type { RuleConfig } from '../config/cache-schema.js';
 
 export interface Snapshot {
   readonly version: number;
@@ -21,6 +23,8 @@ export interface Snapshot {
   /** The client's address: the socket's, or the header's when the peer is a trusted proxy. */
   readonly clientIp: ClientIpResolver;
   readonly certificates: CertificateTable | undefined;
+  /** The page rule for a URL (first match), with its `*` captures; compiled once per snapshot. */
+  readonly rules: (url: UrlParts) => { rule: RuleConfig; captures: string[] } | undefined;
 }
 
 let versions = 0;
@@ -45,5 +49,6 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
     originsById: new Map(origins.map((o) => [o.id, o])),
     clientIp: createClientIpResolver({ trustedProxies: config.geo.trustedProxies, header: config.geo.clientIpHeader }),
     certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
+    rules: config.rules.length ? firstMatch(config.rules) : () => undefined,
   };
 }

@@ -4,7 +4,7 @@
  * case-insensitive. Without a scheme both match; without a port every port does; without `?` the
  * query string is not looked at. Compiled once per config snapshot into one RegExp per pattern.
  *
- * Not wired into the request path yet: the rules phase (the cache and page-rules issue) will use it.
+ * The route phase asks the snapshot's matcher for the rule of each request (pipeline/phases.ts).
  */
 
 export interface UrlParts {

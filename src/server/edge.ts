@@ -17,6 +17,7 @@ import { outlierDetector, outlierMembers } from './health-link.js';
 import type { EdgeRuntime, GeoLookup } from '../pipeline/context.js';
 import { buildSnapshot } from '../router/snapshot.js';
 import { OriginRegistry } from '../upstream/origin.js';
+import { EdgeCache } from '../cache/edge-cache.js';
 import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
 
 export interface Edge {
@@ -58,6 +59,8 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     geo: opts.geo,
     normalizeRegion,
     secret: opts.secret ?? randomBytes(32).toString('base64url'),
+    cache: new EdgeCache(config.cache, opts.log),
+    httpsPort: undefined,
   };
   const counter: InflightCounter = { inflight: 0 };
   const sockets = new Set<Socket>();
@@ -132,6 +135,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       socket.destroy();
     });
     addresses.https = await listen(server, config.listen.https);
+    runtime.httpsPort = addresses.https.port;
     servers.push(server);
   }
 
@@ -141,6 +145,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     apply(next) {
       const snapshot = buildSnapshot(next, registry, status, normalizeRegion);
       syncOutliers(next);
+      runtime.cache.reconfigure(next.cache);
       const prev = runtime.snapshot.config;
       runtime.snapshot = snapshot;
       registry.release(snapshot.origins);
@@ -175,6 +180,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       for (const socket of sockets) socket.destroy();
       await Promise.all(closed);
       await registry.closeAll(timedOut);
+      await runtime.cache.close();
     },
   };
 }

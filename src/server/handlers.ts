@@ -47,6 +47,9 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     client: undefined,
     pinned: false,
     setCookie: undefined,
+    rule: undefined,
+    captures: undefined,
+    cache: undefined,
   };
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { AdminOverride } from '../balancer/origin-status.js';
 import type { Config } from '../config/schema.js';
 import type { HealthMessage } from './health-link.js';
+import type { PurgeRequest } from '../cache/edge-cache.js';
 
 export type ToWorker =
   /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
@@ -10,7 +11,8 @@ export type ToWorker =
   | { type: 'outpost:shutdown'; drainMs: number }
   | HealthMessage
   | { type: 'outpost:overrides'; overrides: [originId: string, override: AdminOverride][] }
-  | { type: 'outpost:stats-request'; id: number };
+  | { type: 'outpost:stats-request'; id: number }
+  | { type: 'outpost:purge'; id: number; request: PurgeRequest };
 
 /** A worker's live counts per origin, summed by the supervisor for the admin API. */
 export interface OriginStats {
@@ -25,7 +27,15 @@ export type FromWorker =
   | { type: 'outpost:ready'; addresses: { http?: AddressInfo; https?: AddressInfo } }
   | { type: 'outpost:applied'; version: number }
   | { type: 'outpost:failed'; message: string }
-  | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats> };
+  | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats>; cache: CacheStats }
+  | { type: 'outpost:purged'; id: number; count: number; error?: string };
+
+/** A worker's cache: bytes and entries its store holds, and why it degraded if it did. */
+export interface CacheStats {
+  bytes: number;
+  entries: number;
+  failure?: string;
+}
 
 export function isOutpostMessage(m: unknown): m is { type: string } {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('outpost:');

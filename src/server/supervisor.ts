@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdminModel } from '../admin/api.js';
 import type { AdminOverride } from '../balancer/origin-status.js';
 import { NodeHealth } from './health-link.js';
-import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
+import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
 
@@ -64,19 +64,35 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const overrides = new Map<string, AdminOverride>();
   const overridesMessage = (): ToWorker => ({ type: 'outpost:overrides', overrides: [...overrides] });
 
-  // Live counts from the workers, asked for on demand (admin API).
-  let statsSeq = 0;
-  const statsWaiters = new Map<number, { left: number; sum: Record<string, OriginStats>; done: (s: Record<string, OriginStats>) => void }>();
-  const workerStats = () =>
-    new Promise<Record<string, OriginStats>>((resolve) => {
+  // Questions to every ready worker (live counts, purges), answered by id; a worker that does not
+  // answer in time is left out of the sum rather than holding the admin API.
+  let askSeq = 0;
+  const asks = new Map<number, { left: number; replies: FromWorker[]; done: (r: FromWorker[]) => void }>();
+  const askWorkers = (make: (id: number) => ToWorker, timeoutMs: number) =>
+    new Promise<FromWorker[]>((resolve) => {
       const live = workers().filter((w) => ready.has(w));
-      if (live.length === 0) return resolve({});
-      const id = ++statsSeq;
-      const waiter = { left: live.length, sum: {} as Record<string, OriginStats>, done: resolve };
-      statsWaiters.set(id, waiter);
-      setTimeout(() => { if (statsWaiters.delete(id)) resolve(waiter.sum); }, 2_000).unref();
-      for (const w of live) w.send({ type: 'outpost:stats-request', id } satisfies ToWorker);
+      if (live.length === 0) return resolve([]);
+      const id = ++askSeq;
+      const waiter = { left: live.length, replies: [] as FromWorker[], done: resolve };
+      asks.set(id, waiter);
+      setTimeout(() => { if (asks.delete(id)) resolve(waiter.replies); }, timeoutMs).unref();
+      for (const w of live) w.send(make(id));
     });
+  const workerStats = async () => {
+    const sum: Record<string, OriginStats> = {};
+    const cache: CacheStats[] = [];
+    for (const m of await askWorkers((id) => ({ type: 'outpost:stats-request', id }), 2_000)) {
+      if (m.type !== 'outpost:stats') continue;
+      cache.push(m.cache);
+      for (const [id, st] of Object.entries(m.origins)) {
+        const acc = (sum[id] ??= { inflight: 0, websockets: 0, ejected: false });
+        acc.inflight += st.inflight;
+        acc.websockets += st.websockets;
+        acc.ejected ||= st.ejected;
+      }
+    }
+    return { origins: sum, cache };
+  };
 
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
 
@@ -94,16 +110,11 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
         if (ready.size === count && !readyAnnounced) { readyAnnounced = true; opts.onReady?.(config); }
-      } else if (m.type === 'outpost:stats') {
-        const waiter = statsWaiters.get(m.id);
+      } else if (m.type === 'outpost:stats' || m.type === 'outpost:purged') {
+        const waiter = asks.get(m.id);
         if (!waiter) return;
-        for (const [id, st] of Object.entries(m.origins)) {
-          const acc = (waiter.sum[id] ??= { inflight: 0, websockets: 0, ejected: false });
-          acc.inflight += st.inflight;
-          acc.websockets += st.websockets;
-          acc.ejected ||= st.ejected;
-        }
-        if (--waiter.left === 0) { statsWaiters.delete(m.id); waiter.done(waiter.sum); }
+        waiter.replies.push(m);
+        if (--waiter.left === 0) { asks.delete(m.id); waiter.done(waiter.replies); }
       } else if (m.type === 'outpost:failed') {
         log.error({ type: 'worker', pid: w.process.pid }, `worker could not apply the config: ${m.message}`);
       }
@@ -150,7 +161,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       failoverAcrossPools: lb.adaptiveRouting.failoverAcrossPools,
     })),
     async pools() {
-      const stats = await workerStats();
+      const stats = (await workerStats()).origins;
       return Object.entries(config.pools).map(([name, p]) => ({
         name,
         region: p.region,
@@ -190,6 +201,29 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       return true;
     },
     events: () => health.events(),
+    async purge(request) {
+      const replies = await askWorkers((id) => ({ type: 'outpost:purge', id, request }), 30_000);
+      let purged = 0;
+      const errors: string[] = [];
+      for (const m of replies) {
+        if (m.type !== 'outpost:purged') continue;
+        purged += m.count;
+        if (m.error) errors.push(m.error);
+      }
+      log.info({ type: 'purge', request, purged, workers: replies.length }, 'cache purged');
+      return { purged, workers: replies.length, errors };
+    },
+    async cache() {
+      const stats = (await workerStats()).cache;
+      return {
+        workers: stats.length,
+        bytes: stats.reduce((a, s) => a + s.bytes, 0),
+        entries: stats.reduce((a, s) => a + s.entries, 0),
+        failures: [...new Set(stats.map((s) => s.failure).filter(Boolean))],
+        disk: config.cache.disk ? { path: config.cache.disk.path, maxSize: config.cache.disk.maxSize } : undefined,
+        memory: config.cache.memory,
+      };
+    },
   };
 
   const admin = await startAdmin(config.listen.admin, {

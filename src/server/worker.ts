@@ -70,7 +70,15 @@ process.on('message', async (raw: unknown) => {
     for (const o of edge?.runtime.snapshot.origins ?? []) {
       origins[o.id] = { inflight: o.load.inflight, websockets: o.load.websockets, ejected: status.passive?.isEjected(o.id, now) ?? false };
     }
-    send({ type: 'outpost:stats', id: m.id, origins });
+    const usage = edge?.runtime.cache.store.usage() ?? { bytes: 0, entries: 0 };
+    send({ type: 'outpost:stats', id: m.id, origins, cache: { ...usage, failure: edge?.runtime.cache.store.failure } });
+  } else if (m.type === 'outpost:purge') {
+    if (!edge) return send({ type: 'outpost:purged', id: m.id, count: 0 });
+    const e = edge;
+    e.runtime.cache.purge(m.request, (url) => e.runtime.snapshot.rules(url)?.rule).then(
+      (count) => send({ type: 'outpost:purged', id: m.id, count }),
+      (err: Error) => send({ type: 'outpost:purged', id: m.id, count: 0, error: err.message }),
+    );
   } else if (m.type === 'outpost:shutdown') {
     await stop(m.drainMs);
   }

@@ -54,11 +54,12 @@ export interface ForwardInfo {
 
 /** What the origin is told of a request (`via` = `1.1 <pop>` or `2 <pop>`). */
 export function forwardInfo(
-  ctx: { authority: string; clientIp: string; scheme: 'http' | 'https'; id: string; origin?: { hostOverride?: string }; client?: { country?: string } },
+  ctx: { authority: string; clientIp: string; scheme: 'http' | 'https'; id: string; origin?: { hostOverride?: string }; client?: { country?: string }; rule?: { hostHeader?: string } },
   via: string,
 ): ForwardInfo {
   return {
-    host: ctx.origin?.hostOverride ?? ctx.authority,
+    // A page rule's hostHeader is the most specific (per URL), then the origin's own override.
+    host: ctx.rule?.hostHeader ?? ctx.origin?.hostOverride ?? ctx.authority,
     clientHost: ctx.authority,
     clientIp: ctx.clientIp,
     scheme: ctx.scheme,

@@ -17,6 +17,7 @@ import { pin } from '../pipeline/balance.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
+import { abandonFill, fillRequestHeaders, onOriginComplete, onOriginData, onOriginFailure, onOriginResponse } from '../cache/fill.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 /** Idempotent methods that may carry a body (RFC 9110 §9.2.2). */
@@ -65,7 +66,8 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget
   const method = req.method!;
   const h = req.headers;
   const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
-  const headers = upstreamRequestHeaders(req.rawHeaders, forwardInfo(ctx, via));
+  let headers = upstreamRequestHeaders(req.rawHeaders, forwardInfo(ctx, via));
+  if (ctx.cache) headers = fillRequestHeaders(headers, ctx.cache);
   o.load.inflight++;
   if (inBudget) budget.retrying++;
   const handler = new ProxyHandler(ctx, via, o, budget, inBudget);
@@ -92,6 +94,8 @@ class ProxyHandler {
   private abort: ((err?: Error) => void) | undefined;
   private readonly sentAt = performance.now();
   private done = false;
+  /** The client was answered from the cache (304 merge, stale on error): the origin's body is only read (and stored). */
+  private answered = false;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -114,8 +118,16 @@ class ProxyHandler {
     ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
     if (res.destroyed) return false;
     ctx.status = statusCode;
-    const headers = clientResponseHeaders(rawHeaders, this.via, ctx.id);
+    let headers = clientResponseHeaders(rawHeaders, this.via, ctx.id);
     if (ctx.setCookie) headers.push('set-cookie', ctx.setCookie);
+    if (ctx.cache) {
+      const action = onOriginResponse(ctx, statusCode, rawHeaders, headers);
+      if (action.kind === 'answered') {
+        this.answered = true;
+        return true;
+      }
+      headers = action.headers;
+    }
     res.writeHead(statusCode, headers as unknown as Record<string, string>);
     res.on('drain', resume);
     return true;
@@ -131,6 +143,12 @@ class ProxyHandler {
   private flushTimer: NodeJS.Immediate | undefined;
 
   onData(chunk: Buffer): boolean {
+    const x = this.ctx.cache;
+    if (x) {
+      onOriginData(x, chunk);
+      // Answered from the cache, or the client left while the body still fills the cache.
+      if (this.answered || this.ctx.res!.destroyed) return true;
+    }
     this.ctx.bytesOut += chunk.length;
     const prev = this.pending;
     this.pending = chunk;
@@ -150,6 +168,8 @@ class ProxyHandler {
     this.finish();
     clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.ctx.cache) onOriginComplete(this.ctx, this.ctx.cache);
+    if (this.answered) return;
     const last = this.pending;
     this.pending = undefined;
     if (last) (this.ctx.res as ServerResponse).end(last);
@@ -163,6 +183,7 @@ class ProxyHandler {
     this.pending = undefined;
     const ctx = this.ctx;
     if (err instanceof EdgeError && err.code === 'client_closed') {
+      if (ctx.cache) abandonFill(ctx.cache);
       ctx.error = err; // the client left first: nothing to tell anyone
       return;
     }
@@ -181,6 +202,8 @@ class ProxyHandler {
       attempt(ctx, this.via, this.budget, !isConnectPhase(edgeErr));
       return;
     }
+    if (ctx.cache && onOriginFailure(ctx, ctx.cache)) return; // answered from a stale copy
+    if (this.answered) return;
     ctx.error = edgeErr; // the client sees the last real error
     sendError(ctx, edgeErr);
   }
@@ -210,6 +233,7 @@ class ProxyHandler {
   readonly onClientClose = (): void => {
     if (this.done) return;
     if (this.ctx.res!.writableFinished) return;
+    if (this.ctx.cache?.writer) return; // the body goes on into the cache (others may be waiting for it)
     this.abort?.(new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.'));
   };
 

@@ -1,0 +1,186 @@
+/**
+ * The cache phase (cache lookup): decides whether a request takes part in the cache, answers it
+ * from a fresh stored response, answers from a stale one while one background request refreshes
+ * it (stale-while-revalidate), or lets it go on to the origin — as the one request that fills
+ * the key (coalescing leader), as a waiter that gets the leader's stored answer, or uncached.
+ * What the origin answers is handled by fill.ts on the way back.
+ */
+import type { Phase, RequestContext } from '../pipeline/context.js';
+import type { RuleConfig } from '../config/cache-schema.js';
+import type { CacheExchange } from './edge-cache.js';
+import { cacheUrl, cookies, primaryKey, variantKey } from './key.js';
+import { entryState } from './policy/lookup.js';
+import { parseCacheControl } from './policy/cache-control.js';
+import { revalidationHeaders } from './policy/validation.js';
+import { serveEntry } from './serve.js';
+import { revalidateInBackground } from './revalidate.js';
+import type { StoredEntry } from './types.js';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * Request fields some origin frameworks read to override the URL, host or method, and which the
+ * cache key does not hold (Cloudflare keys on them): a request that carries one may be answered
+ * from the cache, but what the origin answers it is never stored, so nobody can plant a response
+ * under a URL it does not belong to (cache poisoning). X-Forwarded-Host and -Proto need no entry:
+ * the edge replaces them with its own values before the origin sees them (upstream/headers.ts).
+ */
+const OVERRIDE_FIELDS = ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override', 'x-host', 'x-forwarded-scheme', 'forwarded'];
+
+export const cacheLookup: Phase = {
+  name: 'cache',
+  run(ctx) {
+    const method = ctx.method;
+    const rule = ctx.rule;
+    const label = rule?.match ?? '-';
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (!SAFE.has(method)) ctx.cache = exchange(ctx, rule, label, 'standard', 'bypass', 'method', true);
+      return false;
+    }
+    const level = rule?.cache ?? ctx.edge.cache.settings.level;
+    if (level === 'bypass') {
+      ctx.cache = exchange(ctx, rule, label, 'standard', 'bypass', 'rule', false);
+      return false;
+    }
+    if (rule?.bypassCacheOnCookie && hasCookieMatching(ctx.req.headers.cookie, rule)) {
+      ctx.cache = exchange(ctx, rule, label, level, 'bypass', 'cookie', false);
+      return false;
+    }
+    return lookup(ctx, exchange(ctx, rule, label, level, 'miss', undefined, false));
+  },
+};
+
+function exchange(ctx: RequestContext, rule: RuleConfig | undefined, label: string, level: 'standard' | 'everything', fwd: string, detail: string | undefined, invalidate: boolean): CacheExchange {
+  const url = cacheUrl(ctx.scheme, ctx.host, ctx.path, rule);
+  return {
+    key: primaryKey(url, ctx.req.headers, rule),
+    url,
+    level,
+    label,
+    stale: undefined,
+    lead: undefined,
+    fwd,
+    detail,
+    requestTime: 0,
+    revalidate: undefined,
+    invalidate,
+    writer: undefined,
+  };
+}
+
+async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
+  const cache = ctx.edge.cache;
+  ctx.cache = x;
+  const entry = await find(ctx, x);
+  const now = Date.now();
+  if (entry && usable(ctx, entry)) {
+    const state = entryState(entry.meta, now);
+    if (state.fresh) {
+      countHit(ctx, x, 'hit', entry);
+      serveEntry(ctx, entry, `outpost; hit; ttl=${Math.floor(entry.meta.lifetime - state.age)}`, now);
+      return true;
+    }
+    if (state.serveStaleWhileRevalidate && ctx.method === 'GET') {
+      countHit(ctx, x, 'stale', entry);
+      serveEntry(ctx, entry, `outpost; hit; ttl=${Math.floor(entry.meta.lifetime - state.age)}; detail=stale-while-revalidate`, now);
+      revalidateInBackground(ctx, x, entry);
+      return true;
+    }
+    x.stale = entry;
+    x.fwd = 'stale';
+    x.revalidate = revalidationHeaders(entry.meta);
+  }
+  // A range or HEAD request that misses goes through as it is, and is not stored (only whole GETs are).
+  if (ctx.method !== 'GET' || ctx.req.headers.range !== undefined) {
+    if (!x.stale) x.fwd = x.fwd === 'vary-miss' ? 'vary-miss' : 'miss';
+    x.detail = ctx.method !== 'GET' ? 'head' : 'range';
+    x.stale = undefined;
+    return false;
+  }
+  const h = ctx.req.headers;
+  for (const name of OVERRIDE_FIELDS) {
+    if (h[name] !== undefined) {
+      x.detail = 'unkeyed-header';
+      x.stale = undefined;
+      return false;
+    }
+  }
+  const joined = cache.coalescer.join(x.key);
+  if (joined.role === 'lead') {
+    x.lead = joined;
+    ctx.res!.once('close', () => { if (!x.writer) settle(x, 'failed'); });
+    return false;
+  }
+  if (joined.role === 'pass') {
+    x.detail = joined.reason;
+    return false;
+  }
+  const outcome = await joined.result;
+  if (outcome === 'stored') {
+    const filled = await find(ctx, x);
+    if (filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh) {
+      countHit(ctx, x, 'hit', filled);
+      serveEntry(ctx, filled, 'outpost; hit; collapsed', Date.now());
+      return true;
+    }
+  }
+  // The leader's answer was not stored, failed, or took too long: this one goes to the origin uncached.
+  x.detail = outcome === 'timeout' ? 'lock-timeout' : 'collapsed-uncacheable';
+  x.stale = undefined;
+  return false;
+}
+
+/** Calls the leader's done once. */
+export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'failed'): void {
+  const lead = x.lead;
+  if (!lead) return;
+  x.lead = undefined;
+  lead.done(outcome);
+}
+
+/** The stored entry for this request: the primary key's, or through its Vary marker the variant's. */
+async function find(ctx: RequestContext, x: CacheExchange): Promise<StoredEntry | undefined> {
+  const store = ctx.edge.cache.store;
+  const primary = await store.get(x.key);
+  if (!primary) {
+    x.fwd = 'uri-miss';
+    return undefined;
+  }
+  if (primary.meta.status !== 0) return primary;
+  const variant = await store.get(variantKey(x.key, primary.meta.vary, ctx.req.headers));
+  if (!variant) x.fwd = 'vary-miss';
+  return variant;
+}
+
+/**
+ * A stored response may answer this request: a request with Authorization only from a response
+ * that allows it (RFC 9111 §3.5); the cache lookup never reads the client's Cache-Control (as
+ * nginx, Varnish and Cloudflare, so a client cannot force origin fetches).
+ */
+function usable(ctx: RequestContext, entry: StoredEntry): boolean {
+  if (ctx.req.headers.authorization === undefined) return true;
+  const cc = parseCacheControl(entry.meta.headers['cache-control']);
+  return cc.public === true || cc.mustRevalidate === true || cc.sMaxage !== undefined;
+}
+
+function hasCookieMatching(header: string | undefined, rule: RuleConfig): boolean {
+  if (!header) return false;
+  const re = cookieRegex(rule);
+  for (const name of cookies(header).keys()) if (re.test(name)) return true;
+  return false;
+}
+
+const regexes = new WeakMap<RuleConfig, RegExp>();
+function cookieRegex(rule: RuleConfig): RegExp {
+  let re = regexes.get(rule);
+  if (!re) regexes.set(rule, (re = new RegExp(`^(?:${rule.bypassCacheOnCookie!})$`, 'i')));
+  return re;
+}
+
+function countHit(ctx: RequestContext, x: CacheExchange, result: string, entry: StoredEntry): void {
+  const labels = { host: ctx.lb!.config.hostname, rule: x.label };
+  ctx.edge.metrics.cacheRequests.inc({ ...labels, result });
+  if (ctx.method === 'GET') ctx.edge.metrics.cacheBytes.inc(labels, entry.meta.size);
+  ctx.cache = undefined; // answered here: nothing left for the way back
+  ctx.cacheResult = result;
+}

@@ -1,0 +1,150 @@
+/**
+ * The cache of one worker: its store (memory, or memory over a disk directory shared by the
+ * node's workers), the coalescer, and purge. Lives as long as the worker; a reload changes the
+ * coalescing limits at once, the store's sizes at the next restart.
+ */
+import type { Logger } from 'pino';
+import type { CacheConfig, RuleConfig } from '../config/cache-schema.js';
+import type { UrlParts } from '../router/url-pattern.js';
+import { Coalescer } from './coalesce.js';
+import { cacheUrl, VARIANT } from './key.js';
+import { createStore } from './store/index.js';
+import type { CacheStore, KeyFilter, StoredEntry, StoreWriter } from './types.js';
+
+/** What the cache decided for one request, read again when the origin's answer comes back. */
+export interface CacheExchange {
+  /** Primary key (cache URL plus keyed header/cookie values). */
+  key: string;
+  /** The cache URL (`scheme://host/path?query` as the rule shapes it). */
+  url: string;
+  level: 'standard' | 'everything';
+  /** Rule label for metrics: the rule's pattern, or `-`. */
+  label: string;
+  /** A stored response being revalidated (conditional request sent), or served on origin failure. */
+  stale: StoredEntry | undefined;
+  /** This request fills the key for others (coalescing leader); undefined: pass-through. */
+  lead: { done(outcome: 'stored' | 'uncacheable' | 'failed'): void } | undefined;
+  /** The Cache-Status forward reason (`miss`, `stale`, `bypass`, `uri-miss`, `vary-miss`, `request`). */
+  fwd: string;
+  detail: string | undefined;
+  /** ms since epoch when the request was sent upstream (RFC 9111 §4.2.3 request_time). */
+  requestTime: number;
+  /** Conditional headers sent for revalidation (the client's own were removed). */
+  revalidate: Record<string, string> | undefined;
+  /** Unsafe method: entries of this URL are invalidated after a non-error answer (§4.4). */
+  invalidate: boolean;
+  /** The store writer while the response body streams in. */
+  writer: StoreWriter | undefined;
+}
+
+export interface PurgeRequest {
+  /** Full URLs (`https://example.com/a.css`); without a scheme both schemes are purged. */
+  urls?: string[];
+  /** `example.com/static/` or `https://example.com/static/`. */
+  prefixes?: string[];
+  hosts?: string[];
+  tags?: string[];
+  everything?: boolean;
+  /** `delete` removes; `invalidate` marks stale so the next request revalidates (304 if unchanged). */
+  mode?: 'delete' | 'invalidate';
+}
+
+export class EdgeCache {
+  readonly store: CacheStore;
+  coalescer: Coalescer;
+  private config: CacheConfig;
+
+  constructor(config: CacheConfig, private readonly log: Logger) {
+    this.config = config;
+    this.store = createStore({ memory: config.memory, disk: config.disk });
+    this.coalescer = newCoalescer(config);
+  }
+
+  get settings(): CacheConfig {
+    return this.config;
+  }
+
+  reconfigure(config: CacheConfig): void {
+    const c = this.config;
+    if (JSON.stringify([c.memory, c.disk]) !== JSON.stringify([config.memory, config.disk])) {
+      this.log.warn({ type: 'config' }, 'cache store sizes changed: they apply at the next restart');
+    }
+    if (JSON.stringify(c.coalescing) !== JSON.stringify(config.coalescing)) this.coalescer = newCoalescer(config);
+    this.config = config;
+  }
+
+  /**
+   * Removes (or marks stale) what `req` selects; returns how many entries. `ruleFor` gives the
+   * page rule of a URL, so a URL purge finds entries whose key the rule shaped (query ignored…).
+   */
+  async purge(req: PurgeRequest, ruleFor: (url: UrlParts) => RuleConfig | undefined): Promise<number> {
+    const mode = req.mode ?? 'delete';
+    let n = 0;
+    const apply = async (filter: KeyFilter, accept: (url: string) => boolean = () => true): Promise<void> => {
+      const metas = [];
+      for await (const meta of this.store.list(filter)) if (accept(meta.url)) metas.push(meta);
+      for (const meta of metas) {
+        if (mode === 'delete') {
+          if (await this.store.delete(meta.key)) n++;
+        } else if (!meta.invalidated && meta.status !== 0) {
+          if (await this.store.update({ ...meta, invalidated: true })) n++;
+        }
+      }
+    };
+    if (req.everything) await apply({});
+    for (const raw of req.urls ?? []) {
+      for (const url of purgeUrls(raw, ruleFor)) await apply({ prefix: url }, (u) => u === url);
+    }
+    for (const raw of req.prefixes ?? []) for (const prefix of withSchemes(raw)) await apply({ prefix });
+    for (const host of req.hosts ?? []) await apply({ host: host.toLowerCase() });
+    for (const tag of req.tags ?? []) await apply({ tag: tag.toLowerCase() });
+    return n;
+  }
+
+  /** RFC 9111 §4.4: after an unsafe request succeeded, stored responses for these URLs are no longer used. */
+  invalidate(urls: readonly string[], ruleFor: (url: UrlParts) => RuleConfig | undefined): void {
+    for (const raw of urls) {
+      for (const url of purgeUrls(raw, ruleFor)) {
+        // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
+        this.store.delete(url).catch(() => {});
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+function newCoalescer(config: CacheConfig): Coalescer {
+  const c = config.coalescing;
+  return new Coalescer({ maxWaiters: c.maxWaiters, waitTimeoutMs: c.waitTimeout, hitForMissMs: c.hitForMiss });
+}
+
+/** A purge URL as cache URLs (each scheme when none is given), shaped by the URL's page rule. */
+function purgeUrls(raw: string, ruleFor: (url: UrlParts) => RuleConfig | undefined): string[] {
+  const out: string[] = [];
+  for (const full of withSchemes(raw)) {
+    let u: URL;
+    try {
+      u = new URL(full);
+    } catch {
+      continue;
+    }
+    const scheme = u.protocol === 'https:' ? 'https' : 'http';
+    const path = `${u.pathname}${u.search}`;
+    const host = u.hostname.toLowerCase();
+    const rule = ruleFor({ scheme, host, port: Number(u.port) || (scheme === 'https' ? 443 : 80), path });
+    out.push(cacheUrl(scheme, host, path, rule));
+  }
+  return out;
+}
+
+function withSchemes(raw: string): string[] {
+  const t = raw.trim();
+  if (/^https?:\/\//i.test(t)) return [t.replace(/^[a-z]+:\/\/[^/]+/i, (s) => s.toLowerCase())];
+  const lower = t.replace(/^[^/]+/, (s) => s.toLowerCase());
+  return [`http://${lower}`, `https://${lower}`];
+}
+
+export { VARIANT };

@@ -1,0 +1,275 @@
+/**
+ * The cache on the way back (the response phase's cache part): what the origin answered is
+ * labelled (Cache-Status, RFC 9211), stored when the policy allows (policy/storable.ts), merged
+ * into the stored response on a 304 (RFC 9111 §4.3.4), replaced by the stale copy when the origin
+ * fails and stale-if-error or the rule's serveStale allows (RFC 5861 §4), and unsafe methods
+ * invalidate what they changed (§4.4). The upstream handler (upstream/http-proxy.ts) calls these
+ * hooks; they never throw into it.
+ */
+import type { ServerResponse } from 'node:http';
+import type { RequestContext } from '../pipeline/context.js';
+import type { CacheExchange } from './edge-cache.js';
+import { settle } from './cache-phase.js';
+import { VARIANT, variantKey } from './key.js';
+import { decideFill, type FillInput } from './policy/storable.js';
+import { entryState } from './policy/lookup.js';
+import { mergeNotModified, notModifiedMatches } from './policy/validation.js';
+import { invalidatedUrls } from './policy/invalidation.js';
+import { evaluatePreconditions } from './policy/preconditions.js';
+import { clientCacheControl } from './policy/browser-ttl.js';
+import { serveEntry } from './serve.js';
+import type { StoredMeta } from './types.js';
+
+/** Request fields a filling request must not forward: the origin's answer has to be whole and unconditional. */
+const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']);
+
+/** The upstream request headers of a request that fills the cache: the client's conditionals out, ours in. */
+export function fillRequestHeaders(headers: string[], x: CacheExchange): string[] {
+  x.requestTime = Date.now();
+  if (!x.lead) return headers;
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!CLIENT_CONDITIONALS.has(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
+  if (x.revalidate) for (const name in x.revalidate) out.push(name, x.revalidate[name]);
+  return out;
+}
+
+export type FillAction =
+  /** Send the origin's answer with these headers, body streamed (and stored when a writer is open). */
+  | { kind: 'stream'; headers: string[] }
+  /** The client has been answered from the cache; the origin's body (if any) is only read. */
+  | { kind: 'answered' };
+
+/** Response header fields as one object: lowercase names, repeated fields joined (Set-Cookie kept apart). */
+export function headerObject(raw: readonly (Buffer | string)[]): { headers: Record<string, string>; setCookie: boolean } {
+  const headers: Record<string, string> = {};
+  let setCookie = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString().toLowerCase();
+    const value = raw[i + 1].toString('latin1' as never);
+    if (name === 'set-cookie') { setCookie = true; continue; }
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return { headers, setCookie };
+}
+
+/**
+ * The origin's response headers arrived. `clientHeaders` is what would be sent as is (hop-by-hop
+ * removed, Via and request id added); the result says what to do instead.
+ */
+export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffer[], clientHeaders: string[]): FillAction {
+  const x = ctx.cache!;
+  const cache = ctx.edge.cache;
+  const hostLabel = ctx.lb!.config.hostname;
+  const now = Date.now();
+  if (x.invalidate) {
+    if (status >= 200 && status < 400) {
+      const { headers } = headerObject(raw);
+      const urls = invalidatedUrls(ctx.method, status, `${ctx.scheme}://${ctx.authority}${ctx.path}`, headers);
+      cache.invalidate(urls.map((u) => lowerHost(u)), (url) => ctx.snapshot.rules(url)?.rule);
+    }
+    return { kind: 'stream', headers: labelled(clientHeaders, `outpost; fwd=bypass; detail=method`) };
+  }
+  if (!x.lead) {
+    ctx.cacheResult = x.fwd === 'bypass' ? 'bypass' : 'miss';
+    ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: ctx.cacheResult });
+    const detail = x.detail ? `; detail=${x.detail}` : '';
+    return { kind: 'stream', headers: labelled(clientHeaders, `outpost; fwd=${x.fwd}; fwd-status=${status}${detail}`) };
+  }
+
+  const { headers, setCookie } = headerObject(raw);
+  const stale = x.stale;
+  if (status === 304 && stale && x.revalidate && notModifiedMatches(stale.meta, headers)) {
+    const merged = mergeNotModified(stale.meta.headers, headers);
+    const meta = storedMeta(ctx, x, stale.meta.status, merged, false, now, stale.meta.size, stale.meta.key);
+    ctx.cacheResult = 'revalidated';
+    ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'revalidated' });
+    if (meta) {
+      const done = cache.store.update(meta).then((ok) => settle(x, ok ? 'stored' : 'failed'), () => settle(x, 'failed'));
+      void done;
+      serveEntry(ctx, { meta, body: stale.body }, 'outpost; fwd=stale; fwd-status=304', now);
+    } else {
+      // No longer storable (the 304 brought no-store, say): this answer still uses the stored body, once.
+      cache.store.delete(stale.meta.key).catch(() => {});
+      settle(x, 'uncacheable');
+      serveEntry(ctx, { meta: { ...stale.meta, headers: merged, requestTime: x.requestTime, responseTime: now, initialAge: 0, lifetime: 0 }, body: stale.body }, 'outpost; fwd=stale; fwd-status=304', now);
+    }
+    return { kind: 'answered' };
+  }
+  if (status >= 500 && stale && mayServeStaleOnError(ctx, x, now)) {
+    serveStaleOnError(ctx, x, `fwd-status=${status}`, now);
+    return { kind: 'answered' };
+  }
+
+  const length = Number(headers['content-length']);
+  const meta = storedMeta(ctx, x, status, headers, setCookie, now, Number.isFinite(length) ? length : 0, undefined);
+  const label = `outpost; fwd=${x.fwd}; fwd-status=${status}`;
+  ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'miss' });
+  ctx.cacheResult = 'miss';
+  if (!meta) {
+    settle(x, 'uncacheable');
+    return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${x.detail ?? 'uncacheable'}`) };
+  }
+  x.writer = cache.store.put(meta);
+  if (!x.writer) {
+    settle(x, 'failed');
+    return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${cache.store.failure ? 'store-failed' : 'too-large'}`) };
+  }
+  pendingMeta.set(x, meta);
+  // The client's own preconditions, which were not forwarded, are answered here (RFC 9110 §13.2.2).
+  const pre = evaluatePreconditions(ctx.method, ctx.req.headers, meta);
+  if (pre !== 200) {
+    const res = ctx.res as ServerResponse;
+    ctx.status = pre;
+    res.writeHead(pre, labelled(pick(clientHeaders, ['etag', 'cache-control', 'date', 'expires', 'vary', 'last-modified', 'content-location', 'via', 'x-request-id']), `${label}; stored`) as unknown as Record<string, string>);
+    res.end();
+    return { kind: 'answered' };
+  }
+  return { kind: 'stream', headers: forClient(ctx, labelled(clientHeaders, `${label}; stored`), meta) };
+}
+
+const pendingMeta = new WeakMap<CacheExchange, StoredMeta>();
+
+/** A chunk of the origin's body; stops storing when the object outgrows the store's cap. */
+export function onOriginData(x: CacheExchange, chunk: Buffer): void {
+  if (x.writer && !x.writer.write(chunk)) {
+    x.writer = undefined;
+    settle(x, 'uncacheable');
+  }
+}
+
+/** The origin's body ended: the entry is committed (with its Vary marker), then waiters are let go. */
+export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
+  const writer = x.writer;
+  if (!writer) return;
+  const meta = pendingMeta.get(x)!;
+  const store = ctx.edge.cache.store;
+  // x.writer stays set until the entry is committed: the client's response may close first, and
+  // that must not count as a failed fill.
+  writer.end().then(
+    async () => {
+      if (meta.vary.length) {
+        const marker = store.put({ ...meta, key: x.key, status: 0, headers: {}, size: 0, tags: [] });
+        if (marker) await marker.end();
+      }
+      x.writer = undefined;
+      settle(x, 'stored');
+    },
+    () => { x.writer = undefined; settle(x, 'failed'); },
+  ).catch(() => settle(x, 'failed'));
+}
+
+/**
+ * The exchange with the origin failed for good (retries spent). True when the client was
+ * answered from a stale copy (stale-if-error, or the rule's serveStale / always online).
+ */
+export function onOriginFailure(ctx: RequestContext, x: CacheExchange): boolean {
+  x.writer?.abort();
+  x.writer = undefined;
+  const now = Date.now();
+  if (x.stale && !ctx.res!.headersSent && mayServeStaleOnError(ctx, x, now)) {
+    serveStaleOnError(ctx, x, 'fwd-status=0', now);
+    return true;
+  }
+  settle(x, 'failed');
+  return false;
+}
+
+/** The exchange ended without an answer to give (the client left): nothing is stored, waiters are let go. */
+export function abandonFill(x: CacheExchange): void {
+  x.writer?.abort();
+  x.writer = undefined;
+  settle(x, 'failed');
+}
+
+function mayServeStaleOnError(ctx: RequestContext, x: CacheExchange, now: number): boolean {
+  return ctx.rule?.serveStale === true || entryState(x.stale!.meta, now).serveStaleIfError;
+}
+
+function serveStaleOnError(ctx: RequestContext, x: CacheExchange, fwdStatus: string, now: number): void {
+  const detail = ctx.rule?.serveStale ? 'always-online' : 'stale-if-error';
+  ctx.cacheResult = 'stale';
+  ctx.error = undefined;
+  ctx.edge.metrics.cacheRequests.inc({ host: ctx.lb!.config.hostname, rule: x.label, result: 'stale' });
+  serveEntry(ctx, x.stale!, `outpost; fwd=stale; ${fwdStatus}; detail=${detail}`, now);
+  settle(x, 'failed');
+}
+
+/** The metadata to store for an origin answer, or undefined when the policy says not to store it. */
+function storedMeta(ctx: RequestContext, x: CacheExchange, status: number, headers: Record<string, string>, setCookie: boolean, now: number, size: number, key: string | undefined): StoredMeta | undefined {
+  const rule = ctx.rule;
+  const settings = ctx.edge.cache.settings;
+  const input: FillInput = {
+    method: 'GET',
+    requestHeaders: ctx.req.headers,
+    status,
+    responseHeaders: setCookie ? { ...headers, 'set-cookie': '1' } : headers,
+    requestTime: x.requestTime || now,
+    responseTime: now,
+    level: x.level,
+    edgeTtl: rule?.edgeTtl === undefined ? undefined : rule.edgeTtl / 1000,
+    originCacheControl: rule?.originCacheControl ?? true,
+    defaultTtl: (s) => { const t = settings.defaultTtl[String(s)]; return t === undefined ? undefined : t / 1000; },
+    heuristicFraction: settings.heuristicFraction,
+  };
+  const d = decideFill(input);
+  if (!d.store) {
+    x.detail ??= d.reason;
+    return undefined;
+  }
+  return {
+    key: key ?? variantKey(x.key, d.vary, ctx.req.headers),
+    url: x.url,
+    host: ctx.host,
+    status,
+    headers: d.headers,
+    requestTime: input.requestTime,
+    responseTime: now,
+    initialAge: d.initialAge,
+    lifetime: d.lifetime,
+    staleWhileRevalidate: d.staleWhileRevalidate,
+    staleIfError: d.staleIfError,
+    mustRevalidate: d.mustRevalidate,
+    noCache: d.noCache,
+    vary: d.vary,
+    tags: d.tags,
+    size,
+  };
+}
+
+/** Headers for the client of a stored fill: Cache-Tag is ours, the browser TTL of the rule applies. */
+function forClient(ctx: RequestContext, headers: string[], meta: StoredMeta): string[] {
+  const browserTtl = ctx.rule?.browserTtl;
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i].toLowerCase();
+    if (name === 'cache-tag') continue;
+    if (browserTtl !== undefined && (name === 'cache-control' || name === 'expires')) continue;
+    out.push(headers[i], headers[i + 1]);
+  }
+  if (browserTtl !== undefined) {
+    const cc = clientCacheControl(meta.headers['cache-control'], browserTtl / 1000);
+    if (cc !== undefined) out.push('cache-control', cc);
+    if (meta.headers.expires !== undefined && cc === meta.headers['cache-control']) out.push('expires', meta.headers.expires);
+  }
+  return out;
+}
+
+/** Adds Cache-Status (and drops the origin's Cache-Tag, which is for this cache only). */
+function labelled(headers: string[], status: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() !== 'cache-tag') out.push(headers[i], headers[i + 1]);
+  out.push('cache-status', status);
+  return out;
+}
+
+function pick(headers: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (names.includes(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
+  return out;
+}
+
+function lowerHost(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)([^/]+)/i, (_, s: string, h: string) => s + h.toLowerCase().replace(/:\d+$/, ''));
+}
+
+export { VARIANT };
