@@ -559,3 +559,56 @@ describe('disk store', () => {
     }
   });
 });
+
+describe('compression', () => {
+  const css = 'body { color: #333; margin: 0 auto; }\n'.repeat(200);
+  async function raw(path: string, acceptEncoding?: string) {
+    const r = await request(`${base}${path}`, { headers: { host: 'shop.example.com', ...(acceptEncoding && { 'accept-encoding': acceptEncoding }) } });
+    return { headers: r.headers as Record<string, string>, body: Buffer.from(await r.body.arrayBuffer()) };
+  }
+
+  it('compresses with br or gzip as the client accepts, stores one copy per encoding, and keys by the negotiated encoding', async () => {
+    const { brotliDecompressSync, gunzipSync } = await import('node:zlib');
+    const p = fixed('/z/app.css', { 'content-type': 'text/css', 'cache-control': 'max-age=60', etag: '"css1"' }, css);
+    const br = await raw(p, 'gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(br.headers.etag).toBe('W/"css1"');
+    expect(brotliDecompressSync(br.body).toString()).toBe(css);
+    expect(br.body.length).toBeLessThan(css.length / 5);
+    const br2 = await raw(p, 'br;q=1, gzip;q=0.5');
+    expect(br2.headers['cache-status']).toMatch(/^outpost; hit/);
+    expect(brotliDecompressSync(br2.body).toString()).toBe(css);
+    const gz = await raw(p, 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString()).toBe(css);
+    const plain = await raw(p);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(css);
+    expect((await raw(p, 'gzip')).headers['cache-status']).toMatch(/^outpost; hit/);
+    expect(count(p)).toBe(3); // br, gzip, identity: one origin request each
+  });
+
+  it('leaves alone what is already compressed, not compressible, small, or no-transform', async () => {
+    const img = fixed('/z/img.png', { 'content-type': 'image/png' }, 'x'.repeat(4000));
+    const pre = fixed('/z/pre.js', { 'content-type': 'text/javascript', 'content-encoding': 'gzip' }, 'x'.repeat(4000));
+    const small = fixed('/z/small.txt', { 'content-type': 'text/plain', 'content-length': '4' }, 'tiny');
+    const nt = fixed('/z/nt.txt', { 'content-type': 'text/plain', 'cache-control': 'no-transform' }, 'x'.repeat(4000));
+    expect((await raw(img, 'br')).headers['content-encoding']).toBeUndefined();
+    expect((await raw(pre, 'br')).headers['content-encoding']).toBe('gzip');
+    expect((await raw(small, 'br')).headers['content-encoding']).toBeUndefined();
+    expect((await raw(nt, 'br')).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('compresses streamed answers that bypass the cache too', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const p = route('/api/stream', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      setTimeout(() => res.end(`${'1,'.repeat(2000)}1]`), 30);
+    });
+    const r = await raw(p, 'gzip');
+    expect(r.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(r.body).toString()).toBe(`[${'1,'.repeat(2000)}1]`);
+  });
+});

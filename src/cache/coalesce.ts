@@ -83,6 +83,11 @@ export class Coalescer {
     return { role: 'wait', result: this.wait(flight) };
   }
 
+  /** Has `key` a leader in flight? (A background refresh asks before joining, so it never waits.) */
+  busy(key: string): boolean {
+    return this.flights.has(key);
+  }
+
   /** Keys with a leader in flight. */
   inFlight(): number {
     return this.flights.size;

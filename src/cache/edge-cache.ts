@@ -84,8 +84,9 @@ export class EdgeCache {
       const metas = [];
       for await (const meta of this.store.list(filter)) if (accept(meta.url)) metas.push(meta);
       for (const meta of metas) {
+        // Vary markers (status 0) go with their URL but are not counted: n is stored responses.
         if (mode === 'delete') {
-          if (await this.store.delete(meta.key)) n++;
+          if ((await this.store.delete(meta.key)) && meta.status !== 0) n++;
         } else if (!meta.invalidated && meta.status !== 0) {
           if (await this.store.update({ ...meta, invalidated: true })) n++;
         }
@@ -111,8 +112,18 @@ export class EdgeCache {
     }
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  /** Entries being committed (the client may already have its answer): close waits for them. */
+  private readonly commits = new Set<Promise<unknown>>();
+
+  track(commit: Promise<unknown>): void {
+    this.commits.add(commit);
+    void commit.finally(() => this.commits.delete(commit));
+  }
+
+  async close(): Promise<void> {
+    const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
+    await Promise.race([Promise.allSettled([...this.commits]), deadline]);
+    await this.store.close();
   }
 }
 

@@ -19,6 +19,7 @@ import { evaluatePreconditions } from './policy/preconditions.js';
 import { clientCacheControl } from './policy/browser-ttl.js';
 import { serveEntry } from './serve.js';
 import type { StoredMeta } from './types.js';
+import { compressedHeaderObject, type CompressionPlan } from '../upstream/compression.js';
 
 /** Request fields a filling request must not forward: the origin's answer has to be whole and unconditional. */
 const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']);
@@ -56,7 +57,7 @@ export function headerObject(raw: readonly (Buffer | string)[]): { headers: Reco
  * The origin's response headers arrived. `clientHeaders` is what would be sent as is (hop-by-hop
  * removed, Via and request id added); the result says what to do instead.
  */
-export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffer[], clientHeaders: string[]): FillAction {
+export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffer[], clientHeaders: string[], plan: CompressionPlan | undefined): FillAction {
   const x = ctx.cache!;
   const cache = ctx.edge.cache;
   const hostLabel = ctx.lb!.config.hostname;
@@ -76,7 +77,10 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
     return { kind: 'stream', headers: labelled(clientHeaders, `outpost; fwd=${x.fwd}; fwd-status=${status}${detail}`) };
   }
 
-  const { headers, setCookie } = headerObject(raw);
+  const parsed = headerObject(raw);
+  const setCookie = parsed.setCookie;
+  // What is stored is what this client gets: compressed when the edge compresses it.
+  const headers = plan ? compressedHeaderObject(parsed.headers, plan) : parsed.headers;
   const stale = x.stale;
   if (status === 304 && stale && x.revalidate && notModifiedMatches(stale.meta, headers)) {
     const merged = mergeNotModified(stale.meta.headers, headers);
@@ -145,7 +149,7 @@ export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
   const store = ctx.edge.cache.store;
   // x.writer stays set until the entry is committed: the client's response may close first, and
   // that must not count as a failed fill.
-  writer.end().then(
+  const commit = writer.end().then(
     async () => {
       if (meta.vary.length) {
         const marker = store.put({ ...meta, key: x.key, status: 0, headers: {}, size: 0, tags: [] });
@@ -156,6 +160,7 @@ export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
     },
     () => { x.writer = undefined; settle(x, 'failed'); },
   ).catch(() => settle(x, 'failed'));
+  ctx.edge.cache.track(commit);
 }
 
 /**

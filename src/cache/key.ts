@@ -11,6 +11,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RuleConfig } from '../config/cache-schema.js';
 import { secondaryKey } from './policy/vary.js';
+import { acceptEncodingKey } from '../upstream/compression.js';
 
 /** Separates the URL from keyed header/cookie values. */
 const EXTRAS = '\u0001';
@@ -57,7 +58,11 @@ export function primaryKey(url: string, headers: IncomingHttpHeaders, rule: Rule
 
 /** The store key of the variant a request selects. */
 export function variantKey(primary: string, vary: readonly string[], headers: IncomingHttpHeaders): string {
-  return vary.length === 0 ? primary : primary + VARIANT + secondaryKey(vary as string[], headers);
+  if (vary.length === 0) return primary;
+  // Accept-Encoding is keyed by the encoding the edge negotiates (br, gzip or identity), not by
+  // its raw value: `gzip, deflate, br` and `br, gzip` share one stored copy.
+  const h = vary.includes('accept-encoding') ? { ...headers, 'accept-encoding': acceptEncodingKey(headers['accept-encoding']) } : headers;
+  return primary + VARIANT + secondaryKey(vary as string[], h);
 }
 
 /** Cookie name → value of a Cookie header (first of each name wins). */

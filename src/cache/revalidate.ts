@@ -20,6 +20,7 @@ const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-m
 
 export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, entry: StoredEntry): void {
   const cache = ctx.edge.cache;
+  if (cache.coalescer.busy(x.key)) return; // someone is already refreshing it
   const joined = cache.coalescer.join(x.key);
   if (joined.role !== 'lead') return; // someone is already refreshing it
   const lb = ctx.lb!;

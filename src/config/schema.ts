@@ -309,6 +309,14 @@ export const configSchema = z
     loadBalancers: z.array(loadBalancer).min(1),
     /** The edge cache: stores, default level and TTLs, coalescing. */
     cache: cache.prefault({}),
+    /** br/gzip at the edge for compressible answers the origin sent uncompressed. */
+    compression: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Smaller answers (by Content-Length) are sent as they are. */
+        minSize: size.prefault('1KiB'),
+      })
+      .prefault({}),
     /** Page rules, in order: the first whose pattern matches a request's URL gives its settings. */
     rules: z.array(rule).default([]),
   });

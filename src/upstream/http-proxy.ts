@@ -17,6 +17,8 @@ import { pin } from '../pipeline/balance.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
+import { compressedHeaders, compressionPlan } from './compression.js';
+import { createEncoder, type Encoder, type Encoding } from '../cache/compress.js';
 import { abandonFill, fillRequestHeaders, onOriginComplete, onOriginData, onOriginFailure, onOriginResponse } from '../cache/fill.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
@@ -120,8 +122,13 @@ class ProxyHandler {
     ctx.status = statusCode;
     let headers = clientResponseHeaders(rawHeaders, this.via, ctx.id);
     if (ctx.setCookie) headers.push('set-cookie', ctx.setCookie);
+    const plan = compressionPlan(ctx, statusCode, headers);
+    if (plan) {
+      headers = compressedHeaders(headers, plan);
+      if (plan.encoding) this.startEncoder(plan.encoding, resume);
+    }
     if (ctx.cache) {
-      const action = onOriginResponse(ctx, statusCode, rawHeaders, headers);
+      const action = onOriginResponse(ctx, statusCode, rawHeaders, headers, plan);
       if (action.kind === 'answered') {
         this.answered = true;
         return true;
@@ -129,8 +136,36 @@ class ProxyHandler {
       headers = action.headers;
     }
     res.writeHead(statusCode, headers as unknown as Record<string, string>);
-    res.on('drain', resume);
+    res.on('drain', this.encoder ? () => this.encoder!.resume() : resume);
     return true;
+  }
+
+  /**
+   * Compressed answers: origin chunks go through the encoder; what it makes goes to the client
+   * (and into the cache). Backpressure: a slow client pauses the encoder, a full encoder pauses
+   * the origin (onData returns false until the encoder drains).
+   */
+  private encoder: Encoder | undefined;
+
+  private startEncoder(encoding: Encoding, resume: () => void): void {
+    const ctx = this.ctx;
+    const res = ctx.res as ServerResponse;
+    const enc = (this.encoder = createEncoder(encoding));
+    enc.on('drain', resume);
+    enc.on('data', (c: Buffer) => {
+      if (ctx.cache) onOriginData(ctx.cache, c);
+      if (this.answered || res.destroyed) return;
+      ctx.bytesOut += c.length;
+      if (!res.write(c)) enc.pause();
+    });
+    enc.once('end', () => {
+      if (ctx.cache) onOriginComplete(ctx, ctx.cache);
+      if (!this.answered) res.end();
+    });
+    enc.once('error', () => {
+      if (ctx.cache) abandonFill(ctx.cache);
+      res.destroy();
+    });
   }
 
   /**
@@ -143,6 +178,7 @@ class ProxyHandler {
   private flushTimer: NodeJS.Immediate | undefined;
 
   onData(chunk: Buffer): boolean {
+    if (this.encoder) return this.encoder.write(chunk);
     const x = this.ctx.cache;
     if (x) {
       onOriginData(x, chunk);
@@ -168,6 +204,10 @@ class ProxyHandler {
     this.finish();
     clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.encoder) {
+      this.encoder.end(); // its 'end' completes the response and the cache fill
+      return;
+    }
     if (this.ctx.cache) onOriginComplete(this.ctx, this.ctx.cache);
     if (this.answered) return;
     const last = this.pending;
@@ -181,6 +221,7 @@ class ProxyHandler {
     clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     this.pending = undefined;
+    this.encoder?.destroy();
     const ctx = this.ctx;
     if (err instanceof EdgeError && err.code === 'client_closed') {
       if (ctx.cache) abandonFill(ctx.cache);
