@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { closedPort, edgeConfig, edgeUrl, startOrigin, startTestEdge, waitFor, type TestServer } from './helpers.js';
+import { closedPort, edgeConfig, edgeUrl, sendRaw, startOrigin, startTestEdge, waitFor, type TestServer } from './helpers.js';
 import type { Edge } from '../src/server/edge.js';
 
 type Behaviour = (req: IncomingMessage, res: ServerResponse, n: number) => void;
@@ -503,6 +503,21 @@ describe('purge', () => {
     await get(a);
     expect(await r.cache.purge({ everything: true }, ruleFor)).toBeGreaterThan(0);
     expect(r.cache.store.usage().entries).toBe(0);
+  });
+});
+
+describe('interim responses', () => {
+  it('passes 103 Early Hints on and never stores them', async () => {
+    const p = route('/hints', (_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' });
+      res.end('page');
+    });
+    const first = await sendRaw(edge.addresses.http!.port, `GET ${p} HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n`);
+    expect(first.text).toMatch(/^HTTP\/1\.1 103 Early Hints\r\n[^]*link: <\/style\.css>; rel=preload; as=style\r\n\r\nHTTP\/1\.1 200 OK/i);
+    const second = await sendRaw(edge.addresses.http!.port, `GET ${p} HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n`);
+    expect(second.text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(second.text).toMatch(/cache-status: outpost; hit/i);
   });
 });
 

@@ -92,6 +92,25 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget
   );
 }
 
+function earlyHints(ctx: RequestContext, raw: Buffer[]): void {
+  const res = ctx.res as ServerResponse;
+  if (res.headersSent || res.destroyed || ctx.req.httpVersion === '1.0') return;
+  const hints: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+    const value = raw[i + 1].toString('latin1');
+    const prev = hints[name];
+    hints[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  if (!hints.link) return; // Node sends Early Hints only with a Link field
+  try {
+    res.writeEarlyHints(hints);
+  } catch {
+    // A malformed hint is not worth the response.
+  }
+}
+
 class ProxyHandler {
   private abort: ((err?: Error) => void) | undefined;
   private readonly sentAt = performance.now();
@@ -114,7 +133,11 @@ class ProxyHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     const ctx = this.ctx;
     const res = ctx.res!;
-    if (statusCode < 200) return true; // 1xx: Node already answered Expect itself; drop others
+    if (statusCode < 200) {
+      // 103 Early Hints pass on (RFC 8297), never stored; Node answered 100-continue itself; others drop.
+      if (statusCode === 103) earlyHints(ctx, rawHeaders);
+      return true;
+    }
     ctx.upstreamMs = performance.now() - this.sentAt;
     ctx.edge.status.passive?.record?.(this.origin.id, statusCode >= 500 ? 'server_error' : 'success');
     ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
