@@ -44,6 +44,10 @@ describe('cache on a node with workers', () => {
     origin = await startOrigin((req, res) => {
       const path = req.url ?? '/';
       counts.set(path, (counts.get(path) ?? 0) + 1);
+      if (path.startsWith('/slow')) {
+        setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600' }); res.end('slow'); }, 300);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(path.length + 5), 'cache-control': 'max-age=600', 'cache-tag': 'all' });
       res.end(`page ${path}`);
     });
@@ -109,6 +113,12 @@ describe('cache on a node with workers', () => {
     expect(view.workers).toBe(2);
     expect(view.entries as number).toBeGreaterThan(0);
     expect(view.failures).toEqual([]);
+  });
+
+  it('a burst of concurrent misses over both workers makes one origin request', async () => {
+    const bodies = await Promise.all(Array.from({ length: 100 }, () => fresh('/slow/burst')));
+    expect(bodies.every((b) => b.body === 'slow')).toBe(true);
+    expect(counts.get('/slow/burst')).toBe(1);
   });
 
   it('`outpost purge` purges every worker; the next request goes to the origin', async () => {

@@ -107,7 +107,29 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
   }
   const joined = cache.coalescer.join(x.key);
   if (joined.role === 'lead') {
-    x.lead = joined;
+    const nodeLock = cache.nodeLock;
+    if (nodeLock) {
+      // Other workers may be filling this key into the shared disk tier: one fill per node.
+      const r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
+      if (r === 'stored') {
+        const filled = await find(ctx, x);
+        if (filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh) {
+          joined.done('stored'); // this worker's waiters find it too
+          countHit(ctx, x, 'hit', filled);
+          serveEntry(ctx, filled, 'outpost; hit; collapsed', Date.now());
+          return true;
+        }
+      } else if (r === 'uncacheable') {
+        joined.done('uncacheable');
+        x.detail = 'hit-for-miss';
+        x.stale = undefined;
+        return false;
+      }
+      // 'lead', or the other worker failed or took too long: this worker fills it.
+      x.lead = { done: (outcome) => { joined.done(outcome); if (r === 'lead') nodeLock.release(x.key, outcome); } };
+    } else {
+      x.lead = joined;
+    }
     ctx.res!.once('close', () => { if (!x.writer) settle(x, 'failed'); });
     return false;
   }

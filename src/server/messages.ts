@@ -4,6 +4,7 @@ import type { AdminOverride } from '../balancer/origin-status.js';
 import type { Config } from '../config/schema.js';
 import type { HealthMessage } from './health-link.js';
 import type { PurgeRequest } from '../cache/edge-cache.js';
+import type { NodeLockMessage, NodeLockReply } from '../cache/node-lock.js';
 
 export type ToWorker =
   /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
@@ -12,7 +13,8 @@ export type ToWorker =
   | HealthMessage
   | { type: 'outpost:overrides'; overrides: [originId: string, override: AdminOverride][] }
   | { type: 'outpost:stats-request'; id: number }
-  | { type: 'outpost:purge'; id: number; request: PurgeRequest };
+  | { type: 'outpost:purge'; id: number; request: PurgeRequest }
+  | NodeLockReply;
 
 /** A worker's live counts per origin, summed by the supervisor for the admin API. */
 export interface OriginStats {
@@ -28,7 +30,8 @@ export type FromWorker =
   | { type: 'outpost:applied'; version: number }
   | { type: 'outpost:failed'; message: string }
   | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats>; cache: CacheStats }
-  | { type: 'outpost:purged'; id: number; count: number; error?: string };
+  | { type: 'outpost:purged'; id: number; count: number; error?: string }
+  | NodeLockMessage;
 
 /** A worker's cache: bytes and entries its store holds, and why it degraded if it did. */
 export interface CacheStats {

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdminModel } from '../admin/api.js';
 import type { AdminOverride } from '../balancer/origin-status.js';
 import { NodeHealth } from './health-link.js';
+import { NodeLockTable } from '../cache/node-lock.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
@@ -94,6 +95,12 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     return { origins: sum, cache };
   };
 
+  // Cache fills across workers (a disk tier shared by all): one per key for the node.
+  const locks = new NodeLockTable((workerId, m) => {
+    const w = cluster.workers?.[workerId];
+    if (w?.isConnected()) w.send(m);
+  });
+
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
 
   const fork = () => {
@@ -110,6 +117,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
         if (ready.size === count && !readyAnnounced) { readyAnnounced = true; opts.onReady?.(config); }
+      } else if (m.type === 'outpost:lock' || m.type === 'outpost:unlock') {
+        locks.handle(w.id, m);
       } else if (m.type === 'outpost:stats' || m.type === 'outpost:purged') {
         const waiter = asks.get(m.id);
         if (!waiter) return;
@@ -121,6 +130,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     });
     w.on('exit', (code, signal) => {
       ready.delete(w);
+      locks.workerGone(w.id);
       if (stopping) return;
       // Crash loop protection: a worker that dies young waits longer before its replacement.
       const young = Date.now() - bornAt < 5_000;

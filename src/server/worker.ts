@@ -11,6 +11,7 @@ import { OriginStatus } from '../balancer/origin-status.js';
 import { openGeoDatabase } from '../geo/geo-db.js';
 import { normalizeRegion } from '../geo/regions.js';
 import { startEdge, type Edge } from './edge.js';
+import { NodeLock } from '../cache/node-lock.js';
 import { HealthMirror, outlierDetector } from './health-link.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
@@ -19,6 +20,7 @@ let edge: Edge | undefined;
 let stopping = false;
 let mirror: HealthMirror | undefined;
 const status = new OriginStatus();
+const nodeLock = new NodeLock((m) => { if (!process.send?.(m)) throw new Error('no supervisor'); });
 
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop(30_000));
@@ -28,6 +30,7 @@ process.on('error', () => {});
 
 process.on('message', async (raw: unknown) => {
   if (!isOutpostMessage(raw)) return;
+  if (nodeLock.onMessage(raw)) return;
   const m = raw as ToWorker;
   if (m.type === 'outpost:config') {
     try {
@@ -50,6 +53,8 @@ process.on('message', async (raw: unknown) => {
           onError: (err) => log.warn({ err }, 'geo database refresh failed'),
         });
         edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
+        // Workers share a disk tier: one fill per key for the whole node (cache/node-lock.ts).
+        if (m.config.cache.disk) edge.runtime.cache.nodeLock = nodeLock;
         send({ type: 'outpost:ready', addresses: edge.addresses });
       } else {
         edge.apply(m.config);
