@@ -118,6 +118,36 @@ describe('config errors', () => {
     ]);
   });
 
+  it('reports bad page rules and cache settings with their key path and line', () => {
+    const text = GOOD.concat([
+      'cache:',
+      '  memory: { maxSize: lots }', // line 13
+      '  coalescing: { waitTimout: 5s }', // line 14: typo
+      'rules:',
+      '  - { match: "*/api/*", cache: bypas }', // line 16
+      '  - { match: "ftp://example.com/*", edgeTtl: 30 }', // line 17: scheme, TTL without unit
+      '  - { match: "*", bypassCacheOnCookie: "(unclosed", browserTTL: 1d }', // line 18: regex, typo
+      '  - { match: "*", alwaysUseHttps: true }', // line 19: no https listener
+      '  - { match: "old/*", forwardingUrl: { url: "https://new/$1" }, edgeTtl: 1h }', // line 20
+      '  - { match: "has space/*" }', // line 21
+      '',
+    ].join('\n'));
+    const r = loadConfigFile(file('rules.yaml', text));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const byPath = Object.fromEntries(r.errors.map((e) => [e.path, e]));
+    expect(byPath['cache.memory.maxSize']).toMatchObject({ line: 13, message: expect.stringMatching(/expected a size/) });
+    expect(byPath['cache.coalescing.waitTimout']).toMatchObject({ line: 14, message: 'unknown key "waitTimout" (did you mean "waitTimeout"?)' });
+    expect(byPath['rules[0].cache']).toMatchObject({ line: 16 });
+    expect(byPath['rules[1].match']).toMatchObject({ line: 17, message: 'the scheme of a URL pattern is http or https' });
+    expect(byPath['rules[1].edgeTtl']).toMatchObject({ line: 17, message: expect.stringMatching(/expected a duration/) });
+    expect(byPath['rules[2].bypassCacheOnCookie']).toMatchObject({ line: 18, message: expect.stringMatching(/invalid regular expression/) });
+    expect(byPath['rules[2].browserTTL']).toMatchObject({ line: 18, message: 'unknown key "browserTTL" (did you mean "browserTtl"?)' });
+    expect(byPath['rules[3].alwaysUseHttps']).toMatchObject({ line: 19, message: 'alwaysUseHttps needs an https listener (listen.https)' });
+    expect(byPath['rules[4].forwardingUrl']).toMatchObject({ line: 20, message: 'a forwarding rule redirects and applies no other setting (remove edgeTtl)' });
+    expect(byPath['rules[5].match']).toMatchObject({ line: 21, message: 'a URL pattern has no spaces' });
+  });
+
   it('points a missing top-level section at the start of the file', () => {
     const r = loadConfigFile(file('no-listen.yaml', GOOD.replace('listen:\n  http: 127.0.0.1:8080\n', '')));
     expect(r.ok).toBe(false);

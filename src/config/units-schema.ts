@@ -7,7 +7,8 @@ const SIZE_PATTERN = /^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
 
 /** A duration string (`500ms`, `10s`, `5m`, `1h`, `30d`) → milliseconds. */
 export const duration = z
-  .string()
+  // A bare number (`edgeTtl: 30`) would be ambiguous (seconds? ms?): say what is expected.
+  .string({ error: (issue) => (issue.input === undefined ? undefined : 'expected a duration with its unit, such as 500ms, 10s, 5m, 1h or 30d') })
   .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 10s, 5m, 1h or 30d')
   .transform((s) => parseDuration(s)!);
 
