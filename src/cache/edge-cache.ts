@@ -61,6 +61,18 @@ export class EdgeCache {
     this.config = config;
     this.store = createStore({ memory: config.memory, disk: config.disk });
     this.coalescer = newCoalescer(config);
+    this.checkStore();
+  }
+
+  private reported: string | undefined;
+
+  /** Logs a store that degraded (disk full, unwritable…) once per reason, and its recovery. */
+  checkStore(): void {
+    const failure = this.store.failure;
+    if (failure === this.reported) return;
+    if (failure) this.log.error({ type: 'cache', failure }, `cache store degraded, serving without it where it fails: ${failure}`);
+    else this.log.info({ type: 'cache' }, 'cache store recovered');
+    this.reported = failure;
   }
 
   get settings(): CacheConfig {

@@ -114,6 +114,7 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
     return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${x.detail ?? 'uncacheable'}`) };
   }
   x.writer = cache.store.put(meta);
+  cache.checkStore();
   if (!x.writer) {
     settle(x, 'failed');
     return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${cache.store.failure ? 'store-failed' : 'too-large'}`) };
