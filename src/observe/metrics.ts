@@ -5,6 +5,7 @@
  * raw Host header), the origin label is `pool/origin` from the config.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { fastCounter } from './fast-counter.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -14,7 +15,7 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'outpost_process_' });
   return {
     registry,
-    requests: new Counter({
+    requests: fastCounter({
       name: 'outpost_requests_total',
       help: 'Requests answered, by load balancer host, status class and origin',
       labelNames: ['host', 'status_class', 'origin'] as const,
@@ -58,13 +59,13 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['origin'] as const,
       registers: [registry],
     }),
-    cacheRequests: new Counter({
+    cacheRequests: fastCounter({
       name: 'outpost_cache_requests_total',
       help: 'Requests that took part in the cache, by host, page rule and result (hit, stale, revalidated, miss, bypass)',
       labelNames: ['host', 'rule', 'result'] as const,
       registers: [registry],
     }),
-    cacheBytes: new Counter({
+    cacheBytes: fastCounter({
       name: 'outpost_cache_served_bytes_total',
       help: 'Body bytes answered from the cache, by host and page rule',
       labelNames: ['host', 'rule'] as const,
