@@ -22,6 +22,9 @@ export function evaluatePreconditions(
   meta: Pick<StoredMeta, 'status' | 'headers' | 'responseTime'>,
 ): 200 | 304 | 412 {
   if (meta.status < 200 || meta.status > 299) return 200;
+  // The common case, a request with no precondition, parses nothing (this runs on every hit).
+  const h = requestHeaders;
+  if (h['if-match'] === undefined && h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-unmodified-since'] === undefined) return 200;
   const getOrHead = method === 'GET' || method === 'HEAD';
   const etag = parseEntityTag(meta.headers.etag);
   const lastModified = parseHttpDate(meta.headers['last-modified'], meta.responseTime);
