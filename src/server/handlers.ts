@@ -50,6 +50,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     rule: undefined,
     captures: undefined,
     cache: undefined,
+    cacheResult: undefined,
   };
 }
 
