@@ -41,7 +41,7 @@ const names = readdirSync(args.results)
 function classify(results) {
   const c = {
     run: 0, passed: 0, requiredTotal: 0, requiredPassed: 0, requiredFailed: [], requiredRaw: 0,
-    optimalFailed: 0, checkNo: 0, setup: 0, dependency: 0, harness: 0, retry: 0,
+    optimalFailed: 0, optimalIds: [], setupIds: [], checkNo: 0, setup: 0, dependency: 0, harness: 0, retry: 0,
   };
   for (const [id, raw] of Object.entries(results)) {
     if (!tests.has(id)) continue; // a test the current suite no longer has
@@ -56,9 +56,9 @@ function classify(results) {
       c.passed++;
       if (kind === 'required') c.requiredPassed++;
     } else if (r === resultTypes.fail) c.requiredFailed.push(id);
-    else if (r === resultTypes.optional_fail) c.optimalFailed++;
+    else if (r === resultTypes.optional_fail) { c.optimalFailed++; c.optimalIds.push(id); }
     else if (r === resultTypes.no) c.checkNo++;
-    else if (r === resultTypes.setup_fail) c.setup++;
+    else if (r === resultTypes.setup_fail) { c.setup++; c.setupIds.push(id); }
     else if (r === resultTypes.dependency_fail) c.dependency++;
     else if (r === resultTypes.retry) c.retry++;
     else c.harness++;
@@ -136,6 +136,18 @@ for (const row of rows) {
     out.push(`| \`${id}\` | ${cell(short(tests.get(id).name))} | ${cell(short(message(results[id])))} | ${others.join(', ')} |`);
   }
   if (!open) out.push('\n</details>');
+}
+for (const row of rows.filter((r) => r.name === 'outpost')) {
+  out.push('');
+  out.push(`## Outpost: optimal tests not met (${row.c.optimalIds.length}) and setup failures (${row.c.setupIds.length})`);
+  out.push('');
+  out.push('Not conformance failures, but where it behaves less well than a good cache could (optimal), or where the suite could not set the test up through it.');
+  out.push('');
+  out.push('| test id | kind | test | reported |');
+  out.push('| --- | --- | --- | --- |');
+  for (const id of [...row.c.optimalIds, ...row.c.setupIds]) {
+    out.push(`| \`${id}\` | ${row.c.optimalIds.includes(id) ? 'optimal' : 'setup'} | ${cell(short(tests.get(id).name))} | ${cell(short(message(row.results[id])))} |`);
+  }
 }
 out.push('');
 writeFileSync(args.out, out.join('\n'));
