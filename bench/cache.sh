@@ -15,7 +15,10 @@
 #   CACHE_COALESCE_PROCS=4      client processes they come from
 #   CACHE_COALESCE_REPS=3       repetitions of the check per proxy (fresh key each)
 #   CACHE_ORIGIN_DELAY=200      ms the origin takes to answer the coalescing object
-#   CACHE_MAX_LOAD=1.5    wait (up to CACHE_LOAD_WAIT=900 s) until the 1-min load average is under it
+#   CACHE_MAX_LOAD=1.5    before starting, wait (up to CACHE_LOAD_WAIT=900 s) until the 1-min load
+#                         average is under it; before each measurement, until the machine's CPU use
+#                         over 3 s (our servers idle) is under CACHE_MAX_BUSY=0.5 cores and no
+#                         vitest runs
 #   CACHE_APPEND=0        print the report only, do not append it to bench/RESULTS.md
 #
 # Ports (127.0.0.1): origin 18301, nginx 18311 (and 18315: with proxy_cache_use_stale updating,
@@ -27,7 +30,7 @@ set -euo pipefail
 
 COMMAND=
 for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_BUILD CACHE_SKIP_OUTPOST CACHE_COALESCE_TOTAL \
-  CACHE_COALESCE_PROCS CACHE_COALESCE_REPS CACHE_ORIGIN_DELAY CACHE_MAX_LOAD CACHE_APPEND; do
+  CACHE_COALESCE_PROCS CACHE_COALESCE_REPS CACHE_ORIGIN_DELAY CACHE_MAX_LOAD CACHE_MAX_BUSY CACHE_APPEND; do
   if [[ -n ${!v:-} ]]; then COMMAND+="$v=${!v} "; fi
 done
 COMMAND+="bash bench/cache.sh"
@@ -49,6 +52,7 @@ COALESCE_REPS=${CACHE_COALESCE_REPS:-3}
 ORIGIN_DELAY=${CACHE_ORIGIN_DELAY:-200}
 MAX_LOAD=${CACHE_MAX_LOAD:-1.5}
 LOAD_WAIT=${CACHE_LOAD_WAIT:-900}
+MAX_BUSY=${CACHE_MAX_BUSY:-0.5}
 
 ORIGIN_PORT=18301
 NGINX_PORT=18311
@@ -109,6 +113,17 @@ start() {
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
+# fg CMD...: run CMD as a child we can stop (a signal's trap runs at once, not after CMD ends)
+fg() {
+  local p rc=0 i
+  "$@" &
+  p=$!
+  PIDS+=("$p")
+  wait "$p" || rc=$?
+  for i in "${!PIDS[@]}"; do [[ ${PIDS[i]} == "$p" ]] && PIDS[i]=; done
+  return $rc
+}
+
 port_free() { ! node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 0 2>/dev/null; }
 wait_tcp() { node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 20 "$LAST_PID" || die "nothing listening on port $1; see the logs in $WORK"; }
 
@@ -151,19 +166,41 @@ fi
 
 # ---------------------------------------------------------------- quiet machine
 
-# wait_quiet: until the 1-min load average is under MAX_LOAD and no test run (vitest) is going on
+# cpu_busy: cores in use over the next 3 s, whoever uses them (from /proc/stat)
+cpu_busy() {
+  local a b
+  a=$(head -1 /proc/stat)
+  sleep 3
+  b=$(head -1 /proc/stat)
+  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN {
+    split(a, x); split(b, y); t = 0; i = 0
+    for (k = 2; k <= 11; k++) t += y[k] - x[k]
+    i = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%.2f", t > 0 ? (t - i) / t * n : 0 }'
+}
+
+# wait_quiet [load]: until nothing else runs on the machine: no vitest, and either the 1-min load
+# average under MAX_LOAD (with "load", before our own servers made any) or the CPU use over 3 s
+# under MAX_BUSY cores (between measurements, while our servers idle; the load average would
+# still count our own last run)
 wait_quiet() {
-  local waited=0 load busy
+  local waited=0 what busy ok
   while :; do
-    load=$(cut -d' ' -f1 /proc/loadavg)
     busy=$(pgrep -fc 'vitest' || true)
-    if awk -v l="$load" -v m="$MAX_LOAD" 'BEGIN { exit !(l < m) }' && ((busy == 0)); then return 0; fi
+    if [[ ${1:-} == load ]]; then
+      what="load $(cut -d' ' -f1 /proc/loadavg)"
+      awk -v l="${what#load }" -v m="$MAX_LOAD" 'BEGIN { exit !(l < m) }' && ok=1 || ok=0
+    else
+      what="$(cpu_busy) cores busy"
+      awk -v l="${what%% *}" -v m="$MAX_BUSY" 'BEGIN { exit !(l < m) }' && ok=1 || ok=0
+    fi
+    if ((ok && busy == 0)); then return 0; fi
     if ((waited >= LOAD_WAIT)); then
-      echo "cache bench: load $load, $busy vitest process(es) after ${waited}s of waiting; going on (numbers noisier)" >&2
-      NOISY+="load $load at $(date -u +%H:%M); "
+      echo "cache bench: $what, $busy vitest process(es) after ${waited}s of waiting; going on (numbers noisier)" >&2
+      NOISY+="$what at $(date -u +%H:%M); "
       return 0
     fi
-    ((waited == 0)) && echo "cache bench: waiting for a quiet machine (load $load, $busy vitest process(es))" >&2
+    ((waited == 0)) && echo "cache bench: waiting for a quiet machine ($what, $busy vitest process(es))" >&2
     sleep 10
     waited=$((waited + 10))
   done
@@ -172,6 +209,7 @@ NOISY=
 
 # ---------------------------------------------------------------- servers
 
+wait_quiet load
 log "origin and proxies"
 start origin node "$BENCH/cache-origin.mjs" --port $ORIGIN_PORT --delay "$ORIGIN_DELAY"
 wait_tcp $ORIGIN_PORT
@@ -218,7 +256,9 @@ for payload in 1k 100k; do
     warm "$port" "/$payload"
     wait_quiet
     before=$(origin_count "/$payload")
-    node "$BENCH/http-bench.mjs" --setup "$name" --variant "2 workers" --payload "$payload" \
+    variant="2 workers"
+    [[ $name == varnish ]] && variant="default"
+    fg node "$BENCH/http-bench.mjs" --setup "$name" --variant "$variant" --payload "$payload" \
       --url "http://127.0.0.1:$port/$payload" --pid "$pid" --out "$RESULTS"
     after=$(origin_count "/$payload")
     echo "{\"kind\":\"origin\",\"setup\":\"$name\",\"payload\":\"$payload\",\"requests\":$((after - before))}" >>"$RESULTS"
@@ -240,7 +280,7 @@ for s in "${SETUPS[@]}"; do
   for ((rep = 1; rep <= COALESCE_REPS; rep++)); do
     log "coalescing: $name, $COALESCE_TOTAL requests for an expired object (run $rep/$COALESCE_REPS)"
     wait_quiet
-    node "$BENCH/cache-coalesce.mjs" --setup "$name" --proxy "http://127.0.0.1:$port" \
+    fg node "$BENCH/cache-coalesce.mjs" --setup "$name" --proxy "http://127.0.0.1:$port" \
       --origin "http://127.0.0.1:$ORIGIN_PORT" --path "/coalesce/$name-$rep" --total "$COALESCE_TOTAL" \
       --procs "$COALESCE_PROCS" --out "$RESULTS"
   done

@@ -86,6 +86,17 @@ start() {
   PIDS+=("$LAST_PID")
 }
 
+# fg CMD...: run CMD as a child we can stop (a signal's trap runs at once, not after CMD ends)
+fg() {
+  local p rc=0 i
+  "$@" &
+  p=$!
+  PIDS+=("$p")
+  wait "$p" || rc=$?
+  for i in "${!PIDS[@]}"; do [[ ${PIDS[i]} == "$p" ]] && PIDS[i]=; done
+  return $rc
+}
+
 wait_tcp() { # HOST:PORT
   node "$BENCH/lib/wait.mjs" tcp "$1" 20 "$LAST_PID" || die "nothing listening on $1; see the logs in $WORK"
 }
@@ -248,10 +259,10 @@ for p in "${PROXIES[@]}"; do
   [[ $p == outpost && $OUTPOST_MODE == before-cache ]] && name=outpost-before-cache
   base="http://${HOST[$p]}:${PORT[$p]}"
   if [[ -n ${CONFORMANCE_ID:-} ]]; then
-    (cd "$SUITE" && npm run --silent cli --base="$base" --id="$CONFORMANCE_ID")
+    fg bash -c 'cd "$1" && exec npm run --silent cli --base="$2" --id="$3"' _ "$SUITE" "$base" "$CONFORMANCE_ID"
   else
     started=$(date +%s)
-    (cd "$SUITE" && npm run --silent cli --base="$base") >"$WORK/$name.json" 2>"$WORK/$name.cli.err" ||
+    fg bash -c 'cd "$1" && exec npm run --silent cli --base="$2"' _ "$SUITE" "$base" >"$WORK/$name.json" 2>"$WORK/$name.cli.err" ||
       { tail "$WORK/$name.cli.err" >&2; die "the suite's CLI failed against $p"; }
     node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$WORK/$name.json" ||
       die "the CLI did not print JSON for $p; see $WORK/$name.json"
