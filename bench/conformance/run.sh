@@ -140,7 +140,10 @@ else
     SUITE_FROM="npm"
   fi
 fi
-[[ -f $SUITE/test-engine/cli.mjs && -f $SUITE/tests/index.mjs ]] || die "no cache-tests suite in $SUITE"
+# the repository keeps the engine in test-engine/; older npm releases at the top
+ENGINE=$SUITE/test-engine
+[[ -d $ENGINE ]] || ENGINE=$SUITE
+[[ -f $ENGINE/cli.mjs && -f $ENGINE/server/server.mjs && -f $SUITE/tests/index.mjs ]] || die "no cache-tests suite in $SUITE"
 SUITE_VERSION=$(node -p "require('$SUITE/package.json').version")
 if [[ ! -d $SUITE/node_modules/undici ]]; then
   log "npm install (the suite's dependencies)"
@@ -246,7 +249,7 @@ has outpost && OUTPOST_VERSION=$(version_of outpost)
 
 log "cache-tests $SUITE_VERSION ($SUITE_FROM): server on $SERVER_HOST:$SERVER_PORT"
 start cache-tests-server env LISTEN_HOST=$SERVER_HOST npm_config_protocol=http \
-  npm_config_port=$SERVER_PORT npm_config_pidfile="$WORK/cache-tests-server.pid" node --import "$CONF/loopback.mjs" "$SUITE/test-engine/server/server.mjs"
+  npm_config_port=$SERVER_PORT npm_config_pidfile="$WORK/cache-tests-server.pid" node --import "$CONF/loopback.mjs" "$ENGINE/server/server.mjs"
 wait_tcp "$SERVER_HOST:$SERVER_PORT"
 
 mkdir -p "$CONF/results"

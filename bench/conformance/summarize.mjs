@@ -19,7 +19,15 @@ if (!args.suite || !args.results || !args.out) {
 const suiteDir = resolve(args.suite);
 const load = (p) => import(pathToFileURL(join(suiteDir, p)).href);
 const { default: suites } = await load('tests/index.mjs');
-const { determineTestResult, resultTypes } = await load('test-engine/lib/results.mjs');
+// test-engine/lib/results.mjs in the repository; lib/display.mjs in older (npm) releases.
+const engine = existsSync(join(suiteDir, 'test-engine/lib/results.mjs'))
+  ? await load('test-engine/lib/results.mjs')
+  : await load('lib/display.mjs');
+const determine = engine.determineTestResult;
+// The result kinds by the symbol the suite prints for them (the same in every release).
+const SYMBOL = { pass: '✅', fail: '⛔️', optional_fail: '⚠️', yes: 'Y', no: 'N', setup_fail: '🔹', harness_fail: '⁉️', dependency_fail: '⚪️', retry: '↻' };
+const resultTypes = SYMBOL;
+const determineTestResult = (...a) => determine(...a)[2];
 
 const tests = new Map();
 for (const suite of suites) for (const t of suite.tests) tests.set(t.id, { ...t, suite: suite.name });
