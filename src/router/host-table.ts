@@ -41,6 +41,18 @@ const IPV6_LITERAL = /^\[[0-9a-f:.]+\]$/;
  */
 export function parseHost(header: string | undefined): string | undefined {
   if (!header || header.length > 255) return undefined;
+  // A site sees few distinct Host values: remember the last few hundred (bounded, cleared when full).
+  const known = parsed.get(header);
+  if (known !== undefined) return known === null ? undefined : known;
+  const host = parseHostOnce(header);
+  if (parsed.size >= 512) parsed.clear();
+  parsed.set(header, host ?? null);
+  return host;
+}
+
+const parsed = new Map<string, string | null>();
+
+function parseHostOnce(header: string): string | undefined {
   let host = header.toLowerCase();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');

@@ -39,7 +39,8 @@ export function compilePattern(pattern: string): CompiledPattern {
   return {
     source: pattern,
     match(url) {
-      const path = hasQuery ? url.path : url.path.split('?', 1)[0];
+      const q = hasQuery ? -1 : url.path.indexOf('?');
+      const path = q === -1 ? url.path : url.path.slice(0, q);
       const subject = `${scheme ? `${url.scheme}://` : ''}${url.host}${portMatch ? `:${url.port}` : ''}${path}`;
       const m = regex.exec(subject);
       return m ? m.slice(1) : undefined;

@@ -55,6 +55,15 @@ export class MemoryStore implements CacheStore {
 
   /** The hit's promise (marked used), or undefined on a miss: `get` without the miss promise. */
   lookup(key: string): Promise<StoredEntry> | undefined {
+    return this.touch(key)?.hit;
+  }
+
+  /** The entry itself, synchronously (marked used): the cache phase answers a hit without a promise turn. */
+  peek(key: string): StoredEntry | undefined {
+    return this.touch(key)?.entry;
+  }
+
+  private touch(key: string): MemoryNode | undefined {
     const node = this.nodes.get(key);
     if (node === undefined) return undefined;
     if (node !== this.newest) {
@@ -62,7 +71,7 @@ export class MemoryStore implements CacheStore {
       this.nodes.set(key, node);
       this.newest = node;
     }
-    return node.hit;
+    return node;
   }
 
   put(meta: StoredMeta): StoreWriter | undefined {

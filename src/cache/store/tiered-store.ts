@@ -32,6 +32,13 @@ export class TieredStore implements CacheStore {
     return this.disk.failure;
   }
 
+  /** A memory-tier hit, synchronously; undefined sends the caller to `get` (which tries the disk). */
+  peek(key: string): StoredEntry | undefined {
+    const hit = this.memory.peek(key);
+    if (hit !== undefined) this.disk.touch?.(key);
+    return hit;
+  }
+
   get(key: string): Promise<StoredEntry | undefined> {
     // A memory hit stays as cheap as MemoryStore.get: a Map lookup, the stored promise.
     const hit = this.memory.lookup(key);
