@@ -9,7 +9,7 @@ const results = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) =
 const fmt = (x, d = 2) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const int = (x) => (x == null || Number.isNaN(x) ? '–' : Math.round(x).toString());
 const ratio = (a, b) => (a == null || !b ? '–' : `${(a / b).toFixed(2)}×`);
-const LABEL = { nginx: 'nginx (2 workers)', 'nginx-stale': 'nginx + use_stale updating', varnish: 'Varnish', outpost: 'Outpost (2 workers)', 'outpost-1': 'Outpost (1 worker)' };
+const LABEL = { nginx: 'nginx (2 workers)', 'nginx-stale': 'nginx + use_stale updating', varnish: 'Varnish', outpost: 'Outpost (2 workers)', 'outpost-1': 'Outpost (1 worker)', 'outpost-disk': 'Outpost (2 workers, disk tier)' };
 const label = (s) => LABEL[s] ?? s;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,7 +65,7 @@ if (co.length) {
     out.push(`| ${label(setup)} | ${runs.map((r) => r.origin_requests).join(', ')} | ${median(runs.map((r) => r.origin_requests))} | ${ok.join(', ')} | ${errs.join(', ')} | ${fmt(median(runs.map((r) => r.p50_ms)), 0)} | ${fmt(median(runs.map((r) => r.p99_ms)), 0)} | ${fmt(median(runs.map((r) => r.max_ms)), 0)} |`);
   }
   out.push('');
-  out.push(`The object (\`Cache-Control: public, max-age=1\`, 1 KiB; the origin answers it after ${delay} ms) is fetched through the proxy on 4 new connections, ${total} keep-alive connections are opened (\`bench/cache-coalesce.mjs\`, undici, ${co[0].procs} processes), and once it is 1.5 s past its max-age all ${total} requests go at once; "origin requests" = what the origin received for it from then until 1 s after the last answer. Latencies (median of the runs) from the go signal. nginx: \`proxy_cache_lock on\`, which only holds back requests for a *new* cache element (its waiters poll every 500 ms), not for an expired one; *nginx + use_stale updating* adds \`proxy_cache_use_stale updating\` and \`proxy_cache_background_update on\` (a stale copy answers while one request refreshes it); Varnish: default VCL, so its 10 s default grace serves the stale copy while one background fetch refreshes it; Outpost: coalescing per worker (\`maxWaiters: 2000\`), so 2 workers may each send one.`);
+  out.push(`The object (\`Cache-Control: public, max-age=1\`, 1 KiB; the origin answers it after ${delay} ms) is fetched through the proxy on 4 new connections, ${total} keep-alive connections are opened (\`bench/cache-coalesce.mjs\`, undici, ${co[0].procs} processes), and once it is 1.5 s past its max-age all ${total} requests go at once; "origin requests" = what the origin received for it from then until 1 s after the last answer. Latencies (median of the runs) from the go signal. nginx: \`proxy_cache_lock on\`, which only holds back requests for a *new* cache element (its waiters poll every 500 ms), not for an expired one; *nginx + use_stale updating* adds \`proxy_cache_use_stale updating\` and \`proxy_cache_background_update on\` (a stale copy answers while one request refreshes it); Varnish: default VCL, so its 10 s default grace serves the stale copy while one background fetch refreshes it; Outpost: coalescing per worker (\`maxWaiters: 2000\`), so 2 workers with their own memory tiers may each send one; with a disk tier the workers share, the supervisor lets one worker fill the key for the node and the other reads it from disk.`);
   out.push('');
 }
 console.log(out.join('\n'));

@@ -62,6 +62,8 @@ OUTPOST_PORT=18313
 OUTPOST_ADMIN=18323
 OUTPOST1_PORT=18314
 OUTPOST1_ADMIN=18324
+OUTPOST_DISK_PORT=18315
+OUTPOST_DISK_ADMIN=18325
 
 log() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'cache bench: %s\n' "$*" >&2; exit 1; }
@@ -149,7 +151,7 @@ fill() {
 
 # The edge must accept the cache config before anything starts.
 if ((OUTPOST)); then
-  fill "$CONFDIR/outpost.yaml" "$WORK/outpost.yaml" PORT=$OUTPOST_PORT ADMIN_PORT=$OUTPOST_ADMIN WORKERS=2
+  fill "$CONFDIR/outpost.yaml" "$WORK/outpost.yaml" PORT=$OUTPOST_PORT ADMIN_PORT=$OUTPOST_ADMIN WORKERS=2 DISK_LINE=
   if ! node bin/outpost.js validate -c "$WORK/outpost.yaml" >"$WORK/validate.txt" 2>&1; then
     echo >&2
     echo "cache bench: this Outpost does not accept the cache config yet (bench/cache-conf/outpost.yaml):" >&2
@@ -268,11 +270,18 @@ done
 # ---------------------------------------------------------------- coalescing
 
 if ((OUTPOST)); then
-  fill "$CONFDIR/outpost.yaml" "$WORK/outpost-1.yaml" PORT=$OUTPOST1_PORT ADMIN_PORT=$OUTPOST1_ADMIN WORKERS=1
+  fill "$CONFDIR/outpost.yaml" "$WORK/outpost-1.yaml" PORT=$OUTPOST1_PORT ADMIN_PORT=$OUTPOST1_ADMIN WORKERS=1 DISK_LINE=
   start outpost-1 node "$ROOT/bin/outpost.js" start -c "$WORK/outpost-1.yaml"
   node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$OUTPOST1_ADMIN/readyz" 30 "$LAST_PID" ||
     die "Outpost (1 worker) did not become ready; see $WORK/outpost-1.err"
   SETUPS+=(outpost-1:$OUTPOST1_PORT:$LAST_PID)
+  # 2 workers over a disk tier they share: the supervisor lets one worker fill a key for the node.
+  fill "$CONFDIR/outpost.yaml" "$WORK/outpost-disk.yaml" PORT=$OUTPOST_DISK_PORT ADMIN_PORT=$OUTPOST_DISK_ADMIN WORKERS=2 \
+    "DISK_LINE=disk: { path: \"$CACHE_DIR/outpost-disk\", maxSize: 256MiB }"
+  start outpost-disk node "$ROOT/bin/outpost.js" start -c "$WORK/outpost-disk.yaml"
+  node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$OUTPOST_DISK_ADMIN/readyz" 30 "$LAST_PID" ||
+    die "Outpost (2 workers, disk tier) did not become ready; see $WORK/outpost-disk.err"
+  SETUPS+=(outpost-disk:$OUTPOST_DISK_PORT:$LAST_PID)
 fi
 SETUPS=("${SETUPS[0]}" nginx-stale:$NGINX_STALE_PORT:$NGINX_PID "${SETUPS[@]:1}")
 for s in "${SETUPS[@]}"; do
