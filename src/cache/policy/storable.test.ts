@@ -159,6 +159,9 @@ describe('decideFill: flags, vary, tags, headers', () => {
   it('stores no-cache only with a validator, flagged', () => {
     expect(reason(input({ 'cache-control': 'no-cache, max-age=60' }))).toBe('no-cache');
     expect(stored(input({ 'cache-control': 'no-cache, max-age=60', etag: '"v"' })).noCache).toBe(true);
+    // Without any freshness too: it is revalidated on every use anyway (§5.2.2.4).
+    expect(stored(input({ 'cache-control': 'no-cache', etag: '"v"' }))).toMatchObject({ noCache: true, lifetime: 0 });
+    expect(reason(input({ 'cache-control': 'no-cache' }))).toBe('no-freshness');
     const q = stored(input({ 'cache-control': 'no-cache="x-a", max-age=60', 'x-a': '1' }));
     expect(q.noCache).toBe(false);
     expect(q.headers['x-a']).toBeUndefined();

@@ -176,9 +176,11 @@ export function decideFill(input: FillInput): FillDecision {
   // Even a page rule does not share one user's authorized answer with everyone (§3.5).
   if (!authorizationAllows(input.requestHeaders, d)) return { store: false, reason: 'authorization' };
 
-  const lifetime = fillLifetime(input, d, override);
-  if (lifetime === undefined) return { store: false, reason: 'no-freshness' };
   const validator = hasValidator(headers);
+  // no-cache with a validator is stored to be revalidated on every use (§5.2.2.4): its
+  // freshness never matters, so a missing one is no reason to refuse it.
+  const lifetime = fillLifetime(input, d, override) ?? (!override && d.noCache === true && validator ? 0 : undefined);
+  if (lifetime === undefined) return { store: false, reason: 'no-freshness' };
   // Stale on arrival is worth keeping only if it can be revalidated (§4.3).
   if (lifetime <= 0 && !validator) return { store: false, reason: 'zero-lifetime' };
   const noCache = !override && d.noCache === true;
