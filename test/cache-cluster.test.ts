@@ -45,7 +45,8 @@ describe('cache on a node with workers', () => {
       const path = req.url ?? '/';
       counts.set(path, (counts.get(path) ?? 0) + 1);
       if (path.startsWith('/slow')) {
-        setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600' }); res.end('slow'); }, 300);
+        const maxAge = path.includes('expiring') ? 1 : 600;
+        setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': `max-age=${maxAge}` }); res.end('slow'); }, 300);
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(path.length + 5), 'cache-control': 'max-age=600', 'cache-tag': 'all' });
@@ -119,6 +120,17 @@ describe('cache on a node with workers', () => {
     const bodies = await Promise.all(Array.from({ length: 100 }, () => fresh('/slow/burst')));
     expect(bodies.every((b) => b.body === 'slow')).toBe(true);
     expect(counts.get('/slow/burst')).toBe(1);
+  });
+
+  it('an expired object that both workers hold in memory is refreshed once for the node', async () => {
+    await stored('/slow/expiring');
+    // Both workers read it (and keep it in their memory tiers).
+    for (let i = 0; i < 6; i++) await fresh('/slow/expiring');
+    const before = counts.get('/slow/expiring')!;
+    await new Promise((r) => setTimeout(r, 1300));
+    const bodies = await Promise.all(Array.from({ length: 100 }, () => fresh('/slow/expiring')));
+    expect(bodies.every((b) => b.body === 'slow')).toBe(true);
+    expect(counts.get('/slow/expiring')).toBe(before + 1);
   });
 
   it('`outpost purge` purges every worker; the next request goes to the origin', async () => {

@@ -90,8 +90,13 @@ function exchange(ctx: RequestContext, rule: RuleConfig | undefined, label: stri
 async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
   const cache = ctx.edge.cache;
   ctx.cache = x;
-  const entry = await find(ctx, x);
-  const now = Date.now();
+  let entry = await find(ctx, x);
+  let now = Date.now();
+  if (entry && cache.store.getShared && !entryState(entry.meta, now).fresh) {
+    // This worker's memory copy is stale: another worker may have refreshed the shared one.
+    entry = (await find(ctx, x, true)) ?? entry;
+    now = Date.now();
+  }
   if (entry && usable(ctx, entry)) {
     const state = entryState(entry.meta, now);
     if (state.fresh) {
@@ -131,7 +136,7 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
       // Other workers may be filling this key into the shared disk tier: one fill per node.
       const r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
       if (r === 'stored') {
-        const filled = await find(ctx, x);
+        const filled = await find(ctx, x, true);
         if (filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh) {
           joined.done('stored'); // this worker's waiters find it too
           countHit(ctx, x, 'hit', filled);
@@ -180,15 +185,16 @@ export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'fa
 }
 
 /** The stored entry for this request: the primary key's, or through its Vary marker the variant's. */
-async function find(ctx: RequestContext, x: CacheExchange): Promise<StoredEntry | undefined> {
+async function find(ctx: RequestContext, x: CacheExchange, shared = false): Promise<StoredEntry | undefined> {
   const store = ctx.edge.cache.store;
-  const primary = await store.get(x.key);
+  const get = shared && store.getShared ? (k: string) => store.getShared!(k) : (k: string) => store.get(k);
+  const primary = await get(x.key);
   if (!primary) {
     x.fwd = 'uri-miss';
     return undefined;
   }
   if (primary.meta.status !== 0) return primary;
-  const variant = await store.get(variantKey(x.key, primary.meta.vary, ctx.req.headers));
+  const variant = await get(variantKey(x.key, primary.meta.vary, ctx.req.headers));
   if (!variant) x.fwd = 'vary-miss';
   return variant;
 }

@@ -84,6 +84,8 @@ export interface CacheStore {
   get(key: string): Promise<StoredEntry | undefined>;
   /** An entry held in memory, synchronously, when the store has a memory tier (a miss here proves nothing). */
   peek?(key: string): StoredEntry | undefined;
+  /** The copy shared by the node's workers (a disk tier), skipping this worker's memory. */
+  getShared?(key: string): Promise<StoredEntry | undefined>;
   /** Starts storing an entry; undefined when the store will not take it (declared size over the cap, store failing). */
   put(meta: StoredMeta): StoreWriter | undefined;
   /** Replaces the metadata of an existing entry, body kept (304 merge, purge invalidate); false when absent. */

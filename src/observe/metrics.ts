@@ -4,8 +4,8 @@
  * Label values are bounded: the host label is the load balancer's configured hostname (never the
  * raw Host header), the origin label is `pool/origin` from the config.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { fastCounter } from './fast-counter.js';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { fastCounter, fastHistogram } from './fast-counter.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -21,14 +21,14 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['host', 'status_class', 'origin'] as const,
       registers: [registry],
     }),
-    requestDuration: new Histogram({
+    requestDuration: fastHistogram({
       name: 'outpost_request_duration_seconds',
       help: 'Time from request start to the last byte sent to the client',
       labelNames: ['host'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
-    upstreamDuration: new Histogram({
+    upstreamDuration: fastHistogram({
       name: 'outpost_upstream_response_seconds',
       help: "Time from sending the request to the origin to its response headers",
       labelNames: ['origin'] as const,

@@ -49,6 +49,14 @@ export class TieredStore implements CacheStore {
     return this.fromDisk(key);
   }
 
+  /**
+   * The disk tier's copy, which every worker writes (and this worker's memory copy refreshed
+   * from it): what another worker stored since this one last read the key.
+   */
+  getShared(key: string): Promise<StoredEntry | undefined> {
+    return this.fromDisk(key);
+  }
+
   put(meta: StoredMeta): StoreWriter | undefined {
     const writers: StoreWriter[] = [];
     const m = this.memory.put(meta);
