@@ -17,6 +17,7 @@ type Behaviour = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 const routes = new Map<string, Behaviour>();
 const counts = new Map<string, number>();
 const seen = new Map<string, IncomingHttpHeaders[]>();
+const methods = new Map<string, string[]>();
 const count = (path: string) => counts.get(path) ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,6 +63,7 @@ beforeAll(async () => {
     const path = (req.url ?? '/').split('?')[0];
     counts.set(path, count(path) + 1);
     (seen.get(path) ?? seen.set(path, []).get(path)!).push(req.headers);
+    (methods.get(path) ?? methods.set(path, []).get(path)!).push(req.method!);
     const b = routes.get(path);
     if (b) return b(req, res, count(path));
     res.writeHead(404);
@@ -171,6 +173,19 @@ describe('storing and hits (RFC 9111 §3, §4.2)', () => {
     expect(h.body).toBe('');
     expect(h.headers['content-length']).toBe(String('body of /head'.length));
     expect(h.cacheStatus).toMatch(/^outpost; hit/);
+    expect(count(p)).toBe(1);
+  });
+
+  it('fills the cache from a HEAD that misses (a GET goes to the origin), then serves GETs from it', async () => {
+    const p = fixed('/headfill', { 'cache-control': 'max-age=60' });
+    const h = await get(p, {}, 'HEAD');
+    expect(h.status).toBe(200);
+    expect(h.body).toBe('');
+    expect(h.cacheStatus).toContain('stored');
+    expect(methods.get(p)).toEqual(['GET']);
+    const g = await get(p);
+    expect(g.body).toBe('body of /headfill');
+    expect(g.cacheStatus).toMatch(/^outpost; hit/);
     expect(count(p)).toBe(1);
   });
 

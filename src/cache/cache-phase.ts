@@ -104,7 +104,7 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
       serveEntry(ctx, entry, `outpost; hit; ttl=${Math.floor(entry.meta.lifetime - state.age)}`, now);
       return true;
     }
-    if (state.serveStaleWhileRevalidate && ctx.method === 'GET') {
+    if (state.serveStaleWhileRevalidate) {
       countHit(ctx, x, 'stale', entry);
       serveEntry(ctx, entry, `outpost; hit; ttl=${Math.floor(entry.meta.lifetime - state.age)}; detail=stale-while-revalidate`, now);
       revalidateInBackground(ctx, x, entry);
@@ -114,10 +114,11 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
     x.fwd = 'stale';
     x.revalidate = revalidationHeaders(entry.meta);
   }
-  // A range or HEAD request that misses goes through as it is, and is not stored (only whole GETs are).
-  if (ctx.method !== 'GET' || ctx.req.headers.range !== undefined) {
+  // A range request that misses goes through as it is, and is not stored (only whole answers are).
+  // A HEAD that misses fills the cache with a GET (as Cloudflare does); its client gets the head.
+  if (ctx.req.headers.range !== undefined) {
     if (!x.stale) x.fwd = x.fwd === 'vary-miss' ? 'vary-miss' : 'miss';
-    x.detail = ctx.method !== 'GET' ? 'head' : 'range';
+    x.detail = 'range';
     x.stale = undefined;
     return false;
   }

@@ -16,7 +16,10 @@ export interface CompressionPlan {
 /** The plan for an origin answer with these (client-bound, flat) headers, or undefined when it is left alone. */
 export function compressionPlan(ctx: RequestContext, status: number, headers: readonly string[]): CompressionPlan | undefined {
   const cfg = ctx.snapshot.config.compression;
-  if (!cfg.enabled || ctx.method !== 'GET') return undefined;
+  // A HEAD that fills the cache gets the GET's answer: it is planned as that GET, so what is
+  // stored (and the head this client sees) is what a GET would get.
+  const method = ctx.method === 'HEAD' && ctx.cache?.lead ? 'GET' : ctx.method;
+  if (!cfg.enabled || method !== 'GET') return undefined;
   let contentType: string | undefined;
   let contentEncoding: string | undefined;
   let contentLength: number | undefined;
@@ -29,7 +32,7 @@ export function compressionPlan(ctx: RequestContext, status: number, headers: re
       case 'cache-control': cacheControl = cacheControl === undefined ? headers[i + 1] : `${cacheControl}, ${headers[i + 1]}`; break;
     }
   }
-  if (!shouldCompress({ status, method: ctx.method, contentType, contentEncoding, contentLength, cacheControl, minSize: cfg.minSize })) return undefined;
+  if (!shouldCompress({ status, method, contentType, contentEncoding, contentLength, cacheControl, minSize: cfg.minSize })) return undefined;
   return { encoding: negotiateEncoding(ctx.req.headers['accept-encoding']) };
 }
 

@@ -65,7 +65,8 @@ function bufferableBody(ctx: RequestContext): number | undefined {
 function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget: boolean): void {
   const { req } = ctx;
   const o = ctx.origin!;
-  const method = req.method!;
+  // A HEAD that fills the cache asks the origin for the whole GET (the client still gets the head).
+  const method = ctx.cache?.lead && req.method === 'HEAD' ? 'GET' : req.method!;
   const h = req.headers;
   const hasBody = !NO_BODY_METHODS.has(method) || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
   let headers = upstreamRequestHeaders(req.rawHeaders, forwardInfo(ctx, via));
