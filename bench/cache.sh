@@ -178,7 +178,7 @@ cpu_busy() {
     split(a, x); split(b, y); t = 0; i = 0
     for (k = 2; k <= 11; k++) t += y[k] - x[k]
     i = (y[5] - x[5]) + (y[6] - x[6])
-    printf "%.2f", t > 0 ? (t - i) / t * n : 0 }'
+    printf "%.2f", (t > 0 ? (t - i) / t * n : 0) }'
 }
 
 # wait_quiet [load]: until nothing else runs on the machine: no vitest, and either the 1-min load
