@@ -115,6 +115,18 @@ describe('storing and hits (RFC 9111 §3, §4.2)', () => {
     expect(count(p)).toBe(2);
   });
 
+  it('obeys CDN-Cache-Control over Cache-Control for the edge, and passes both on (RFC 9213)', async () => {
+    const p = fixed('/cdncc', { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' });
+    await get(p);
+    const b = await get(p);
+    expect(b.cacheStatus).toMatch(/^outpost; hit; ttl=(59|60)$/);
+    expect(b.headers['cache-control']).toBe('no-store'); // for browsers, untouched
+    const q = fixed('/cdncc-nostore', { 'cache-control': 'max-age=60', 'cdn-cache-control': 'no-store' });
+    await get(q);
+    await get(q);
+    expect(count(q)).toBe(2);
+  });
+
   it('never stores no-store, private or Set-Cookie responses', async () => {
     for (const [path, h] of [
       ['/nostore', { 'cache-control': 'no-store, max-age=60' }],
