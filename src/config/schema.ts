@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_ORIGIN_STEERING, ORIGIN_STEERING } from '../balancer/origin/index.js';
 import { duration, size } from './units-schema.js';
 import { cache, rule } from './cache-schema.js';
+import { security } from './security-schema.js';
 
 export { duration, size } from './units-schema.js';
 
@@ -317,6 +318,8 @@ export const configSchema = z
         minSize: size.prefault('1KiB'),
       })
       .prefault({}),
+    /** The shield: security level, IP access rules, rate limits. */
+    security: security.prefault({}),
     /** Page rules, in order: the first whose pattern matches a request's URL gives its settings. */
     rules: z.array(rule).default([]),
   });
