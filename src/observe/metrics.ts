@@ -71,6 +71,12 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['host', 'rule'] as const,
       registers: [registry],
     }),
+    shieldActions: fastCounter({
+      name: 'outpost_shield_actions_total',
+      help: 'Requests the shield acted on, by rule (ip-rule-N, rate-limit-N) and action (block, challenge, rate-limit, log)',
+      labelNames: ['rule', 'action'] as const,
+      registers: [registry],
+    }),
     clientErrors: new Counter({
       name: 'outpost_client_errors_total',
       help: 'Requests refused before routing (malformed, oversize headers, bad host, timeouts)',

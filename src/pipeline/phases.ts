@@ -1,16 +1,17 @@
 /**
  * The phase list, in the order shared/DESIGN.md gives, written down in one place (STYLE habit 2).
- * The shield (not built yet) slots in after route without touching the others.
  *
- *   ordinary request:  route → redirect → cache → balance → upstream   (observe runs when the response closes;
- *                      the cache stores and labels the answer on its way back, in upstream)
- *   WebSocket upgrade: route → redirect → balance → upstream (splice)  (observe runs when the tunnel closes)
+ *   ordinary request:  route → shield → redirect → cache → balance → upstream   (observe runs when the
+ *                      response closes; the cache stores and labels the answer on its way back, in upstream)
+ *   WebSocket upgrade: route → shield → redirect → balance → upstream (splice)  (observe runs when the tunnel closes)
  */
 import { parseHost } from '../router/host-table.js';
 import { proxyHttp } from '../upstream/http-proxy.js';
 import { proxyWebSocket } from '../upstream/websocket.js';
 import { balance } from './balance.js';
 import { redirect } from './redirect.js';
+import { portOf } from '../router/url-pattern.js';
+import { shield } from '../shield/shield-phase.js';
 import { cacheLookup } from '../cache/cache-phase.js';
 import type { Phase } from './context.js';
 import { sendError } from './error-page.js';
@@ -61,14 +62,8 @@ export const upstream: Phase = {
   },
 };
 
-export const requestPhases: readonly Phase[] = [route, redirect, cacheLookup, balance, upstream];
-export const upgradePhases: readonly Phase[] = [route, redirect, balance, upstream];
-
-/** The port of a Host header, or the scheme's default. */
-function portOf(authority: string, scheme: 'http' | 'https'): number {
-  const m = /:(\d+)$/.exec(authority);
-  return m ? Number(m[1]) : scheme === 'https' ? 443 : 80;
-}
+export const requestPhases: readonly Phase[] = [route, shield, redirect, cacheLookup, balance, upstream];
+export const upgradePhases: readonly Phase[] = [route, shield, redirect, balance, upstream];
 
 function hostHeaders(raw: readonly string[]): number {
   let n = 0;

@@ -12,6 +12,7 @@ import { createClientIpResolver, type ClientIpResolver } from '../geo/client-ip.
 import { HostTable } from './host-table.js';
 import { firstMatch, type UrlParts } from './url-pattern.js';
 import type { RuleConfig } from '../config/cache-schema.js';
+import { ShieldState, type ShieldRules } from '../shield/shield-phase.js';
 
 export interface Snapshot {
   readonly version: number;
@@ -25,12 +26,14 @@ export interface Snapshot {
   readonly certificates: CertificateTable | undefined;
   /** The page rule for a URL (first match), with its `*` captures; compiled once per snapshot. */
   readonly rules: (url: UrlParts) => { rule: RuleConfig; captures: string[] } | undefined;
+  /** The shield's compiled IP rules and rate limiters (limiters kept across reloads by ShieldState). */
+  readonly shield: ShieldRules;
 }
 
 let versions = 0;
 
 /** Builds a snapshot; throws only for IO failures (a certificate file vanished since validation). */
-export function buildSnapshot(config: Config, registry: OriginRegistry, status: OriginStatus, normalizeRegion: (r: string) => string = (r) => r): Snapshot {
+export function buildSnapshot(config: Config, registry: OriginRegistry, status: OriginStatus, normalizeRegion: (r: string) => string = (r) => r, shield: ShieldState = new ShieldState()): Snapshot {
   const pools = new Map<string, PoolRuntime>();
   const origins: OriginRuntime[] = [];
   for (const [name, cfg] of Object.entries(config.pools)) {
@@ -50,5 +53,6 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
     clientIp: createClientIpResolver({ trustedProxies: config.geo.trustedProxies, header: config.geo.clientIpHeader }),
     certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
     rules: config.rules.length ? firstMatch(config.rules) : () => undefined,
+    shield: shield.compile(config.security),
   };
 }

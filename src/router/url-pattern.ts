@@ -68,3 +68,9 @@ export function substituteCaptures(template: string, captures: readonly string[]
 function escape(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** The port of a Host header (`example.com:8443`), or the scheme's default. */
+export function portOf(authority: string, scheme: 'http' | 'https'): number {
+  const m = /:(\d+)$/.exec(authority);
+  return m ? Number(m[1]) : scheme === 'https' ? 443 : 80;
+}

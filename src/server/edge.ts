@@ -18,6 +18,7 @@ import type { EdgeRuntime, GeoLookup } from '../pipeline/context.js';
 import { buildSnapshot } from '../router/snapshot.js';
 import { OriginRegistry } from '../upstream/origin.js';
 import { EdgeCache } from '../cache/edge-cache.js';
+import { ShieldState } from '../shield/shield-phase.js';
 import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
 
 export interface Edge {
@@ -49,8 +50,9 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
   const syncOutliers = (c: Config) => { if (status.passive instanceof OutlierDetector) status.passive.setOrigins(outlierMembers(c)); };
   syncOutliers(config);
   const normalizeRegion = opts.normalizeRegion ?? ((r: string) => r);
+  const shieldState = new ShieldState();
   const runtime: EdgeRuntime = {
-    snapshot: buildSnapshot(config, registry, status, normalizeRegion),
+    snapshot: buildSnapshot(config, registry, status, normalizeRegion, shieldState),
     metrics: opts.metrics ?? createMetrics(),
     log: opts.log,
     tunnels: new Set(),
@@ -143,7 +145,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     runtime,
     addresses,
     apply(next) {
-      const snapshot = buildSnapshot(next, registry, status, normalizeRegion);
+      const snapshot = buildSnapshot(next, registry, status, normalizeRegion, shieldState);
       syncOutliers(next);
       runtime.cache.reconfigure(next.cache);
       const prev = runtime.snapshot.config;
