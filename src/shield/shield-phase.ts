@@ -15,7 +15,7 @@ import type { RateLimitConfig } from '../config/security-schema.js';
 import { firstMatch, portOf, type UrlParts } from '../router/url-pattern.js';
 import { cookies } from '../cache/key.js';
 import { compileIpRules, needsGeo, type IpRuleMatcher } from './ip-rules.js';
-import { RateLimiter, clientKey, rateLimitHeaders } from './gcra.js';
+import { RateLimiter, clientKey, rateLimitHeaders } from './rate-limit.js';
 import type { SecurityConfig } from '../config/security-schema.js';
 
 /** What the shield keeps per config snapshot: compiled rules, and limiters kept across reloads. */
