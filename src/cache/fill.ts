@@ -11,7 +11,9 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { CacheExchange } from './edge-cache.js';
 import { settle } from './cache-phase.js';
 import { VARIANT, variantKey } from './key.js';
-import { decideFill, type FillInput } from './policy/storable.js';
+import { decideFill, type FillDecision } from './policy/storable.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CacheConfig, RuleConfig } from '../config/cache-schema.js';
 import { entryState } from './policy/lookup.js';
 import { mergeNotModified, notModifiedMatches } from './policy/validation.js';
 import { invalidatedUrls } from './policy/invalidation.js';
@@ -28,10 +30,57 @@ const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-m
 export function fillRequestHeaders(headers: string[], x: CacheExchange): string[] {
   x.requestTime = Date.now();
   if (!x.lead) return headers;
+  return withoutClientConditionals(headers, x.revalidate);
+}
+
+/** Flat request headers without the client's conditionals and Range, plus `ours` (revalidation). */
+export function withoutClientConditionals(headers: readonly string[], ours: Record<string, string> | undefined): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) if (!CLIENT_CONDITIONALS.has(headers[i].toLowerCase())) out.push(headers[i], headers[i + 1]);
-  if (x.revalidate) for (const name in x.revalidate) out.push(name, x.revalidate[name]);
+  if (ours) for (const name in ours) out.push(name, ours[name]);
   return out;
+}
+
+/** What the policy decides for an origin answer, under the request's rule and the cache's settings. */
+export function decideFor(
+  fill: { rule: RuleConfig | undefined; settings: CacheConfig; level: 'standard' | 'everything'; requestHeaders: IncomingHttpHeaders; requestTime: number; responseTime: number },
+  status: number,
+  headers: Record<string, string>,
+  setCookie: boolean,
+): FillDecision {
+  const { rule, settings } = fill;
+  return decideFill({
+    method: 'GET',
+    requestHeaders: fill.requestHeaders,
+    status,
+    responseHeaders: setCookie ? { ...headers, 'set-cookie': '1' } : headers,
+    requestTime: fill.requestTime,
+    responseTime: fill.responseTime,
+    level: fill.level,
+    edgeTtl: rule?.edgeTtl === undefined ? undefined : rule.edgeTtl / 1000,
+    originCacheControl: rule?.originCacheControl ?? true,
+    defaultTtl: (s) => { const t = settings.defaultTtl[String(s)]; return t === undefined ? undefined : t / 1000; },
+    heuristicFraction: settings.heuristicFraction,
+  });
+}
+
+/** The metadata of a response the policy let in. */
+export function metaOf(
+  d: Extract<FillDecision, { store: true }>,
+  at: { key: string; url: string; host: string; status: number; requestTime: number; responseTime: number; size: number },
+): StoredMeta {
+  return {
+    ...at,
+    headers: d.headers,
+    initialAge: d.initialAge,
+    lifetime: d.lifetime,
+    staleWhileRevalidate: d.staleWhileRevalidate,
+    staleIfError: d.staleIfError,
+    mustRevalidate: d.mustRevalidate,
+    noCache: d.noCache,
+    vary: d.vary,
+    tags: d.tags,
+  };
 }
 
 export type FillAction =
@@ -202,44 +251,14 @@ function serveStaleOnError(ctx: RequestContext, x: CacheExchange, fwdStatus: str
 
 /** The metadata to store for an origin answer, or undefined when the policy says not to store it. */
 function storedMeta(ctx: RequestContext, x: CacheExchange, status: number, headers: Record<string, string>, setCookie: boolean, now: number, size: number, key: string | undefined): StoredMeta | undefined {
-  const rule = ctx.rule;
-  const settings = ctx.edge.cache.settings;
-  const input: FillInput = {
-    method: 'GET',
-    requestHeaders: ctx.req.headers,
-    status,
-    responseHeaders: setCookie ? { ...headers, 'set-cookie': '1' } : headers,
-    requestTime: x.requestTime || now,
-    responseTime: now,
-    level: x.level,
-    edgeTtl: rule?.edgeTtl === undefined ? undefined : rule.edgeTtl / 1000,
-    originCacheControl: rule?.originCacheControl ?? true,
-    defaultTtl: (s) => { const t = settings.defaultTtl[String(s)]; return t === undefined ? undefined : t / 1000; },
-    heuristicFraction: settings.heuristicFraction,
-  };
-  const d = decideFill(input);
+  const requestTime = x.requestTime || now;
+  const fill = { rule: ctx.rule, settings: ctx.edge.cache.settings, level: x.level, requestHeaders: ctx.req.headers, requestTime, responseTime: now };
+  const d = decideFor(fill, status, headers, setCookie);
   if (!d.store) {
     x.detail ??= d.reason;
     return undefined;
   }
-  return {
-    key: key ?? variantKey(x.key, d.vary, ctx.req.headers),
-    url: x.url,
-    host: ctx.host,
-    status,
-    headers: d.headers,
-    requestTime: input.requestTime,
-    responseTime: now,
-    initialAge: d.initialAge,
-    lifetime: d.lifetime,
-    staleWhileRevalidate: d.staleWhileRevalidate,
-    staleIfError: d.staleIfError,
-    mustRevalidate: d.mustRevalidate,
-    noCache: d.noCache,
-    vary: d.vary,
-    tags: d.tags,
-    size,
-  };
+  return metaOf(d, { key: key ?? variantKey(x.key, d.vary, ctx.req.headers), url: x.url, host: ctx.host, status, requestTime, responseTime: now, size });
 }
 
 /** Headers for the client of a stored fill: Cache-Tag is ours, the browser TTL of the rule applies. */

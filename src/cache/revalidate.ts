@@ -10,13 +10,11 @@ import { pickOrigin } from '../balancer/pools.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { forwardInfo, upstreamRequestHeaders } from '../upstream/headers.js';
 import type { CacheExchange } from './edge-cache.js';
-import { headerObject } from './fill.js';
+import { decideFor, headerObject, metaOf, withoutClientConditionals } from './fill.js';
 import { variantKey } from './key.js';
-import { decideFill } from './policy/storable.js';
+import type { FillDecision } from './policy/storable.js';
 import { mergeNotModified, notModifiedMatches, revalidationHeaders } from './policy/validation.js';
 import type { StoredEntry, StoredMeta } from './types.js';
-
-const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']);
 
 export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, entry: StoredEntry): void {
   const cache = ctx.edge.cache;
@@ -35,10 +33,7 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
   }
   const via = `1.1 ${ctx.snapshot.config.pop.id}`;
   const raw = upstreamRequestHeaders(ctx.req.rawHeaders, forwardInfo({ ...ctx, origin }, via));
-  const headers: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (!CLIENT_CONDITIONALS.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
-  const conditional = revalidationHeaders(entry.meta);
-  for (const name in conditional) headers.push(name, conditional[name]);
+  const headers = withoutClientConditionals(raw, revalidationHeaders(entry.meta));
   const requestTime = Date.now();
   const rule = ctx.rule;
   const settings = cache.settings;
@@ -56,25 +51,10 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
     } as Dispatcher.RequestOptions);
     const responseTime = Date.now();
     const { headers: h, setCookie } = headerObject(flat(res.headers));
-    const decide = (status: number, responseHeaders: Record<string, string>) =>
-      decideFill({
-        method: 'GET',
-        requestHeaders,
-        status,
-        responseHeaders: setCookie ? { ...responseHeaders, 'set-cookie': '1' } : responseHeaders,
-        requestTime,
-        responseTime,
-        level: x.level,
-        edgeTtl: rule?.edgeTtl === undefined ? undefined : rule.edgeTtl / 1000,
-        originCacheControl: rule?.originCacheControl ?? true,
-        defaultTtl: (s) => { const t = settings.defaultTtl[String(s)]; return t === undefined ? undefined : t / 1000; },
-        heuristicFraction: settings.heuristicFraction,
-      });
-    const meta = (status: number, d: Extract<ReturnType<typeof decideFill>, { store: true }>, key: string, size: number): StoredMeta => ({
-      key, url: x.url, host, status, headers: d.headers, requestTime, responseTime, initialAge: d.initialAge, lifetime: d.lifetime,
-      staleWhileRevalidate: d.staleWhileRevalidate, staleIfError: d.staleIfError, mustRevalidate: d.mustRevalidate,
-      noCache: d.noCache, vary: d.vary, tags: d.tags, size,
-    });
+    const fill = { rule, settings, level: x.level, requestHeaders, requestTime, responseTime };
+    const decide = (status: number, responseHeaders: Record<string, string>) => decideFor(fill, status, responseHeaders, setCookie);
+    const meta = (status: number, d: Extract<FillDecision, { store: true }>, key: string, size: number): StoredMeta =>
+      metaOf(d, { key, url: x.url, host, status, requestTime, responseTime, size });
     if (res.statusCode === 304 && notModifiedMatches(entry.meta, h)) {
       res.body.resume();
       const merged = mergeNotModified(entry.meta.headers, h);
