@@ -34,33 +34,36 @@ export function sendError(ctx: RequestContext, err: EdgeError): void {
   ctx.error ??= err;
   const pop = ctx.snapshot.config.pop.id;
   const { type, body } = errorBody(err, pop, ctx.id, headerOf(ctx.req.headers.accept));
+  const headers: [string, string][] = [['Content-Type', type], ['Cache-Control', 'no-store'], ['X-Request-Id', ctx.id]];
+  sendSimple(ctx, err.status, headers, body);
+}
+
+/**
+ * Answers `ctx` with a small whole response made by the edge (errors, redirects, the shield's
+ * refusals): on the response object, or for a WebSocket upgrade on the raw socket (then the
+ * connection closes). Content-Length is added. A response already started is cut instead.
+ */
+export function sendSimple(ctx: RequestContext, status: number, headers: readonly [string, string][], body: string): void {
   const length = Buffer.byteLength(body);
   if (ctx.res) {
-    const res = ctx.res;
+    const res = ctx.res as ServerResponse;
     if (res.headersSent || res.destroyed) {
       res.destroy();
       return;
     }
-    ctx.status = err.status;
+    ctx.status = status;
     ctx.bytesOut += length;
-    (res as ServerResponse).writeHead(err.status, {
-      'content-type': type,
-      'content-length': length,
-      'cache-control': 'no-store',
-      'x-request-id': ctx.id,
-    });
+    res.writeHead(status, [...headers.flat(), 'Content-Length', String(length)] as unknown as Record<string, string>);
     if (ctx.req.method === 'HEAD') res.end();
-    else (res as ServerResponse).end(body);
+    else res.end(body);
     return;
   }
   const socket = ctx.socket!;
   if (socket.destroyed) return;
-  ctx.status = err.status;
+  ctx.status = status;
   ctx.bytesOut += length;
-  socket.end(
-    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n` +
-      `Cache-Control: no-store\r\nX-Request-Id: ${ctx.id}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const head = headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}Content-Length: ${length}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function headerOf(v: string | string[] | undefined): string | undefined {

@@ -4,9 +4,9 @@
  * WebSocket upgrades are redirected too: a browser's `ws://` to a `wss://`-only site must fail
  * visibly rather than reach the origin in clear.
  */
-import type { ServerResponse } from 'node:http';
 import { substituteCaptures } from '../router/url-pattern.js';
 import type { Phase, RequestContext } from './context.js';
+import { sendSimple } from './error-page.js';
 
 export const redirect: Phase = {
   name: 'redirect',
@@ -36,24 +36,6 @@ export function httpsUrl(host: string, port: number, path: string): string {
 }
 
 function sendRedirect(ctx: RequestContext, status: 301 | 302, location: string): void {
-  ctx.status = status;
-  const body = `Redirecting to ${location}\n`;
-  ctx.bytesOut = Buffer.byteLength(body);
-  if (ctx.res) {
-    (ctx.res as ServerResponse).writeHead(status, {
-      location,
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': ctx.bytesOut,
-      'x-request-id': ctx.id,
-    });
-    if (ctx.method === 'HEAD') ctx.res.end();
-    else (ctx.res as ServerResponse).end(body);
-    return;
-  }
-  const socket = ctx.socket!;
-  if (socket.destroyed) return;
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 301 ? 'Moved Permanently' : 'Found'}\r\nLocation: ${location}\r\n` +
-      `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${ctx.bytesOut}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const headers: [string, string][] = [['location', location], ['content-type', 'text/plain; charset=utf-8'], ['x-request-id', ctx.id]];
+  sendSimple(ctx, status, headers, `Redirecting to ${location}\n`);
 }

@@ -9,8 +9,8 @@
  * answers 403 with `x-outpost-mitigated: challenge` for now), security levels, automatic
  * under-attack mode, and counts shared by the node's workers (each worker counts on its own).
  */
-import type { ServerResponse } from 'node:http';
 import type { Phase, RequestContext } from '../pipeline/context.js';
+import { sendSimple } from '../pipeline/error-page.js';
 import type { RateLimitConfig } from '../config/security-schema.js';
 import { firstMatch, portOf, type UrlParts } from '../router/url-pattern.js';
 import { cookies } from '../cache/key.js';
@@ -112,30 +112,18 @@ const lastLogged = new Map<string, number>();
 /** Answers a mitigated request: JSON for API clients, a short HTML page for browsers. */
 function mitigate(ctx: RequestContext, action: 'block' | 'challenge' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {
   countAction(ctx, rule, action);
-  ctx.status = status;
   const accept = ctx.req.headers.accept ?? '';
   const message = action === 'rate-limit' ? 'Too many requests: slow down and retry later.' : 'This request was stopped by the site\'s security rules.';
   const html = accept.includes('text/html');
   const body = html
     ? `<!doctype html><meta charset="utf-8"><title>${status}</title><p>${message}</p><p><small>Outpost PoP ${ctx.snapshot.config.pop.id} · request ${ctx.id}</small></p>\n`
     : `${JSON.stringify({ error: { status, code: action === 'rate-limit' ? 'rate_limited' : action === 'block' ? 'blocked' : 'challenge_required', rule, message, requestId: ctx.id } })}\n`;
-  ctx.bytesOut = Buffer.byteLength(body);
   const headers: [string, string][] = [
     ['content-type', html ? 'text/html; charset=utf-8' : 'application/json'],
-    ['content-length', String(ctx.bytesOut)],
     ['cache-control', 'no-store'],
     ['x-outpost-mitigated', action],
     ['x-request-id', ctx.id],
     ...extra,
   ];
-  if (ctx.res) {
-    (ctx.res as ServerResponse).writeHead(status, headers.flat() as unknown as Record<string, string>);
-    if (ctx.method === 'HEAD') ctx.res.end();
-    else (ctx.res as ServerResponse).end(body);
-    return;
-  }
-  const socket = ctx.socket!;
-  if (socket.destroyed) return;
-  const head = headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${status} ${status === 429 ? 'Too Many Requests' : 'Forbidden'}\r\n${head}connection: close\r\n\r\n${body}`);
+  sendSimple(ctx, status, headers, body);
 }
