@@ -13,7 +13,7 @@ import type { Phase, RequestContext } from '../pipeline/context.js';
 import { sendSimple } from '../pipeline/error-page.js';
 import type { RateLimitConfig } from '../config/security-schema.js';
 import { firstMatch, portOf, type UrlParts } from '../router/url-pattern.js';
-import { cookies } from '../cache/key.js';
+import { readCookie } from '../balancer/affinity.js';
 import { compileIpRules, needsGeo, type IpRuleMatcher } from './ip-rules.js';
 import { RateLimiter, clientKey, rateLimitHeaders } from './rate-limit.js';
 import type { SecurityConfig } from '../config/security-schema.js';
@@ -94,7 +94,7 @@ function keyOf(ctx: RequestContext, key: string): string | undefined {
     const v = ctx.req.headers[key.slice(7).toLowerCase()];
     return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v;
   }
-  return cookies(ctx.req.headers.cookie).get(key.slice(7));
+  return readCookie(ctx.req.headers.cookie, key.slice(7));
 }
 
 function countAction(ctx: RequestContext, rule: string, action: string): void {
