@@ -87,6 +87,14 @@ const limits = z.strictObject({
   keepAliveTimeout: duration.prefault('30s'),
   /** Requests served on one keep-alive connection before it is closed (0 = no limit). */
   maxRequestsPerConnection: z.number().int().nonnegative().default(0),
+  /** Open connections per client (an IPv4 address, an IPv6 /64) per worker; past it new ones are closed (0 = no limit). */
+  clientConnections: z.number().int().nonnegative().default(256),
+  /** New connections per second per client per worker, bursts of as many again; past it new ones are closed (0 = no limit). */
+  clientConnectionRate: z.number().int().nonnegative().default(100),
+  /** Concurrent HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxStreams: z.number().int().min(1).max(1000).default(128),
+  /** Streams an HTTP/2 client may cancel (RST_STREAM) per second before its connection is closed (rapid reset). */
+  http2MaxResetsPerSecond: z.number().int().positive().default(100),
 });
 
 const upstream = z.strictObject({

@@ -1,6 +1,6 @@
 /**
- * The config keys of the shield (`security:`): security level, IP access rules, rate-limit rules.
- * The under-attack challenge settings arrive with the challenge (the shield issue).
+ * The config keys of the shield (`security:`): security level, the proof-of-work challenge,
+ * automatic "I'm Under Attack" mode, IP access rules, rate-limit rules.
  */
 import { z } from 'zod';
 import { parseCidr } from '../geo/ip-address.js';
@@ -59,9 +59,46 @@ export const rateLimit = z.strictObject({
 
 export type RateLimitConfig = z.output<typeof rateLimit>;
 
+/** The proof-of-work challenge and the clearance it earns. */
+const challenge = z.strictObject({
+  /**
+   * Key of challenge tokens and clearance cookies (at least 32 characters). Set it to share
+   * clearances between PoPs and across restarts; unset, each node draws one at start.
+   */
+  secret: z.string().min(32, 'the challenge secret needs at least 32 characters').optional(),
+  /** Leading zero bits of SHA-256 the browser must find: 2^difficulty hashes on average. */
+  difficulty: z.number().int().min(0).max(32).default(16),
+  /** How long a challenge page may be answered. */
+  lifetime: duration.prefault('5m'),
+  /** How long a clearance cookie lets a browser through (Cloudflare's challenge passage). */
+  clearance: duration.prefault('30m'),
+  /** The no-JS path: how long a browser without JavaScript waits before it is let through. */
+  noJsWait: duration.prefault('5s'),
+});
+
+/** Automatic under-attack mode: thresholds over the node's request rate. */
+const autoUnderAttack = z.strictObject({
+  /** On when the rate exceeds the baseline by this factor… */
+  factor: z.number().min(1.5).default(4),
+  /** …for this long (or when `mitigatedShare` of the requests fail limits for this long). */
+  window: duration.prefault('10s'),
+  /** Requests per second below which the mode never turns on (a quiet site doubling is no attack). */
+  minRate: z.number().positive().default(100),
+  /** Share (0–1) of requests blocked or challenged by rules that also counts as an attack. */
+  mitigatedShare: z.number().min(0).max(1).default(0.5),
+  /** Stays on at least this long, and goes off after the rate has been calm this long. */
+  cooldown: duration.prefault('5m'),
+  /** URLs that receive each change as a JSON POST. */
+  webhooks: z.array(z.string().url()).default([]),
+});
+
 export const security = z.strictObject({
   /** Default security level (page rules may set another per URL). */
   level: z.enum(SECURITY_LEVELS).default('medium'),
+  /** `auto` turns under-attack mode on and off by itself (`auto:` thresholds); the admin API and CLI switch it by hand. */
+  underAttack: z.enum(['off', 'auto']).default('off'),
+  auto: autoUnderAttack.prefault({}),
+  challenge: challenge.prefault({}),
   /** First match wins; `allow` beats everything else. */
   ipRules: z.array(ipRule).default([]),
   rateLimits: z.array(rateLimit).default([]),
