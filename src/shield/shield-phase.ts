@@ -1,13 +1,13 @@
 /**
- * The shield phase (after route): IP access rules, then rate-limit rules. An `allow` IP rule, a
- * page rule with `disableSecurity`, and the verified paths (`/.well-known/*`, `/robots.txt`) pass
- * untouched. A blocked request gets its status with a machine-readable body for API clients (HTML
- * for browsers) and `x-outpost-mitigated`; a rate-limited one also gets `Retry-After` and the IETF
- * `RateLimit` / `RateLimit-Policy` headers.
- *
- * Not yet here (the rest of the shield issue): the proof-of-work challenge (a `challenge` action
- * answers 403 with `x-outpost-mitigated: challenge` for now), security levels, automatic
- * under-attack mode, and counts shared by the node's workers (each worker counts on its own).
+ * The shield phase (after route). In order:
+ *   1. the edge's challenge endpoint (/.outpost/challenge) answers solved challenges;
+ *   2. verified paths (`/.well-known/*`, `/robots.txt`) and rules with `disableSecurity` pass;
+ *   3. IP access rules: `allow` passes everything below, `block` 403, `challenge`;
+ *   4. rate-limit rules, each counting on its own: `block` 429, `challenge`, `log`;
+ *   5. the security level (under-attack mode when it is on and no page rule sets a level).
+ * A challenge passes when the request carries a valid clearance; otherwise navigations get the
+ * interstitial and everything else 403 JSON (challenge/endpoint.ts). Refusals carry
+ * `x-outpost-mitigated`; rate-limited ones `Retry-After` and the IETF `RateLimit` headers.
  */
 import type { Phase, RequestContext } from '../pipeline/context.js';
 import { sendSimple } from '../pipeline/error-page.js';
@@ -17,17 +17,37 @@ import { readCookie } from '../balancer/affinity.js';
 import { compileIpRules, needsGeo, type IpRuleMatcher } from './ip-rules.js';
 import { RateLimiter, clientKey, rateLimitHeaders } from './rate-limit.js';
 import type { SecurityConfig } from '../config/security-schema.js';
+import { LevelCounters } from './levels.js';
+import { answerChallenge, challengeKey, CHALLENGE_PATH, cleared, isNavigation, sendChallenge, type ChallengeRuntime } from './challenge/endpoint.js';
+import { MemoryReplayGuard } from './challenge/token.js';
 
 /** What the shield keeps per config snapshot: compiled rules, and limiters kept across reloads. */
 export interface ShieldRules {
+  state: ShieldState;
+  security: SecurityConfig;
   ipRules: IpRuleMatcher;
   ipRulesNeedGeo: boolean;
   rateLimits: { index: number; config: RateLimitConfig; matches: (url: UrlParts) => boolean; methods: Set<string> | undefined; limiter: RateLimiter }[];
+  /** The challenge's runtime, made on first use (it needs the node secret). */
+  challenge?: ChallengeRuntime;
 }
 
-/** Limiters by rule signature, so a reload that keeps a rule keeps its counts. */
+/**
+ * The shield's state that outlives a config snapshot: limiters by rule signature (a reload that
+ * keeps a rule keeps its counts), level counters, the replay guard, under-attack mode, and the
+ * traffic counts the supervisor's detector reads.
+ */
 export class ShieldState {
   private limiters = new Map<string, RateLimiter>();
+  readonly levels = new LevelCounters();
+  readonly guard = new MemoryReplayGuard();
+  /** Under-attack mode, as the supervisor (admin API, CLI, automatic detector) last said. */
+  underAttack = false;
+  /** Requests seen and requests mitigated by rules since the last report (under-attack challenges not counted). */
+  requests = 0;
+  mitigated = 0;
+  /** Single use of challenge answers across the node's workers, when a supervisor runs them. */
+  claimNode: ((nonce: string, expiresAt: number) => Promise<boolean>) | undefined;
 
   compile(security: SecurityConfig): ShieldRules {
     const next = new Map<string, RateLimiter>();
@@ -39,7 +59,14 @@ export class ShieldState {
       return { index, config, matches: (url: UrlParts) => m(url) !== undefined, methods: config.methods ? new Set(config.methods) : undefined, limiter };
     });
     this.limiters = next;
-    return { ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
+    return { state: this, security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
+  }
+
+  /** Takes the counts since the last call (the worker reports them every second). */
+  takeTraffic(): { requests: number; mitigated: number } {
+    const t = { requests: this.requests, mitigated: this.mitigated };
+    this.requests = this.mitigated = 0;
+    return t;
   }
 }
 
@@ -48,44 +75,91 @@ const VERIFIED = /^\/(\.well-known\/|robots\.txt(?:$|\?))/;
 export const shield: Phase = {
   name: 'shield',
   run(ctx) {
-    if (ctx.rule?.disableSecurity || VERIFIED.test(ctx.path)) return false;
     const rules = ctx.snapshot.shield;
+    const state = rules.state;
+    state.requests++;
+    if (ctx.path.startsWith(CHALLENGE_PATH) && (ctx.path.length === CHALLENGE_PATH.length || ctx.path[CHALLENGE_PATH.length] === '?')) {
+      return answerChallenge(ctx, challengeOf(ctx));
+    }
+    if (ctx.rule?.disableSecurity || VERIFIED.test(ctx.path)) return false;
     const ip = ctx.clientIp;
     if (rules.ipRulesNeedGeo) ctx.client ??= ctx.edge.geo?.lookup(ip) ?? {};
     const m = rules.ipRules({ ip, country: ctx.client?.country, asn: ctx.client?.asn });
     if (m?.rule.action === 'allow') return false;
-    if (m) {
-      mitigate(ctx, m.rule.action === 'block' ? 'block' : 'challenge', 403, `ip-rule-${m.index}`, []);
+    if (m?.rule.action === 'block') {
+      mitigate(ctx, 'block', 403, `ip-rule-${m.index}`, []);
       return true;
     }
-    if (rules.rateLimits.length === 0) return false;
-    const url = { scheme: ctx.scheme, host: ctx.host, port: portOf(ctx.authority, ctx.scheme), path: ctx.path };
-    const now = Date.now();
-    for (const r of rules.rateLimits) {
-      if (r.methods && !r.methods.has(ctx.method)) continue;
-      if (!r.matches(url)) continue;
-      const key = keyOf(ctx, r.config.key);
-      if (key === undefined) continue;
-      const until = r.limiter.mitigated(key);
-      const result = until === undefined ? r.limiter.hit(key) : undefined;
-      if (result?.allowed) continue;
-      if (until === undefined) r.limiter.mitigate(key, now + r.config.timeout);
-      const retryMs = until !== undefined ? until - now : Math.max(result!.retryAfterMs, r.config.timeout);
-      const label = `rate-limit-${r.index}`;
-      if (r.config.action === 'log') {
-        countAction(ctx, label, 'log');
-        continue;
-      }
-      const headers: [string, string][] = [
-        ['retry-after', String(Math.max(1, Math.ceil(retryMs / 1000)))],
-        ...rateLimitHeaders(label, r.config.requests, r.config.period, { remaining: 0, resetMs: retryMs }),
-      ];
-      mitigate(ctx, r.config.action === 'challenge' ? 'challenge' : 'rate-limit', r.config.action === 'challenge' ? 403 : r.config.status, label, headers);
-      return true;
-    }
-    return false;
+    if (m) return challenge(ctx, `ip-rule-${m.index}`, true);
+    if (rules.rateLimits.length > 0 && rateLimited(ctx, rules)) return true;
+    const level = ctx.rule?.securityLevel ?? (state.underAttack ? 'under_attack' : rules.security.level);
+    if (level === 'off') return false;
+    const h = ctx.req.headers;
+    const reason = state.levels.verdict(level, {
+      client: clientKey(ip),
+      navigation: isNavigation(ctx),
+      userAgent: h['user-agent'],
+      accept: h.accept,
+      acceptLanguage: h['accept-language'] as string | undefined,
+      connectionBurst: (ctx.edge as { connections?: { burst(ip: string): boolean } }).connections?.burst(ip) ?? false,
+    });
+    if (reason === undefined) return false;
+    return challenge(ctx, reason === 'under-attack' ? 'under-attack' : `security-level-${level}:${reason}`, reason !== 'under-attack');
   },
 };
+
+/** Lets a cleared request through, else answers it with the challenge. */
+function challenge(ctx: RequestContext, rule: string, countsAsMitigated: boolean): boolean {
+  const rt = challengeOf(ctx);
+  if (cleared(ctx, rt.key)) return false;
+  if (countsAsMitigated) ctx.snapshot.shield.state.mitigated++;
+  sendChallenge(ctx, rt, rule);
+  return true;
+}
+
+function challengeOf(ctx: RequestContext): ChallengeRuntime {
+  const rules = ctx.snapshot.shield;
+  return (rules.challenge ??= {
+    key: challengeKey(rules.security.challenge, ctx.edge.secret),
+    config: rules.security.challenge,
+    guard: rules.state.guard,
+    claimNode: (nonce, expiresAt) => rules.state.claimNode?.(nonce, expiresAt) ?? Promise.resolve(true),
+    count: countAction,
+  });
+}
+
+/** Runs the rate-limit rules; true when one answered the request. */
+function rateLimited(ctx: RequestContext, rules: ShieldRules): boolean {
+  const url = { scheme: ctx.scheme, host: ctx.host, port: portOf(ctx.authority, ctx.scheme), path: ctx.path };
+  const now = Date.now();
+  for (const r of rules.rateLimits) {
+    if (r.methods && !r.methods.has(ctx.method)) continue;
+    if (!r.matches(url)) continue;
+    const key = keyOf(ctx, r.config.key);
+    if (key === undefined) continue;
+    const until = r.limiter.mitigated(key);
+    const result = until === undefined ? r.limiter.hit(key) : undefined;
+    if (result?.allowed) continue;
+    if (until === undefined) r.limiter.mitigate(key, now + r.config.timeout);
+    const retryMs = until !== undefined ? until - now : Math.max(result!.retryAfterMs, r.config.timeout);
+    const label = `rate-limit-${r.index}`;
+    if (r.config.action === 'log') {
+      countAction(ctx, label, 'log');
+      continue;
+    }
+    if (r.config.action === 'challenge') {
+      if (challenge(ctx, label, true)) return true;
+      continue;
+    }
+    const headers: [string, string][] = [
+      ['retry-after', String(Math.max(1, Math.ceil(retryMs / 1000)))],
+      ...rateLimitHeaders(label, r.config.requests, r.config.period, { remaining: 0, resetMs: retryMs }),
+    ];
+    mitigate(ctx, 'rate-limit', r.config.status, label, headers);
+    return true;
+  }
+  return false;
+}
 
 /** The counted key of a request, or undefined when the rule's header or cookie is absent. */
 function keyOf(ctx: RequestContext, key: string): string | undefined {
@@ -97,27 +171,28 @@ function keyOf(ctx: RequestContext, key: string): string | undefined {
   return readCookie(ctx.req.headers.cookie, key.slice(7));
 }
 
-function countAction(ctx: RequestContext, rule: string, action: string): void {
+function countAction(ctx: RequestContext, rule: string, action: string, detail?: string): void {
   ctx.edge.metrics.shieldActions.inc({ rule, action });
   const now = Date.now();
   // Sampled: one log line per rule and action per second at most.
   const k = `${rule}/${action}`;
   if ((lastLogged.get(k) ?? 0) + 1000 > now) return;
   lastLogged.set(k, now);
-  ctx.edge.log.info({ type: 'shield', rule, action, client: ctx.clientIp, host: ctx.host, path: ctx.path, requestId: ctx.id }, `shield: ${action} by ${rule}`);
+  ctx.edge.log.info({ type: 'shield', rule, action, detail, client: ctx.clientIp, host: ctx.host, path: ctx.path, requestId: ctx.id }, `shield: ${action} by ${rule}${detail ? ` (${detail})` : ''}`);
 }
 
 const lastLogged = new Map<string, number>();
 
 /** Answers a mitigated request: JSON for API clients, a short HTML page for browsers. */
-function mitigate(ctx: RequestContext, action: 'block' | 'challenge' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {
+function mitigate(ctx: RequestContext, action: 'block' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {
   countAction(ctx, rule, action);
+  ctx.snapshot.shield.state.mitigated++;
   const accept = ctx.req.headers.accept ?? '';
   const message = action === 'rate-limit' ? 'Too many requests: slow down and retry later.' : 'This request was stopped by the site\'s security rules.';
   const html = accept.includes('text/html');
   const body = html
     ? `<!doctype html><meta charset="utf-8"><title>${status}</title><p>${message}</p><p><small>Outpost PoP ${ctx.snapshot.config.pop.id} · request ${ctx.id}</small></p>\n`
-    : `${JSON.stringify({ error: { status, code: action === 'rate-limit' ? 'rate_limited' : action === 'block' ? 'blocked' : 'challenge_required', rule, message, requestId: ctx.id } })}\n`;
+    : `${JSON.stringify({ error: { status, code: action === 'rate-limit' ? 'rate_limited' : 'blocked', rule, message, requestId: ctx.id } })}\n`;
   const headers: [string, string][] = [
     ['content-type', html ? 'text/html; charset=utf-8' : 'application/json'],
     ['cache-control', 'no-store'],
