@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { PurgeRequest } from '../cache/edge-cache.js';
+import type { UnderAttackMode } from '../shield/under-attack.js';
 
 export type OriginAction = 'enable' | 'disable' | 'drain';
 
@@ -23,7 +24,13 @@ export interface AdminModel {
   purge(request: PurgeRequest): Promise<{ purged: number; workers: number; errors: string[] }>;
   /** The cache's size and state, summed over workers. */
   cache(): Promise<object>;
+  /** The security level and under-attack mode (state, reason, detector, recent changes). */
+  security(): object;
+  /** Switches under-attack mode by hand (`auto` hands it back to the detector); returns the new view. */
+  setUnderAttack(mode: UnderAttackMode): object;
 }
+
+const underAttackRequest = z.strictObject({ mode: z.enum(['on', 'off', 'auto']) });
 
 const list = z.array(z.string().min(1)).max(1000).optional();
 /** The body of POST /api/cache/purge (Cloudflare's purge_cache fields, plus `mode`). */
@@ -79,13 +86,24 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, token: stri
       },
       (err: Error) => json(400, { error: err.message }),
     );
+  } else if (req.method === 'GET' && parts[1] === 'security' && parts.length === 2) {
+    json(200, model.security());
+  } else if (req.method === 'POST' && parts[1] === 'security' && parts[2] === 'under-attack' && parts.length === 3) {
+    readJson(req).then(
+      (body) => {
+        const parsed = underAttackRequest.safeParse(body);
+        if (!parsed.success) return json(400, { error: 'expected {"mode": "on" | "off" | "auto"}' });
+        return json(200, model.setUnderAttack(parsed.data.mode));
+      },
+      (err: Error) => json(400, { error: err.message }),
+    );
   } else if (req.method === 'POST' && parts[1] === 'pools' && parts[3] === 'origins' && parts.length === 6 && isAction(parts[5])) {
     const ok = model.setOrigin(parts[2], parts[4], parts[5]);
     json(ok ? 200 : 404, ok ? { pool: parts[2], origin: parts[4], action: parts[5] } : { error: `no origin ${parts[4]} in pool ${parts[2]}` });
   } else {
     json(404, {
       error: `no route ${route}`,
-      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain', 'GET /api/cache', 'POST /api/cache/purge'],
+      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain', 'GET /api/cache', 'POST /api/cache/purge', 'GET /api/security', 'POST /api/security/under-attack'],
     });
   }
   return true;

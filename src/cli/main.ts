@@ -1,5 +1,5 @@
 /**
- * The `outpost` command: start, validate, purge, demo, schema.
+ * The `outpost` command: start, validate, purge, under-attack, demo, schema.
  */
 import { parseArgs } from 'node:util';
 import { formatErrors, loadConfigFile } from '../config/load.js';
@@ -7,6 +7,7 @@ import { configJsonSchema } from '../config/schema.js';
 import { supervise } from '../server/supervisor.js';
 import { runDemo } from './demo.js';
 import { purgeCommand } from './purge.js';
+import { underAttackCommand } from './under-attack.js';
 
 const HELP = `outpost — a self-hosted global edge
 
@@ -16,6 +17,9 @@ Usage:
   outpost purge -c FILE [--url URL]… [--prefix P]… [--host H]… [--tag T]… [--everything] [--invalidate]
                              purge a running node's cache through its admin API (admin.token);
                              --invalidate marks entries stale (revalidated next) instead of deleting
+  outpost under-attack on|off|auto|status -c FILE
+                             switch a running node's "I'm Under Attack" challenge by hand, hand it
+                             back to the automatic detector, or show it (admin API, no reload)
   outpost demo               an edge in front of two bundled demo origins (what npm start runs)
   outpost schema             print the config's JSON Schema (for editors)
 
@@ -70,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
         everything: values.everything ?? false,
         invalidate: values.invalidate ?? false,
       });
+    case 'under-attack':
+      return underAttackCommand(file, positionals[1]);
     case 'demo':
       await runDemo();
       return -1;

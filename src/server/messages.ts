@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { HealthMessage } from './health-link.js';
 import type { PurgeRequest } from '../cache/edge-cache.js';
 import type { NodeLockMessage, NodeLockReply } from '../cache/node-lock.js';
+import type { NodeLimitMessage, NodeLimitReply } from '../shield/node-limits.js';
 
 export type ToWorker =
   /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
@@ -14,6 +15,11 @@ export type ToWorker =
   | { type: 'outpost:overrides'; overrides: [originId: string, override: AdminOverride][] }
   | { type: 'outpost:stats-request'; id: number }
   | { type: 'outpost:purge'; id: number; request: PurgeRequest }
+  /** Under-attack mode of the node (admin API, CLI, automatic detector). */
+  | { type: 'outpost:under-attack'; active: boolean }
+  /** Whether a challenge nonce was still unused in the whole node. */
+  | { type: 'outpost:claimed'; id: number; ok: boolean }
+  | NodeLimitReply
   | NodeLockReply;
 
 /** A worker's live counts per origin, summed by the supervisor for the admin API. */
@@ -31,6 +37,11 @@ export type FromWorker =
   | { type: 'outpost:failed'; message: string }
   | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats>; cache: CacheStats }
   | { type: 'outpost:purged'; id: number; count: number; error?: string }
+  /** Requests seen and mitigated by rules in the last second, for the under-attack detector. */
+  | { type: 'outpost:traffic'; requests: number; mitigated: number }
+  /** Claims a solved challenge's nonce for the node (single use across workers). */
+  | { type: 'outpost:claim'; id: number; nonce: string; expiresAt: number }
+  | NodeLimitMessage
   | NodeLockMessage;
 
 /** A worker's cache: bytes and entries its store holds, and why it degraded if it did. */

@@ -20,6 +20,9 @@ import type { AdminModel } from '../admin/api.js';
 import type { AdminOverride } from '../balancer/origin-status.js';
 import { NodeHealth } from './health-link.js';
 import { NodeLockTable } from '../cache/node-lock.js';
+import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
+import { MemoryReplayGuard } from '../shield/challenge/token.js';
+import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
@@ -101,6 +104,26 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     if (w?.isConnected()) w.send(m);
   });
 
+  // Under-attack mode: one state for the node, told to every worker; traffic summed each second.
+  const underAttack = new UnderAttackControl(config.security, {
+    log,
+    registry: own.registry,
+    onChange: (active) => broadcast({ type: 'outpost:under-attack', active }),
+  });
+  const traffic = { requests: 0, mitigated: 0 };
+  const trafficTimer = setInterval(() => {
+    underAttack.sample(Date.now(), traffic.requests, traffic.mitigated);
+    traffic.requests = traffic.mitigated = 0;
+  }, 1_000);
+  trafficTimer.unref();
+  // Rate-limit counts for the whole node: a limit of 100 is 100 per PoP, not per worker.
+  const limitTable = new NodeLimitTable((workerId, m) => {
+    const w = cluster.workers?.[workerId];
+    if (w?.isConnected()) w.send(m);
+  });
+  // Challenge answers are single use across the node's workers.
+  const usedNonces = new MemoryReplayGuard();
+
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
 
   const fork = () => {
@@ -113,6 +136,14 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         w.send({ type: 'outpost:config', config, secret } satisfies ToWorker);
         w.send(health.message() satisfies ToWorker);
         w.send(overridesMessage());
+        w.send({ type: 'outpost:under-attack', active: underAttack.active } satisfies ToWorker);
+      } else if (m.type === 'outpost:limit-hits') {
+        limitTable.handle(w.id, m);
+      } else if (m.type === 'outpost:traffic') {
+        traffic.requests += m.requests;
+        traffic.mitigated += m.mitigated;
+      } else if (m.type === 'outpost:claim') {
+        w.send({ type: 'outpost:claimed', id: m.id, ok: usedNonces.claim(m.nonce, m.expiresAt, Date.now()) } satisfies ToWorker);
       } else if (m.type === 'outpost:ready') {
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
@@ -154,6 +185,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     own.configReloads.inc({ result: 'applied' });
     health.apply(config);
     broadcast({ type: 'outpost:config', config, secret });
+    underAttack.apply(config.security);
     log.info({ type: 'config' }, 'config reloaded');
     return true;
   };
@@ -211,6 +243,11 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       return true;
     },
     events: () => health.events(),
+    security: () => ({ level: config.security.level, underAttack: underAttack.view() }),
+    setUnderAttack(mode: UnderAttackMode) {
+      underAttack.set(mode);
+      return underAttack.view();
+    },
     async purge(request) {
       const replies = await askWorkers((id) => ({ type: 'outpost:purge', id, request }), 30_000);
       let purged = 0;
@@ -263,6 +300,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     stopping = true;
     watcher.close();
     clearInterval(healthTimer);
+    clearInterval(trafficTimer);
     await health.stop();
     log.info({ type: 'shutdown' }, 'stopping: draining workers');
     const drainMs = config.shutdown.drainTimeout;

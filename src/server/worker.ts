@@ -12,6 +12,7 @@ import { openGeoDatabase } from '../geo/geo-db.js';
 import { normalizeRegion } from '../geo/regions.js';
 import { startEdge, type Edge } from './edge.js';
 import { NodeLock } from '../cache/node-lock.js';
+import { NodeLimits } from '../shield/node-limits.js';
 import { HealthMirror, outlierDetector } from './health-link.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
@@ -19,8 +20,28 @@ const send = (m: FromWorker) => process.send?.(m);
 let edge: Edge | undefined;
 let stopping = false;
 let mirror: HealthMirror | undefined;
+/** Under-attack mode told before the edge started (the supervisor says it on hello). */
+let pendingUnderAttack = false;
 const status = new OriginStatus();
 const nodeLock = new NodeLock((m) => { if (!process.send?.(m)) throw new Error('no supervisor'); });
+// Rate-limit counts are the node's, kept by the supervisor. (process.send's false means "queued", not "lost".)
+const nodeLimits = new NodeLimits((m) => {
+  if (!process.connected) return false;
+  process.send!(m);
+  return true;
+});
+// Challenge answers are single use in the whole node: the supervisor remembers used nonces.
+let claimSeq = 0;
+const claims = new Map<number, (ok: boolean) => void>();
+function claimNode(nonce: string, expiresAt: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const id = ++claimSeq;
+    // A supervisor that does not answer in time: this worker's own guard has already said yes.
+    const timer = setTimeout(() => { claims.delete(id); resolve(true); }, 1_000);
+    claims.set(id, (ok) => { clearTimeout(timer); claims.delete(id); resolve(ok); });
+    send({ type: 'outpost:claim', id, nonce, expiresAt });
+  });
+}
 
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop(30_000));
@@ -30,7 +51,7 @@ process.on('error', () => {});
 
 process.on('message', async (raw: unknown) => {
   if (!isOutpostMessage(raw)) return;
-  if (nodeLock.onMessage(raw)) return;
+  if (nodeLock.onMessage(raw) || nodeLimits.onMessage(raw)) return;
   const m = raw as ToWorker;
   if (m.type === 'outpost:config') {
     try {
@@ -55,6 +76,12 @@ process.on('message', async (raw: unknown) => {
         edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
         // Workers share a disk tier: one fill per key for the whole node (cache/node-lock.ts).
         if (m.config.cache.disk) edge.runtime.cache.nodeLock = nodeLock;
+        const shield = edge.runtime.snapshot.shield.state;
+        shield.claimNode = claimNode;
+        shield.limits = nodeLimits;
+        shield.underAttack = pendingUnderAttack;
+        // The node's under-attack detector reads every worker's traffic once a second.
+        setInterval(() => send({ type: 'outpost:traffic', ...shield.takeTraffic() }), 1_000).unref();
         send({ type: 'outpost:ready', addresses: edge.addresses });
       } else {
         edge.apply(m.config);
@@ -84,6 +111,11 @@ process.on('message', async (raw: unknown) => {
       (count) => send({ type: 'outpost:purged', id: m.id, count }),
       (err: Error) => send({ type: 'outpost:purged', id: m.id, count: 0, error: err.message }),
     );
+  } else if (m.type === 'outpost:under-attack') {
+    if (edge) edge.runtime.snapshot.shield.state.underAttack = m.active;
+    else pendingUnderAttack = m.active;
+  } else if (m.type === 'outpost:claimed') {
+    claims.get(m.id)?.(m.ok);
   } else if (m.type === 'outpost:shutdown') {
     await stop(m.drainMs);
   }

@@ -15,7 +15,8 @@ import type { RateLimitConfig } from '../config/security-schema.js';
 import { firstMatch, portOf, type UrlParts } from '../router/url-pattern.js';
 import { readCookie } from '../balancer/affinity.js';
 import { compileIpRules, needsGeo, type IpRuleMatcher } from './ip-rules.js';
-import { RateLimiter, clientKey, rateLimitHeaders } from './rate-limit.js';
+import { clientKey, rateLimitHeaders } from './rate-limit.js';
+import { limitRule, LocalLimits, type LimitDecision, type LimitRule, type Limits } from './node-limits.js';
 import type { SecurityConfig } from '../config/security-schema.js';
 import { LevelCounters } from './levels.js';
 import { answerChallenge, challengeKey, CHALLENGE_PATH, cleared, isNavigation, sendChallenge, type ChallengeRuntime } from './challenge/endpoint.js';
@@ -27,18 +28,19 @@ export interface ShieldRules {
   security: SecurityConfig;
   ipRules: IpRuleMatcher;
   ipRulesNeedGeo: boolean;
-  rateLimits: { index: number; config: RateLimitConfig; matches: (url: UrlParts) => boolean; methods: Set<string> | undefined; limiter: RateLimiter }[];
+  rateLimits: { index: number; config: RateLimitConfig; rule: LimitRule; matches: (url: UrlParts) => boolean; methods: Set<string> | undefined }[];
   /** The challenge's runtime, made on first use (it needs the node secret). */
   challenge?: ChallengeRuntime;
 }
 
 /**
- * The shield's state that outlives a config snapshot: limiters by rule signature (a reload that
- * keeps a rule keeps its counts), level counters, the replay guard, under-attack mode, and the
- * traffic counts the supervisor's detector reads.
+ * The shield's state that outlives a config snapshot: rate-limit counts by rule signature (a
+ * reload that keeps a rule keeps its counts), level counters, the replay guard, under-attack
+ * mode, and the traffic counts the supervisor's detector reads.
  */
 export class ShieldState {
-  private limiters = new Map<string, RateLimiter>();
+  /** Rate-limit counts: in this process, or (a worker under a supervisor) the node's (node-limits.ts). */
+  limits: Limits = new LocalLimits();
   readonly levels = new LevelCounters();
   readonly guard = new MemoryReplayGuard();
   /** Under-attack mode, as the supervisor (admin API, CLI, automatic detector) last said. */
@@ -50,15 +52,11 @@ export class ShieldState {
   claimNode: ((nonce: string, expiresAt: number) => Promise<boolean>) | undefined;
 
   compile(security: SecurityConfig): ShieldRules {
-    const next = new Map<string, RateLimiter>();
     const rateLimits = security.rateLimits.map((config, index) => {
-      const signature = JSON.stringify([config.match, config.methods, config.key, config.requests, config.period]);
-      const limiter = this.limiters.get(signature) ?? new RateLimiter({ requests: config.requests, periodMs: config.period });
-      next.set(signature, limiter);
       const m = firstMatch([{ match: config.match }]);
-      return { index, config, matches: (url: UrlParts) => m(url) !== undefined, methods: config.methods ? new Set(config.methods) : undefined, limiter };
+      return { index, config, rule: limitRule(config), matches: (url: UrlParts) => m(url) !== undefined, methods: config.methods ? new Set(config.methods) : undefined };
     });
-    this.limiters = next;
+    this.limits.retain(new Set(rateLimits.map((r) => r.rule.signature)));
     return { state: this, security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
   }
 
@@ -91,22 +89,34 @@ export const shield: Phase = {
       return true;
     }
     if (m) return challenge(ctx, `ip-rule-${m.index}`, true);
-    if (rules.rateLimits.length > 0 && rateLimited(ctx, rules)) return true;
-    const level = ctx.rule?.securityLevel ?? (state.underAttack ? 'under_attack' : rules.security.level);
-    if (level === 'off') return false;
-    const h = ctx.req.headers;
-    const reason = state.levels.verdict(level, {
-      client: clientKey(ip),
-      navigation: isNavigation(ctx),
-      userAgent: h['user-agent'],
-      accept: h.accept,
-      acceptLanguage: h['accept-language'] as string | undefined,
-      connectionBurst: (ctx.edge as { connections?: { burst(ip: string): boolean } }).connections?.burst(ip) ?? false,
-    });
-    if (reason === undefined) return false;
-    return challenge(ctx, reason === 'under-attack' ? 'under-attack' : `security-level-${level}:${reason}`, reason !== 'under-attack');
+    if (rules.rateLimits.length > 0) {
+      const limited = rateLimited(ctx, rules, 0);
+      if (limited === true) return true;
+      if (limited !== false) return limited.then((answered) => answered || byLevel(ctx));
+    }
+    return byLevel(ctx);
   },
 };
+
+/** The security level's verdict (under-attack mode when it is on); true when it answered. */
+function byLevel(ctx: RequestContext): boolean {
+  const rules = ctx.snapshot.shield;
+  const state = rules.state;
+  const ip = ctx.clientIp;
+  const level = ctx.rule?.securityLevel ?? (state.underAttack ? 'under_attack' : rules.security.level);
+  if (level === 'off') return false;
+  const h = ctx.req.headers;
+  const reason = state.levels.verdict(level, {
+    client: clientKey(ip),
+    navigation: isNavigation(ctx),
+    userAgent: h['user-agent'],
+    accept: h.accept,
+    acceptLanguage: h['accept-language'] as string | undefined,
+    connectionBurst: (ctx.edge as { connections?: { burst(ip: string): boolean } }).connections?.burst(ip) ?? false,
+  });
+  if (reason === undefined) return false;
+  return challenge(ctx, reason === 'under-attack' ? 'under-attack' : `security-level-${level}:${reason}`, reason !== 'under-attack');
+}
 
 /** Lets a cleared request through, else answers it with the challenge. */
 function challenge(ctx: RequestContext, rule: string, countsAsMitigated: boolean): boolean {
@@ -128,37 +138,41 @@ function challengeOf(ctx: RequestContext): ChallengeRuntime {
   });
 }
 
-/** Runs the rate-limit rules; true when one answered the request. */
-function rateLimited(ctx: RequestContext, rules: ShieldRules): boolean {
+/**
+ * Runs the rate-limit rules from the `from`th, in order; true when one answered the request. A
+ * promise when a count had to be asked of the supervisor (node-limits.ts), so that the rules
+ * after a refusing one are never counted.
+ */
+function rateLimited(ctx: RequestContext, rules: ShieldRules, from: number): boolean | Promise<boolean> {
   const url = { scheme: ctx.scheme, host: ctx.host, port: portOf(ctx.authority, ctx.scheme), path: ctx.path };
-  const now = Date.now();
-  for (const r of rules.rateLimits) {
+  for (let i = from; i < rules.rateLimits.length; i++) {
+    const r = rules.rateLimits[i];
     if (r.methods && !r.methods.has(ctx.method)) continue;
     if (!r.matches(url)) continue;
     const key = keyOf(ctx, r.config.key);
     if (key === undefined) continue;
-    const until = r.limiter.mitigated(key);
-    const result = until === undefined ? r.limiter.hit(key) : undefined;
-    if (result?.allowed) continue;
-    if (until === undefined) r.limiter.mitigate(key, now + r.config.timeout);
-    const retryMs = until !== undefined ? until - now : Math.max(result!.retryAfterMs, r.config.timeout);
-    const label = `rate-limit-${r.index}`;
-    if (r.config.action === 'log') {
-      countAction(ctx, label, 'log');
-      continue;
-    }
-    if (r.config.action === 'challenge') {
-      if (challenge(ctx, label, true)) return true;
-      continue;
-    }
-    const headers: [string, string][] = [
-      ['retry-after', String(Math.max(1, Math.ceil(retryMs / 1000)))],
-      ...rateLimitHeaders(label, r.config.requests, r.config.period, { remaining: 0, resetMs: retryMs }),
-    ];
-    mitigate(ctx, 'rate-limit', r.config.status, label, headers);
-    return true;
+    const d = rules.state.limits.hit(r.rule, key, Date.now());
+    if (d instanceof Promise) return d.then((decision) => decide(ctx, r, decision) || rateLimited(ctx, rules, i + 1));
+    if (decide(ctx, r, d)) return true;
   }
   return false;
+}
+
+/** Acts on one rule's count: true when the request was answered (blocked or challenged). */
+function decide(ctx: RequestContext, r: ShieldRules['rateLimits'][number], d: LimitDecision): boolean {
+  if (d.allowed) return false;
+  const label = `rate-limit-${r.index}`;
+  if (r.config.action === 'log') {
+    countAction(ctx, label, 'log');
+    return false;
+  }
+  if (r.config.action === 'challenge') return challenge(ctx, label, true);
+  const headers: [string, string][] = [
+    ['retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)))],
+    ...rateLimitHeaders(label, r.config.requests, r.config.period, { remaining: 0, resetMs: d.retryAfterMs }),
+  ];
+  mitigate(ctx, 'rate-limit', r.config.status, label, headers);
+  return true;
 }
 
 /** The counted key of a request, or undefined when the rule's header or cookie is absent. */
