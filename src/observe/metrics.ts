@@ -53,6 +53,12 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['listener'] as const,
       registers: [registry],
     }),
+    connectionsRefused: new Counter({
+      name: 'outpost_connections_refused_total',
+      help: 'Client connections closed at once by the connection limits, by listener and reason (too-many-connections, too-fast, h2-rapid-reset)',
+      labelNames: ['listener', 'reason'] as const,
+      registers: [registry],
+    }),
     websockets: new Gauge({
       name: 'outpost_websockets_open',
       help: 'Open proxied WebSockets, by origin',

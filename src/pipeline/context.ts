@@ -15,6 +15,7 @@ import type { RetryBudget } from '../upstream/retry.js';
 import type { EdgeError } from './errors.js';
 import type { RuleConfig } from '../config/cache-schema.js';
 import type { CacheExchange, EdgeCache } from '../cache/edge-cache.js';
+import type { ConnectionGate } from '../shield/connection-gate.js';
 
 /** What lives as long as the worker: the current snapshot, metrics, the access log. */
 export interface EdgeRuntime {
@@ -37,6 +38,8 @@ export interface EdgeRuntime {
   readonly cache: EdgeCache;
   /** The port the HTTPS listener is bound to (always-HTTPS redirects), when there is one. */
   httpsPort: number | undefined;
+  /** Open connections and new-connection rate per client (shield/connection-gate.ts); `burst(ip)` feeds security levels. */
+  readonly connections: ConnectionGate;
 }
 
 export interface ClientGeo {

@@ -19,6 +19,7 @@ import { buildSnapshot } from '../router/snapshot.js';
 import { OriginRegistry } from '../upstream/origin.js';
 import { EdgeCache } from '../cache/edge-cache.js';
 import { ShieldState } from '../shield/shield-phase.js';
+import { ConnectionGate, StreamResetBudget, type Admission } from '../shield/connection-gate.js';
 import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
 
 export interface Edge {
@@ -63,6 +64,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     secret: opts.secret ?? randomBytes(32).toString('base64url'),
     cache: new EdgeCache(config.cache, opts.log),
     httpsPort: undefined,
+    connections: new ConnectionGate(() => runtime.snapshot.config.limits),
   };
   const counter: InflightCounter = { inflight: 0 };
   const sockets = new Set<Socket>();
@@ -80,6 +82,45 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     });
   };
 
+  /** At most one log line per refusal reason per second: a flood must not become a log flood. */
+  const lastRefusalLog = new Map<string, number>();
+  const refused = (listener: string, reason: Admission | 'h2-rapid-reset', client: string | undefined) => {
+    runtime.metrics.connectionsRefused.inc({ listener, reason });
+    const now = Date.now();
+    if ((lastRefusalLog.get(reason) ?? 0) + 1000 > now) return;
+    lastRefusalLog.set(reason, now);
+    opts.log.warn({ type: 'connection_refused', listener, reason, client }, `connection closed: ${reason}`);
+  };
+  /** Raw sockets the gate turned away, so their TLS wrapper's hang-up is not counted as a client error. */
+  const gateRefused = new WeakSet<Socket>();
+
+  /**
+   * The per-client connection limits (shield/connection-gate.ts), on 'connection': before any
+   * byte is read. Over a limit the socket is destroyed without an answer (the peer is abusive,
+   * and answering costs what the limit saves). The peer address is what counts: trusted-proxy
+   * headers are per request and not read yet.
+   */
+  const accept = (listener: string) => {
+    const tracked = track(listener);
+    return (socket: Socket) => {
+      const ip = socket.remoteAddress;
+      if (ip === undefined) {
+        // Already gone (reset before we saw it): nothing to count.
+        socket.destroy();
+        return;
+      }
+      const verdict = runtime.connections.admit(ip);
+      if (verdict !== 'ok') {
+        gateRefused.add(socket);
+        socket.destroy();
+        refused(listener, verdict, ip);
+        return;
+      }
+      socket.once('close', () => runtime.connections.release(ip));
+      tracked(socket);
+    };
+  };
+
   if (config.listen.http) {
     const server = http.createServer({
       maxHeaderSize: config.limits.maxHeaderSize,
@@ -88,10 +129,11 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       connectionsCheckingInterval: timeoutCheckInterval(config),
     });
     setHttpLimits(server, config);
+    server.on('request', closeAfterLastRequest);
     server.on('request', requestHandler(runtime, 'http', counter));
     server.on('upgrade', upgradeHandler(runtime, 'http'));
     server.on('clientError', clientErrorHandler(runtime));
-    server.on('connection', track('http'));
+    server.on('connection', accept('http'));
     addresses.http = await listen(server, config.listen.http);
     servers.push(server);
   }
@@ -106,13 +148,14 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       // SNI: the certificate comes from the snapshot current at handshake time (hot-reloaded).
       SNICallback: (name, cb) => cb(null, runtime.snapshot.certificates?.contextFor(name)),
       maxHeaderSize: config.limits.maxHeaderSize,
-      settings: { maxHeaderListSize: config.limits.maxHeaderSize, maxConcurrentStreams: 128 },
+      settings: http2Settings(config),
       maxSessionInvalidFrames: 100,
       maxSessionRejectedStreams: 100,
     } as http2.SecureServerOptions);
     setHttpLimits(server as unknown as http.Server, config);
     // HTTP/1.1 over TLS (allowHTTP1) has the same 30 s default; it is read when listening starts.
     (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = timeoutCheckInterval(config);
+    server.on('request', closeAfterLastRequest as never);
     server.on('request', requestHandler(runtime, 'https', counter));
     server.on('upgrade', upgradeHandler(runtime, 'https'));
     // Node's TLS servers report a failed handshake twice, as clientError and as tlsClientError:
@@ -124,13 +167,17 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       if (secured.has(socket)) onClientError(err, socket);
       else socket.destroy();
     }) as never);
-    server.on('connection', track('https'));
+    server.on('connection', accept('https'));
     server.on('session', (session) => {
       h2Sessions.add(session);
       session.setTimeout(limits().keepAliveTimeout, () => session.close());
       session.once('close', () => h2Sessions.delete(session));
+      guardStreamResets(session, limits, () => refused('https', 'h2-rapid-reset', session.socket?.remoteAddress));
     });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // The gate destroyed the raw socket this TLS socket wraps (`_parent`, Node's own field):
+      // already counted as refused, not a client's hang-up.
+      if (gateRefused.has((socket as unknown as { _parent: Socket })._parent)) return;
       // A client that hangs up mid-handshake (a TLS 1.3 probe closing at once) is no TLS failure.
       runtime.metrics.clientErrors.inc({ kind: err.code === 'ECONNRESET' ? 'reset' : 'tls' });
       opts.log.debug({ type: 'tls_error', code: err.code }, err.message);
@@ -153,6 +200,8 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       registry.release(snapshot.origins);
       for (const s of servers) {
         setHttpLimits(s as http.Server, next);
+        // New HTTP/2 sessions get the new SETTINGS; open ones keep what they were sent.
+        if ('updateSettings' in s) s.updateSettings(http2Settings(next));
         if ('setSecureContext' in s && snapshot.certificates) {
           s.setSecureContext({ ...snapshot.certificates.defaultPem, minVersion: next.tls!.minVersion });
         }
@@ -195,6 +244,58 @@ function setHttpLimits(server: http.Server, config: Config): void {
   server.keepAliveTimeout = l.keepAliveTimeout;
   server.maxRequestsPerSocket = l.maxRequestsPerConnection || null;
 }
+
+/**
+ * `limits.maxRequestsPerConnection` (Node's maxRequestsPerSocket) only writes `Connection: close`
+ * on the last response and then leaves the connection open: a client that ignores it keeps the
+ * socket until keepAliveTimeout, each further request answered 503. Marking the last response
+ * not keep-alive makes Node close the connection once it is sent. A listener of 'request' ahead
+ * of the pipeline, so it runs before any header is written; HTTP/2 responses have no such flag.
+ */
+function closeAfterLastRequest(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  // Set by Node's parser when the limit is reached (not in @types/node).
+  if ((res as { maxRequestsOnConnectionReached?: boolean }).maxRequestsOnConnectionReached) res.shouldKeepAlive = false;
+}
+
+/** The SETTINGS the HTTPS listener sends HTTP/2 clients. */
+function http2Settings(config: Config): http2.Settings {
+  return { maxHeaderListSize: config.limits.maxHeaderSize, maxConcurrentStreams: config.limits.http2MaxStreams };
+}
+
+/**
+ * Rapid reset (CVE-2023-44487): a client opens streams and cancels them at once, so the edge
+ * starts work (a request to the origin) for each while the client's concurrency never reaches
+ * SETTINGS_MAX_CONCURRENT_STREAMS. Node 20's nghttp2 (1.57+) has its own guard, fixed and loose
+ * (a burst of 1000 resets, then 33 per second, answered with GOAWAY INTERNAL_ERROR); this one is
+ * `limits.http2MaxResetsPerSecond`, read live. A stream counts when the peer (or nghttp2) closes
+ * it before its response ended: Node then emits 'aborted' on a stream not yet destroyed; streams
+ * the edge destroys itself (an origin failure, the session going) are already destroyed then.
+ *
+ * Over the limit: GOAWAY ENHANCE_YOUR_CALM (RFC 9113 §5.4.1) with the last stream processed, so
+ * nghttp2 ignores every new stream from then on, and a graceful close; the socket is cut
+ * `H2_GOAWAY_GRACE_MS` later if the peer has not hung up. Not a `destroy()` at once: that drops
+ * the GOAWAY still in the TLS layer, and Node's own client then stalls on a dead socket instead
+ * of seeing why it was closed.
+ */
+function guardStreamResets(session: http2.ServerHttp2Session, limits: () => Config['limits'], onClose: () => void): void {
+  const budget = new StreamResetBudget(() => limits().http2MaxResetsPerSecond);
+  let closing = false;
+  session.on('stream', (stream) => {
+    stream.once('aborted', () => {
+      if (closing || stream.destroyed || session.destroyed || !budget.reset()) return;
+      closing = true;
+      onClose();
+      session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, session.state.lastProcStreamID ?? 0);
+      session.close();
+      const cut = setTimeout(() => session.destroy(), H2_GOAWAY_GRACE_MS);
+      cut.unref();
+      session.once('close', () => clearTimeout(cut));
+    });
+  });
+}
+
+/** How long a session closed for rapid reset has to read its GOAWAY before the socket is cut. */
+const H2_GOAWAY_GRACE_MS = 1000;
 
 /**
  * How often Node looks for connections past headersTimeout / requestTimeout. Its default is 30 s,
