@@ -112,7 +112,8 @@ function byLevel(ctx: RequestContext): boolean {
     userAgent: h['user-agent'],
     accept: h.accept,
     acceptLanguage: h['accept-language'] as string | undefined,
-    connectionBurst: (ctx.edge as { connections?: { burst(ip: string): boolean } }).connections?.burst(ip) ?? false,
+    // The connection gate counts peers (sockets), not addresses from trusted-proxy headers.
+    connectionBurst: ctx.edge.connections.burst(((ctx.socket ?? ctx.req.socket) as { remoteAddress?: string } | undefined)?.remoteAddress ?? ip),
   });
   if (reason === undefined) return false;
   return challenge(ctx, reason === 'under-attack' ? 'under-attack' : `security-level-${level}:${reason}`, reason !== 'under-attack');
