@@ -60,7 +60,7 @@ describe('under attack, in Chromium', () => {
       await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'challenge.png') });
     }
     await page.waitForSelector('#title', { timeout: 30_000 });
-    await page.waitForFunction(() => document.getElementById('ws')?.textContent?.startsWith('ws'), undefined, { timeout: 10_000 });
+    await page.waitForFunction("document.getElementById('ws')?.textContent?.startsWith('ws')", undefined, { timeout: 10_000 });
     expect(await page.textContent('#ws')).toBe('ws: ws-origin');
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/app?from=test');
     // The interstitial (503), then the answer's redirect landing on the origin's page (200).
@@ -83,7 +83,7 @@ describe('under attack, in Chromium', () => {
     b.on('framenavigated', (f) => { if (f === b.mainFrame()) navigations.b++; });
     await Promise.all([a.goto(`${edgeUrl(edge)}/tab/a`), b.goto(`${edgeUrl(edge)}/tab/b`)]);
     await Promise.all([a.waitForSelector('#title', { timeout: 30_000 }), b.waitForSelector('#title', { timeout: 30_000 })]);
-    await Promise.all([a, b].map((p) => p.waitForFunction(() => document.getElementById('ws')?.textContent === 'ws: ws-origin', undefined, { timeout: 10_000 })));
+    await Promise.all([a, b].map((p) => p.waitForFunction("document.getElementById('ws')?.textContent === 'ws: ws-origin'", undefined, { timeout: 10_000 })));
     // Each tab: the interstitial, then its page; nothing more after a few seconds.
     await new Promise((r) => setTimeout(r, 1500));
     expect(navigations.a).toBeLessThanOrEqual(2);
