@@ -148,6 +148,45 @@ describe('config errors', () => {
     expect(byPath['rules[5].match']).toMatchObject({ line: 21, message: 'a URL pattern has no spaces' });
   });
 
+  it('reports bad shield settings (CIDR, country, ASN, durations, keys, secret) with their key path and line', () => {
+    const text = GOOD.concat([
+      'security:',
+      '  level: paranoid', // line 13
+      '  underAttack: maybe', // line 14
+      '  challenge: { secret: short, difficulty: 40, clearance: forever }', // line 15
+      '  auto: { factor: 1, window: 10 }', // line 16
+      '  ipRules:',
+      '    - { action: block, cidr: 10.0.0.0/33 }', // line 18
+      '    - { action: block, country: ZZ }', // line 19
+      '    - { action: challenge, asn: -5 }', // line 20
+      '    - { action: allow, ip: 10.0.0.1, cidr: 10.0.0.0/8 }', // line 21
+      '  rateLimits:',
+      '    - { match: "*/api/*", requests: 10, period: 10 parsecs, key: "header:bad header" }', // line 23
+      '    - { match: "*", requests: 0, period: 1s, timeout: soon, action: tarpit }', // line 24
+      '',
+    ].join('\n'));
+    const r = loadConfigFile(file('shield.yaml', text));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const byPath = Object.fromEntries(r.errors.map((e) => [e.path, e]));
+    expect(byPath['security.level']).toMatchObject({ line: 13 });
+    expect(byPath['security.underAttack']).toMatchObject({ line: 14 });
+    expect(byPath['security.challenge.secret']).toMatchObject({ line: 15, message: 'the challenge secret needs at least 32 characters' });
+    expect(byPath['security.challenge.difficulty']).toMatchObject({ line: 15 });
+    expect(byPath['security.challenge.clearance']).toMatchObject({ line: 15, message: expect.stringMatching(/expected a duration/) });
+    expect(byPath['security.auto.factor']).toMatchObject({ line: 16 });
+    expect(byPath['security.auto.window']).toMatchObject({ line: 16, message: expect.stringMatching(/expected a duration/) });
+    expect(byPath['security.ipRules[0].cidr']).toMatchObject({ line: 18, message: 'expected a network such as 203.0.113.0/24' });
+    expect(byPath['security.ipRules[1].country']).toMatchObject({ line: 19, message: expect.stringMatching(/ISO 3166-1 alpha-2/) });
+    expect(byPath['security.ipRules[2].asn']).toMatchObject({ line: 20 });
+    expect(byPath['security.ipRules[3]']).toMatchObject({ line: 21, message: 'an IP rule has exactly one target: ip, cidr, country or asn' });
+    expect(byPath['security.rateLimits[0].period']).toMatchObject({ line: 23, message: expect.stringMatching(/expected a duration/) });
+    expect(byPath['security.rateLimits[0].key']).toMatchObject({ line: 23, message: 'expected ip, header:<name> or cookie:<name>' });
+    expect(byPath['security.rateLimits[1].requests']).toMatchObject({ line: 24 });
+    expect(byPath['security.rateLimits[1].timeout']).toMatchObject({ line: 24 });
+    expect(byPath['security.rateLimits[1].action']).toMatchObject({ line: 24 });
+  });
+
   it('points a missing top-level section at the start of the file', () => {
     const r = loadConfigFile(file('no-listen.yaml', GOOD.replace('listen:\n  http: 127.0.0.1:8080\n', '')));
     expect(r.ok).toBe(false);
