@@ -5,22 +5,18 @@
  * The same flow in a real browser is in challenge-browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import WebSocket from 'ws';
 import { startEdge, type Edge } from '../src/server/edge.js';
 import pino from 'pino';
 import { solve, workBits } from '../src/shield/challenge/solve.js';
-import { edgeConfig, edgeUrl, startWsOrigin, type WsOrigin } from './helpers.js';
+import { edgeConfig, edgeUrl, startWsOrigin, type WsOrigin, loopbackClients } from './helpers.js';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const BROWSER = { 'user-agent': UA, accept: 'text/html,application/xhtml+xml', 'accept-language': 'en' };
 
-const agents = new Map<string, Agent>();
-function from(address: string): Agent {
-  let a = agents.get(address);
-  if (!a) agents.set(address, (a = new Agent({ localAddress: address })));
-  return a;
-}
+const clients = loopbackClients();
+const from = clients.from;
 
 let origin: WsOrigin;
 let originHits = 0;
@@ -85,7 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await edge.shutdown(1000);
   await origin.close();
-  for (const a of agents.values()) await a.close();
+  await clients.close();
 });
 
 describe('under attack: who is shown what', () => {

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import { Agent } from 'undici';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { startEdge, type Edge } from '../src/server/edge.js';
 
@@ -314,3 +315,21 @@ export async function ensureBuilt(): Promise<void> {
   }
 }
 // --- end of WebSocket origins, dev TLS files and the build -----------------------------------
+
+/**
+ * undici dispatchers that connect from given loopback addresses (127.0.0.2, 127.0.0.3, …), so a
+ * test can play distinct clients; `close()` ends them all.
+ */
+export function loopbackClients(): { from(address: string): Agent; close(): Promise<void> } {
+  const agents = new Map<string, Agent>();
+  return {
+    from(address) {
+      let a = agents.get(address);
+      if (!a) agents.set(address, (a = new Agent({ localAddress: address })));
+      return a;
+    },
+    async close() {
+      await Promise.all([...agents.values()].map((a) => a.close()));
+    },
+  };
+}

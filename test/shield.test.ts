@@ -4,17 +4,13 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { openGeoDatabase } from '../src/geo/geo-db.js';
 import { startEdge, type Edge } from '../src/server/edge.js';
-import { edgeConfig, edgeUrl, metricSum, sendRaw, startOrigin, type TestServer } from './helpers.js';
+import { edgeConfig, edgeUrl, metricSum, sendRaw, startOrigin, type TestServer, loopbackClients } from './helpers.js';
 
-const agents = new Map<string, Agent>();
-function from(address: string): Agent {
-  let a = agents.get(address);
-  if (!a) agents.set(address, (a = new Agent({ localAddress: address })));
-  return a;
-}
+const clients = loopbackClients();
+const from = clients.from;
 
 let origin: TestServer;
 let originHits = 0;
@@ -61,7 +57,7 @@ afterAll(async () => {
   await edge.shutdown(1000);
   await limited.shutdown(1000);
   await origin.close();
-  for (const a of agents.values()) await a.close();
+  await clients.close();
 });
 
 describe('IP access rules', () => {
