@@ -16,7 +16,7 @@
 # with it on (the rate limit set out of reach), in front of an unlimited origin. See
 # bench/README.md ("Attack") for what each column means.
 #
-#   bash bench/attack.sh                                  # the full run (~3.5 min), report in bench/.work/attack/
+#   bash bench/attack.sh                                  # the full run (~5 min), report in bench/.work/attack/
 #   BENCH_RECORD=1 bash bench/attack.sh                   # …and append it to bench/RESULTS.md
 #   BENCH_DURATION=5 ATTACK_IDLE_REPS=1 bash bench/attack.sh   # quick check
 #
