@@ -1,0 +1,168 @@
+/**
+ * Desk's data model and the one repository interface behind which SQLite (the embedded default)
+ * and PostgreSQL (deployments that outgrow one machine) sit. One contract test suite
+ * (store/contract.ts) runs against both.
+ *
+ * Ordering and idempotency live here, not in the callers: `appendMessage` gives each message the
+ * next per-conversation `seq` atomically and returns the stored message (duplicate: true) when
+ * the same `clientId` was already stored in that conversation, so a retried send is never
+ * stored twice. Email Message-IDs are unique too (an email delivered twice is stored once).
+ */
+
+export type ConversationState = 'open' | 'resolved';
+export type AuthorKind = 'visitor' | 'operator' | 'system';
+export type Via = 'chat' | 'email';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  /** Origins the widget may be loaded from (`https://shop.example`); empty = any. */
+  allowedOrigins: string[];
+  /** Domain of reply addresses (`reply+<token>@<emailDomain>`). */
+  emailDomain: string;
+  /** HMAC key of the workspace's webhooks. */
+  webhookSecret: string;
+  createdAt: number;
+}
+
+export interface Operator {
+  id: string;
+  workspaceId: string;
+  email: string;
+  name: string;
+  /** scrypt: `scrypt$N$r$p$salt$hash` (base64url parts). */
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface Visitor {
+  id: string;
+  workspaceId: string;
+  /** The secret the widget keeps in localStorage. */
+  token: string;
+  email: string | undefined;
+  name: string | undefined;
+  /** What the edge and the browser told us: page, country, user agent, … */
+  meta: Record<string, string>;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export interface Conversation {
+  id: string;
+  workspaceId: string;
+  visitorId: string;
+  state: ConversationState;
+  assigneeId: string | undefined;
+  /** Secret of the conversation's reply address `reply+<replyToken>@domain`. */
+  replyToken: string;
+  /** Highest seq stored (0 before the first message). */
+  lastSeq: number;
+  /** Highest seq each side has read. */
+  visitorReadSeq: number;
+  operatorReadSeq: number;
+  /** Subject and Message-ID of the email thread, once one exists. */
+  emailSubject: string | undefined;
+  lastActivityAt: number;
+  createdAt: number;
+}
+
+/** A conversation as the inbox lists it. */
+export interface ConversationSummary extends Conversation {
+  visitorEmail: string | undefined;
+  visitorName: string | undefined;
+  /** Visitor messages after operatorReadSeq. */
+  unread: number;
+  lastMessage: Pick<Message, 'body' | 'author' | 'createdAt' | 'note'> | undefined;
+}
+
+export interface Author {
+  kind: AuthorKind;
+  /** Visitor or operator id; empty for system. */
+  id: string;
+  name: string;
+}
+
+export interface EmailHeaders {
+  messageId: string;
+  inReplyTo: string | undefined;
+  references: string[];
+  from: string;
+  subject: string;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  /** The sender's idempotency key (unique per conversation). */
+  clientId: string;
+  author: Author;
+  body: string;
+  /** Internal note: operators only, never sent to the visitor or by email. */
+  note: boolean;
+  via: Via;
+  email: EmailHeaders | undefined;
+  createdAt: number;
+}
+
+export interface CannedResponse {
+  id: string;
+  workspaceId: string;
+  shortcut: string;
+  body: string;
+}
+
+export type ConversationFilter = 'open' | 'unassigned' | 'mine' | 'resolved' | 'all';
+
+export interface NewMessage {
+  conversationId: string;
+  clientId: string;
+  author: Author;
+  body: string;
+  note?: boolean;
+  via?: Via;
+  email?: EmailHeaders;
+}
+
+export interface DeskStore {
+  /** Applies pending migrations (idempotent; a schema_migrations table records them). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** True when the database answers (for /healthz). */
+  ping(): Promise<boolean>;
+
+  createWorkspace(w: Omit<Workspace, 'createdAt'>): Promise<Workspace>;
+  getWorkspace(id: string): Promise<Workspace | undefined>;
+
+  createOperator(o: Omit<Operator, 'id' | 'createdAt'>): Promise<Operator>;
+  getOperator(id: string): Promise<Operator | undefined>;
+  operatorByEmail(email: string): Promise<Operator | undefined>;
+  listOperators(workspaceId: string): Promise<Operator[]>;
+  /** Sign-in sessions (token → operator), expiring. */
+  createSession(token: string, operatorId: string, expiresAt: number): Promise<void>;
+  operatorBySession(token: string, now: number): Promise<Operator | undefined>;
+  deleteSession(token: string): Promise<void>;
+
+  createVisitor(v: { workspaceId: string; token: string; meta: Record<string, string> }): Promise<Visitor>;
+  visitorByToken(token: string): Promise<Visitor | undefined>;
+  getVisitor(id: string): Promise<Visitor | undefined>;
+  updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor>;
+
+  /** The visitor's latest conversation if it is open, else a new one. */
+  openConversation(workspaceId: string, visitorId: string): Promise<Conversation>;
+  getConversation(id: string): Promise<Conversation | undefined>;
+  conversationByReplyToken(token: string): Promise<Conversation | undefined>;
+  listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]>;
+  /** Read seqs only move forward (the store keeps the larger); `assigneeId: null` unassigns. Bumps lastActivityAt. */
+  updateConversation(id: string, patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string }): Promise<Conversation>;
+
+  /** Stores a message with the next seq, or returns the one already stored under (conversationId, clientId). Throws on an unknown conversation. */
+  appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
+  /** Messages with seq > afterSeq, oldest first, at most `limit` (default 500). */
+  messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<Message[]>;
+  messageByEmailId(messageId: string): Promise<Message | undefined>;
+
+  listCanned(workspaceId: string): Promise<CannedResponse[]>;
+  createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse>;
+}
