@@ -9,7 +9,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { SecurityConfig } from '../config/security-schema.js';
-import { AttackDetector, type DetectorOptions } from './surge-detector.js';
+import { AttackDetector, detectorOptions } from './attack-detector.js';
 
 export type UnderAttackMode = 'off' | 'on' | 'auto';
 
@@ -22,11 +22,6 @@ export interface UnderAttackEvent {
 }
 
 const MAX_EVENTS = 100;
-
-function detectorOptions(s: SecurityConfig): DetectorOptions {
-  const a = s.auto;
-  return { factor: a.factor, windowMs: a.window, minRate: a.minRate, mitigatedShare: a.mitigatedShare, cooldownMs: a.cooldown };
-}
 
 export class UnderAttackControl {
   private config: SecurityConfig;
@@ -44,7 +39,7 @@ export class UnderAttackControl {
     private readonly opts: { log: Logger; registry: Registry; onChange: (active: boolean) => void },
   ) {
     this.config = config;
-    this.detector = new AttackDetector(detectorOptions(config));
+    this.detector = new AttackDetector(detectorOptions(config.auto));
     this.gauge = new Gauge({ name: 'outpost_under_attack', help: 'Under-attack mode of this PoP: 1 on, 0 off', registers: [opts.registry] });
     this.changes = new Counter({ name: 'outpost_under_attack_changes_total', help: 'Under-attack mode changes, by new state and cause (admin, auto, config)', labelNames: ['to', 'cause'] as const, registers: [opts.registry] });
     this.gauge.set(0);
@@ -61,13 +56,15 @@ export class UnderAttackControl {
   /** A reload: new thresholds (the detector keeps its baseline), and the configured mode unless the admin chose one. */
   apply(config: SecurityConfig): void {
     this.config = config;
-    this.detector.reconfigure(detectorOptions(config));
+    this.detector.reconfigure(detectorOptions(config.auto));
     this.follow('config');
   }
 
   /** The admin API / CLI: `on`, `off`, or `auto` (the detector decides). */
   set(mode: UnderAttackMode): void {
     this.override = mode;
+    // Forced off tells the detector the traffic is normal (it learns it); auto hands it back.
+    this.detector.override(Date.now(), mode === 'auto' ? undefined : mode === 'on');
     this.follow('admin');
   }
 
