@@ -1,0 +1,110 @@
+/**
+ * What operators and visitors do to conversations, shared by the WebSocket events and the REST
+ * API so both take the same path: check, store, then emit. The store gives ordering (seq) and
+ * idempotency (clientId); these functions decide who hears about it.
+ */
+import type { Conversation, Message, Operator, Visitor } from '../store/types.js';
+import type { DeskContext } from './desk-context.js';
+import { DeskError } from './errors.js';
+import { messageView, operatorAuthor, operatorConversation, visitorAuthor, visitorConversation } from './views.js';
+
+export type Actor =
+  | { kind: 'visitor'; workspaceId: string; visitor: Visitor; conversationId: string }
+  | { kind: 'operator'; workspaceId: string; operator: Operator };
+
+/**
+ * The conversation an event is about: a visitor's own (naming another is `forbidden`), or for an
+ * operator the one named, in the operator's workspace (anything else is `unknown_conversation`,
+ * so ids of other workspaces are not confirmed).
+ */
+export async function conversationFor(desk: DeskContext, actor: Actor, id: string | undefined, ref?: string): Promise<Conversation> {
+  if (actor.kind === 'visitor') {
+    if (id !== undefined && id !== actor.conversationId) throw new DeskError('forbidden', 'not your conversation', ref);
+    const c = await desk.store.getConversation(actor.conversationId);
+    if (!c) throw new DeskError('unknown_conversation', 'conversation not found', ref);
+    return c;
+  }
+  if (id === undefined) throw new DeskError('bad_event', 'conversation is required', ref);
+  const c = await desk.store.getConversation(id);
+  if (!c || c.workspaceId !== actor.workspaceId) throw new DeskError('unknown_conversation', 'conversation not found', ref);
+  return c;
+}
+
+export interface SendInput {
+  clientId: string;
+  body: string;
+  note?: boolean;
+}
+
+/**
+ * Stores a message (once per clientId), acknowledges it through `ack` before anything else is
+ * sent, then fans out: `message.new` to the operators and (not for notes) to the visitor, and the
+ * conversation's new summary to the operators. A duplicate is acknowledged again and not fanned
+ * out. A visitor writing into a resolved conversation reopens it.
+ */
+export async function sendMessage(
+  desk: DeskContext,
+  actor: Actor,
+  conv: Conversation,
+  input: SendInput,
+  ack: (result: { message: Message; duplicate: boolean }) => void = () => {},
+): Promise<{ message: Message; duplicate: boolean }> {
+  const note = input.note === true;
+  if (note && actor.kind !== 'operator') throw new DeskError('forbidden', 'only operators write notes', input.clientId);
+  const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
+  const result = await desk.store.appendMessage({ conversationId: conv.id, clientId: input.clientId, author, body: input.body, note, via: 'chat' });
+  ack(result);
+  if (result.duplicate) return result;
+
+  const { message } = result;
+  const view = messageView(message);
+  const ws = conv.workspaceId;
+  desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, { webhook: { type: 'message.new', data: { message: view } } });
+  if (!note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
+
+  // The author has read what they wrote; a visitor's message reopens a resolved conversation.
+  const reopen = actor.kind === 'visitor' && conv.state === 'resolved';
+  const updated = await desk.store.updateConversation(conv.id, {
+    ...(actor.kind === 'visitor' ? { visitorReadSeq: message.seq } : note ? {} : { operatorReadSeq: message.seq }),
+    ...(reopen ? { state: 'open' as const } : {}),
+  });
+  await announce(desk, updated, { webhook: reopen, toVisitor: reopen });
+  return result;
+}
+
+export type ConversationChange = { state: 'open' | 'resolved' } | { assigneeId: string | null };
+
+/** Resolve, reopen or assign (operators): the operators get the new summary, the visitor the new state. */
+export async function changeConversation(desk: DeskContext, actor: Actor, conv: Conversation, change: ConversationChange): Promise<Conversation> {
+  if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
+  if ('assigneeId' in change && change.assigneeId !== null) {
+    const target = await desk.store.getOperator(change.assigneeId);
+    if (!target || target.workspaceId !== conv.workspaceId) throw new DeskError('bad_event', 'unknown operator');
+  }
+  const updated = await desk.store.updateConversation(conv.id, change);
+  await announce(desk, updated, { webhook: true, toVisitor: 'state' in change });
+  return updated;
+}
+
+/** A visitor leaves an email address (for replies by email); operators see the conversation change. */
+export async function setVisitorEmail(desk: DeskContext, actor: Actor, email: string): Promise<Visitor> {
+  if (actor.kind !== 'visitor') throw new DeskError('forbidden', 'visitors only');
+  const visitor = await desk.store.updateVisitor(actor.visitor.id, { email });
+  const conv = await desk.store.getConversation(actor.conversationId);
+  if (conv) await announce(desk, conv, { webhook: true, toVisitor: false });
+  return visitor;
+}
+
+/** `conversation.update` to the operators (full summary) and, if asked, to the visitor (state and read marks). */
+export async function announce(desk: DeskContext, conv: Conversation, opts: { webhook: boolean; toVisitor: boolean }): Promise<void> {
+  const view = await operatorConversation(desk.store, conv);
+  desk.emit(
+    conv.workspaceId,
+    { kind: 'operators' },
+    { type: 'conversation.update', conversation: view },
+    opts.webhook ? { webhook: { type: 'conversation.update', data: { conversation: view } } } : {},
+  );
+  if (opts.toVisitor) {
+    desk.emit(conv.workspaceId, { kind: 'visitor', conversation: conv.id }, { type: 'conversation.update', conversation: visitorConversation(conv) });
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * One handler per client event after the hello (desk/PROTOCOL.md, Events). Each checks who may
+ * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
+ * as DeskErrors and turned into `error` events by the caller (realtime.ts).
+ */
+import { changeConversation, conversationFor, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import type { ClientEvent } from './client-events.js';
+import type { DeskConnection } from './connection.js';
+import type { DeskContext } from './desk-context.js';
+import { DeskError } from './errors.js';
+import { messageView, operatorAuthor, visibleMessagesAfter, visitorAuthor } from './views.js';
+import type { Audience } from './hub.js';
+
+export function actorOf(conn: DeskConnection): Actor {
+  const id = conn.identity;
+  if (id.kind === 'visitor') return { kind: 'visitor', workspaceId: id.workspaceId, visitor: id.visitor, conversationId: id.conversationId };
+  if (id.kind === 'operator') return { kind: 'operator', workspaceId: id.workspaceId, operator: id.operator };
+  throw new DeskError('unauthorized', 'say hello first');
+}
+
+/** The other side of a conversation from the actor's: operators for a visitor, the visitor for an operator. */
+function otherSide(actor: Actor, conversation: string): Audience {
+  return actor.kind === 'visitor' ? { kind: 'operators' } : { kind: 'visitor', conversation };
+}
+
+export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor: Actor, ev: ClientEvent): Promise<void> {
+  switch (ev.type) {
+    case 'visitor.hello':
+    case 'operator.hello':
+      throw new DeskError('bad_event', 'already said hello');
+
+    case 'ping':
+      conn.send({ type: 'pong', t: ev.t });
+      return;
+
+    case 'message.send': {
+      const conv = await conversationFor(desk, actor, ev.conversation, ev.clientId);
+      if (conn.typing.has(conv.id)) stopTyping(desk, conn, conv.id);
+      await sendMessage(desk, actor, conv, ev, ({ message }) =>
+        conn.send({ type: 'message.ack', clientId: message.clientId, id: message.id, seq: message.seq, conversation: message.conversationId }),
+      );
+      return;
+    }
+
+    case 'typing': {
+      const conv = await conversationFor(desk, actor, ev.conversation);
+      if (ev.state === 'stop') {
+        if (conn.typing.has(conv.id)) stopTyping(desk, conn, conv.id);
+        return;
+      }
+      const now = Date.now();
+      const timeout = desk.timings.typingTimeoutMs;
+      const was = conn.typing.get(conv.id);
+      if (was) clearTimeout(was.timer);
+      const timer = setTimeout(() => stopTyping(desk, conn, conv.id), timeout);
+      timer.unref();
+      // A client repeats `start` while typing; pass it on again only when the other side's copy is about to expire.
+      const resend = !was || now - was.sentAt >= timeout / 2;
+      conn.typing.set(conv.id, { timer, sentAt: resend ? now : was.sentAt });
+      if (resend) desk.emit(conv.workspaceId, otherSide(actor, conv.id), { type: 'typing', conversation: conv.id, author: authorOf(actor), state: 'start' });
+      return;
+    }
+
+    case 'read': {
+      const conv = await conversationFor(desk, actor, ev.conversation);
+      const upTo = Math.min(ev.upToSeq, conv.lastSeq);
+      const by = actor.kind;
+      if (upTo <= (by === 'visitor' ? conv.visitorReadSeq : conv.operatorReadSeq)) return;
+      const updated = await desk.store.updateConversation(conv.id, by === 'visitor' ? { visitorReadSeq: upTo } : { operatorReadSeq: upTo });
+      const event = { type: 'read', conversation: conv.id, by, upToSeq: by === 'visitor' ? updated.visitorReadSeq : updated.operatorReadSeq };
+      desk.emit(conv.workspaceId, otherSide(actor, conv.id), event);
+      // Other operators' unread badges follow an operator's read too.
+      if (by === 'operator') desk.emit(conv.workspaceId, { kind: 'operators' }, event);
+      return;
+    }
+
+    case 'sync': {
+      const conv = await conversationFor(desk, actor, ev.conversation);
+      const messages = await visibleMessagesAfter(desk.store, conv.id, ev.afterSeq, actor.kind === 'visitor');
+      conn.send({ type: 'sync', conversation: conv.id, messages: messages.map(messageView) });
+      if (messages.length) conn.markSeen(conv.id, messages[messages.length - 1]!.seq);
+      return;
+    }
+
+    case 'visitor.email': {
+      const visitor = await setVisitorEmail(desk, actor, ev.email);
+      if (conn.identity.kind === 'visitor') conn.identity = { ...conn.identity, visitor };
+      return;
+    }
+
+    case 'conversation.assign':
+    case 'conversation.resolve':
+    case 'conversation.reopen': {
+      if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
+      const conv = await conversationFor(desk, actor, ev.conversation);
+      const change =
+        ev.type === 'conversation.assign' ? { assigneeId: ev.operator } : { state: ev.type === 'conversation.resolve' ? ('resolved' as const) : ('open' as const) };
+      await changeConversation(desk, actor, conv, change);
+      return;
+    }
+
+    case 'presence.set': {
+      if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
+      desk.presence.setStatus(actor.workspaceId, actor.operator.id, ev.status);
+      desk.publishPresence(actor.workspaceId);
+      desk.refreshPresence(actor.workspaceId);
+      return;
+    }
+  }
+}
+
+function authorOf(actor: Actor) {
+  return actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
+}
+
+/** Ends a socket's typing in a conversation (stop, send, timeout or disconnect) and tells the other side. */
+export function stopTyping(desk: DeskContext, conn: DeskConnection, conversation: string): void {
+  const t = conn.typing.get(conversation);
+  if (!t) return;
+  clearTimeout(t.timer);
+  conn.typing.delete(conversation);
+  let actor: Actor;
+  try {
+    actor = actorOf(conn);
+  } catch {
+    return;
+  }
+  desk.emit(actor.workspaceId, otherSide(actor, conversation), { type: 'typing', conversation, author: authorOf(actor), state: 'stop' });
+}

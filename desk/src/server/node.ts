@@ -1,0 +1,141 @@
+/**
+ * A Desk node: one node:http server with the REST API (/api), the realtime socket (/ws), the
+ * health check (/healthz) and the static files of desk/public, plus the fan-out to the other
+ * nodes through Redis when `redisUrl` is given.
+ *
+ * Requests go: /healthz → /api/* → static files → 404. Upgrades: /ws only.
+ *
+ * /healthz answers `{ok, db, redis, node}`: `db` is whether the database answers, `redis` whether
+ * the fan-out is connected (null when the node runs without Redis). The status is 503 only when
+ * the database is down: without Redis a node still serves its own sockets (clients on other nodes
+ * miss its events live and catch up when Redis is back), so the load balancer should keep it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import type { DeskStore } from '../store/types.js';
+import { handleApi } from './api.js';
+import { DeskContext, defaultTimings, type DeskTimings } from './desk-context.js';
+import { redisFanout } from './fanout.js';
+import { sendJson } from './http-io.js';
+import { Realtime } from './realtime.js';
+import { serveStatic } from './static-files.js';
+import { webhookSender } from './webhooks.js';
+
+export interface DeskNodeOptions {
+  port: number;
+  host?: string;
+  store: DeskStore;
+  /** `redis://host:port`: fan-out to the other nodes. */
+  redisUrl?: string;
+  /** This node's name (`fra-1`), in /healthz and on every fan-out message. */
+  nodeId: string;
+  /** desk/public: widget, inbox, demo page. */
+  publicDir?: string;
+  /** URLs that get every message.new and conversation.update, signed. */
+  webhooks?: string[];
+  log?: Logger;
+  /** Heartbeat, typing, rate and presence timings (tests shorten them). */
+  timings?: Partial<DeskTimings>;
+}
+
+export interface DeskNode {
+  port: number;
+  /** Closes sockets with 1001 (clients reconnect elsewhere), the fan-out and the server; not the store. */
+  close(): Promise<void>;
+}
+
+export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
+  const log = (opts.log ?? pino({ level: 'info' })).child({ desk: opts.nodeId });
+  const timings: DeskTimings = { ...defaultTimings, ...opts.timings };
+  const webhooks = webhookSender(opts.webhooks ?? [], log);
+  const desk = new DeskContext(opts.store, opts.nodeId, log, timings, webhooks);
+  const realtime = new Realtime(desk);
+
+  let downSince: number | undefined = Date.now();
+  const fanout = opts.redisUrl
+    ? redisFanout({
+        url: opts.redisUrl,
+        nodeId: opts.nodeId,
+        log,
+        onMessage: (msg) => desk.receive(msg),
+        onHealth: (up) => {
+          if (!up) {
+            downSince ??= Date.now();
+            return;
+          }
+          const since = downSince ?? Date.now();
+          downSince = undefined;
+          for (const ws of desk.presence.localWorkspaces()) desk.publishPresence(ws);
+          void realtime.catchUp(since).catch((err: unknown) => log.warn({ err }, 'desk: catch-up failed'));
+        },
+      })
+    : undefined;
+  if (fanout) desk.useFanout(fanout);
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'desk: request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://desk');
+    if (url.pathname === '/healthz') {
+      const db = await opts.store.ping().catch(() => false);
+      const redis = fanout ? fanout.healthy() : null;
+      sendJson(res, db ? 200 : 503, { ok: db, db, redis, node: opts.nodeId });
+      return;
+    }
+    if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
+    if (opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
+    sendJson(res, 404, { error: { code: 'not_found', message: 'not found' } });
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://desk');
+    if (pathname !== '/ws') {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    realtime.upgrade(req, socket, head).catch((err: unknown) => {
+      log.error({ err }, 'desk: upgrade failed');
+      socket.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, redis: Boolean(opts.redisUrl) }, 'desk node listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= (async () => {
+        const done = new Promise<void>((r) => server.close(() => r()));
+        await realtime.close();
+        await fanout?.close();
+        server.closeAllConnections();
+        await done;
+        log.info('desk node closed');
+      })();
+      return closing;
+    },
+  };
+}
