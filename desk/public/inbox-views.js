@@ -1,0 +1,169 @@
+/**
+ * The inbox's views: each function renders one region from the state and nothing else. Actions
+ * go back through the `actions` object the controller passes in.
+ */
+import { h, icon, avatar, personAvatar, shortTime, clockTime, fullTime, dayLabel, countryName, browserSummary } from './inbox-dom.js';
+import { FILTERS, filterCounts, visitorLabel } from './inbox-state.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function renderFilters(state, actions) {
+  const counts = filterCounts(state.conversations.values(), state.me?.id);
+  $('filters').replaceChildren(...FILTERS.map((f) => h('button', {
+    type: 'button', class: 'filter', 'aria-pressed': String(state.filter === f.id), dataset: { filter: f.id },
+    onclick: () => actions.setFilter(f.id),
+  }, h('span', {}, f.label), h('span', { class: 'count' }, String(counts[f.id])))));
+}
+
+export function renderList(state, actions) {
+  const list = $('conv-list');
+  const items = state.visibleConversations();
+  if (!items.length) {
+    const empty = { open: 'No open conversations. Nice work!', unassigned: 'Nothing waiting for an owner.', mine: 'Nothing assigned to you.', resolved: 'No resolved conversations yet.' };
+    list.replaceChildren(h('li', { class: 'list-empty' }, empty[state.filter] || 'Nothing here.'));
+    return;
+  }
+  list.replaceChildren(...items.map((c) => {
+    const typing = state.typingIn(c.id);
+    const last = c.lastMessage;
+    const who = !last ? '' : last.note ? 'Note: ' : last.author?.kind === 'operator' ? (last.author.id === state.me?.id ? 'You: ' : `${first(last.author.name)}: `) : '';
+    const unread = c.unread > 0 && c.id !== state.selected;
+    return h('li', {
+      role: 'option', class: `conv${unread ? ' unread' : ''}`, 'aria-selected': String(c.id === state.selected),
+      tabindex: '0', dataset: { id: c.id },
+      onclick: () => actions.select(c.id),
+      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); actions.select(c.id); } },
+    },
+    personAvatar(c.visitor.name || c.visitor.email),
+    h('div', { class: 'conv-main' },
+      h('div', { class: 'conv-top' },
+        h('span', { class: 'conv-name' }, visitorLabel(c)),
+        h('time', { class: 'conv-time', datetime: new Date(c.lastActivityAt).toISOString(), title: fullTime(c.lastActivityAt) }, shortTime(c.lastActivityAt))),
+      h('div', { class: 'conv-bottom' },
+        typing ? h('span', { class: 'conv-excerpt typing' }, 'typing…')
+          : h('span', { class: 'conv-excerpt' }, last ? who + oneLine(last.body) : 'No messages yet'),
+        c.assignee && c.assignee !== state.me?.id && state.filter !== 'mine' ? h('span', { class: 'conv-assignee', title: `Assigned to ${state.operatorName(c.assignee)}` }, first(state.operatorName(c.assignee))) : null,
+        unread ? h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, c.unread > 99 ? '99+' : String(c.unread)) : null)));
+  }));
+}
+
+export function renderThreadHead(state) {
+  const c = state.conversations.get(state.selected);
+  if (!c) return;
+  const page = c.visitor.meta?.page;
+  $('thread-head').replaceChildren(
+    h('button', { type: 'button', class: 'icon-btn back', 'aria-label': 'Back to the list', onclick: () => document.body.classList.remove('show-thread') }, icon('back')),
+    h('div', { class: 'thread-title' },
+      h('h2', {}, visitorLabel(c)),
+      h('p', { class: 'muted' }, c.visitor.email && c.visitor.name ? c.visitor.email : page ? pageLabel(page) : 'Chat')),
+    h('span', { class: `state-pill ${c.state}` }, c.state === 'open' ? 'Open' : 'Resolved'),
+    h('button', { type: 'button', class: 'icon-btn details-toggle', 'aria-label': 'Visitor details', onclick: () => document.body.classList.toggle('show-details') }, icon('info')));
+}
+
+/** The message log; keeps the scroll at the bottom when the operator was already there. */
+export function renderMessages(state, { forceBottom = false } = {}) {
+  const box = $('messages');
+  const c = state.conversations.get(state.selected);
+  if (!c) return;
+  const t = state.thread(c.id);
+  const nearBottom = forceBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  const items = [
+    ...t.messages.map((m) => ({ ...m, status: 'stored' })),
+    ...t.pending.map((p) => ({ clientId: p.clientId, body: p.body, note: p.note, createdAt: p.createdAt, author: { kind: 'operator', id: state.me?.id, name: state.me?.name }, status: p.failed ? 'failed' : 'sending' })),
+  ];
+  // "Seen" goes under the last operator reply the visitor has read (notes are never shown to them).
+  let seenAt = -1;
+  items.forEach((m, i) => { if (m.status === 'stored' && m.author.kind === 'operator' && !m.note && m.seq <= c.visitorReadSeq) seenAt = i; });
+  let lastReply = -1;
+  items.forEach((m, i) => { if (m.author.kind === 'operator' && !m.note) lastReply = i; });
+
+  const nodes = [];
+  if (!t.loaded && !items.length) nodes.push(h('p', { class: 'loading' }, 'Loading messages…'));
+  let day = '';
+  items.forEach((m, i) => {
+    const d = dayLabel(m.createdAt);
+    if (d !== day) { nodes.push(h('div', { class: 'day-sep' }, h('span', {}, d))); day = d; }
+    if (m.author.kind === 'system') { nodes.push(h('div', { class: 'system-msg' }, m.body)); return; }
+    const prev = items[i - 1];
+    const grouped = prev && prev.author.kind === m.author.kind && prev.author.id === m.author.id && !!prev.note === !!m.note
+      && m.createdAt - prev.createdAt < 5 * 60_000 && dayLabel(prev.createdAt) === d;
+    const side = m.author.kind === 'visitor' ? 'in' : 'out';
+    let receipt = null;
+    if (m.status === 'sending') receipt = h('span', { class: 'receipt' }, 'Sending…');
+    else if (m.status === 'failed') receipt = h('span', { class: 'receipt failed' }, 'Not delivered');
+    else if (i === seenAt) receipt = h('span', { class: 'receipt seen' }, icon('check', 13), 'Seen');
+    else if (i === lastReply && m.status === 'stored') receipt = h('span', { class: 'receipt' }, 'Sent');
+    nodes.push(h('div', { class: `msg ${side}${m.note ? ' note' : ''}${grouped ? ' grouped' : ''}`, dataset: { seq: m.seq ?? '', state: m.status } },
+      grouped ? null : h('div', { class: 'msg-head' },
+        h('span', { class: 'msg-author' }, m.note ? `${m.author.name} · internal note` : side === 'in' ? visitorLabel(c) : m.author.name),
+        h('time', { title: fullTime(m.createdAt) }, clockTime(m.createdAt)),
+        m.via === 'email' ? h('span', { class: 'via' }, 'via email') : null),
+      h('div', { class: 'msg-body' }, m.body),
+      receipt));
+  });
+  const typing = state.typingIn(c.id);
+  if (typing) nodes.push(h('div', { class: 'typing-row' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', {}, `${typing.name || visitorLabel(c)} is typing…`)));
+  box.replaceChildren(...nodes);
+  if (nearBottom) box.scrollTop = box.scrollHeight;
+}
+
+export function renderDetails(state, actions) {
+  const box = $('details');
+  const c = state.conversations.get(state.selected);
+  if (!c) { box.replaceChildren(); return; }
+  const v = c.visitor, meta = v.meta || {};
+  const mine = c.assignee && c.assignee === state.me?.id;
+  const row = (label, value, extra = {}) => value ? h('div', { class: 'detail' }, h('dt', {}, label), h('dd', extra, value)) : null;
+  const firstSeen = v.createdAt || meta.firstSeen || c.createdAt;
+  box.replaceChildren(
+    h('div', { class: 'visitor-card' },
+      personAvatar(c.visitor.name || c.visitor.email, 'large'),
+      h('h3', {}, visitorLabel(c)),
+      v.email ? h('a', { class: 'muted', href: `mailto:${v.email}` }, v.email) : h('p', { class: 'muted' }, 'No email yet')),
+    h('div', { class: 'actions' },
+      c.state === 'open'
+        ? h('button', { type: 'button', class: 'btn primary', dataset: { action: 'resolve' }, onclick: () => actions.resolve(c.id) }, icon('check', 16), 'Resolve')
+        : h('button', { type: 'button', class: 'btn', dataset: { action: 'reopen' }, onclick: () => actions.reopen(c.id) }, icon('reopen', 16), 'Reopen'),
+      mine
+        ? h('button', { type: 'button', class: 'btn', dataset: { action: 'unassign' }, onclick: () => actions.assign(c.id, null) }, icon('userX', 16), 'Unassign')
+        : h('button', { type: 'button', class: 'btn', dataset: { action: 'assign' }, onclick: () => actions.assign(c.id, state.me.id) }, icon('user', 16), 'Assign to me')),
+    h('section', { class: 'detail-section' },
+      h('h4', {}, 'Conversation'),
+      h('dl', {},
+        row('Status', c.state === 'open' ? 'Open' : 'Resolved'),
+        row('Assignee', c.assignee ? state.operatorName(c.assignee) : 'Unassigned'),
+        row('Started', c.createdAt ? fullTime(c.createdAt) : ''))),
+    h('section', { class: 'detail-section' },
+      h('h4', {}, 'Visitor'),
+      h('dl', {},
+        row('Email', v.email),
+        row('Name', v.name),
+        meta.page ? h('div', { class: 'detail' }, h('dt', {}, 'Page'), h('dd', {}, h('a', { href: safeUrl(meta.page), target: '_blank', rel: 'noopener noreferrer', title: meta.page }, pageLabel(meta.page)))) : null,
+        row('Country', meta.country ? `${countryName(meta.country)} (${meta.country.toUpperCase()})` : ''),
+        row('Browser', browserSummary(meta.userAgent), { title: meta.userAgent || '' }),
+        row('First seen', firstSeen ? fullTime(firstSeen) : ''))));
+}
+
+export function renderTeam(state) {
+  const others = state.presence.filter((o) => o.id !== state.me?.id);
+  $('team').replaceChildren(...others.map((o) => h('span', { class: 'teammate', title: `${o.name}: ${o.status}` },
+    avatar(o.name), h('span', { class: `dot ${o.status}` }), h('span', { class: 'sr-only' }, `${o.name} is ${o.status}`))));
+  const mine = state.presence.find((o) => o.id === state.me?.id)?.status || 'online';
+  for (const b of document.querySelectorAll('.presence-toggle button')) b.setAttribute('aria-pressed', String(b.dataset.status === mine));
+}
+
+export function renderConn(state) {
+  const pill = $('conn');
+  pill.hidden = state.conn === 'online';
+  pill.className = `conn-pill ${state.conn}`;
+  pill.textContent = state.conn === 'offline' ? 'Offline — waiting for the network' : state.conn === 'reconnecting' ? 'Reconnecting…' : 'Connecting…';
+}
+
+function first(name) { return String(name || '').split(/\s+/)[0]; }
+function oneLine(text) { return String(text).replace(/\s+/g, ' ').trim(); }
+function pageLabel(url) {
+  try { const u = new URL(url); return u.host + (u.pathname === '/' ? '' : u.pathname); } catch { return url; }
+}
+function safeUrl(url) {
+  try { const u = new URL(url); return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : '#'; } catch { return '#'; }
+}
