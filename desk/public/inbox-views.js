@@ -114,7 +114,9 @@ export function renderDetails(state, actions) {
   const v = c.visitor, meta = v.meta || {};
   const mine = c.assignee && c.assignee === state.me?.id;
   const row = (label, value, extra = {}) => value ? h('div', { class: 'detail' }, h('dt', {}, label), h('dd', extra, value)) : null;
-  const firstSeen = v.createdAt || meta.firstSeen || c.createdAt;
+  // The visitor's own first-seen time when the server gives it, else the start of their first conversation we know.
+  const firstSeen = v.createdAt || Number(meta.firstSeen) || Math.min(...[...state.conversations.values()]
+    .filter((x) => x.visitor.id === v.id && x.createdAt).map((x) => x.createdAt));
   box.replaceChildren(
     h('div', { class: 'visitor-card' },
       personAvatar(c.visitor.name || c.visitor.email, 'large'),
@@ -141,7 +143,7 @@ export function renderDetails(state, actions) {
         meta.page ? h('div', { class: 'detail' }, h('dt', {}, 'Page'), h('dd', {}, h('a', { href: safeUrl(meta.page), target: '_blank', rel: 'noopener noreferrer', title: meta.page }, pageLabel(meta.page)))) : null,
         row('Country', meta.country ? `${countryName(meta.country)} (${meta.country.toUpperCase()})` : ''),
         row('Browser', browserSummary(meta.userAgent), { title: meta.userAgent || '' }),
-        row('First seen', firstSeen ? fullTime(firstSeen) : ''))));
+        row('First seen', Number.isFinite(firstSeen) ? fullTime(firstSeen) : ''))));
 }
 
 export function renderTeam(state) {

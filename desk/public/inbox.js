@@ -61,6 +61,8 @@ async function signIn(e) {
 }
 
 function signOut(message) {
+  if (token && !message) fetch('api/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => {});
+  token = null;
   conn?.stop();
   conn = null;
   sessionStorage.removeItem(TOKEN_KEY);
@@ -98,6 +100,7 @@ async function loadThread(id) {
     for (;;) {
       const body = await api(`api/conversations/${encodeURIComponent(id)}/messages?afterSeq=${after}`);
       const messages = Array.isArray(body) ? body : body.messages || [];
+      if (body.conversation?.id) state.upsertConversation(body.conversation);
       state.addMessages(id, messages);
       if (messages.length < PAGE) break;
       after = messages[messages.length - 1].seq;
@@ -307,6 +310,9 @@ function start(t, operator) {
   document.getElementById('app').hidden = false;
   document.getElementById('me').replaceChildren(avatar(operator?.name || '?'), h('span', { class: 'me-name' }, operator?.name || ''));
   if (!composer) composer = setupComposer({ state, onSend: sendMessage, onTyping: (id, s) => conn?.send({ type: 'typing', conversation: id, state: s }) });
+  api('api/me').then((body) => {
+    if (body.workspace?.name) document.getElementById('workspace-name').textContent = body.workspace.name;
+  }).catch(() => {});
   api('api/canned').then((body) => { state.canned = Array.isArray(body) ? body : body.canned || []; }).catch(() => {});
   loadConversations('all').then(() => {
     const wanted = decodeURIComponent(location.hash.slice(1));

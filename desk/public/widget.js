@@ -93,7 +93,9 @@
     'inset: auto 0 0 auto !important; width: 0 !important; height: 0 !important; display: block !important;');
   var shadow = host.attachShadow({ mode: 'open' });
   shadow.innerHTML = '<style>' + css() + '</style>' + template();
-  (document.body || document.documentElement).appendChild(host);
+  // On <html>, not <body>: a page that transforms its body would otherwise become the containing
+  // block of our position: fixed elements and drag the launcher off the corner.
+  document.documentElement.appendChild(host);
 
   var $ = function (sel) { return shadow.querySelector(sel); };
   var root = $('.dk'), panel = $('.panel'), launcher = $('.launcher'), badge = $('.badge');
@@ -161,7 +163,8 @@
     sock.onopen = function () {
       var hello = { type: 'visitor.hello', workspace: WORKSPACE, page: location.href };
       if (state.session) hello.session = state.session;
-      if (state.conversation && state.lastSeq) hello.lastSeq = state.lastSeq;
+      // lastSeq belongs to a conversation: say which, so a new one is sent whole.
+      if (state.conversation) { hello.conversation = state.conversation.id; hello.lastSeq = state.lastSeq; }
       sock.send(JSON.stringify(hello));
       helloTimer = setTimeout(function () { if (ws === sock && !welcomed) onDown(); }, HELLO_DEADLINE);
     };
@@ -270,17 +273,13 @@
     var conv = ev.conversation || {};
     var workspace = ev.workspace && ev.workspace.name;
     if (workspace) state.title = workspace;
-    if (!state.conversation || state.conversation.id !== conv.id) {
-      // A new conversation (first visit, or the previous one was resolved): the seq space starts
-      // over, so what we cached says nothing about it. Take its whole history.
-      resetConversation(conv);
-      addMessages(ev.messages || []);
-      send({ type: 'sync', conversation: conv.id, afterSeq: 0 });
-    } else {
-      onConversation(conv);
-      addMessages(ev.messages || []);
-      if ((conv.lastSeq || 0) > state.lastSeq) send({ type: 'sync', conversation: conv.id, afterSeq: state.lastSeq });
-    }
+    // A new conversation (first visit, or the previous one was resolved) starts its seqs over:
+    // what we cached says nothing about it.
+    if (!state.conversation || state.conversation.id !== conv.id) resetConversation(conv);
+    else onConversation(conv);
+    addMessages(ev.messages || []);
+    // A welcome carries at most one page; the rest comes by sync (a trailing note costs one empty answer).
+    if ((conv.lastSeq || 0) > state.lastSeq) send({ type: 'sync', conversation: conv.id, afterSeq: state.lastSeq });
     if (ev.availability) state.availability = { available: !!ev.availability.available, operators: ev.availability.operators || [] };
     lastHeard = Date.now();
     pingTimer = setInterval(function () {
