@@ -118,6 +118,7 @@ export function renderDetails(state, actions) {
   const firstSeen = v.createdAt || Number(meta.firstSeen) || Math.min(...[...state.conversations.values()]
     .filter((x) => x.visitor.id === v.id && x.createdAt).map((x) => x.createdAt));
   box.replaceChildren(
+    h('button', { type: 'button', class: 'icon-btn details-close', 'aria-label': 'Close details', onclick: () => document.body.classList.remove('show-details') }, icon('close')),
     h('div', { class: 'visitor-card' },
       personAvatar(c.visitor.name || c.visitor.email, 'large'),
       h('h3', {}, visitorLabel(c)),

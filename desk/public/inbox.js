@@ -348,6 +348,9 @@ document.getElementById('signout').append(icon('logout'));
 document.getElementById('signout').addEventListener('click', () => signOut());
 for (const b of document.querySelectorAll('.presence-toggle button')) b.addEventListener('click', () => setPresence(b.dataset.status));
 document.addEventListener('visibilitychange', () => { if (state.selected) markRead(state.selected); });
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.classList.contains('show-details')) document.body.classList.remove('show-details');
+});
 setInterval(() => schedule('list'), 60_000); // relative times ("5m") stay true
 
 const saved = sessionStorage.getItem(TOKEN_KEY);
