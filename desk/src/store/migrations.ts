@@ -1,0 +1,128 @@
+/**
+ * Desk's schema as numbered steps, applied in order by both stores and recorded in
+ * `schema_migrations` (version, name, applied_at), each step in one transaction with its record.
+ * A step is one SQL text when it is portable between SQLite and PostgreSQL, or one per dialect
+ * when it is not. Steps are append-only: a deployed step is never edited, a change is a new step.
+ *
+ * Portable choices in step 1: ids and enums are TEXT (enums checked), times BIGINT (ms epoch; an
+ * INTEGER in SQLite, which is 64-bit), flags INTEGER 0/1, lists and maps JSON in TEXT (nothing
+ * queries inside them). UNIQUE on a nullable column allows many NULLs in both dialects.
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string | Record<Dialect, string>;
+}
+
+/** The bookkeeping table, created before any step runs. */
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'desk schema',
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  allowed_origins TEXT NOT NULL,
+  email_domain TEXT NOT NULL,
+  webhook_secret TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE operators (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  email TEXT NOT NULL,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+-- Sign-in is by email alone, so an address names one operator, whatever its case.
+CREATE UNIQUE INDEX operators_email ON operators (lower(email));
+CREATE INDEX operators_workspace ON operators (workspace_id);
+
+CREATE TABLE operator_sessions (
+  token TEXT PRIMARY KEY,
+  operator_id TEXT NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX operator_sessions_expiry ON operator_sessions (expires_at);
+
+CREATE TABLE visitors (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  token TEXT NOT NULL UNIQUE,
+  email TEXT,
+  name TEXT,
+  meta TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL
+);
+
+CREATE TABLE conversations (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  visitor_id TEXT NOT NULL REFERENCES visitors (id),
+  state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+  assignee_id TEXT REFERENCES operators (id) ON DELETE SET NULL,
+  reply_token TEXT NOT NULL UNIQUE,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  visitor_read_seq INTEGER NOT NULL DEFAULT 0,
+  operator_read_seq INTEGER NOT NULL DEFAULT 0,
+  email_subject TEXT,
+  last_activity_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX conversations_inbox ON conversations (workspace_id, last_activity_at);
+CREATE INDEX conversations_visitor ON conversations (visitor_id, created_at);
+
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  seq INTEGER NOT NULL,
+  client_id TEXT NOT NULL,
+  author_kind TEXT NOT NULL CHECK (author_kind IN ('visitor', 'operator', 'system')),
+  author_id TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  body TEXT NOT NULL,
+  note INTEGER NOT NULL DEFAULT 0 CHECK (note IN (0, 1)),
+  via TEXT NOT NULL CHECK (via IN ('chat', 'email')),
+  email_message_id TEXT UNIQUE,
+  email_in_reply_to TEXT,
+  email_references TEXT,
+  email_from TEXT,
+  email_subject TEXT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (conversation_id, seq),
+  UNIQUE (conversation_id, client_id)
+);
+
+CREATE TABLE canned_responses (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  shortcut TEXT NOT NULL,
+  body TEXT NOT NULL,
+  UNIQUE (workspace_id, shortcut)
+);
+`,
+  },
+];
+
+export function migrationSql(m: Migration, dialect: Dialect): string {
+  return typeof m.sql === 'string' ? m.sql : m.sql[dialect];
+}
+
+/** The steps not yet applied, in order. */
+export function pendingMigrations(applied: Iterable<number>, all: readonly Migration[] = MIGRATIONS): Migration[] {
+  const done = new Set(applied);
+  return [...all].sort((a, b) => a.version - b.version).filter((m) => !done.has(m.version));
+}

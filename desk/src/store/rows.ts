@@ -1,0 +1,205 @@
+/**
+ * Rows ↔ records, shared by both stores: the schema (migrations.ts) has the same columns in both
+ * dialects, and both drivers hand back plain objects keyed by column name. SQL NULL becomes
+ * `undefined`, JSON columns are parsed, 0/1 flags become booleans. Numbers arrive as numbers
+ * (PostgresStore parses BIGINT, which `pg` leaves as a string by default).
+ */
+import type { CannedResponse, Conversation, ConversationFilter, ConversationSummary, Message, NewMessage, Operator, Visitor, Workspace } from './types.js';
+
+export type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => v as string;
+const num = (v: unknown): number => Number(v);
+const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : (v as string));
+
+export function workspaceFrom(r: Row): Workspace {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    allowedOrigins: JSON.parse(str(r.allowed_origins)) as string[],
+    emailDomain: str(r.email_domain),
+    webhookSecret: str(r.webhook_secret),
+    createdAt: num(r.created_at),
+  };
+}
+
+export function operatorFrom(r: Row): Operator {
+  return {
+    id: str(r.id),
+    workspaceId: str(r.workspace_id),
+    email: str(r.email),
+    name: str(r.name),
+    passwordHash: str(r.password_hash),
+    createdAt: num(r.created_at),
+  };
+}
+
+export function visitorFrom(r: Row): Visitor {
+  return {
+    id: str(r.id),
+    workspaceId: str(r.workspace_id),
+    token: str(r.token),
+    email: opt(r.email),
+    name: opt(r.name),
+    meta: JSON.parse(str(r.meta)) as Record<string, string>,
+    createdAt: num(r.created_at),
+    lastSeenAt: num(r.last_seen_at),
+  };
+}
+
+export function conversationFrom(r: Row): Conversation {
+  return {
+    id: str(r.id),
+    workspaceId: str(r.workspace_id),
+    visitorId: str(r.visitor_id),
+    state: str(r.state) as Conversation['state'],
+    assigneeId: opt(r.assignee_id),
+    replyToken: str(r.reply_token),
+    lastSeq: num(r.last_seq),
+    visitorReadSeq: num(r.visitor_read_seq),
+    operatorReadSeq: num(r.operator_read_seq),
+    emailSubject: opt(r.email_subject),
+    lastActivityAt: num(r.last_activity_at),
+    createdAt: num(r.created_at),
+  };
+}
+
+/**
+ * A row of the inbox query: the conversation's columns, `visitor_email`, `visitor_name`, `unread`,
+ * and the last message's `lm_*` columns (NULL before the first message).
+ */
+export function summaryFrom(r: Row): ConversationSummary {
+  return {
+    ...conversationFrom(r),
+    visitorEmail: opt(r.visitor_email),
+    visitorName: opt(r.visitor_name),
+    unread: num(r.unread),
+    lastMessage:
+      r.lm_body === null || r.lm_body === undefined
+        ? undefined
+        : {
+            body: str(r.lm_body),
+            author: { kind: str(r.lm_author_kind) as Message['author']['kind'], id: str(r.lm_author_id), name: str(r.lm_author_name) },
+            createdAt: num(r.lm_created_at),
+            note: num(r.lm_note) === 1,
+          },
+  };
+}
+
+export function messageFrom(r: Row): Message {
+  return {
+    id: str(r.id),
+    conversationId: str(r.conversation_id),
+    seq: num(r.seq),
+    clientId: str(r.client_id),
+    author: { kind: str(r.author_kind) as Message['author']['kind'], id: str(r.author_id), name: str(r.author_name) },
+    body: str(r.body),
+    note: num(r.note) === 1,
+    via: str(r.via) as Message['via'],
+    email:
+      r.email_message_id === null || r.email_message_id === undefined
+        ? undefined
+        : {
+            messageId: str(r.email_message_id),
+            inReplyTo: opt(r.email_in_reply_to),
+            references: JSON.parse(str(r.email_references ?? '[]')) as string[],
+            from: str(r.email_from),
+            subject: str(r.email_subject),
+          },
+    createdAt: num(r.created_at),
+  };
+}
+
+export function cannedFrom(r: Row): CannedResponse {
+  return { id: str(r.id), workspaceId: str(r.workspace_id), shortcut: str(r.shortcut), body: str(r.body) };
+}
+
+/** The messages table's columns in insert order, and a new message's values for them. */
+export const MESSAGE_COLUMNS = [
+  'id',
+  'conversation_id',
+  'seq',
+  'client_id',
+  'author_kind',
+  'author_id',
+  'author_name',
+  'body',
+  'note',
+  'via',
+  'email_message_id',
+  'email_in_reply_to',
+  'email_references',
+  'email_from',
+  'email_subject',
+  'created_at',
+] as const;
+
+export function messageValues(id: string, seq: number, m: NewMessage, now: number): unknown[] {
+  const e = m.email;
+  return [
+    id,
+    m.conversationId,
+    seq,
+    m.clientId,
+    m.author.kind,
+    m.author.id,
+    m.author.name,
+    m.body,
+    m.note ? 1 : 0,
+    m.via ?? (e ? 'email' : 'chat'),
+    e?.messageId ?? null,
+    e?.inReplyTo ?? null,
+    e ? JSON.stringify(e.references) : null,
+    e?.from ?? null,
+    e?.subject ?? null,
+    now,
+  ];
+}
+
+/** The inbox filters as SQL conditions on `c` (conversations); `mine` compares with `operatorParam`. */
+export function filterCondition(filter: ConversationFilter, operatorParam: string): string {
+  switch (filter) {
+    case 'open':
+      return `c.state = 'open'`;
+    case 'unassigned':
+      return `c.state = 'open' AND c.assignee_id IS NULL`;
+    case 'mine':
+      return `c.state = 'open' AND c.assignee_id = ${operatorParam}`;
+    case 'resolved':
+      return `c.state = 'resolved'`;
+    case 'all':
+      return '1 = 1';
+    default:
+      throw new TypeError(`unknown conversation filter ${String(filter satisfies never)}`);
+  }
+}
+
+/** Inbox rows when `listConversations` gets no limit. */
+export const DEFAULT_LIST_LIMIT = 50;
+
+/**
+ * The inbox query, the same in both dialects but for placeholders (`?` or `$n`): conversations of
+ * a workspace, newest activity first, with the visitor's email and name, the unread count (visitor
+ * messages after the operators' read mark) and the last message (joined on seq = last_seq).
+ */
+export function inboxQuery(
+  workspaceId: string,
+  q: { filter: ConversationFilter; operatorId?: string; limit?: number },
+  placeholder: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const bind = (v: unknown) => (params.push(v), placeholder(params.length));
+  const where = `c.workspace_id = ${bind(workspaceId)} AND ${filterCondition(q.filter, q.filter === 'mine' ? bind(q.operatorId ?? null) : '')}`;
+  const sql = `SELECT c.*, v.email AS visitor_email, v.name AS visitor_name,
+  (SELECT COUNT(*) FROM messages u
+    WHERE u.conversation_id = c.id AND u.seq > c.operator_read_seq AND u.author_kind = 'visitor' AND u.note = 0) AS unread,
+  lm.body AS lm_body, lm.author_kind AS lm_author_kind, lm.author_id AS lm_author_id, lm.author_name AS lm_author_name,
+  lm.created_at AS lm_created_at, lm.note AS lm_note
+FROM conversations c
+JOIN visitors v ON v.id = c.visitor_id
+LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+WHERE ${where}
+ORDER BY c.last_activity_at DESC, c.id
+LIMIT ${bind(Math.max(0, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT)))}`;
+  return { sql, params };
+}

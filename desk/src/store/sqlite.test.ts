@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeContract } from './contract.js';
+import { openStore, sqlitePath } from './open.js';
+import { SqliteStore } from './sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'desk-sqlite-'));
+let files = 0;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+storeContract('sqlite :memory:', () => openStore('sqlite::memory:'));
+storeContract('sqlite file (WAL)', () => openStore(`sqlite:${join(dir, `contract-${++files}.db`)}`));
+
+describe('SqliteStore', () => {
+  it('runs a file in WAL mode with foreign keys on, and records its migrations', async () => {
+    const store = (await openStore(`sqlite:${join(dir, 'pragmas', 'desk.db')}`)) as SqliteStore; // creates the directory
+    try {
+      expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1, name: 'desk schema' }]);
+      await store.migrate();
+      expect(store.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('shares one file between two stores (two processes would): seqs stay consecutive', async () => {
+    const url = `sqlite:${join(dir, 'shared.db')}`;
+    const [a, b] = await Promise.all([openStore(url), openStore(url)]);
+    try {
+      await a.createWorkspace({ id: 'w_shared', name: 'S', allowedOrigins: [], emailDomain: 'd.example', webhookSecret: 'x' });
+      const v = await a.createVisitor({ workspaceId: 'w_shared', token: 't', meta: {} });
+      const conv = await b.openConversation('w_shared', v.id);
+      const author = { kind: 'visitor' as const, id: v.id, name: 'V' };
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).appendMessage({ conversationId: conv.id, clientId: `k${i}`, author, body: '.' })));
+      expect((await a.messagesAfter(conv.id, 0)).map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('openStore', () => {
+  it('reads sqlite URLs', () => {
+    expect(sqlitePath('sqlite::memory:')).toBe(':memory:');
+    expect(sqlitePath('sqlite:data/desk.db')).toBe('data/desk.db');
+    expect(sqlitePath('sqlite:///var/lib/desk.db')).toBe('/var/lib/desk.db');
+    expect(() => sqlitePath('sqlite:')).toThrow(/without a path/);
+  });
+
+  it('refuses other URLs, without echoing a password', async () => {
+    await expect(openStore('mysql://root:hunter2@db/desk')).rejects.toThrow(/unsupported store URL "mysql:\/\/root:\*\*\*@db\/desk"/);
+  });
+});

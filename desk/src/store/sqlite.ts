@@ -1,0 +1,327 @@
+/**
+ * DeskStore on SQLite (better-sqlite3), the embedded default: one file per deployment (or
+ * `:memory:` for tests and demos), WAL so readers never wait for the writer, foreign keys on.
+ *
+ * better-sqlite3 is synchronous, so every method runs to completion on the event loop and no two
+ * of them interleave inside one process; writes that read first (appendMessage, openConversation,
+ * migrate) still run in `BEGIN IMMEDIATE` transactions so that other processes sharing the file
+ * queue on the write lock (busy_timeout) instead of racing.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreNotFoundError } from './errors.js';
+import { newId, newReplyToken } from './ids.js';
+import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql, type Migration } from './migrations.js';
+import {
+  MESSAGE_COLUMNS,
+  cannedFrom,
+  conversationFrom,
+  inboxQuery,
+  messageFrom,
+  messageValues,
+  operatorFrom,
+  summaryFrom,
+  visitorFrom,
+  workspaceFrom,
+  type Row,
+} from './rows.js';
+import type {
+  CannedResponse,
+  Conversation,
+  ConversationFilter,
+  ConversationState,
+  ConversationSummary,
+  DeskStore,
+  Message,
+  NewMessage,
+  Operator,
+  Visitor,
+  Workspace,
+} from './types.js';
+
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')}) RETURNING *`;
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's write lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements DeskStore {
+  readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** `path` is a file (its directory is created) or `:memory:`. */
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL'); // stays "memory" for :memory:, which has no journal file
+    this.db.pragma('synchronous = NORMAL'); // with WAL: durable at checkpoints, never corrupt
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${Math.floor(opts.busyTimeoutMs ?? 5_000)}`);
+  }
+
+  /** A prepared statement, prepared once (tables must exist, so not before migrate()). */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private get(sql: string, ...params: unknown[]): Row | undefined {
+    return this.stmt(sql).get(...params) as Row | undefined;
+  }
+
+  private all(sql: string, ...params: unknown[]): Row[] {
+    return this.stmt(sql).all(...params) as Row[];
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(MIGRATIONS_TABLE);
+    const apply = this.db.transaction((m: Migration) => {
+      // Re-checked under the write lock: another process may have applied it meanwhile.
+      if (this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+      this.db.exec(migrationSql(m, 'sqlite'));
+      this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    });
+    for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) apply.immediate(m);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return this.db.open && this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  async createWorkspace(w: Omit<Workspace, 'createdAt'>): Promise<Workspace> {
+    const row = this.get(
+      'INSERT INTO workspaces (id, name, allowed_origins, email_domain, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      w.id,
+      w.name,
+      JSON.stringify(w.allowedOrigins),
+      w.emailDomain,
+      w.webhookSecret,
+      Date.now(),
+    );
+    return workspaceFrom(row!);
+  }
+
+  async getWorkspace(id: string): Promise<Workspace | undefined> {
+    const row = this.get('SELECT * FROM workspaces WHERE id = ?', id);
+    return row && workspaceFrom(row);
+  }
+
+  async createOperator(o: Omit<Operator, 'id' | 'createdAt'>): Promise<Operator> {
+    const row = this.get(
+      'INSERT INTO operators (id, workspace_id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      newId('o'),
+      o.workspaceId,
+      o.email,
+      o.name,
+      o.passwordHash,
+      Date.now(),
+    );
+    return operatorFrom(row!);
+  }
+
+  async getOperator(id: string): Promise<Operator | undefined> {
+    const row = this.get('SELECT * FROM operators WHERE id = ?', id);
+    return row && operatorFrom(row);
+  }
+
+  async operatorByEmail(email: string): Promise<Operator | undefined> {
+    const row = this.get('SELECT * FROM operators WHERE lower(email) = lower(?)', email);
+    return row && operatorFrom(row);
+  }
+
+  async listOperators(workspaceId: string): Promise<Operator[]> {
+    return this.all('SELECT * FROM operators WHERE workspace_id = ? ORDER BY created_at, id', workspaceId).map(operatorFrom);
+  }
+
+  async createSession(token: string, operatorId: string, expiresAt: number): Promise<void> {
+    // Expired sessions are swept here, where sessions are written anyway.
+    this.stmt('DELETE FROM operator_sessions WHERE expires_at <= ?').run(Date.now());
+    this.stmt(
+      `INSERT INTO operator_sessions (token, operator_id, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (token) DO UPDATE SET operator_id = excluded.operator_id, expires_at = excluded.expires_at`,
+    ).run(token, operatorId, expiresAt);
+  }
+
+  async operatorBySession(token: string, now: number): Promise<Operator | undefined> {
+    const row = this.get(
+      'SELECT o.* FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token = ? AND s.expires_at > ?',
+      token,
+      now,
+    );
+    return row && operatorFrom(row);
+  }
+
+  async deleteSession(token: string): Promise<void> {
+    this.stmt('DELETE FROM operator_sessions WHERE token = ?').run(token);
+  }
+
+  async createVisitor(v: { workspaceId: string; token: string; meta: Record<string, string> }): Promise<Visitor> {
+    const now = Date.now();
+    const row = this.get(
+      'INSERT INTO visitors (id, workspace_id, token, meta, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      newId('v'),
+      v.workspaceId,
+      v.token,
+      JSON.stringify(v.meta),
+      now,
+      now,
+    );
+    return visitorFrom(row!);
+  }
+
+  async visitorByToken(token: string): Promise<Visitor | undefined> {
+    const row = this.get('SELECT * FROM visitors WHERE token = ?', token);
+    return row && visitorFrom(row);
+  }
+
+  async getVisitor(id: string): Promise<Visitor | undefined> {
+    const row = this.get('SELECT * FROM visitors WHERE id = ?', id);
+    return row && visitorFrom(row);
+  }
+
+  async updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor> {
+    const row = this.get(
+      `UPDATE visitors SET email = COALESCE(?, email), name = COALESCE(?, name), meta = COALESCE(?, meta),
+         last_seen_at = COALESCE(?, last_seen_at)
+       WHERE id = ? RETURNING *`,
+      patch.email ?? null,
+      patch.name ?? null,
+      patch.meta === undefined ? null : JSON.stringify(patch.meta),
+      patch.lastSeenAt ?? null,
+      id,
+    );
+    if (!row) throw new StoreNotFoundError('visitor', id);
+    return visitorFrom(row);
+  }
+
+  async openConversation(workspaceId: string, visitorId: string): Promise<Conversation> {
+    const open = this.db.transaction((): Row => {
+      if (!this.get('SELECT 1 AS ok FROM visitors WHERE id = ?', visitorId)) throw new StoreNotFoundError('visitor', visitorId);
+      const existing = this.get(
+        `SELECT * FROM conversations WHERE visitor_id = ? AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`,
+        visitorId,
+      );
+      if (existing) return existing;
+      const now = Date.now();
+      return this.get(
+        `INSERT INTO conversations (id, workspace_id, visitor_id, state, reply_token, last_activity_at, created_at)
+         VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING *`,
+        newId('c'),
+        workspaceId,
+        visitorId,
+        newReplyToken(),
+        now,
+        now,
+      )!;
+    });
+    return conversationFrom(open.immediate());
+  }
+
+  async getConversation(id: string): Promise<Conversation | undefined> {
+    const row = this.get('SELECT * FROM conversations WHERE id = ?', id);
+    return row && conversationFrom(row);
+  }
+
+  async conversationByReplyToken(token: string): Promise<Conversation | undefined> {
+    const row = this.get('SELECT * FROM conversations WHERE reply_token = ?', token);
+    return row && conversationFrom(row);
+  }
+
+  async listConversations(
+    workspaceId: string,
+    q: { filter: ConversationFilter; operatorId?: string; limit?: number },
+  ): Promise<ConversationSummary[]> {
+    const { sql, params } = inboxQuery(workspaceId, q, () => '?');
+    return this.all(sql, ...params).map(summaryFrom);
+  }
+
+  async updateConversation(
+    id: string,
+    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string },
+  ): Promise<Conversation> {
+    // Read marks never move back and never pass the last message (MAX/MIN are SQLite's scalar forms).
+    const row = this.get(
+      `UPDATE conversations SET
+         state = COALESCE(?, state),
+         assignee_id = CASE WHEN ? THEN ? ELSE assignee_id END,
+         visitor_read_seq = MAX(visitor_read_seq, MIN(COALESCE(?, 0), last_seq)),
+         operator_read_seq = MAX(operator_read_seq, MIN(COALESCE(?, 0), last_seq)),
+         email_subject = COALESCE(?, email_subject),
+         last_activity_at = MAX(last_activity_at, ?)
+       WHERE id = ? RETURNING *`,
+      patch.state ?? null,
+      patch.assigneeId === undefined ? 0 : 1,
+      patch.assigneeId ?? null,
+      patch.visitorReadSeq ?? null,
+      patch.operatorReadSeq ?? null,
+      patch.emailSubject ?? null,
+      Date.now(),
+      id,
+    );
+    if (!row) throw new StoreNotFoundError('conversation', id);
+    return conversationFrom(row);
+  }
+
+  async appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }> {
+    const append = this.db.transaction((): { row: Row; duplicate: boolean } => {
+      const stored =
+        this.get('SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?', m.conversationId, m.clientId) ??
+        (m.email ? this.get('SELECT * FROM messages WHERE email_message_id = ?', m.email.messageId) : undefined);
+      if (stored) return { row: stored, duplicate: true };
+      const now = Date.now();
+      const conv = this.get(
+        'UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = MAX(last_activity_at, ?) WHERE id = ? RETURNING last_seq',
+        now,
+        m.conversationId,
+      );
+      if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
+      const row = this.get(INSERT_MESSAGE, ...messageValues(newId('m'), Number(conv.last_seq), m, now))!;
+      return { row, duplicate: false };
+    });
+    const { row, duplicate } = append.immediate();
+    return { message: messageFrom(row), duplicate };
+  }
+
+  async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<Message[]> {
+    return this.all(
+      'SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      conversationId,
+      afterSeq,
+      Math.max(0, Math.floor(limit)),
+    ).map(messageFrom);
+  }
+
+  async messageByEmailId(messageId: string): Promise<Message | undefined> {
+    const row = this.get('SELECT * FROM messages WHERE email_message_id = ?', messageId);
+    return row && messageFrom(row);
+  }
+
+  async listCanned(workspaceId: string): Promise<CannedResponse[]> {
+    return this.all('SELECT * FROM canned_responses WHERE workspace_id = ? ORDER BY shortcut', workspaceId).map(cannedFrom);
+  }
+
+  async createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse> {
+    const row = this.get(
+      'INSERT INTO canned_responses (id, workspace_id, shortcut, body) VALUES (?, ?, ?, ?) RETURNING *',
+      newId('cr'),
+      c.workspaceId,
+      c.shortcut,
+      c.body,
+    );
+    return cannedFrom(row!);
+  }
+}
