@@ -1,0 +1,179 @@
+/**
+ * Desk in a real browser: headless Chromium (Debian's, driven by playwright-core) against a real
+ * Desk node on port 0 (in-memory SQLite, the demo seed). A visitor on the demo shop page talks to
+ * an operator in the inbox: messages both ways, typing indicators, read receipts, a note the
+ * visitor never sees; then the visitor's network drops, they type while offline, and when it
+ * comes back the message arrives exactly once and the reply sent meanwhile reaches them.
+ *
+ * Page-side checks are strings: the test typecheck has no DOM lib. Set SCREENSHOT_DIR to keep
+ * screenshots of the widget and the inbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import pino from 'pino';
+import { startDeskNode, type DeskNode } from '../src/server/node.js';
+import { seedDemo } from '../src/seed.js';
+import { openStore } from '../src/store/open.js';
+import type { DeskStore } from '../src/store/types.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
+const SHOTS = process.env.SCREENSHOT_DIR;
+
+let store: DeskStore;
+let node: DeskNode;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  store = await openStore('sqlite::memory:');
+  await seedDemo(store);
+  node = await startDeskNode({ port: 0, store, nodeId: 'browser-test', publicDir: PUBLIC, log: pino({ level: 'silent' }) });
+  base = `http://127.0.0.1:${node.port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await node?.close();
+  await store?.close();
+});
+
+interface Side { context: BrowserContext; page: Page }
+
+/** The demo shop with the widget, panel open. */
+async function openVisitor(): Promise<Side> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  // Playwright's CSS locators pierce the widget's (open) shadow root.
+  await page.locator('.launcher').waitFor();
+  await page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null"); // welcomed
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'widget-closed.png') });
+  await page.locator('.launcher').click();
+  await page.locator('.panel textarea').waitFor();
+  return { context, page };
+}
+
+/** The inbox, signed in. */
+async function openOperator(email: string): Promise<Side> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/inbox.html`);
+  await page.locator('#signin-email').fill(email);
+  await page.locator('#signin-password').fill('demo-password');
+  await page.locator('#signin-submit').click();
+  await page.locator('.filter[data-filter="open"]').waitFor();
+  return { context, page };
+}
+
+async function visitorSays(v: Side, text: string): Promise<void> {
+  await v.page.locator('.panel textarea').fill(text);
+  await v.page.locator('.panel textarea').press('Enter');
+}
+
+async function operatorSays(o: Side, text: string): Promise<void> {
+  await o.page.locator('#composer-input').fill(text);
+  await o.page.locator('#composer-input').press('Enter');
+}
+
+const outbox = (v: Side) => v.page.evaluate("localStorage.getItem('desk:w_demo:outbox')") as Promise<string | null>;
+
+describe('the widget and the inbox, in Chromium', () => {
+  let visitor: Side;
+  let operator: Side;
+  let conversationId: string;
+
+  it('a visitor and an operator exchange messages both ways, with typing and read receipts', async () => {
+    visitor = await openVisitor();
+    await visitorSays(visitor, 'Hi! Is the Daypack 18L waterproof?');
+    // Stored and acknowledged: "sending" became "sent".
+    await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: 'Daypack 18L' }).waitFor();
+
+    operator = await openOperator('ada@acme.test');
+    await operator.page.locator('.conv', { hasText: 'Daypack 18L' }).click();
+    await operator.page.locator('.msg.in', { hasText: 'Daypack 18L' }).waitFor();
+    conversationId = decodeURIComponent(new URL(operator.page.url()).hash.slice(1));
+    expect(conversationId).toMatch(/\S/);
+
+    // The operator opened it: the visitor's message turns "Read".
+    const read = visitor.page.locator('.msg.own[data-state="read"]', { hasText: 'Daypack 18L' });
+    await read.waitFor();
+    expect(await read.locator('.receipt').textContent()).toContain('Read');
+
+    // The visitor types: the operator sees it, in the thread and in the list.
+    await visitor.page.locator('.panel textarea').fill('And does it fit a 15" laptop');
+    await operator.page.locator('.typing-row', { hasText: 'is typing' }).waitFor();
+    await operator.page.locator('.conv .typing').waitFor();
+    await visitor.page.locator('.panel textarea').press('Enter');
+    await operator.page.locator('.msg.in', { hasText: '15" laptop' }).waitFor();
+    await operator.page.locator('.typing-row').waitFor({ state: 'detached' });
+
+    // The operator types: the visitor sees "Ada is typing…"; then the reply arrives.
+    await operator.page.locator('#composer-input').fill('Yes to both: taped seams and a padded sleeve for laptops up to 16".');
+    const typing = visitor.page.locator('.typing:not([hidden])');
+    await typing.waitFor();
+    expect(await typing.textContent()).toContain('Ada is typing…');
+    await operator.page.locator('#composer-input').press('Enter');
+    await visitor.page.locator('.msg.them', { hasText: 'padded sleeve' }).waitFor();
+    await typing.waitFor({ state: 'hidden' });
+
+    // The visitor's panel is open and visible: the operator's reply shows "Seen".
+    await operator.page.locator('.msg.out', { hasText: 'padded sleeve' }).locator('.receipt.seen').waitFor();
+
+    // A note stays with the team: the reply sent after it reaches the visitor, the note does not.
+    await operator.page.locator('[role="tab"][data-mode="note"]').click();
+    await operatorSays(operator, 'Internal: suggest the rain cover if they ask again.');
+    await operator.page.locator('.msg.note', { hasText: 'rain cover' }).waitFor();
+    await operator.page.locator('[role="tab"][data-mode="reply"]').click();
+    await operatorSays(operator, 'Anything else I can help with?');
+    await visitor.page.locator('.msg.them', { hasText: 'Anything else' }).waitFor();
+    expect(await visitor.page.locator('.msg', { hasText: 'rain cover' }).count()).toBe(0);
+
+    if (SHOTS) {
+      await visitor.page.screenshot({ path: join(SHOTS, 'widget-open.png') });
+      await operator.page.screenshot({ path: join(SHOTS, 'inbox.png') });
+    }
+  }, 90_000);
+
+  it('the visitor goes offline, types, comes back: the message arrives once and the reply sent meanwhile reaches them', async () => {
+    expect(conversationId, 'needs the first test').toBeTruthy();
+    await visitor.context.setOffline(true);
+    await visitor.page.locator('.conn:not([hidden])', { hasText: 'offline' }).waitFor();
+
+    const typedOffline = 'Typed offline: do you ship to Austria?';
+    await visitorSays(visitor, typedOffline);
+    await visitor.page.locator('.msg.own[data-state="sending"]', { hasText: 'Austria' }).waitFor();
+    expect(await outbox(visitor)).toContain(typedOffline);
+
+    // Meanwhile the operator writes; the visitor cannot get it yet.
+    await operatorSays(operator, 'By the way, your order ships today.');
+    await operator.page.locator('.msg.out[data-state="stored"]', { hasText: 'ships today' }).waitFor();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await operator.page.locator('.msg.in', { hasText: 'Austria' }).count()).toBe(0);
+    expect(await visitor.page.locator('.msg.them', { hasText: 'ships today' }).count()).toBe(0);
+
+    await visitor.context.setOffline(false);
+    // Back: the outbox is re-sent (same clientId), the missed reply comes with the welcome.
+    await visitor.page.locator('.msg.them', { hasText: 'ships today' }).waitFor({ timeout: 20_000 });
+    await visitor.page.locator('.msg.own:not([data-state="sending"])', { hasText: 'Austria' }).waitFor({ timeout: 20_000 });
+    await operator.page.locator('.msg.in', { hasText: 'Austria' }).waitFor();
+    await visitor.page.locator('.conn').waitFor({ state: 'hidden' });
+    expect(await outbox(visitor)).toBeNull();
+
+    // Exactly once, on screen and in the database.
+    expect(await operator.page.locator('.msg.in', { hasText: 'Austria' }).count()).toBe(1);
+    expect(await visitor.page.locator('.msg.own', { hasText: 'Austria' }).count()).toBe(1);
+    const stored = await store.messagesAfter(conversationId, 0);
+    expect(stored.filter((m) => m.body === typedOffline)).toHaveLength(1);
+    expect(stored.map((m) => m.seq)).toEqual(stored.map((_, i) => i + 1));
+
+    await visitor.context.close();
+    await operator.context.close();
+  }, 90_000);
+});
