@@ -1,0 +1,87 @@
+/**
+ * The `desk` command: one Desk node.
+ *
+ *   node desk/dist/main.js --port 3001 --db sqlite:desk.db --redis redis://127.0.0.1:6379 --node fra-1 [--seed]
+ *
+ * Options: --port (3001), --host (127.0.0.1), --db (sqlite:desk.db; any URL openStore takes),
+ * --redis (none: a node alone), --node (desk-1), --public (desk/public), --webhook URL (repeatable),
+ * --log-level (info), --seed (create the demo workspace and operators if missing).
+ *
+ * SIGTERM / SIGINT close the node cleanly: sockets are closed with 1001 so clients reconnect,
+ * to another node if the edge has one; a second signal exits at once.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { seedDemo } from './seed.js';
+import { startDeskNode } from './server/node.js';
+import { openStore } from './store/index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '3001' },
+    host: { type: 'string', default: '127.0.0.1' },
+    db: { type: 'string', default: 'sqlite:desk.db' },
+    redis: { type: 'string' },
+    node: { type: 'string', default: 'desk-1' },
+    public: { type: 'string', default: fileURLToPath(new URL('../public', import.meta.url)) },
+    webhook: { type: 'string', multiple: true, default: [] },
+    'log-level': { type: 'string', default: 'info' },
+    seed: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: node desk/dist/main.js [--port 3001] [--host 127.0.0.1] [--db sqlite:desk.db] [--redis redis://127.0.0.1:6379]\n' +
+      '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n',
+  );
+  process.exit(0);
+}
+
+const log = pino({ level: values['log-level'] });
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  log.fatal({ port: values.port }, 'bad --port');
+  process.exit(2);
+}
+
+const store = await openStore(values.db);
+await store.migrate();
+if (values.seed) {
+  const { workspace, operators } = await seedDemo(store);
+  log.info({ workspace: workspace.id, operators: operators.map((o) => o.email) }, 'demo workspace ready (password: demo-password)');
+}
+
+const node = await startDeskNode({
+  port,
+  host: values.host,
+  store,
+  redisUrl: values.redis,
+  nodeId: values.node,
+  publicDir: values.public,
+  webhooks: values.webhook,
+  log,
+});
+log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html` }, 'desk ready');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'desk closing');
+    node
+      .close()
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'desk close failed');
+          process.exit(1);
+        },
+      );
+  });
+}
