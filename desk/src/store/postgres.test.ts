@@ -12,11 +12,24 @@ afterAll(async () => {
   await server?.stop();
 });
 
-storeContract('postgres', async () => openStore(await server.createDatabase()));
+storeContract('postgres', async () => openStore(await server.createSchema()));
 
 describe('PostgresStore', () => {
+  it('works in the schema its URL names (each test store is isolated)', async () => {
+    const [a, b] = [(await openStore(await server.createSchema())) as PostgresStore, (await openStore(await server.createSchema())) as PostgresStore];
+    try {
+      const schemaOf = async (s: PostgresStore) => (await s.pool.query('SELECT current_schema() AS s')).rows[0].s as string;
+      expect(await schemaOf(a)).not.toBe(await schemaOf(b));
+      await a.createWorkspace({ id: 'w_iso', name: 'I', allowedOrigins: [], emailDomain: 'd.example', webhookSecret: 'x' });
+      expect(await b.getWorkspace('w_iso')).toBeUndefined();
+      expect(await a.getWorkspace('w_iso')).toBeDefined();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('records its migrations, and nodes migrating one database together apply each step once', async () => {
-    const url = await server.createDatabase();
+    const url = await server.createSchema();
     const nodes = [new PostgresStore(url), new PostgresStore(url), new PostgresStore(url)];
     try {
       await Promise.all(nodes.map((s) => s.migrate()));
@@ -28,7 +41,7 @@ describe('PostgresStore', () => {
   });
 
   it('gives consecutive seqs to appends from several nodes (pools) at once', async () => {
-    const url = await server.createDatabase();
+    const url = await server.createSchema();
     const [a, b] = [await openStore(url), await openStore(url)];
     try {
       await a.createWorkspace({ id: 'w_multi', name: 'M', allowedOrigins: [], emailDomain: 'd.example', webhookSecret: 'x' });
@@ -46,7 +59,7 @@ describe('PostgresStore', () => {
   });
 
   it('reads BIGINT times as numbers', async () => {
-    const store = (await openStore(await server.createDatabase())) as PostgresStore;
+    const store = (await openStore(await server.createSchema())) as PostgresStore;
     try {
       const ws = await store.createWorkspace({ id: 'w_t', name: 'T', allowedOrigins: [], emailDomain: 'd.example', webhookSecret: 'x' });
       expect(typeof ws.createdAt).toBe('number');

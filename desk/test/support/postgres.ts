@@ -17,8 +17,12 @@ export interface TestPostgres {
   port: number;
   /** The cluster's `postgres` database (superuser `postgres`, no password). */
   url: string;
-  /** A new empty database; its URL. */
-  createDatabase(): Promise<string>;
+  /**
+   * A new empty schema in the cluster's database, and a URL whose connections work in it
+   * (`search_path`): as isolated as a database for the store, in a millisecond instead of the
+   * few hundred CREATE DATABASE takes.
+   */
+  createSchema(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -130,20 +134,20 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw err;
   }
 
-  let databases = 0;
+  let schemas = 0;
   return {
     port,
     url,
-    async createDatabase() {
-      const name = `desk_test_${++databases}`;
+    async createSchema() {
+      const name = `desk_test_${++schemas}`;
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       try {
-        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.query(`CREATE SCHEMA ${name}`);
       } finally {
         await admin.end();
       }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      return `${url}?options=${encodeURIComponent(`-c search_path=${name}`)}`;
     },
     stop,
   };
