@@ -94,6 +94,21 @@ describe('RateLimiter (GCRA)', () => {
     expect(l.hit('a')).toMatchObject({ allowed: false, retryAfterMs: 1000, resetMs: 10_000 });
   });
 
+  it('takes back unused requests on refund, never more than a full allowance', () => {
+    const { l, clock } = limiter(10, 10_000);
+    expect(l.hit('a', 6)).toMatchObject({ allowed: true, remaining: 4 });
+    l.refund('a', 4);
+    expect(l.hit('a', 0)).toMatchObject({ remaining: 8 });
+    clock.t += 1000; // one refilled, one still spent
+    expect(l.hit('a', 0)).toMatchObject({ remaining: 9 });
+    l.refund('a', 5); // more than is spent: a full allowance, no more
+    expect(l.hit('a', 0)).toMatchObject({ remaining: 10 });
+    expect([...Array(11)].map(() => l.hit('a').allowed).filter(Boolean)).toHaveLength(10);
+    l.refund('never-seen', 3);
+    expect(l.size).toBe(1);
+    expect(() => l.refund('a', -1)).toThrow(RangeError);
+  });
+
   it('forgets a key on reset', () => {
     const { l } = limiter(1, 60_000);
     l.hit('a');

@@ -90,6 +90,21 @@ export class RateLimiter {
     return { allowed: false, remaining: this.remainingAt(tat, now), resetMs: this.ms(tat - now), retryAfterMs: Math.max(1, this.ms(retry)) };
   }
 
+  /**
+   * Gives back `count` requests a hit took and did not use (a lease's leftover, node-limits.ts):
+   * the TAT moves back `count` steps, never below now. That is exactly the state the key would
+   * be in had they never been taken, since a TAT in the past already means a full allowance.
+   * A key no longer tracked (evicted, never seen) has a full allowance already.
+   */
+  refund(key: string, count: number): void {
+    if (!(count >= 0) || !Number.isFinite(count)) throw new RangeError(`count must be a non-negative number, got ${count}`);
+    const prev = this.tats.get(key);
+    if (prev === undefined) return;
+    const now = this.units();
+    // Set in place: a refund is not a use, so the key keeps its place in the eviction order.
+    this.tats.set(key, Math.max(now, Math.min(prev, now + this.window) - count * this.step));
+  }
+
   /** Forgets `key`'s state: a full allowance again (e.g. after it passed a challenge). */
   reset(key: string): void {
     this.tats.delete(key);
