@@ -79,6 +79,11 @@ const limits = z.strictObject({
   maxConnections: z.number().int().positive().default(20_000),
   /** Request line + headers, in bytes; larger gets 431. */
   maxHeaderSize: size.prefault(16_384),
+  /**
+   * A request body, in bytes (0 = no limit). A larger Content-Length gets 413 before anything
+   * reaches the origin; a body without one (chunked, HTTP/2) is cut when it grows past it.
+   */
+  maxBodySize: size.prefault('100MiB'),
   /** Time to receive the complete request headers (slowloris). */
   headersTimeout: duration.prefault('10s'),
   /** Time to receive the complete request, body included (slow POST). */

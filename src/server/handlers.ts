@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { observe } from '../observe/access-log.js';
 import type { ClientRequest, ClientResponse, EdgeRuntime, RequestContext } from '../pipeline/context.js';
 import { requestPhases, runPhases, upgradePhases } from '../pipeline/phases.js';
+import { bodyTooLarge, declaresTooLarge, refuseBody } from '../upstream/body-limit.js';
 import { requestIdOf } from '../upstream/headers.js';
 
 /** Counts requests in flight, so a graceful stop knows when it has drained. */
@@ -64,6 +65,9 @@ export function requestHandler(edge: EdgeRuntime, scheme: 'http' | 'https', coun
     });
     // A request body that errors (client reset mid-upload) must not become an uncaught error.
     req.on('error', () => {});
+    // A declared body over limits.maxBodySize is refused before any phase, like an oversize head:
+    // nothing of it is read, nothing reaches the origin. (Bodies of unknown length: body-limit.ts.)
+    if (declaresTooLarge(ctx)) return refuseBody(ctx, bodyTooLarge(ctx.snapshot.config.limits.maxBodySize));
     runPhases(ctx, requestPhases);
   };
 }

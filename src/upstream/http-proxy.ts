@@ -20,6 +20,7 @@ import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
 import { compressedHeaders, compressionPlan } from './compression.js';
 import { createEncoder, type Encoder, type Encoding } from '../cache/compress.js';
 import { abandonFill, fillRequestHeaders, onOriginComplete, onOriginData, onOriginFailure, onOriginResponse } from '../cache/fill.js';
+import { BODY_TOO_LARGE, originBody, refuseBody } from './body-limit.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 /** Idempotent methods that may carry a body (RFC 9110 §9.2.2). */
@@ -81,7 +82,8 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget
       path: req.url!,
       method: method as Dispatcher.HttpMethod,
       headers,
-      body: ctx.bufferedBody ?? (hasBody ? req : null),
+      // A body of unknown length is counted on its way (limits.maxBodySize, body-limit.ts).
+      body: ctx.bufferedBody ?? (hasBody ? originBody(ctx) : null),
       // undici must not retry on its own: whether a retry is safe is decided here (retry.ts).
       idempotent: false,
       blocking: false,
@@ -250,6 +252,12 @@ class ProxyHandler {
     if (err instanceof EdgeError && err.code === 'client_closed') {
       if (ctx.cache) abandonFill(ctx.cache);
       ctx.error = err; // the client left first: nothing to tell anyone
+      return;
+    }
+    if (err instanceof EdgeError && err.code === BODY_TOO_LARGE) {
+      // The body grew past limits.maxBodySize: undici has aborted the origin request; 413 (or a cut).
+      if (ctx.cache) abandonFill(ctx.cache);
+      if (!this.answered) refuseBody(ctx, err);
       return;
     }
     const edgeErr = err instanceof EdgeError ? err : classifyUpstreamError(err);
