@@ -105,6 +105,19 @@ describe('request body size limit (limits.maxBodySize)', () => {
     return edge;
   }
 
+  it('Expect: 100-continue gets 413 instead of 100 Continue when the declared body is over, 100 when it fits', async () => {
+    const edge = await edgeWith({ maxBodySize: LIMIT });
+    const port = edge.addresses.http!.port;
+    const head = (n: number, path: string) => `POST ${path} HTTP/1.1\r\nHost: site.example\r\nContent-Type: text/plain\r\nContent-Length: ${n}\r\nExpect: 100-continue\r\n\r\n`;
+    const over = await trickle(port, head(LIMIT + 1, '/continue-over'), [], 1500);
+    expect(over.text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(over.text).not.toMatch(/100 Continue/);
+    expect(seen.has('/continue-over')).toBe(false);
+    const fits = await trickle(port, head(10, '/continue-ok'), ['0123456789'], 1500);
+    expect(fits.text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(fits.text).toMatch(/got 10$/);
+  });
+
   /** An HTTP/2 session to the edge's https listener. */
   function h2(edge: Edge): http2.ClientHttp2Session {
     const session = http2.connect(`https://127.0.0.1:${edge.addresses.https!.port}`, { ca: tlsFiles.ca });

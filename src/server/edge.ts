@@ -130,7 +130,9 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     });
     setHttpLimits(server, config);
     server.on('request', closeAfterLastRequest);
-    server.on('request', requestHandler(runtime, 'http', counter));
+    const onHttpRequest = requestHandler(runtime, 'http', counter);
+    server.on('request', onHttpRequest);
+    server.on('checkContinue', continueUnlessTooLarge(onHttpRequest, limits));
     server.on('upgrade', upgradeHandler(runtime, 'http'));
     server.on('clientError', clientErrorHandler(runtime));
     server.on('connection', accept('http'));
@@ -156,7 +158,9 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     // HTTP/1.1 over TLS (allowHTTP1) has the same 30 s default; it is read when listening starts.
     (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = timeoutCheckInterval(config);
     server.on('request', closeAfterLastRequest as never);
-    server.on('request', requestHandler(runtime, 'https', counter));
+    const onHttpsRequest = requestHandler(runtime, 'https', counter);
+    server.on('request', onHttpsRequest);
+    server.on('checkContinue', continueUnlessTooLarge(onHttpsRequest, limits));
     server.on('upgrade', upgradeHandler(runtime, 'https'));
     // Node's TLS servers report a failed handshake twice, as clientError and as tlsClientError:
     // tlsClientError alone counts it; clientError is left with HTTP/1.1 errors once TLS is up.
@@ -233,6 +237,20 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       await registry.closeAll(timedOut);
       await runtime.cache.close();
     },
+  };
+}
+
+/**
+ * `Expect: 100-continue`: Node answers 100 Continue by itself unless someone listens. We say it
+ * only when the declared body fits `limits.maxBodySize`; otherwise the request handler answers
+ * 413 and the client never sends the body.
+ */
+function continueUnlessTooLarge(onRequest: (req: never, res: never) => void, limits: () => Config['limits']) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const max = limits().maxBodySize;
+    const declared = Number(req.headers['content-length']);
+    if (!(max > 0 && declared > max)) res.writeContinue();
+    onRequest(req as never, res as never);
   };
 }
 
