@@ -75,7 +75,7 @@ describe('visitor and operator', () => {
     expect(op.welcome.operator).toMatchObject({ email: 'ada@acme.test', name: 'Ada' });
     expect(op.welcome.presence).toEqual([expect.objectContaining({ name: 'Ada', status: 'online' })]);
 
-    const v = await visitor(base, { page: 'https://shop.example/cart' }, { headers: { 'x-outpost-country': 'DE', 'user-agent': 'TestBrowser/1' } });
+    const v = await visitor(base, { page: 'https://shop.example/cart' }, { headers: { 'x-outpost-country': 'DE', 'user-agent': 'TestBrowser/1 (KHTML, like Gecko)' } });
     expect(v.welcome.session).toMatch(/^[\w-]{20,}$/);
     expect(v.welcome.messages).toEqual([]);
     expect(v.welcome.availability).toEqual({ available: true, operators: [{ name: 'Ada', status: 'online' }] });
@@ -88,7 +88,7 @@ describe('visitor and operator', () => {
     const seen = await op.client.next('message.new');
     expect(seen.message).toMatchObject({ id: ack.id, seq: 1, body: 'Where is my order?', note: false, author: { kind: 'visitor' } });
     const update = await op.client.next('conversation.update');
-    expect(update.conversation).toMatchObject({ id: v.conversation, lastSeq: 1, unread: 1, visitor: { meta: { page: 'https://shop.example/cart', country: 'DE', userAgent: 'TestBrowser/1' } } });
+    expect(update.conversation).toMatchObject({ id: v.conversation, lastSeq: 1, unread: 1, visitor: { meta: { page: 'https://shop.example/cart', country: 'DE', userAgent: 'TestBrowser/1 (KHTML, like Gecko)' } } });
 
     op.client.send({ type: 'message.send', conversation: v.conversation, clientId: 'k_o1', body: 'Let me check.' });
     expect(await op.client.next('message.ack')).toMatchObject({ clientId: 'k_o1', seq: 2 });

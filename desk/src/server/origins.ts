@@ -42,7 +42,8 @@ export function upgradeInfo(req: IncomingMessage): UpgradeInfo {
     origin,
     sameOrigin,
     country: first(req.headers['x-outpost-country'])?.slice(0, 8),
-    userAgent: first(req.headers['user-agent'])?.slice(0, 300),
+    // A User-Agent is one value with commas inside (`(KHTML, like Gecko)`): never split it.
+    userAgent: req.headers['user-agent']?.slice(0, 300),
   };
 }
 
