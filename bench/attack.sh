@@ -121,38 +121,9 @@ ulimit -n 20000 2>/dev/null || echo "attack bench: could not raise the open-file
 
 PIDS=() # every process we started, stopped in reverse order on exit
 LAST_PID=
-source "$BENCH/lib/stop.sh"
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    [[ -n ${PIDS[i]} ]] && stop "${PIDS[i]}"
-  done
-  return 0
-}
-trap cleanup EXIT
+source "$BENCH/lib/procs.sh"
+trap stop_all EXIT
 trap 'exit 130' INT TERM
-
-# start NAME CMD...: run CMD in the background, stdout/stderr to $WORK/NAME.{out,err}
-start() {
-  local name=$1
-  shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-# fg CMD...: run CMD as a child we can stop (a signal's trap runs at once, not after CMD ends)
-fg() {
-  local p rc=0 i
-  "$@" &
-  p=$!
-  PIDS+=("$p")
-  wait "$p" || rc=$?
-  for i in "${!PIDS[@]}"; do [[ ${PIDS[i]} == "$p" ]] && PIDS[i]=; done
-  return $rc
-}
-
-port_free() { ! node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 0 2>/dev/null; }
-wait_tcp() { node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 20 "$LAST_PID" || die "nothing listening on port $1; see the logs in $WORK"; }
 
 for p in $ORIGIN_PORT $IDLE_ORIGIN_PORT $EDGE_PORT $EDGE_ADMIN $IDLE_OFF_PORT $IDLE_OFF_ADMIN $IDLE_ON_PORT $IDLE_ON_ADMIN; do
   port_free "$p" || die "port $p is already in use (another run?)"

@@ -96,38 +96,14 @@ outpost_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PIDS=()
 LAST_PID=
 CACHE_DIR=
-source "$BENCH/lib/stop.sh"
+source "$BENCH/lib/procs.sh"
 cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    [[ -n ${PIDS[i]} ]] && stop "${PIDS[i]}"
-  done
+  stop_all
   [[ -n $CACHE_DIR ]] && rm -rf "$CACHE_DIR"
   return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-start() {
-  local name=$1
-  shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
-# fg CMD...: run CMD as a child we can stop (a signal's trap runs at once, not after CMD ends)
-fg() {
-  local p rc=0 i
-  "$@" &
-  p=$!
-  PIDS+=("$p")
-  wait "$p" || rc=$?
-  for i in "${!PIDS[@]}"; do [[ ${PIDS[i]} == "$p" ]] && PIDS[i]=; done
-  return $rc
-}
-
-port_free() { ! node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 0 2>/dev/null; }
-wait_tcp() { node "$BENCH/lib/wait.mjs" tcp "127.0.0.1:$1" 20 "$LAST_PID" || die "nothing listening on port $1; see the logs in $WORK"; }
 
 for p in $ORIGIN_PORT $NGINX_PORT $NGINX_STALE_PORT $VARNISH_PORT $OUTPOST_PORT $OUTPOST_ADMIN $OUTPOST1_PORT $OUTPOST1_ADMIN; do
   port_free "$p" || die "port $p is already in use"

@@ -1,4 +1,4 @@
-# Sourced by bench/run.sh and bench/failover.sh (which set BENCH and the PIDS array).
+# Sourced by the bench scripts (directly, or through lib/procs.sh; they set BENCH and the PIDS array).
 # stop PID: SIGTERM, wait up to 10 s, then SIGKILL whatever is left of its process tree
 # (the main process if it ignored SIGTERM, or orphaned workers); forget it in PIDS.
 stop() {
