@@ -7,11 +7,11 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { closedPort } from '../../../test/helpers.js';
 
 export interface TestPostgres {
   port: number;
@@ -47,14 +47,6 @@ function serverUser(): { uid: number; gid: number } | undefined {
     throw new Error('running as root, and initdb/postgres refuse root, but there is no `postgres` OS user to run them as (apt-get install -y postgresql creates it)');
   }
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -98,7 +90,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw new Error(`initdb failed: ${e.stderr || e.message}`);
   }
 
-  const port = await freePort();
+  const port = await closedPort();
   const child = spawn(
     join(bin, 'postgres'),
     // -F: fsync off (a test cluster is thrown away); the socket goes into our own directory.

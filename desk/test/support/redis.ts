@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { closedPort } from '../../../test/helpers.js';
 
 export interface TestRedis {
   port: number;
@@ -17,14 +18,6 @@ export interface TestRedis {
 
 export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 function launch(port: number): Promise<ChildProcess> {
@@ -75,7 +68,7 @@ function exited(child: ChildProcess | undefined, signal: NodeJS.Signals): Promis
 }
 
 export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+  const port = await closedPort();
   let child: ChildProcess | undefined = await launch(port);
   return {
     port,
