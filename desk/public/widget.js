@@ -26,7 +26,8 @@
 
   // The Desk base URL is wherever this script came from (https://desk.example or …/some/prefix).
   var BASE = new URL('.', script.src).href.replace(/\/$/, '');
-  var WS_URL = BASE.replace(/^http/, 'ws') + '/ws';
+  // The workspace rides on the upgrade too, so a site outside its allow list is refused there (403).
+  var WS_URL = BASE.replace(/^http/, 'ws') + '/ws?workspace=' + encodeURIComponent(WORKSPACE);
   var ACCENT = cssColor(script.getAttribute('data-color')) || '#4f46e5';
   var GREETING = script.getAttribute('data-greeting') || 'Hi there! Ask us anything, we usually answer within a few minutes.';
   var AWAY_GREETING = script.getAttribute('data-away-greeting') || "Hi there! We're not around right now, but leave us a message and we'll get back to you by email.";

@@ -4,7 +4,8 @@
  *   node desk/dist/main.js --port 3001 --db sqlite:desk.db --redis redis://127.0.0.1:6379 --node fra-1 [--seed]
  *
  * Options: --port (3001), --host (127.0.0.1), --db (sqlite:desk.db; any URL openStore takes),
- * --redis (none: a node alone), --node (desk-1), --public (desk/public), --webhook URL (repeatable),
+ * --redis (fan-out to the other nodes; without it, nodes sharing one SQLite file tell each other
+ * through that file, and a node on PostgreSQL or sqlite::memory: is alone), --node (desk-1), --public (desk/public), --webhook URL (repeatable),
  * --log-level (info), --seed (create the demo workspace and operators if missing).
  *
  * SIGTERM / SIGINT close the node cleanly: sockets are closed with 1001 so clients reconnect,
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { seedDemo } from './seed.js';
 import { startDeskNode } from './server/node.js';
-import { openStore } from './store/index.js';
+import { openStore, sqlitePath } from './store/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,6 +61,7 @@ const node = await startDeskNode({
   host: values.host,
   store,
   redisUrl: values.redis,
+  sharedSqlite: !values.redis && values.db.startsWith('sqlite:') && sqlitePath(values.db) !== ':memory:' ? sqlitePath(values.db) : undefined,
   nodeId: values.node,
   publicDir: values.public,
   webhooks: values.webhook,

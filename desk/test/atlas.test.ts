@@ -171,7 +171,7 @@ describe('two nodes over Redis', () => {
 
     await redis.kill();
     await until(async () => (await health(a.base)).redis === false && (await health(b.base)).redis === false, 10_000, 'both nodes see redis down');
-    expect(await health(a.base)).toEqual({ status: 200, ok: true, db: true, redis: false, node: 'fra-1' });
+    expect(await health(a.base)).toEqual({ status: 200, ok: true, db: true, redis: false, fanout: 'redis', node: 'fra-1' });
 
     // Local traffic still flows on each node.
     vA.client.send({ type: 'message.send', clientId: 'k_local_a', body: 'on A' });

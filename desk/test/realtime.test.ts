@@ -355,7 +355,7 @@ describe('HTTP', () => {
   it('/healthz, static files with cache headers, 404s', async () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, db: true, redis: null, node: 'test-1' });
+    expect(await health.json()).toEqual({ ok: true, db: true, redis: null, fanout: null, node: 'test-1' });
 
     const js = await fetch(`${base}/widget.js`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');

@@ -1,12 +1,14 @@
 /**
  * A Desk node: one node:http server with the REST API (/api), the realtime socket (/ws), the
  * health check (/healthz) and the static files of desk/public, plus the fan-out to the other
- * nodes through Redis when `redisUrl` is given.
+ * nodes through Redis when `redisUrl` is given, or through the database file the nodes share
+ * (`sharedSqlite`, nodes on one machine without Redis: fanout-sqlite.ts).
  *
  * Requests go: /healthz → /api/* → static files → 404. Upgrades: /ws only.
  *
- * /healthz answers `{ok, db, redis, node}`: `db` is whether the database answers, `redis` whether
- * the fan-out is connected (null when the node runs without Redis). The status is 503 only when
+ * /healthz answers `{ok, db, redis, fanout, node}`: `db` is whether the database answers, `redis`
+ * whether the Redis fan-out is connected (null without Redis), `fanout` which fan-out the node
+ * uses (`redis`, `database` or null when alone). The status is 503 only when
  * the database is down: without Redis a node still serves its own sockets (clients on other nodes
  * miss its events live and catch up when Redis is back), so the load balancer should keep it.
  */
@@ -16,7 +18,8 @@ import pino, { type Logger } from 'pino';
 import type { DeskStore } from '../store/types.js';
 import { handleApi } from './api.js';
 import { DeskContext, defaultTimings, type DeskTimings } from './desk-context.js';
-import { redisFanout } from './fanout.js';
+import { redisFanout, type FanoutMessage } from './fanout.js';
+import { sqliteFanout } from './fanout-sqlite.js';
 import { sendJson } from './http-io.js';
 import { Realtime } from './realtime.js';
 import { serveStatic } from './static-files.js';
@@ -28,6 +31,8 @@ export interface DeskNodeOptions {
   store: DeskStore;
   /** `redis://host:port`: fan-out to the other nodes. */
   redisUrl?: string;
+  /** Without Redis: the SQLite file the nodes share, through which they tell each other events. */
+  sharedSqlite?: string;
   /** This node's name (`fra-1`), in /healthz and on every fan-out message. */
   nodeId: string;
   /** desk/public: widget, inbox, demo page. */
@@ -53,24 +58,27 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   const realtime = new Realtime(desk);
 
   let downSince: number | undefined = Date.now();
+  const fanoutHooks = {
+    nodeId: opts.nodeId,
+    log,
+    onMessage: (msg: FanoutMessage) => desk.receive(msg),
+    onHealth: (up: boolean) => {
+      if (!up) {
+        downSince ??= Date.now();
+        return;
+      }
+      const since = downSince ?? Date.now();
+      downSince = undefined;
+      for (const ws of desk.presence.localWorkspaces()) desk.publishPresence(ws);
+      void realtime.catchUp(since).catch((err: unknown) => log.warn({ err }, 'desk: catch-up failed'));
+    },
+  };
   const fanout = opts.redisUrl
-    ? redisFanout({
-        url: opts.redisUrl,
-        nodeId: opts.nodeId,
-        log,
-        onMessage: (msg) => desk.receive(msg),
-        onHealth: (up) => {
-          if (!up) {
-            downSince ??= Date.now();
-            return;
-          }
-          const since = downSince ?? Date.now();
-          downSince = undefined;
-          for (const ws of desk.presence.localWorkspaces()) desk.publishPresence(ws);
-          void realtime.catchUp(since).catch((err: unknown) => log.warn({ err }, 'desk: catch-up failed'));
-        },
-      })
-    : undefined;
+    ? redisFanout({ url: opts.redisUrl, ...fanoutHooks })
+    : opts.sharedSqlite
+      ? sqliteFanout({ path: opts.sharedSqlite, ...fanoutHooks })
+      : undefined;
+  const fanoutKind = opts.redisUrl ? 'redis' : opts.sharedSqlite ? 'database' : null;
   if (fanout) desk.useFanout(fanout);
 
   const server = http.createServer((req, res) => {
@@ -87,8 +95,8 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     const url = new URL(req.url ?? '/', 'http://desk');
     if (url.pathname === '/healthz') {
       const db = await opts.store.ping().catch(() => false);
-      const redis = fanout ? fanout.healthy() : null;
-      sendJson(res, db ? 200 : 503, { ok: db, db, redis, node: opts.nodeId });
+      const redis = fanout && fanoutKind === 'redis' ? fanout.healthy() : null;
+      sendJson(res, db ? 200 : 503, { ok: db, db, redis, fanout: fanoutKind, node: opts.nodeId });
       return;
     }
     if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
@@ -121,7 +129,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, redis: Boolean(opts.redisUrl) }, 'desk node listening');
+  log.info({ port, fanout: fanoutKind }, 'desk node listening');
 
   let closing: Promise<void> | undefined;
   return {
