@@ -68,6 +68,8 @@ const node = await startDeskNode({
   log,
 });
 log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html` }, 'desk ready');
+// A parent that forked us (`outpost demo`) hears it too, whatever the log level.
+process.send?.({ type: 'ready', port: node.port });
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,8 +1,14 @@
 /**
- * `outpost demo`: three demo origins, each its own process (fra-1 and fra-2 in "eu-west",
- * sin-1 in "ap-southeast"), and an edge node on examples/demo.yaml in front of them, with a local
- * CA and a localhost certificate made on first run. Prints what to open, and how to watch a
- * failover: kill an origin's process and the edge moves its traffic.
+ * `outpost demo` (what `npm start` runs): Desk, the bundled customer-chat app, in two regions
+ * behind an Outpost edge. Three Desk nodes, each its own process (desk-fra-1 and desk-fra-2 in
+ * "eu-west", desk-sin-1 in "ap-southeast"), share one SQLite file (examples/.desk/demo.db), through
+ * which they also tell each other their events (no Redis needed on a laptop); the edge node on
+ * examples/demo.yaml steers each browser to the nearest healthy pool, keeps it on one node (cookie
+ * affinity), picks the node with the fewest open WebSockets, caches the widget and bypasses the
+ * cache for /api/*. A local CA and a localhost certificate are made on first run.
+ *
+ * Prints what to open (the shop with the chat box, the operator inbox, the admin API) and how to
+ * watch a failover: kill a Desk node and its sockets reconnect through the edge to another one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -11,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { supervise } from '../server/supervisor.js';
 import { selfSigned } from '../tls/dev-certs.js';
 
-const ORIGINS = [
-  { name: 'fra-1', region: 'eu-west', port: 3001 },
-  { name: 'fra-2', region: 'eu-west', port: 3002 },
-  { name: 'sin-1', region: 'ap-southeast', port: 3003 },
+/** The origins of examples/demo.yaml. */
+const NODES = [
+  { name: 'desk-fra-1', region: 'eu-west', port: 3001 },
+  { name: 'desk-fra-2', region: 'eu-west', port: 3002 },
+  { name: 'desk-sin-1', region: 'ap-southeast', port: 3003 },
 ];
 
 export async function runDemo(): Promise<void> {
@@ -29,53 +36,62 @@ export async function runDemo(): Promise<void> {
     writeFileSync(join(certs, 'localhost.key'), c.key, { mode: 0o600 });
     writeFileSync(join(certs, 'ca.crt'), c.ca);
   }
+  mkdirSync(join(root, 'examples/.desk'), { recursive: true });
+  const db = `sqlite:${join(root, 'examples/.desk/demo.db')}`;
+  const deskMain = join(root, 'desk/dist/main.js');
+
   const children: ChildProcess[] = [];
-  await Promise.all(
-    ORIGINS.map(
-      (o) =>
-        new Promise<void>((ready, fail) => {
-          const child = fork(join(here, '../demo/origin-main.js'), [o.name, o.region, String(o.port)], { stdio: 'inherit' });
-          children.push(child);
-          child.once('message', () => ready());
-          child.once('exit', (code) => fail(new Error(`demo origin ${o.name} exited (${code}); is port ${o.port} free?`)));
-        }),
-    ),
-  );
+  const stopAll = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  };
+  const startNode = (n: (typeof NODES)[number], seed: boolean): Promise<void> =>
+    new Promise<void>((ready, fail) => {
+      const args = ['--port', String(n.port), '--db', db, '--node', n.name, '--log-level', 'warn', ...(seed ? ['--seed'] : [])];
+      const child = fork(deskMain, args, { stdio: 'inherit' });
+      children.push(child);
+      child.once('message', () => ready());
+      child.once('exit', (code) => fail(new Error(`Desk node ${n.name} exited (${code}); is port ${n.port} free?`)));
+    });
+  try {
+    // The first node migrates and seeds the shared database; the others open it after.
+    await startNode(NODES[0]!, true);
+    await Promise.all(NODES.slice(1).map((n) => startNode(n, false)));
+  } catch (err) {
+    stopAll();
+    throw err;
+  }
+
   const sup = await supervise(file, {
     onReady: (config) => {
       const http = config.listen.http!;
       const https = config.listen.https!;
       const admin = config.listen.admin;
+      const site = `http://localhost:${http.port}`;
       const api = `curl -H 'Authorization: Bearer ${config.admin.token}' http://${admin.host}:${admin.port}/api/pools`;
       process.stdout.write(
         [
           '',
-          'Outpost demo is running (Ctrl-C stops it):',
-          `  http://localhost:${http.port}/            the edge: nearest healthy pool (eu-west), p2c over fra-1 and fra-2`,
-          `  https://localhost:${https.port}/           TLS + HTTP/2 (CA: examples/certs/ca.crt)`,
-          `  http://ap.localhost:${http.port}/         a host steered to ap-southeast`,
-          `  http://sticky.localhost:${http.port}/     session affinity: one origin per browser (cookie)`,
-          `  ws://localhost:${http.port}/ws             WebSocket echo through the edge (the page has a box)`,
+          'Outpost demo is running: Desk, a customer-chat app, in two regions behind an edge (Ctrl-C stops it).',
+          `  ${site}/                  a shop with the chat box (nearest pool: eu-west)`,
+          `  ${site}/inbox.html        the operator inbox: ada@acme.test / demo-password (grace@acme.test too)`,
+          `  http://ap.localhost:${http.port}/               the same shop served by the Singapore node: chat with the inbox across regions`,
+          `  https://localhost:${https.port}/                 TLS + HTTP/2 (CA: examples/certs/ca.crt)`,
           `  http://${admin.host}:${admin.port}/metrics         Prometheus metrics (also /healthz, /readyz, /status)`,
           `  ${api}`,
           '',
-          'The cache: everything is cached by default, /api/* bypasses it, /static/* is kept 30 days:',
-          `  curl -sI http://localhost:${http.port}/static/app.css | grep -i cache-status   # twice: fwd=uri-miss; stored, then hit`,
-          `  node bin/outpost.js purge -c examples/demo.yaml --url http://localhost:${http.port}/static/app.css`,
+          'The cache: the widget is kept at the edge, /api/* bypasses it:',
+          `  curl -sI ${site}/widget.js | grep -i cache-status   # twice: fwd=uri-miss; stored, then hit`,
+          `  node bin/outpost.js purge -c examples/demo.yaml --url ${site}/widget.js`,
           '',
           'The shield: put the site under attack, open it in a browser (a proof-of-work check, then the page):',
           '  node bin/outpost.js under-attack on -c examples/demo.yaml      # off | auto | status',
-          `  curl -s http://localhost:${http.port}/api/x                    # an API client gets 403 JSON meanwhile`,
           '',
-          'Watch a failover: kill an origin, and its traffic moves with no failed request:',
-          ...ORIGINS.map((o, i) => `  kill ${children[i].pid}    # ${o.name} (${o.region}, :${o.port})`),
+          'Watch a failover: kill a Desk node; its chats reconnect through the edge to another node, nothing lost:',
+          ...NODES.map((n, i) => `  kill ${children[i]!.pid}    # ${n.name} (${n.region}, :${n.port})`),
           '',
         ].join('\n') + '\n',
       );
     },
   });
-  const stopAll = () => {
-    for (const c of children) c.kill('SIGTERM');
-  };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void sup.stop().then(stopAll));
 }
