@@ -3,46 +3,23 @@
  * tell each other their events through it (fanout-sqlite.ts). A visitor on one node and an
  * operator on the other talk both ways, presence crosses, and a node that was stopped catches up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { login, operator, visitor, type DeskClient } from './support/desk-client.js';
+import { spawnDesk, type DeskProcess } from './support/desk-process.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'desk-fanout-'));
 const db = path.join(dir, 'desk.db');
 const procs: ChildProcess[] = [];
 const clients: DeskClient[] = [];
 
-async function spawnNode(nodeId: string, seed: boolean): Promise<{ proc: ChildProcess; base: string }> {
-  const args = ['desk/dist/main.js', '--port', '0', '--db', `sqlite:${db}`, '--node', nodeId, ...(seed ? ['--seed'] : [])];
-  const proc = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  let out = '';
-  proc.stderr!.on('data', (d) => (out += d));
-  const base = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d) => {
-      buf += d;
-      out += d;
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const rec = JSON.parse(line) as { msg?: string; url?: string };
-          if (rec.msg === 'desk ready' && rec.url) resolve(rec.url.replace(/\/$/, ''));
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`${nodeId} exited (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`${nodeId} not ready: ${out}`)), 15_000).unref();
-  });
-  return { proc, base };
+async function spawnNode(nodeId: string, seed: boolean): Promise<DeskProcess> {
+  const node = await spawnDesk(nodeId, ['--db', `sqlite:${db}`, ...(seed ? ['--seed'] : [])]);
+  procs.push(node.proc);
+  return node;
 }
 
 afterEach(async () => {

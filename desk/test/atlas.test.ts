@@ -4,17 +4,17 @@
  * its visitor resumes on the other without losing a message; Redis dies and each node keeps
  * serving its own clients, then catches them up when Redis is back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../src/seed.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore, type DeskStore } from '../src/store/index.js';
 import { login, operator, until, visitor, type DeskClient } from './support/desk-client.js';
+import { spawnDesk, type DeskProcess } from './support/desk-process.js';
 import { hasRedisServer, startRedis, type TestRedis } from './support/redis.js';
 
 /** SQLite in memory, migrated (openStore migrates). */
@@ -47,38 +47,14 @@ async function health(base: string): Promise<{ status: number; ok: boolean; db: 
   return { status: res.status, ...((await res.json()) as { ok: boolean; db: boolean; redis: boolean | null; node: string }) };
 }
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
 const procs: ChildProcess[] = [];
 
-/** `node desk/dist/main.js` as a deployment runs it; resolves with its URL once it says it is ready. */
-async function spawnNode(nodeId: string, db: string, seed: boolean): Promise<{ proc: ChildProcess; base: string; exit: Promise<number | null> }> {
-  const args = ['desk/dist/main.js', '--port', '0', '--db', `sqlite:${db}`, '--redis', redis.url, '--node', nodeId, ...(seed ? ['--seed'] : [])];
-  const proc = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  let out = '';
-  proc.stderr!.on('data', (d) => (out += d));
-  const base = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d) => {
-      buf += d;
-      out += d;
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const rec = JSON.parse(line) as { msg?: string; url?: string };
-          if (rec.msg === 'desk ready' && rec.url) resolve(rec.url.replace(/\/$/, ''));
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exit.then((code) => reject(new Error(`${nodeId} exited (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`${nodeId} not ready: ${out}`)), 15_000).unref();
-  });
-  await until(async () => (await health(base)).redis === true, 10_000, `${nodeId} connected to redis`);
-  return { proc, base, exit };
+/** A node process on the shared file and Redis, once connected to Redis. */
+async function spawnNode(nodeId: string, db: string, seed: boolean): Promise<DeskProcess> {
+  const node = await spawnDesk(nodeId, ['--db', `sqlite:${db}`, '--redis', redis.url, ...(seed ? ['--seed'] : [])]);
+  procs.push(node.proc);
+  await until(async () => (await health(node.base)).redis === true, 10_000, `${nodeId} connected to redis`);
+  return node;
 }
 
 function track<T extends { client: DeskClient }>(x: T): T {
