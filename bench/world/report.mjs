@@ -39,7 +39,7 @@ function summarize(r) {
   };
 }
 
-export function renderReport({ world, results, runs, messages, date = new Date() }) {
+export function renderReport({ world, results, browser = [], runs, messages, date = new Date() }) {
   const regions = [...new Set(results.map((r) => r.region))];
   const lines = [
     '# The world simulation',
@@ -68,6 +68,18 @@ export function renderReport({ world, results, runs, messages, date = new Date()
     if (direct) {
       const pop = rows.find((x) => x.setup === 'pop');
       if (pop) lines.push('', `Saved by the PoP: ${fmt(direct.chatReady - pop.chatReady)} ms to chat-ready (${(pop.chatReady / direct.chatReady).toFixed(2)}× direct).`);
+    }
+    lines.push('');
+  }
+  if (browser.length > 0) {
+    lines.push('## Confirmed in headless Chromium', '');
+    lines.push('One page load per region and setup (after a warm-up), a fresh profile each: from navigation to the widget');
+    lines.push("welcomed (its session stored), beside the scripted journey's mean.", '');
+    lines.push('| region | setup | Chromium chat-ready | scripted chat-ready | TCP + TLS (navigation) | page (navigation) |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
+    for (const b of browser) {
+      const r = results.find((x) => x.region === b.region && x.setup === b.setup);
+      lines.push(`| ${b.region} | ${SETUPS[b.setup] ?? b.setup} | ${fmt(b.chatReady)} | ${r ? fmt(mean(r.runs.map((x) => x.chatReady))) : '—'} | ${fmt(b.connect)} | ${fmt(b.page)} |`);
     }
     lines.push('');
   }

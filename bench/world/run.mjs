@@ -23,7 +23,7 @@
  * (WORLD_TIMEOUT, 10 minutes).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +194,42 @@ async function journey(port, ca) {
   }
 }
 
+/**
+ * The same page in headless Chromium through the links, to confirm the scripted numbers: the
+ * navigation's own timing, and when the widget was welcomed (its session in localStorage).
+ */
+async function browserJourneys(setups) {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromium) || process.env.WORLD_BROWSER === '0') return [];
+  const { chromium: pw } = await import('playwright-core');
+  const browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const out = [];
+  try {
+    for (const s of setups) {
+      for (const [setup, port] of Object.entries(s.ports)) {
+        const sample = async () => {
+          // A fresh profile each time: no connection, session or cache from the previous page.
+          const context = await browser.newContext({ ignoreHTTPSErrors: true });
+          const page = await context.newPage();
+          const t0 = Date.now();
+          await page.goto(`https://localhost:${port}/`, { waitUntil: 'commit' });
+          await page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null", undefined, { polling: 10, timeout: 30_000 });
+          const chatReady = Date.now() - t0;
+          const nav = await page.evaluate("(() => { const n = performance.getEntriesByType('navigation')[0]; return { connect: n.connectEnd - n.connectStart, page: n.responseEnd - n.startTime }; })()");
+          await context.close();
+          return { chatReady, ...nav };
+        };
+        await sample(); // warm-up, as for the scripted journeys
+        out.push({ region: s.region, setup, ...(await sample()) });
+        process.stderr.write(`world: chromium ${s.region} ${setup}: chat-ready ${out.at(-1).chatReady} ms\n`);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -234,7 +270,8 @@ async function main() {
       process.stderr.write(`world: ${s.region} ${setup}: chat-ready ${Math.round(runs.reduce((a, r) => a + r.chatReady, 0) / runs.length)} ms\n`);
     }
   }
-  const out = renderReport({ world, results, runs: RUNS, messages: MESSAGES });
+  const browser = await browserJourneys(setups);
+  const out = renderReport({ world, results, browser, runs: RUNS, messages: MESSAGES });
   writeFileSync(join(ROOT, 'bench/world/RESULTS.md'), out.markdown);
   writeFileSync(join(ROOT, 'bench/world/load-time.svg'), out.svg);
   process.stdout.write(out.markdown);
