@@ -476,6 +476,65 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
       });
     });
 
+    describe('email claims and threads', () => {
+      it('lists operator replies unread by a visitor with an email, past the cutoff, until claimed', async () => {
+        const { ws, v, conv, author } = await setup();
+        const ada = await operator(ws);
+        await send(conv.id, author, 'hi');
+        await send(conv.id, fromOperator(ada), 'a note', { note: true });
+        expect(await store.emailsDue('visitor', Date.now() + 1000)).toEqual([]); // no reply yet, only a note
+        const reply = (await send(conv.id, fromOperator(ada), 'hello!')).message;
+        expect(await store.emailsDue('visitor', Date.now() + 1000)).toEqual([]); // no email address yet
+        await store.updateVisitor(v.id, { email: 'eve@example.com' });
+        expect(await store.emailsDue('visitor', reply.createdAt - 1)).toEqual([]); // not old enough
+        const due = await store.emailsDue('visitor', reply.createdAt);
+        expect(due).toEqual([{ conversation: await store.getConversation(conv.id), emailedSeq: 0 }]);
+
+        expect(await store.claimEmail(conv.id, 'visitor', reply.seq)).toBe(true);
+        expect(await store.claimEmail(conv.id, 'visitor', reply.seq)).toBe(false); // once
+        expect(await store.emailsDue('visitor', Date.now() + 1000)).toEqual([]);
+        const later = (await send(conv.id, fromOperator(ada), 'anything else?')).message;
+        expect((await store.emailsDue('visitor', Date.now() + 1000)).map((d) => d.emailedSeq)).toEqual([reply.seq]);
+        await store.updateConversation(conv.id, { visitorReadSeq: later.seq }); // seen in the widget
+        expect(await store.emailsDue('visitor', Date.now() + 1000)).toEqual([]);
+      });
+
+      it('lists visitor messages unread by the operators, separately claimed', async () => {
+        const { ws, conv, author } = await setup();
+        const ada = await operator(ws);
+        const first = (await send(conv.id, author, 'help')).message;
+        await send(conv.id, fromOperator(ada), 'a reply');
+        await store.updateConversation(conv.id, { operatorReadSeq: 0 });
+        expect((await store.emailsDue('operator', Date.now() + 1000)).map((d) => d.conversation.id)).toEqual([conv.id]);
+        expect(await store.claimEmail(conv.id, 'operator', first.seq)).toBe(true);
+        expect(await store.emailsDue('operator', Date.now() + 1000)).toEqual([]);
+        expect(await store.claimEmail(conv.id, 'visitor', first.seq)).toBe(true); // the other side's mark is its own
+      });
+
+      it('gives one winner among concurrent claims', async () => {
+        const { conv, author } = await setup();
+        const m = (await send(conv.id, author, 'x')).message;
+        const wins = await Promise.all(Array.from({ length: 8 }, () => store.claimEmail(conv.id, 'operator', m.seq)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimEmail(conv.id, 'operator', m.seq - 1)).toBe(false); // never backwards
+      });
+
+      it('keeps a thread of Message-IDs and finds the conversation by any of them', async () => {
+        const { conv, author } = await setup();
+        const other = await setup();
+        await store.addThreadEmail(conv.id, '<a@desk.example>');
+        await store.addThreadEmail(conv.id, '<b@mail.example>');
+        await store.addThreadEmail(conv.id, '<a@desk.example>'); // repeat ignored
+        await store.addThreadEmail(other.conv.id, '<z@desk.example>');
+        expect(await store.emailThread(conv.id)).toEqual(['<a@desk.example>', '<b@mail.example>']);
+        expect((await store.conversationByEmailId('<b@mail.example>'))?.id).toBe(conv.id);
+        expect((await store.conversationByEmailId('<z@desk.example>'))?.id).toBe(other.conv.id);
+        await send(conv.id, author, 'by mail', { via: 'email', email: { messageId: '<m@mail.example>', inReplyTo: undefined, references: [], from: 'e@x.test', subject: 's' } });
+        expect((await store.conversationByEmailId('<m@mail.example>'))?.id).toBe(conv.id);
+        expect(await store.conversationByEmailId('<nope@x>')).toBeUndefined();
+      });
+    });
+
     describe('canned responses', () => {
       it('creates and lists per workspace, by shortcut', async () => {
         const ws = await workspace();

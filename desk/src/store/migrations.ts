@@ -115,6 +115,24 @@ CREATE TABLE canned_responses (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'email replies',
+    // The *_emailed_seq marks are the multi-node claim: the node whose conditional UPDATE moves a
+    // mark forward sends that email (DeskStore.claimEmail). email_thread holds every Message-ID of
+    // a conversation's visitor thread, sent or received, for In-Reply-To / References and routing.
+    sql: `
+ALTER TABLE conversations ADD COLUMN visitor_emailed_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN operator_emailed_seq INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE email_thread (
+  message_id TEXT PRIMARY KEY,
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX email_thread_conversation ON email_thread (conversation_id, created_at);
+`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

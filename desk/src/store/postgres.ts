@@ -21,6 +21,8 @@ import {
   MESSAGE_COLUMNS,
   cannedFrom,
   conversationFrom,
+  dueEmailFrom,
+  emailsDueQuery,
   inboxQuery,
   messageFrom,
   messageValues,
@@ -37,6 +39,8 @@ import type {
   ConversationState,
   ConversationSummary,
   DeskStore,
+  DueEmail,
+  EmailSide,
   Message,
   NewMessage,
   Operator,
@@ -320,6 +324,42 @@ export class PostgresStore implements DeskStore {
   async messageByEmailId(messageId: string): Promise<Message | undefined> {
     const row = await this.one('SELECT * FROM messages WHERE email_message_id = $1', [messageId]);
     return row && messageFrom(row);
+  }
+
+  async emailsDue(side: EmailSide, writtenBefore: number, limit = 100): Promise<DueEmail[]> {
+    return (await this.many(emailsDueQuery(side, (n) => `$${n}`), [writtenBefore, Math.max(0, Math.floor(limit))])).map(dueEmailFrom);
+  }
+
+  async claimEmail(conversationId: string, side: EmailSide, seq: number): Promise<boolean> {
+    // The row lock makes concurrent claims queue; the loser re-checks the WHERE and updates nothing.
+    const column = side === 'visitor' ? 'visitor_emailed_seq' : 'operator_emailed_seq';
+    const r = await this.pool.query(`UPDATE conversations SET ${column} = $1 WHERE id = $2 AND ${column} < $1`, [seq, conversationId]);
+    return r.rowCount === 1;
+  }
+
+  async addThreadEmail(conversationId: string, messageId: string): Promise<void> {
+    // clock_timestamp() would do too; ms from this node keep both stores alike.
+    await this.pool.query('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING', [
+      messageId,
+      conversationId,
+      Date.now(),
+    ]);
+  }
+
+  async emailThread(conversationId: string): Promise<string[]> {
+    return (await this.many('SELECT message_id FROM email_thread WHERE conversation_id = $1 ORDER BY created_at, message_id', [conversationId])).map((r) =>
+      String(r.message_id),
+    );
+  }
+
+  async conversationByEmailId(messageId: string): Promise<Conversation | undefined> {
+    const row = await this.one(
+      `SELECT c.* FROM conversations c WHERE c.id = COALESCE(
+         (SELECT conversation_id FROM email_thread WHERE message_id = $1),
+         (SELECT conversation_id FROM messages WHERE email_message_id = $1))`,
+      [messageId],
+    );
+    return row && conversationFrom(row);
   }
 
   async listCanned(workspaceId: string): Promise<CannedResponse[]> {

@@ -203,3 +203,23 @@ ORDER BY c.last_activity_at DESC, c.id
 LIMIT ${bind(Math.max(0, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT)))}`;
   return { sql, params };
 }
+
+/**
+ * The emailsDue query: `side`'s unread, unemailed messages written at or before the cutoff
+ * (placeholders 1: cutoff, 2: limit). The EXISTS walks the conversation's messages by its
+ * (conversation_id, seq) index from the larger of the read and emailed marks.
+ */
+export function emailsDueQuery(side: 'visitor' | 'operator', ph: (n: number) => string): string {
+  const read = side === 'visitor' ? 'visitor_read_seq' : 'operator_read_seq';
+  const emailed = side === 'visitor' ? 'visitor_emailed_seq' : 'operator_emailed_seq';
+  const author = side === 'visitor' ? "m.author_kind = 'operator' AND m.note = 0" : "m.author_kind = 'visitor'";
+  return `SELECT c.*, c.${emailed} AS emailed_seq FROM conversations c JOIN visitors v ON v.id = c.visitor_id
+    WHERE c.last_seq > c.${read} AND c.last_seq > c.${emailed}${side === 'visitor' ? ' AND v.email IS NOT NULL' : ''}
+      AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.seq > c.${read} AND m.seq > c.${emailed}
+        AND ${author} AND m.created_at <= ${ph(1)})
+    ORDER BY c.last_activity_at LIMIT ${ph(2)}`;
+}
+
+export function dueEmailFrom(r: Row): { conversation: Conversation; emailedSeq: number } {
+  return { conversation: conversationFrom(r), emailedSeq: num(r.emailed_seq) };
+}

@@ -17,6 +17,8 @@ import {
   MESSAGE_COLUMNS,
   cannedFrom,
   conversationFrom,
+  dueEmailFrom,
+  emailsDueQuery,
   inboxQuery,
   messageFrom,
   messageValues,
@@ -33,6 +35,8 @@ import type {
   ConversationState,
   ConversationSummary,
   DeskStore,
+  DueEmail,
+  EmailSide,
   Message,
   NewMessage,
   Operator,
@@ -308,6 +312,38 @@ export class SqliteStore implements DeskStore {
   async messageByEmailId(messageId: string): Promise<Message | undefined> {
     const row = this.get('SELECT * FROM messages WHERE email_message_id = ?', messageId);
     return row && messageFrom(row);
+  }
+
+  async emailsDue(side: EmailSide, writtenBefore: number, limit = 100): Promise<DueEmail[]> {
+    return this.all(emailsDueQuery(side, () => '?'), writtenBefore, Math.max(0, Math.floor(limit))).map(dueEmailFrom);
+  }
+
+  async claimEmail(conversationId: string, side: EmailSide, seq: number): Promise<boolean> {
+    const column = side === 'visitor' ? 'visitor_emailed_seq' : 'operator_emailed_seq';
+    return this.stmt(`UPDATE conversations SET ${column} = ? WHERE id = ? AND ${column} < ?`).run(seq, conversationId, seq).changes === 1;
+  }
+
+  async addThreadEmail(conversationId: string, messageId: string): Promise<void> {
+    this.stmt('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES (?, ?, ?) ON CONFLICT (message_id) DO NOTHING').run(
+      messageId,
+      conversationId,
+      Date.now(),
+    );
+  }
+
+  async emailThread(conversationId: string): Promise<string[]> {
+    return this.all('SELECT message_id FROM email_thread WHERE conversation_id = ? ORDER BY created_at, rowid', conversationId).map((r) => String(r.message_id));
+  }
+
+  async conversationByEmailId(messageId: string): Promise<Conversation | undefined> {
+    const row = this.get(
+      `SELECT c.* FROM conversations c WHERE c.id = COALESCE(
+         (SELECT conversation_id FROM email_thread WHERE message_id = ?),
+         (SELECT conversation_id FROM messages WHERE email_message_id = ?))`,
+      messageId,
+      messageId,
+    );
+    return row && conversationFrom(row);
   }
 
   async listCanned(workspaceId: string): Promise<CannedResponse[]> {

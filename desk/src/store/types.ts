@@ -125,6 +125,15 @@ export interface NewMessage {
   email?: EmailHeaders;
 }
 
+/** Who an email goes to: the visitor (operator replies unread) or the operators (visitor messages unread). */
+export type EmailSide = 'visitor' | 'operator';
+
+/** A conversation with messages for `side` unread and not yet emailed, and the seq emailed so far. */
+export interface DueEmail {
+  conversation: Conversation;
+  emailedSeq: number;
+}
+
 export interface DeskStore {
   /** Applies pending migrations (idempotent; a schema_migrations table records them). */
   migrate(): Promise<void>;
@@ -162,6 +171,24 @@ export interface DeskStore {
   /** Messages with seq > afterSeq, oldest first, at most `limit` (default 500). */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<Message[]>;
   messageByEmailId(messageId: string): Promise<Message | undefined>;
+
+  /**
+   * Conversations whose messages for `side` (operator replies, no notes, for the visitor; visitor
+   * messages for the operators) are unread by that side, not yet emailed and written at or before
+   * `writtenBefore` (ms). For the visitor side only visitors with an email address. At most `limit` (100).
+   */
+  emailsDue(side: EmailSide, writtenBefore: number, limit?: number): Promise<DueEmail[]>;
+  /**
+   * Claims the email of `side` up to `seq`: true for exactly one caller across all nodes (the one
+   * whose conditional update moved the conversation's emailed mark below `seq` up to it).
+   */
+  claimEmail(conversationId: string, side: EmailSide, seq: number): Promise<boolean>;
+  /** Records a Message-ID of the conversation's email thread (sent or received); a repeat is ignored. */
+  addThreadEmail(conversationId: string, messageId: string): Promise<void>;
+  /** The thread's Message-IDs, oldest first. */
+  emailThread(conversationId: string): Promise<string[]>;
+  /** The conversation a Message-ID belongs to (its thread or a stored message). */
+  conversationByEmailId(messageId: string): Promise<Conversation | undefined>;
 
   listCanned(workspaceId: string): Promise<CannedResponse[]>;
   createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse>;
