@@ -3,7 +3,7 @@
  * API so both take the same path: check, store, then emit. The store gives ordering (seq) and
  * idempotency (clientId); these functions decide who hears about it.
  */
-import type { Conversation, Message, Operator, Visitor } from '../store/types.js';
+import type { Conversation, EmailHeaders, Message, Operator, Via, Visitor } from '../store/types.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { messageView, operatorAuthor, operatorConversation, visitorAuthor, visitorConversation } from './views.js';
@@ -34,6 +34,9 @@ export interface SendInput {
   clientId: string;
   body: string;
   note?: boolean;
+  /** 'email' with the email's headers for a reply that came by email (email/inbound.ts). */
+  via?: Via;
+  email?: EmailHeaders;
 }
 
 /**
@@ -52,7 +55,7 @@ export async function sendMessage(
   const note = input.note === true;
   if (note && actor.kind !== 'operator') throw new DeskError('forbidden', 'only operators write notes', input.clientId);
   const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
-  const result = await desk.store.appendMessage({ conversationId: conv.id, clientId: input.clientId, author, body: input.body, note, via: 'chat' });
+  const result = await desk.store.appendMessage({ conversationId: conv.id, clientId: input.clientId, author, body: input.body, note, via: input.via ?? 'chat', ...(input.email ? { email: input.email } : {}) });
   ack(result);
   if (result.duplicate) return result;
 
@@ -107,4 +110,13 @@ export async function announce(desk: DeskContext, conv: Conversation, opts: { we
   if (opts.toVisitor) {
     desk.emit(conv.workspaceId, { kind: 'visitor', conversation: conv.id }, { type: 'conversation.update', conversation: visitorConversation(conv) });
   }
+}
+
+/** Emails the conversation's transcript (no notes) to its visitor; returns the address it went to. */
+export async function requestTranscript(desk: DeskContext, conv: Conversation): Promise<string> {
+  if (!desk.mailer) throw new DeskError('bad_event', 'email is not configured on this desk');
+  const visitor = await desk.store.getVisitor(conv.visitorId);
+  if (!visitor?.email) throw new DeskError('bad_event', 'the visitor has left no email address');
+  await desk.mailer.sendTranscript(conv, visitor.email);
+  return visitor.email;
 }

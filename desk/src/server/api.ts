@@ -12,12 +12,13 @@
  *   POST /api/conversations/:id/messages {body, clientId, note?} → 201 {message, duplicate} (200 when a repeat)
  *   POST /api/conversations/:id/resolve | reopen   → {conversation}
  *   POST /api/conversations/:id/assign {operator?} → {conversation} (no operator = me; null = nobody)
+ *   POST /api/conversations/:id/transcript         → 202 {to} (the transcript, notes left out, emailed to the visitor)
  *   GET  /api/canned                               → {canned}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ConversationFilter, Operator } from '../store/types.js';
-import { changeConversation, conversationFor, sendMessage, type Actor } from './actions.js';
+import { changeConversation, conversationFor, requestTranscript, sendMessage, type Actor } from './actions.js';
 import { checkBody } from './client-events.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
@@ -107,7 +108,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     return;
   }
 
-  const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign)$/.exec(path);
+  const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign|transcript)$/.exec(path);
   if (!m) throw new DeskError('not_found', 'no such endpoint');
   const [, id, action] = m as unknown as [string, string, string];
   const conv = await conversationFor(desk, actor, decodeURIComponent(id));
@@ -125,6 +126,10 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     checkBody(input.body, input.clientId);
     const { message, duplicate } = await sendMessage(desk, actor, conv, input);
     sendJson(res, duplicate ? 200 : 201, { message: messageView(message), duplicate });
+    return;
+  }
+  if (action === 'transcript') {
+    sendJson(res, 202, { to: await requestTranscript(desk, conv) });
     return;
   }
   let updated;

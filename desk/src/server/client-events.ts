@@ -31,6 +31,7 @@ const schemas = {
   'conversation.resolve': z.object({ conversation: id }),
   'conversation.reopen': z.object({ conversation: id }),
   'presence.set': z.object({ status: z.enum(['online', 'away']) }),
+  'transcript.request': z.object({ conversation: id.optional() }),
   ping: z.object({ t: z.unknown().optional() }),
 } as const;
 

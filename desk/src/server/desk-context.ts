@@ -5,7 +5,7 @@
  * `message.new` / `conversation.update` worth telling the outside) sent to the webhooks.
  */
 import type { Logger } from 'pino';
-import type { DeskStore, Workspace } from '../store/types.js';
+import type { Conversation, DeskStore, Workspace } from '../store/types.js';
 import { noFanout, type Fanout, type FanoutMessage } from './fanout.js';
 import { Hub, type Audience, type ServerEvent } from './hub.js';
 import { available, PresenceBoard, type PresenceEntry } from './presence.js';
@@ -42,10 +42,18 @@ export interface EmitOptions {
   webhook?: { type: 'message.new' | 'conversation.update'; data: unknown };
 }
 
+/** What the rest of the node asks of email (email/outbound.ts), when it is configured. */
+export interface DeskMailer {
+  /** Emails the conversation, notes left out, to `to`. */
+  sendTranscript(conv: Conversation, to: string): Promise<void>;
+}
+
 export class DeskContext {
   readonly hub = new Hub();
   readonly presence = new PresenceBoard();
   private fanout: Fanout = noFanout;
+  /** Outbound email, when the node has an SMTP server to send through. */
+  mailer: DeskMailer | undefined;
   private readonly workspaces = new Map<string, { at: number; value: Promise<Workspace | undefined> }>();
   private readonly presenceSent = new Map<string, string>();
 

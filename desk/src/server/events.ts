@@ -3,7 +3,7 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { changeConversation, conversationFor, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import { changeConversation, conversationFor, requestTranscript, sendMessage, setVisitorEmail, type Actor } from './actions.js';
 import type { ClientEvent } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
@@ -85,6 +85,13 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
     case 'visitor.email': {
       const visitor = await setVisitorEmail(desk, actor, ev.email);
       if (conn.identity.kind === 'visitor') conn.identity = { ...conn.identity, visitor };
+      return;
+    }
+
+    case 'transcript.request': {
+      const conv = await conversationFor(desk, actor, ev.conversation);
+      const to = await requestTranscript(desk, conv);
+      conn.send({ type: 'transcript.sent', conversation: conv.id, to });
       return;
     }
 

@@ -15,6 +15,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { startEmail, type EmailOptions } from '../email/email-node.js';
 import type { DeskStore } from '../store/types.js';
 import { handleApi } from './api.js';
 import { DeskContext, defaultTimings, type DeskTimings } from './desk-context.js';
@@ -42,10 +43,14 @@ export interface DeskNodeOptions {
   log?: Logger;
   /** Heartbeat, typing, rate and presence timings (tests shorten them). */
   timings?: Partial<DeskTimings>;
+  /** Email replies, operator notifications, transcripts and the inbound listener (desk/EMAIL.md). */
+  email?: EmailOptions;
 }
 
 export interface DeskNode {
   port: number;
+  /** The inbound SMTP listener's port, when `email.inbound` is set. */
+  smtpPort?: number;
   /** Closes sockets with 1001 (clients reconnect elsewhere), the fan-out and the server; not the store. */
   close(): Promise<void>;
 }
@@ -129,14 +134,17 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, fanout: fanoutKind }, 'desk node listening');
+  const email = opts.email ? await startEmail(desk, opts.email) : undefined;
+  log.info({ port, fanout: fanoutKind, smtpPort: email?.smtpPort }, 'desk node listening');
 
   let closing: Promise<void> | undefined;
   return {
     port,
+    smtpPort: email?.smtpPort,
     close() {
       closing ??= (async () => {
         const done = new Promise<void>((r) => server.close(() => r()));
+        await email?.close();
         await realtime.close();
         await fanout?.close();
         server.closeAllConnections();

@@ -1,0 +1,50 @@
+/**
+ * Email on a Desk node: outbound (the sweep and transcripts, outbound.ts) when `smtpUrl` is
+ * given, the inbound SMTP listener (inbound.ts) when `inbound` is. Defaults here, in one place.
+ */
+import type { DeskContext } from '../server/desk-context.js';
+import { startInbound, type EmailInbound } from './inbound.js';
+import { EmailOutbound } from './outbound.js';
+
+export interface EmailOptions {
+  /** Outbound relay, `smtp://host:port`. */
+  smtpUrl?: string;
+  /** Inbound listener for replies (port 0 = any free port). */
+  inbound?: { port: number; host?: string };
+  /** Operator replies unread by the visitor this long are emailed (default 2 minutes). */
+  visitorDelayMs?: number;
+  /** Visitor messages unread by the operators this long are emailed (default 5 minutes). */
+  operatorDelayMs?: number;
+  /** How often each node looks for emails due (default 5 s). */
+  sweepMs?: number;
+  /** Largest inbound email, bytes (default 10 MiB). */
+  maxSize?: number;
+}
+
+export const emailDefaults = { visitorDelayMs: 120_000, operatorDelayMs: 300_000, sweepMs: 5_000, maxSize: 10 * 1024 * 1024 };
+
+export interface DeskEmail {
+  /** The inbound listener's port, when there is one. */
+  smtpPort: number | undefined;
+  outbound: EmailOutbound | undefined;
+  close(): Promise<void>;
+}
+
+export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise<DeskEmail> {
+  const o = { ...emailDefaults, ...opts };
+  let outbound: EmailOutbound | undefined;
+  if (o.smtpUrl) {
+    outbound = new EmailOutbound(desk, { smtpUrl: o.smtpUrl, visitorDelayMs: o.visitorDelayMs, operatorDelayMs: o.operatorDelayMs, sweepMs: o.sweepMs });
+    desk.mailer = outbound;
+    outbound.start();
+  }
+  const inbound: EmailInbound | undefined = o.inbound ? await startInbound(desk, { ...o.inbound, maxSize: o.maxSize }) : undefined;
+  return {
+    smtpPort: inbound?.port,
+    outbound,
+    async close() {
+      await inbound?.close();
+      await outbound?.close();
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Outbound email: the sweep that emails what one side has not seen, and transcripts.
+ *
+ * Every `sweepMs` each node asks the store for conversations with messages unread past a delay
+ * (`emailsDue`): operator replies the visitor has not read for `visitorDelayMs` (when the visitor
+ * left an address), visitor messages the operators have not read for `operatorDelayMs`. For each
+ * it claims the email (`claimEmail`, a conditional update one node wins), and only the winner
+ * sends: several nodes on one database send each email once. A send that fails after the claim
+ * is logged and not retried (at most once; the messages are still in the inbox and the widget).
+ *
+ * The visitor's emails form one thread: From and Reply-To are the conversation's reply address,
+ * the first sets the subject (kept on the conversation) and every one gets a new Message-ID,
+ * In-Reply-To the thread's last Message-ID and References the thread (email_thread, which also
+ * records the visitor's inbound emails). Operators get a notification from the same reply
+ * address, so answering it by email reaches the conversation as the operator (inbound.ts).
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Conversation, DueEmail, EmailSide, Message, Workspace } from '../store/types.js';
+import type { DeskContext, DeskMailer } from '../server/desk-context.js';
+import { newMessageId, referencesFor, replyAddress } from './addresses.js';
+import { transcriptText } from './transcript.js';
+
+export interface OutboundOptions {
+  /** `smtp://host:port` (or smtps://, with user:pass@ when the relay wants it). */
+  smtpUrl: string;
+  visitorDelayMs: number;
+  operatorDelayMs: number;
+  sweepMs: number;
+}
+
+export class EmailOutbound implements DeskMailer {
+  private readonly transport: Transporter;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly desk: DeskContext,
+    private readonly opts: OutboundOptions,
+  ) {
+    this.transport = nodemailer.createTransport(opts.smtpUrl);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.opts.sweepMs);
+    this.timer.unref();
+  }
+
+  /** One pass over both sides; a pass still running is joined, not doubled. */
+  sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        await this.sweepSide('visitor', this.opts.visitorDelayMs);
+        await this.sweepSide('operator', this.opts.operatorDelayMs);
+      } catch (err) {
+        this.desk.log.warn({ err }, 'desk email: sweep failed');
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    this.transport.close();
+  }
+
+  private async sweepSide(side: EmailSide, delayMs: number): Promise<void> {
+    const due = await this.desk.store.emailsDue(side, Date.now() - delayMs);
+    for (const d of due) {
+      try {
+        await this.sendDue(side, d);
+      } catch (err) {
+        this.desk.log.warn({ err, conversation: d.conversation.id, side }, 'desk email: send failed');
+      }
+    }
+  }
+
+  private async sendDue(side: EmailSide, { conversation: conv, emailedSeq }: DueEmail): Promise<void> {
+    const { store } = this.desk;
+    const read = side === 'visitor' ? conv.visitorReadSeq : conv.operatorReadSeq;
+    const unseen = (await store.messagesAfter(conv.id, Math.max(read, emailedSeq))).filter((m) =>
+      side === 'visitor' ? m.author.kind === 'operator' && !m.note : m.author.kind === 'visitor',
+    );
+    const last = unseen[unseen.length - 1];
+    if (!last) return;
+    if (!(await store.claimEmail(conv.id, side, last.seq))) return; // another node sends it
+    const workspace = await this.desk.workspace(conv.workspaceId);
+    if (!workspace) return;
+    if (side === 'visitor') await this.emailVisitor(workspace, conv, unseen);
+    else await this.emailOperators(workspace, conv, unseen);
+  }
+
+  /** Operator replies to the visitor, in the conversation's thread. */
+  private async emailVisitor(workspace: Workspace, conv: Conversation, messages: Message[]): Promise<void> {
+    const visitor = await this.desk.store.getVisitor(conv.visitorId);
+    if (!visitor?.email) return;
+    const body = messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + `\n\n--\nReply to this email to answer ${workspace.name}.\n`;
+    await this.sendInThread(workspace, conv, visitor.email, body);
+  }
+
+  private async sendInThread(workspace: Workspace, conv: Conversation, to: string, text: string): Promise<void> {
+    const { store } = this.desk;
+    let subject = conv.emailSubject;
+    if (subject === undefined) {
+      subject = `Your conversation with ${workspace.name}`;
+      await store.updateConversation(conv.id, { emailSubject: subject });
+    }
+    const thread = await store.emailThread(conv.id);
+    const messageId = newMessageId(workspace.emailDomain);
+    const address = replyAddress(conv.replyToken, workspace.emailDomain);
+    // Recorded before sending, so a reply racing our own bookkeeping still routes.
+    await store.addThreadEmail(conv.id, messageId);
+    await this.transport.sendMail({
+      from: { name: workspace.name, address },
+      replyTo: address,
+      to,
+      subject: thread.length ? `Re: ${subject}` : subject,
+      messageId,
+      ...(thread.length ? { inReplyTo: thread[thread.length - 1], references: referencesFor(thread) } : {}),
+      text,
+    });
+  }
+
+  /** Visitor messages to the assignee, or to every operator of the workspace when nobody has it. */
+  private async emailOperators(workspace: Workspace, conv: Conversation, messages: Message[]): Promise<void> {
+    const { store } = this.desk;
+    const assignee = conv.assigneeId ? await store.getOperator(conv.assigneeId) : undefined;
+    const to = assignee ? [assignee.email] : (await store.listOperators(conv.workspaceId)).map((o) => o.email);
+    if (to.length === 0) return;
+    const visitor = await store.getVisitor(conv.visitorId);
+    const who = visitor?.name ?? visitor?.email ?? 'A visitor';
+    const address = replyAddress(conv.replyToken, workspace.emailDomain);
+    await this.transport.sendMail({
+      from: { name: `${workspace.name} Desk`, address },
+      replyTo: address,
+      to,
+      subject: `${who} is waiting for an answer (${conv.id})`,
+      messageId: newMessageId(workspace.emailDomain),
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      text: messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + '\n\n--\nReply to this email to answer as yourself, or open the inbox.\n',
+    });
+  }
+
+  async sendTranscript(conv: Conversation, to: string): Promise<void> {
+    const workspace = await this.desk.workspace(conv.workspaceId);
+    if (!workspace) return;
+    const messages: Message[] = [];
+    for (let after = 0; ; ) {
+      const page = await this.desk.store.messagesAfter(conv.id, after);
+      messages.push(...page);
+      if (page.length < 500) break;
+      after = page[page.length - 1]!.seq;
+    }
+    await this.sendInThread(workspace, conv, to, transcriptText(workspace.name, messages));
+  }
+}
