@@ -95,6 +95,10 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  // Behind an edge, idle connections are the edge's warm path here: keep them longer than its
+  // pool does (Node's 5 s default made a far PoP pay a new TCP handshake after every lull), and
+  // longer than it, so the edge, not Desk, closes them (no race with a request on its way).
+  server.keepAliveTimeout = 65_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://desk');
