@@ -1,0 +1,311 @@
+/**
+ * Email replies end to end over real SMTP both ways: a real smtp-server in the test catches what
+ * Desk sends, nodemailer sends into Desk's inbound listener, a Desk node (startDeskNode) on a
+ * temporary SQLite file, visitors and operators as real WebSockets. Delays are short; timing is
+ * only asserted as "not before the delay".
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import pino from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../src/seed.js';
+import { startDeskNode, type DeskNode } from '../src/server/node.js';
+import { openStore, type DeskStore } from '../src/store/index.js';
+import { api, login, operator, sleep, until, visitor, type DeskClient } from './support/desk-client.js';
+
+const DOMAIN = 'desk.localhost';
+const DELAY = 300;
+const SWEEP = 40;
+const MAX_SIZE = 64 * 1024;
+
+interface Caught {
+  at: number;
+  to: string[];
+  mail: ParsedMail;
+}
+
+let dir: string;
+let store: DeskStore;
+let node: DeskNode;
+let base: string;
+let token: string;
+let catcher: SMTPServer;
+const caught: Caught[] = [];
+
+function emailOptions(catcherPort: number) {
+  return { smtpUrl: `smtp://127.0.0.1:${catcherPort}`, inbound: { port: 0 }, visitorDelayMs: DELAY, operatorDelayMs: DELAY, sweepMs: SWEEP, maxSize: MAX_SIZE };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'desk-email-'));
+  store = await openStore(`sqlite:${path.join(dir, 'desk.db')}`);
+  await seedDemo(store);
+  catcher = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      simpleParser(stream).then(
+        (mail) => {
+          caught.push({ at: Date.now(), to: session.envelope.rcptTo.map((r) => r.address), mail });
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
+    },
+  });
+  await new Promise<void>((r) => catcher.listen(0, '127.0.0.1', r));
+  node = await startDeskNode({
+    port: 0,
+    store,
+    nodeId: 'mail-1',
+    log: pino({ level: 'silent' }),
+    email: emailOptions((catcher.server.address() as AddressInfo).port),
+  });
+  base = `http://127.0.0.1:${node.port}`;
+  token = await login(base);
+});
+
+afterAll(async () => {
+  await node?.close();
+  await new Promise<void>((r) => (catcher ? catcher.close(() => r()) : r()));
+  await store?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The first caught email to `to` after index `from` that matches. */
+async function mailTo(to: string, match: (c: Caught) => boolean = () => true, from = 0, ms = 5000): Promise<Caught> {
+  let hit: Caught | undefined;
+  await until(() => (hit = caught.slice(from).find((c) => c.to.includes(to) && match(c))) !== undefined, ms, `an email to ${to}`);
+  return hit!;
+}
+
+function mailsTo(to: string, from = 0): Caught[] {
+  return caught.slice(from).filter((c) => c.to.includes(to));
+}
+
+/** nodemailer into Desk's inbound listener. */
+function inbound() {
+  return nodemailer.createTransport({ host: '127.0.0.1', port: node.smtpPort!, secure: false, ignoreTLS: true });
+}
+
+/** A visitor with an email address and one message in a new conversation. */
+async function visitorWithEmail(email: string): Promise<{ client: DeskClient; conversation: string; replyToken: string }> {
+  const v = await visitor(base);
+  v.client.send({ type: 'visitor.email', email });
+  v.client.send({ type: 'message.send', clientId: `k-${Math.random()}`, body: 'Where is my order?' });
+  await v.client.next('message.ack');
+  await until(async () => (await store.getVisitor((await store.getConversation(v.conversation))!.visitorId))?.email === email);
+  const conv = (await store.getConversation(v.conversation))!;
+  return { client: v.client, conversation: v.conversation, replyToken: conv.replyToken };
+}
+
+async function reply(conversation: string, body: string, note = false): Promise<{ seq: number; createdAt: number }> {
+  const r = await api(base, token, 'POST', `/api/conversations/${conversation}/messages`, { body, clientId: `op-${Math.random()}`, note });
+  expect(r.status).toBe(201);
+  return r.body.message;
+}
+
+describe('operator replies by email', () => {
+  it('emails a reply the visitor has not seen after the delay, in one thread, and takes the email reply back in real time', async () => {
+    const eve = 'eve@example.com';
+    const { client, conversation, replyToken } = await visitorWithEmail(eve);
+    const address = `reply+${replyToken}@${DOMAIN}`;
+    const first = await reply(conversation, 'Hello Eve, it left today.');
+
+    const m1 = await mailTo(eve);
+    expect(m1.at - first.createdAt).toBeGreaterThanOrEqual(DELAY);
+    expect(m1.mail.from?.value[0]).toEqual({ name: 'Acme Shop', address });
+    expect(m1.mail.replyTo?.value[0]?.address).toBe(address);
+    expect(m1.mail.to && !Array.isArray(m1.mail.to) && m1.mail.to.value[0]?.address).toBe(eve);
+    expect(m1.mail.subject).toBe('Your conversation with Acme Shop');
+    expect(m1.mail.messageId).toMatch(new RegExp(`^<[\\w-]+@${DOMAIN}>$`));
+    expect(m1.mail.inReplyTo).toBeUndefined();
+    expect(m1.mail.text).toContain('Hello Eve, it left today.');
+    expect((await store.getConversation(conversation))?.emailSubject).toBe('Your conversation with Acme Shop');
+
+    // The visitor answers by email, quoting: the operators get the new part at once, via email.
+    const op = await operator(base, token);
+    await inbound().sendMail({
+      from: `Eve <${eve}>`,
+      to: address,
+      subject: `Re: ${m1.mail.subject}`,
+      messageId: '<eve-1@mail.example>',
+      inReplyTo: m1.mail.messageId,
+      references: [m1.mail.messageId!],
+      text: `Great, thanks!\n\nOn Sat, 28 Nov 2026, Acme Shop <${address}> wrote:\n> Hello Eve, it left today.\n`,
+    });
+    const news = await op.client.next((e) => e.type === 'message.new' && e.message.conversation === conversation && e.message.via === 'email');
+    expect(news.message).toMatchObject({ body: 'Great, thanks!', author: { kind: 'visitor' }, via: 'email' });
+    expect((await client.next((e) => e.type === 'message.new' && e.message.via === 'email')).message.body).toBe('Great, thanks!');
+    const stored = await store.messageByEmailId('<eve-1@mail.example>');
+    expect(stored?.email).toMatchObject({ from: eve, inReplyTo: m1.mail.messageId });
+
+    // The next reply continues the thread: In-Reply-To the visitor's email, References the chain.
+    const before = caught.length;
+    await reply(conversation, 'Glad to help.');
+    const m2 = await mailTo(eve, () => true, before);
+    expect(m2.mail.subject).toBe('Re: Your conversation with Acme Shop');
+    expect(m2.mail.inReplyTo).toBe('<eve-1@mail.example>');
+    expect(m2.mail.references).toEqual([m1.mail.messageId, '<eve-1@mail.example>']);
+    expect(m2.mail.messageId).not.toBe(m1.mail.messageId);
+    await client.close();
+    await op.client.close();
+  });
+
+  it('does not email a reply the visitor read in the widget, nor a note', async () => {
+    const ann = 'ann@example.com';
+    const { client, conversation } = await visitorWithEmail(ann);
+    await reply(conversation, 'internal: check the warehouse', true);
+    const read = await reply(conversation, 'Seen it?');
+    client.send({ type: 'read', upToSeq: read.seq });
+    await until(async () => (await store.getConversation(conversation))!.visitorReadSeq === read.seq);
+    await sleep(DELAY + SWEEP * 5);
+    expect(mailsTo(ann)).toEqual([]);
+    await client.close();
+  });
+
+  it('emails each reply once when two nodes sweep one database', async () => {
+    const other = await openStore(`sqlite:${path.join(dir, 'desk.db')}`);
+    const second = await startDeskNode({ port: 0, store: other, nodeId: 'mail-2', log: pino({ level: 'silent' }), email: emailOptions((catcher.server.address() as AddressInfo).port) });
+    try {
+      const bob = 'bob@example.com';
+      const { client, conversation } = await visitorWithEmail(bob);
+      await reply(conversation, 'One email, please.');
+      await mailTo(bob);
+      await sleep(SWEEP * 10);
+      expect(mailsTo(bob)).toHaveLength(1);
+      await client.close();
+    } finally {
+      await second.close();
+      await other.close();
+    }
+  });
+});
+
+describe('operators by email', () => {
+  it('emails every operator a visitor message nobody read after the delay; an operator answering it writes as the operator', async () => {
+    const before = caught.length;
+    const { client, conversation, replyToken } = await visitorWithEmail('cy@example.com');
+    const sent = (await store.messagesAfter(conversation, 0))[0]!;
+    const ada = await mailTo('ada@acme.test', (c) => c.mail.subject?.includes(conversation) === true, before);
+    expect(ada.at - sent.createdAt).toBeGreaterThanOrEqual(DELAY);
+    expect(ada.to.sort()).toEqual(['ada@acme.test', 'grace@acme.test']);
+    expect(ada.mail.text).toContain('Where is my order?');
+    expect(ada.mail.headers.get('auto-submitted')).toBe('auto-generated');
+
+    await inbound().sendMail({ from: 'Grace <grace@acme.test>', to: `reply+${replyToken}@${DOMAIN}`, subject: 'Re: x', text: 'On it, Cy.\n\n-- \nGrace' });
+    const news = await client.next((e) => e.type === 'message.new' && e.message.via === 'email');
+    expect(news.message).toMatchObject({ body: 'On it, Cy.', author: { kind: 'operator', name: 'Grace' } });
+    await client.close();
+  });
+
+  it('emails only the assignee when there is one', async () => {
+    const before = caught.length;
+    const { client, conversation } = await visitorWithEmail('di@example.com');
+    const ops = await store.listOperators('w_demo');
+    const grace = ops.find((o) => o.email === 'grace@acme.test')!;
+    expect((await api(base, token, 'POST', `/api/conversations/${conversation}/assign`, { operator: grace.id })).status).toBe(200);
+    const mail = await mailTo('grace@acme.test', (c) => c.mail.subject?.includes(conversation) === true, before);
+    expect(mail.to).toEqual(['grace@acme.test']);
+    await client.close();
+  });
+});
+
+describe('inbound email', () => {
+  it('routes by token first, then In-Reply-To, then References', async () => {
+    const a = await visitorWithEmail('a@example.com');
+    const b = await visitorWithEmail('b@example.com');
+    await reply(b.conversation, 'to b');
+    const bMail = await mailTo('b@example.com');
+    const send = inbound();
+    // Token of A wins over In-Reply-To of B.
+    await send.sendMail({ from: 'a@example.com', to: `reply+${a.replyToken}@${DOMAIN}`, inReplyTo: bMail.mail.messageId, messageId: '<r1@x.test>', subject: 's', text: 'by token' });
+    // A bare reply@ address: In-Reply-To, then References.
+    await send.sendMail({ from: 'b@example.com', to: `reply@${DOMAIN}`, inReplyTo: bMail.mail.messageId, messageId: '<r2@x.test>', subject: 's', text: 'by in-reply-to' });
+    await send.sendMail({ from: 'b@example.com', to: `reply@${DOMAIN}`, references: ['<unknown@x.test>', bMail.mail.messageId!], messageId: '<r3@x.test>', subject: 's', text: 'by references' });
+    expect((await store.messageByEmailId('<r1@x.test>'))?.conversationId).toBe(a.conversation);
+    expect((await store.messageByEmailId('<r2@x.test>'))?.conversationId).toBe(b.conversation);
+    expect((await store.messageByEmailId('<r3@x.test>'))?.conversationId).toBe(b.conversation);
+    // A bare reply@ that matches nothing is refused after DATA.
+    await expect(send.sendMail({ from: 'z@example.com', to: `reply@${DOMAIN}`, inReplyTo: '<nothing@x.test>', subject: 's', text: 'lost' })).rejects.toMatchObject({
+      responseCode: 550,
+    });
+    await a.client.close();
+    await b.client.close();
+  });
+
+  it('stores an email delivered twice once, and accepts but drops auto-replies', async () => {
+    const { client, conversation, replyToken } = await visitorWithEmail('dup@example.com');
+    const to = `reply+${replyToken}@${DOMAIN}`;
+    const send = inbound();
+    const mail = { from: 'dup@example.com', to, subject: 's', messageId: '<dup-1@x.test>', text: 'only once' };
+    const r1 = await send.sendMail(mail);
+    const r2 = await send.sendMail(mail);
+    expect([r1.response, r2.response].every((r) => r.startsWith('250'))).toBe(true);
+    const auto = await send.sendMail({ from: 'dup@example.com', to, subject: 'Out of office', headers: { 'Auto-Submitted': 'auto-replied' }, text: 'I am away' });
+    expect(auto.response).toMatch(/^250/);
+    await send.sendMail({ from: 'dup@example.com', to, subject: 'Digest', headers: { Precedence: 'bulk' }, text: 'news' });
+    const bodies = (await store.messagesAfter(conversation, 0)).map((m) => m.body);
+    expect(bodies.filter((b) => b === 'only once')).toHaveLength(1);
+    expect(bodies).not.toContain('I am away');
+    expect(bodies).not.toContain('news');
+    await client.close();
+  });
+
+  it('refuses unknown recipients at RCPT (550 5.1.1), huge email (552) and unparseable email (554)', async () => {
+    const { client, replyToken } = await visitorWithEmail('bad@example.com');
+    const send = inbound();
+    for (const to of [`reply+nosuchtoken1234@${DOMAIN}`, `sales@${DOMAIN}`, `reply+${replyToken}@other.example`]) {
+      const err = await send.sendMail({ from: 'x@example.com', to, subject: 's', text: 'hi' }).then(
+        () => undefined,
+        (e: { responseCode?: number; response?: string; command?: string }) => e,
+      );
+      expect(err, to).toMatchObject({ responseCode: 550, command: 'RCPT TO' });
+      expect(err?.response).toContain('5.1.1');
+    }
+    const to = `reply+${replyToken}@${DOMAIN}`;
+    await expect(send.sendMail({ from: 'x@example.com', to, subject: 's', text: 'x'.repeat(MAX_SIZE * 2) })).rejects.toMatchObject({ responseCode: 552 });
+    // Raw messages: no header block at all, and no sender.
+    await expect(send.sendMail({ envelope: { from: 'x@example.com', to }, raw: 'just some words\r\nwithout headers\r\n' })).rejects.toMatchObject({ responseCode: 554 });
+    await expect(send.sendMail({ envelope: { from: 'x@example.com', to }, raw: 'Subject: hi\r\n\r\nno from\r\n' })).rejects.toMatchObject({ responseCode: 554 });
+    await client.close();
+  });
+});
+
+describe('transcripts', () => {
+  it('emails the conversation without notes, on an operator request and on the visitor’s', async () => {
+    const fay = 'fay@example.com';
+    const { client, conversation } = await visitorWithEmail(fay);
+    await reply(conversation, 'secret: VIP customer', true);
+    await reply(conversation, 'It ships Monday.');
+    client.send({ type: 'read', upToSeq: 99 });
+    const before = caught.length;
+    const r = await api(base, token, 'POST', `/api/conversations/${conversation}/transcript`);
+    expect(r).toEqual({ status: 202, body: { to: fay } });
+    const t1 = await mailTo(fay, (c) => c.mail.text?.includes('It ships Monday.') === true, before);
+    expect(t1.mail.text).toContain('Where is my order?');
+    expect(t1.mail.text).not.toContain('VIP');
+
+    const mark = caught.length;
+    client.send({ type: 'transcript.request' });
+    expect(await client.next('transcript.sent')).toMatchObject({ conversation, to: fay });
+    const t2 = await mailTo(fay, () => true, mark);
+    expect(t2.mail.text).toContain('It ships Monday.');
+    expect(t2.mail.text).not.toContain('VIP');
+    await client.close();
+  });
+
+  it('refuses a transcript when the visitor left no address', async () => {
+    const v = await visitor(base);
+    v.client.send({ type: 'transcript.request' });
+    expect(await v.client.next('error')).toMatchObject({ code: 'bad_event' });
+    expect((await api(base, token, 'POST', `/api/conversations/${v.conversation}/transcript`)).status).toBe(400);
+    await v.client.close();
+  });
+});
