@@ -7,6 +7,9 @@
  * --redis (fan-out to the other nodes; without it, nodes sharing one SQLite file tell each other
  * through that file, and a node on PostgreSQL or sqlite::memory: is alone), --node (desk-1), --public (desk/public), --webhook URL (repeatable),
  * --log-level (info), --seed (create the demo workspace and operators if missing).
+ * Email (desk/EMAIL.md): --smtp URL (outbound relay, smtp://host:port), --smtp-in PORT (inbound
+ * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
+ * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB).
  *
  * SIGTERM / SIGINT close the node cleanly: sockets are closed with 1001 so clients reconnect,
  * to another node if the edge has one; a second signal exits at once.
@@ -28,6 +31,13 @@ const { values } = parseArgs({
     public: { type: 'string', default: fileURLToPath(new URL('../public', import.meta.url)) },
     webhook: { type: 'string', multiple: true, default: [] },
     'log-level': { type: 'string', default: 'info' },
+    smtp: { type: 'string' },
+    'smtp-in': { type: 'string' },
+    'smtp-in-host': { type: 'string', default: '127.0.0.1' },
+    'email-visitor-delay': { type: 'string' },
+    'email-operator-delay': { type: 'string' },
+    'email-sweep': { type: 'string' },
+    'email-max-size': { type: 'string' },
     seed: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -37,7 +47,9 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: node desk/dist/main.js [--port 3001] [--host 127.0.0.1] [--db sqlite:desk.db] [--redis redis://127.0.0.1:6379]\n' +
-      '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n',
+      '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n' +
+      '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
+      '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n',
   );
   process.exit(0);
 }
@@ -48,6 +60,30 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   log.fatal({ port: values.port }, 'bad --port');
   process.exit(2);
 }
+
+/** A whole number ≥ 0 from a flag, or undefined when the flag is absent; exits on anything else. */
+function count(flag: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = values[flag as keyof typeof values] as string | undefined;
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) {
+    log.fatal({ [flag]: raw }, `bad --${flag}`);
+    process.exit(2);
+  }
+  return n;
+}
+const smtpIn = count('smtp-in', 65535);
+const email =
+  values.smtp || smtpIn !== undefined
+    ? {
+        smtpUrl: values.smtp,
+        inbound: smtpIn === undefined ? undefined : { port: smtpIn, host: values['smtp-in-host'] },
+        visitorDelayMs: count('email-visitor-delay'),
+        operatorDelayMs: count('email-operator-delay'),
+        sweepMs: count('email-sweep'),
+        maxSize: count('email-max-size'),
+      }
+    : undefined;
 
 const store = await openStore(values.db);
 await store.migrate();
@@ -66,8 +102,9 @@ const node = await startDeskNode({
   publicDir: values.public,
   webhooks: values.webhook,
   log,
+  email,
 });
-log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html` }, 'desk ready');
+log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html`, smtpPort: node.smtpPort }, 'desk ready');
 // A parent that forked us (`outpost demo`) hears it too, whatever the log level.
 process.send?.({ type: 'ready', port: node.port });
 

@@ -31,7 +31,15 @@ export interface DeskEmail {
 }
 
 export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise<DeskEmail> {
-  const o = { ...emailDefaults, ...opts };
+  // `??`, not a spread: an option given as undefined (a CLI flag left out) keeps its default.
+  const o = {
+    smtpUrl: opts.smtpUrl,
+    inbound: opts.inbound,
+    visitorDelayMs: opts.visitorDelayMs ?? emailDefaults.visitorDelayMs,
+    operatorDelayMs: opts.operatorDelayMs ?? emailDefaults.operatorDelayMs,
+    sweepMs: opts.sweepMs ?? emailDefaults.sweepMs,
+    maxSize: opts.maxSize ?? emailDefaults.maxSize,
+  };
   let outbound: EmailOutbound | undefined;
   if (o.smtpUrl) {
     outbound = new EmailOutbound(desk, { smtpUrl: o.smtpUrl, visitorDelayMs: o.visitorDelayMs, operatorDelayMs: o.operatorDelayMs, sweepMs: o.sweepMs });
