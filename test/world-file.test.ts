@@ -62,5 +62,11 @@ describe('the world file', () => {
     expect(problems(GOOD.replace('lat: -33.87', 'lat: -133.87'))).toContain('regions.oceania.location: expected { lat: -90..90, lon: -180..180 }');
     expect(problems(GOOD.replace('lastMileRttMs: 20', 'lastMileRttMs: 0'))).toEqual([expect.stringMatching(/^lastMileRttMs: expected a round trip/), expect.stringMatching(/^lastMileRttMs: /)]);
     expect(problems(GOOD.replace('lastMileRttMs: 20', 'lastMileRtt: 20'))).toContain('lastMileRtt: unknown key');
+    expect(problems(GOOD.replace('core: eu-west', 'core: eu-west\nmetroRttMs: 45'))).toEqual(['metroRttMs: a PoP and a data centre in one region are within 20 ms, got 45']);
+  });
+
+  it('the metro RTT (a PoP to a data centre in its region) defaults to 2 ms', () => {
+    expect(parseWorld(GOOD).metroRttMs).toBe(2);
+    expect(parseWorld(GOOD.replace('core: eu-west', 'core: eu-west\nmetroRttMs: 1')).metroRttMs).toBe(1);
   });
 });

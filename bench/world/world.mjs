@@ -1,6 +1,7 @@
 /**
  * The world file (bench/world/world.yaml): regions with coordinates, the RTT of every pair of
- * regions, the last-mile RTT, the core region and where clients are. `loadWorld` refuses a file
+ * regions, the last-mile RTT, the metro RTT (a PoP to a data centre in its region, default 2 ms),
+ * the core region and where clients are. `loadWorld` refuses a file
  * with unknown regions, missing or twice-given pairs, or impossible values — an RTT faster than
  * light in fibre between the two cities — naming the key, and returns the world with an `rtt(a, b)`
  * lookup.
@@ -51,7 +52,10 @@ export function parseWorld(text, file = 'world.yaml') {
     return true;
   };
   if (!isObj(raw)) throw new WorldError(file, ['(root): expected a mapping with core, lastMileRttMs, regions, rttMs, clients']);
-  for (const key of Object.keys(raw)) if (!['core', 'lastMileRttMs', 'regions', 'rttMs', 'clients'].includes(key)) bad(key, 'unknown key');
+  for (const key of Object.keys(raw)) if (!['core', 'lastMileRttMs', 'metroRttMs', 'regions', 'rttMs', 'clients'].includes(key)) bad(key, 'unknown key');
+  // A PoP to a data centre in its own region (same metro): a few ms at most.
+  const metroRttMs = raw.metroRttMs ?? 2;
+  if (rttOk('metroRttMs', metroRttMs) && metroRttMs > 20) bad('metroRttMs', `a PoP and a data centre in one region are within 20 ms, got ${metroRttMs}`);
 
   const regions = new Map();
   if (!isObj(raw.regions) || Object.keys(raw.regions).length < 2) bad('regions', 'expected a mapping of at least two regions');
@@ -110,6 +114,7 @@ export function parseWorld(text, file = 'world.yaml') {
   if (problems.length > 0) throw new WorldError(file, problems);
   return {
     core: raw.core,
+    metroRttMs,
     regions,
     clients: [...raw.clients],
     /** RTT in ms between two regions (the last mile within one). */
