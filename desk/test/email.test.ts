@@ -5,7 +5,7 @@
  * only asserted as "not before the delay".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -87,6 +87,35 @@ async function mailTo(to: string, match: (c: Caught) => boolean = () => true, fr
 
 function mailsTo(to: string, from = 0): Caught[] {
   return caught.slice(from).filter((c) => c.to.includes(to));
+}
+
+/** A raw SMTP session: the server's reply to each line (the greeting first is skipped). */
+async function smtpDialog(port: number, lines: string[]): Promise<string[]> {
+  const socket = net.connect(port, '127.0.0.1');
+  let buffer = '';
+  const replies: string[] = [];
+  let waiting: (() => void) | undefined;
+  socket.on('data', (d) => {
+    buffer += String(d);
+    // A reply ends with a line "ddd text" (a space after the code, RFC 5321 §4.2.1).
+    for (let m; (m = /^(\d{3}) .*\r\n/m.exec(buffer)); ) {
+      replies.push(buffer.slice(m.index, m.index + m[0].length).trim());
+      buffer = buffer.slice(m.index + m[0].length);
+      waiting?.();
+    }
+  });
+  const reply = async (n: number) => {
+    while (replies.length < n) await new Promise<void>((r) => (waiting = r));
+    return replies[n - 1]!;
+  };
+  await reply(1);
+  const out: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    socket.write(line + '\r\n');
+    out.push(await reply(i + 2));
+  }
+  socket.destroy();
+  return out;
 }
 
 /** nodemailer into Desk's inbound listener. */
@@ -189,19 +218,32 @@ describe('operator replies by email', () => {
 });
 
 describe('operators by email', () => {
-  it('emails every operator a visitor message nobody read after the delay; an operator answering it writes as the operator', async () => {
+  it('emails every operator a visitor message nobody read after the delay; answering it writes as that operator, and only that operator', async () => {
     const before = caught.length;
     const { client, conversation, replyToken } = await visitorWithEmail('cy@example.com');
     const sent = (await store.messagesAfter(conversation, 0))[0]!;
-    const ada = await mailTo('ada@acme.test', (c) => c.mail.subject?.includes(conversation) === true, before);
+    const forUs = (c: Caught) => c.mail.subject?.includes(conversation) === true;
+    const ada = await mailTo('ada@acme.test', forUs, before);
+    const grace = await mailTo('grace@acme.test', forUs, before);
     expect(ada.at - sent.createdAt).toBeGreaterThanOrEqual(DELAY);
-    expect(ada.to.sort()).toEqual(['ada@acme.test', 'grace@acme.test']);
+    expect([ada.to, grace.to]).toEqual([['ada@acme.test'], ['grace@acme.test']]);
     expect(ada.mail.text).toContain('Where is my order?');
     expect(ada.mail.headers.get('auto-submitted')).toBe('auto-generated');
+    const graceAddress = grace.mail.replyTo!.value[0]!.address!;
+    expect(graceAddress).toMatch(new RegExp(`^reply\\+${replyToken}\\.[0-9a-f]{20}@${DOMAIN}$`));
+    expect(ada.mail.replyTo!.value[0]!.address).not.toBe(graceAddress); // signed per operator
 
-    await inbound().sendMail({ from: 'Grace <grace@acme.test>', to: `reply+${replyToken}@${DOMAIN}`, subject: 'Re: x', text: 'On it, Cy.\n\n-- \nGrace' });
+    const send = inbound();
+    await send.sendMail({ from: 'Grace <grace@acme.test>', to: graceAddress, subject: 'Re: x', text: 'On it, Cy.\n\n-- \nGrace' });
     const news = await client.next((e) => e.type === 'message.new' && e.message.via === 'email');
     expect(news.message).toMatchObject({ body: 'On it, Cy.', author: { kind: 'operator', name: 'Grace' } });
+
+    // Ada cannot use Grace's address; the visitor writing "From: grace" to the plain address stays the visitor.
+    await expect(send.sendMail({ from: 'ada@acme.test', to: graceAddress, subject: 'Re: x', text: 'as Grace?' })).rejects.toMatchObject({ responseCode: 550 });
+    await send.sendMail({ from: 'grace@acme.test', to: `reply+${replyToken}@${DOMAIN}`, subject: 'Re: x', text: 'spoofed' });
+    const spoofed = await client.next((e) => e.type === 'message.new' && e.message.body === 'spoofed');
+    expect(spoofed.message.author.kind).toBe('visitor');
+    expect((await store.messagesAfter(conversation, 0)).map((m) => m.body)).not.toContain('as Grace?');
     await client.close();
   });
 
@@ -271,6 +313,9 @@ describe('inbound email', () => {
     }
     const to = `reply+${replyToken}@${DOMAIN}`;
     await expect(send.sendMail({ from: 'x@example.com', to, subject: 's', text: 'x'.repeat(MAX_SIZE * 2) })).rejects.toMatchObject({ responseCode: 552 });
+    // A client that declares no SIZE is cut at the end of DATA.
+    const dialog = await smtpDialog(node.smtpPort!, ['EHLO test', 'MAIL FROM:<x@example.com>', `RCPT TO:<${to}>`, 'DATA', `From: x@example.com\r\nSubject: big\r\n\r\n${'y'.repeat(MAX_SIZE * 2)}\r\n.`, 'QUIT']);
+    expect(dialog[4]).toMatch(/^552 /);
     // Raw messages: no header block at all, and no sender.
     await expect(send.sendMail({ envelope: { from: 'x@example.com', to }, raw: 'just some words\r\nwithout headers\r\n' })).rejects.toMatchObject({ responseCode: 554 });
     await expect(send.sendMail({ envelope: { from: 'x@example.com', to }, raw: 'Subject: hi\r\n\r\nno from\r\n' })).rejects.toMatchObject({ responseCode: 554 });

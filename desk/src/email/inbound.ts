@@ -12,8 +12,9 @@
  *
  * Routing: the reply token, then In-Reply-To, then References (last first). The text, quoted
  * part stripped (quoted.ts), is posted through actions.sendMessage, the path chat messages take,
- * via 'email': `message.new` reaches operators on every node. The author is the operator whose
- * address sent it when it is one of the workspace's (answering a notification), else the visitor.
+ * via 'email': `message.new` reaches operators on every node. The author is an operator only when
+ * the email came to that operator's signed address (a notification's) from that operator's own
+ * address; a signed address otherwise is refused (550 5.7.1); everything else is the visitor's.
  */
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +24,7 @@ import { sendMessage, type Actor } from '../server/actions.js';
 import { MAX_BODY } from '../server/client-events.js';
 import type { DeskContext } from '../server/desk-context.js';
 import type { Conversation } from '../store/types.js';
-import { parseReplyAddress } from './addresses.js';
+import { operatorSignature, parseReplyAddress, signatureMatches } from './addresses.js';
 import { isAutoReply } from './auto-reply.js';
 import { stripQuoted } from './quoted.js';
 
@@ -95,17 +96,20 @@ async function checkRecipient(desk: DeskContext, address: string): Promise<void>
   throw smtpError(550, '5.1.1 No such recipient here');
 }
 
-/** The conversation by reply token (any recipient), then In-Reply-To, then References, newest first. */
-async function route(desk: DeskContext, session: SMTPServerSession, mail: ParsedMail): Promise<Conversation | undefined> {
+/**
+ * The conversation by reply token (any recipient, with the operator signature when the address
+ * has one), then In-Reply-To, then References, newest first.
+ */
+async function route(desk: DeskContext, session: SMTPServerSession, mail: ParsedMail): Promise<{ conv: Conversation; signature?: string } | undefined> {
   for (const rcpt of session.envelope.rcptTo) {
     const parsed = parseReplyAddress(rcpt.address);
     const conv = parsed?.token && (await byToken(desk, parsed.token, parsed.domain));
-    if (conv) return conv;
+    if (conv) return { conv, ...(parsed.signature ? { signature: parsed.signature } : {}) };
   }
   const refs = typeof mail.references === 'string' ? [mail.references] : (mail.references ?? []);
   for (const id of [mail.inReplyTo, ...refs.slice().reverse()]) {
     const conv = id ? await desk.store.conversationByEmailId(id.trim()) : undefined;
-    if (conv) return conv;
+    if (conv) return { conv };
   }
   return undefined;
 }
@@ -143,11 +147,12 @@ async function receive(desk: DeskContext, stream: SMTPServerDataStream, session:
 
   const messageId = mail.messageId?.trim() || `<${createHash('sha256').update(raw).digest('base64url')}@desk.invalid>`;
   if (await desk.store.messageByEmailId(messageId)) return; // delivered twice: stored once
-  const conv = await route(desk, session, mail);
-  if (!conv) throw smtpError(550, '5.1.1 No conversation for this reply');
+  const routed = await route(desk, session, mail);
+  if (!routed) throw smtpError(550, '5.1.1 No conversation for this reply');
+  const { conv } = routed;
 
-  const actor = await authorOf(desk, conv, from);
-  if (!actor) throw smtpError(550, '5.1.1 No conversation for this reply');
+  const actor = await authorOf(desk, conv, from, routed.signature);
+  if (!actor) throw smtpError(550, '5.7.1 Not allowed to write here');
   let body = stripQuoted(text);
   if ([...body].length > MAX_BODY) body = [...body].slice(0, MAX_BODY - 1).join('') + '…';
   const refs = typeof mail.references === 'string' ? [mail.references] : (mail.references ?? []);
@@ -160,10 +165,18 @@ async function receive(desk: DeskContext, stream: SMTPServerDataStream, session:
   await desk.store.addThreadEmail(conv.id, messageId);
 }
 
-/** An operator of the conversation's workspace when the sender is one, else the conversation's visitor. */
-async function authorOf(desk: DeskContext, conv: Conversation, from: string): Promise<Actor | undefined> {
-  const operator = await desk.store.operatorByEmail(from);
-  if (operator && operator.workspaceId === conv.workspaceId) return { kind: 'operator', workspaceId: conv.workspaceId, operator };
+/**
+ * Who wrote it: with an operator signature, the operator it was signed for, when the sender is
+ * that operator (else nobody: refused); without one, the conversation's visitor.
+ */
+async function authorOf(desk: DeskContext, conv: Conversation, from: string, signature: string | undefined): Promise<Actor | undefined> {
+  if (signature !== undefined) {
+    const operator = await desk.store.operatorByEmail(from);
+    const ws = await desk.workspace(conv.workspaceId);
+    if (!operator || !ws || operator.workspaceId !== conv.workspaceId) return undefined;
+    if (!signatureMatches(operatorSignature(ws.webhookSecret, conv.id, operator.id), signature)) return undefined;
+    return { kind: 'operator', workspaceId: conv.workspaceId, operator };
+  }
   const visitor = await desk.store.getVisitor(conv.visitorId);
   return visitor && { kind: 'visitor', workspaceId: conv.workspaceId, visitor, conversationId: conv.id };
 }

@@ -11,13 +11,13 @@
  * The visitor's emails form one thread: From and Reply-To are the conversation's reply address,
  * the first sets the subject (kept on the conversation) and every one gets a new Message-ID,
  * In-Reply-To the thread's last Message-ID and References the thread (email_thread, which also
- * records the visitor's inbound emails). Operators get a notification from the same reply
- * address, so answering it by email reaches the conversation as the operator (inbound.ts).
+ * records the visitor's inbound emails). Operators get a notification each from their own signed
+ * reply address (addresses.ts), so answering it by email writes as them (inbound.ts).
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Conversation, DueEmail, EmailSide, Message, Workspace } from '../store/types.js';
 import type { DeskContext, DeskMailer } from '../server/desk-context.js';
-import { newMessageId, referencesFor, replyAddress } from './addresses.js';
+import { newMessageId, operatorSignature, referencesFor, replyAddress } from './addresses.js';
 import { transcriptText } from './transcript.js';
 
 export interface OutboundOptions {
@@ -123,24 +123,29 @@ export class EmailOutbound implements DeskMailer {
     });
   }
 
-  /** Visitor messages to the assignee, or to every operator of the workspace when nobody has it. */
+  /**
+   * Visitor messages to the assignee, or to every operator of the workspace when nobody has it:
+   * one email each, from the operator's own signed reply address, so answering it writes as them.
+   */
   private async emailOperators(workspace: Workspace, conv: Conversation, messages: Message[]): Promise<void> {
     const { store } = this.desk;
     const assignee = conv.assigneeId ? await store.getOperator(conv.assigneeId) : undefined;
-    const to = assignee ? [assignee.email] : (await store.listOperators(conv.workspaceId)).map((o) => o.email);
-    if (to.length === 0) return;
+    const operators = assignee ? [assignee] : await store.listOperators(conv.workspaceId);
     const visitor = await store.getVisitor(conv.visitorId);
     const who = visitor?.name ?? visitor?.email ?? 'A visitor';
-    const address = replyAddress(conv.replyToken, workspace.emailDomain);
-    await this.transport.sendMail({
-      from: { name: `${workspace.name} Desk`, address },
-      replyTo: address,
-      to,
-      subject: `${who} is waiting for an answer (${conv.id})`,
-      messageId: newMessageId(workspace.emailDomain),
-      headers: { 'Auto-Submitted': 'auto-generated' },
-      text: messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + '\n\n--\nReply to this email to answer as yourself, or open the inbox.\n',
-    });
+    const text = messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + '\n\n--\nReply to this email to answer as yourself, or open the inbox.\n';
+    for (const operator of operators) {
+      const address = replyAddress(conv.replyToken, workspace.emailDomain, operatorSignature(workspace.webhookSecret, conv.id, operator.id));
+      await this.transport.sendMail({
+        from: { name: `${workspace.name} Desk`, address },
+        replyTo: address,
+        to: operator.email,
+        subject: `${who} is waiting for an answer (${conv.id})`,
+        messageId: newMessageId(workspace.emailDomain),
+        headers: { 'Auto-Submitted': 'auto-generated' },
+        text,
+      });
+    }
   }
 
   async sendTranscript(conv: Conversation, to: string): Promise<void> {
