@@ -124,6 +124,11 @@ CREATE TABLE canned_responses (
     sql: `
 ALTER TABLE conversations ADD COLUMN visitor_emailed_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN operator_emailed_seq INTEGER NOT NULL DEFAULT 0;
+-- The sweep (emailsDue) reads only conversations with something unread and not yet emailed.
+CREATE INDEX conversations_visitor_email_due ON conversations (last_activity_at)
+  WHERE last_seq > visitor_read_seq AND last_seq > visitor_emailed_seq;
+CREATE INDEX conversations_operator_email_due ON conversations (last_activity_at)
+  WHERE last_seq > operator_read_seq AND last_seq > operator_emailed_seq;
 
 CREATE TABLE email_thread (
   message_id TEXT PRIMARY KEY,
