@@ -128,6 +128,8 @@
     render();
     input.focus();
   });
+  // desk/EMAIL.md, Transcripts: the server answers transcript.sent (or an error) and emails it.
+  $('.email-transcript').addEventListener('click', function () { send({ type: 'transcript.request' }); });
   $('.email-change').addEventListener('click', function () {
     state.email = undefined; storage.set('email', undefined); render(); emailInput.focus();
   });
@@ -258,6 +260,7 @@
         }
         break;
       case 'conversation.update': onConversation(ev.conversation); break;
+      case 'transcript.sent': $('.email-done-text').textContent = 'We emailed this chat to ' + ev.to; break;
       case 'presence':
         state.availability = { available: !!ev.available, operators: ev.operators || [] };
         render();
@@ -625,7 +628,7 @@
             '<div class="row"><input id="dk-email" type="email" autocomplete="email" placeholder="you@example.com" required>' +
             '<button type="submit">Save</button></div>' +
           '</form>' +
-          '<p class="email-done" hidden><span class="email-done-text"></span> <button type="button" class="email-change">Change</button></p>' +
+          '<p class="email-done" hidden><span class="email-done-text"></span> <button type="button" class="email-change">Change</button> <button type="button" class="email-transcript">Email me this chat</button></p>' +
           '<form class="composer">' +
             '<textarea rows="1" maxlength="' + MAX_BODY + '" placeholder="Write a message…" aria-label="Message"></textarea>' +
             '<button type="submit" class="send" aria-label="Send message" disabled>' + sendIcon + '</button>' +
@@ -721,7 +724,7 @@
       '.email input[aria-invalid=true]{border-color:#e5484d}',
       '.email button{height:36px;padding:0 14px;border-radius:8px;background:var(--dk-accent);color:#fff;font-weight:600}',
       '.email-done{margin:0 16px 6px;font-size:12.5px;color:var(--dk-muted)}',
-      '.email-change{color:var(--dk-accent);font-size:12.5px;text-decoration:underline}',
+      '.email-change,.email-transcript{color:var(--dk-accent);font-size:12.5px;text-decoration:underline}',
       // composer
       '.composer{display:flex;align-items:flex-end;gap:8px;margin:4px 12px 0;padding:6px 6px 6px 14px;border:1px solid var(--dk-line);border-radius:14px;background:#fff;transition:border-color .15s,box-shadow .15s}',
       '.composer:focus-within{border-color:var(--dk-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--dk-accent) 18%,transparent)}',
