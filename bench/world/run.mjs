@@ -14,16 +14,30 @@
  *   (b) PoP: the client talks to an Outpost PoP in its region (last mile); the PoP terminates TLS,
  *       serves the widget from its cache and reaches the core over a link with the region↔core
  *       RTT on warm keep-alive connections.
+ *   (c) PoP + steering: the same, but the PoP's load balancer steers by proximity to the nearest
+ *       healthy Desk node: an atlas node in its own region (metro RTT away), the core or another
+ *       region's atlas node when that one is down (health monitors, retries across pools).
+ *   (d) the nearest atlas node dies (SIGKILL) mid-conversation, for a visitor in the last client
+ *       region (WORLD_FAILOVER_REGION, default oceania): what the visitor sees (the socket drops,
+ *       the widget reconnects after its 0.5 s backoff and resends its outbox through the same PoP,
+ *       now steered to the next nearest node), and what new visitors get afterwards.
+ *
+ * Desk: the core (seeded) in the core region and an atlas node in every other region, all on one
+ * SQLite file (their fan-out goes through it): the database itself is not behind a link, so a
+ * node in Sydney writes as fast as one in Frankfurt — the simulation measures the network paths
+ * of the visitor's journey, not a database's replication.
  *
  * Writes bench/world/RESULTS.md (a table per region, with the physical floor of each number
- * beside it) and bench/world/load-time.svg. Knobs: WORLD_RUNS (journeys per region and setup, 5),
- * WORLD_MESSAGES (round trips per journey, 10), WORLD_FILE.
+ * beside it, the issue's goals checked, the difference from the previous run kept in
+ * bench/world/last-run.json) and bench/world/load-time.svg. Knobs: WORLD_RUNS (journeys per
+ * region and setup, 5), WORLD_MESSAGES (round trips per journey, 20), WORLD_FILE,
+ * WORLD_BROWSER=0 (no Chromium), WORLD_FAILOVER=0 (no (d)), WORLD_FAILOVER_REGION (the last client).
  *
  * Every process it starts is stopped on exit, error or Ctrl-C; the whole run is bounded
  * (WORLD_TIMEOUT, 10 minutes).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +46,12 @@ import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
 import WebSocket from 'ws';
 import { selfSigned } from '../../dist/tls/dev-certs.js';
-import { loadWorld } from './world.mjs';
+import { distanceKm, loadWorld } from './world.mjs';
 import { renderReport } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNS = Number(process.env.WORLD_RUNS ?? 5);
-const MESSAGES = Number(process.env.WORLD_MESSAGES ?? 10);
+const MESSAGES = Number(process.env.WORLD_MESSAGES ?? 20);
 const TIMEOUT_MS = Number(process.env.WORLD_TIMEOUT ?? 600) * 1000;
 const world = loadWorld(process.env.WORLD_FILE ?? join(ROOT, 'bench/world/world.yaml'));
 const work = mkdtempSync(join(tmpdir(), 'outpost-world-'));
@@ -70,7 +84,7 @@ function run(name, args, opts = {}) {
   child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
   child.once('exit', (code, signal) => {
     children.delete(child);
-    if (!stopping && code !== 0) process.stderr.write(`world: ${name} exited (${code ?? signal})\n${out}\n`);
+    if (!stopping && !child.killedOnPurpose && code !== 0) process.stderr.write(`world: ${name} exited (${code ?? signal})\n${out}\n`);
   });
   return child;
 }
@@ -105,17 +119,18 @@ async function outpost(name, port, yaml) {
   await waitPort(port);
 }
 
-function edgeYaml({ pop, region, port, admin, origin, cache }) {
-  return `pop: { id: ${pop}, region: ${region} }
+function edgeYaml({ pop, region, port, admin, origin, cache, steering }) {
+  const loc = world.regions.get(region)?.location;
+  return `pop: { id: ${pop}, region: ${region}${loc ? `, location: { lat: ${loc.lat}, lon: ${loc.lon} }` : ''} }
 listen: { https: 127.0.0.1:${port}, admin: 127.0.0.1:${admin} }
 workers: 1
 log: { level: warn, access: false }
 tls: { certificates: [{ cert: ${join(work, 'leaf.crt')}, key: ${join(work, 'leaf.key')} }] }
 security: { level: "off" }
-upstream: { keepAliveTimeout: 5m }
-pools:
+upstream: { keepAliveTimeout: 60s }   # under Desk's 65 s: the edge closes idle connections first
+${steering ? steeringYaml(steering) : `pools:
   core: { origins: [{ name: desk-core, address: "http://127.0.0.1:${origin}" }] }
-loadBalancers: [{ hostname: "*", defaultPools: [core] }]
+loadBalancers: [{ hostname: "*", defaultPools: [core] }]`}
 rules:
 ${cache ? `  - { match: "*/api/*", cache: bypass }
   - { match: "*/widget.js", cache: everything, edgeTtl: 1h, originCacheControl: false }
@@ -123,10 +138,65 @@ ${cache ? `  - { match: "*/api/*", cache: bypass }
 `;
 }
 
+/**
+ * Setup (c): a pool per region with its Desk node (the core in the core region), each behind the
+ * link from this PoP's region to that one; proximity steering orders them by distance from the
+ * PoP, a monitor on /healthz takes a dead node out, and a failed connection is retried on the next
+ * pool. `origins`: region → link port.
+ */
+function steeringYaml(origins) {
+  const pools = Object.entries(origins).map(([region, port]) => {
+    const { lat, lon } = world.regions.get(region).location;
+    const name = region === world.core ? 'desk-core' : `desk-${region}`;
+    return `  ${region}: { region: ${region}, location: { lat: ${lat}, lon: ${lon} }, monitor: healthz, origins: [{ name: ${name}, address: "http://127.0.0.1:${port}" }] }`;
+  });
+  return `monitors:
+  healthz: { type: http, path: /healthz, interval: 1s, timeout: 1500ms, retries: 0, consecutiveDown: 1, consecutiveUp: 2 }
+health: { passive: { consecutiveFailures: 1, baseEjectionTime: 30s } }
+pools:
+${pools.join('\n')}
+loadBalancers:
+  - { hostname: "*", defaultPools: [${Object.keys(origins).join(', ')}], fallbackPool: ${world.core}, steering: proximity,
+      adaptiveRouting: { failoverAcrossPools: true } }`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The journey
 
 const ms = (t0) => performance.now() - t0;
+
+/**
+ * A visitor's WebSocket through `port` (new TCP + TLS + Upgrade), open. `next(match)` waits for
+ * the next event that matches (or takes it from those already come).
+ */
+async function chatSocket(port, ca) {
+  const origin = `https://localhost:${port}`;
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/ws?workspace=w_demo`, { ca, servername: 'localhost', headers: { origin, host: `localhost:${port}` } });
+  const inbox = [];
+  const waiters = [];
+  ws.on('message', (d) => {
+    const ev = JSON.parse(String(d));
+    const i = waiters.findIndex((w) => w.match(ev));
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(ev);
+    else inbox.push(ev);
+  });
+  const next = (match, ms = 15_000) =>
+    new Promise((resolve, reject) => {
+      const i = inbox.findIndex(match);
+      if (i >= 0) return resolve(inbox.splice(i, 1)[0]);
+      const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+      const onClose = () => (clearTimeout(timer), reject(new Error('socket closed')));
+      ws.once('close', onClose);
+      waiters.push({ match, resolve: (e) => (clearTimeout(timer), ws.off('close', onClose), resolve(e)) });
+    });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+  ws.on('error', () => {}); // a drop is seen as 'close'
+  return { ws, next, origin };
+}
 
 /** One visitor opening the page with the chat box on `port` (TLS, SNI localhost), timed step by step. */
 async function journey(port, ca) {
@@ -150,26 +220,7 @@ async function journey(port, ca) {
 
     // The WebSocket: a new TCP + TLS connection and the Upgrade, then the hello.
     t = performance.now();
-    const ws = new WebSocket(`wss://127.0.0.1:${port}/ws?workspace=w_demo`, { ca, servername: 'localhost', headers: { origin, host: `localhost:${port}` } });
-    const inbox = [];
-    const waiters = [];
-    ws.on('message', (d) => {
-      const ev = JSON.parse(String(d));
-      const i = waiters.findIndex((w) => w.match(ev));
-      if (i >= 0) waiters.splice(i, 1)[0].resolve(ev);
-      else inbox.push(ev);
-    });
-    const next = (match) =>
-      new Promise((resolve, reject) => {
-        const i = inbox.findIndex(match);
-        if (i >= 0) return resolve(inbox.splice(i, 1)[0]);
-        const timer = setTimeout(() => reject(new Error('no answer within 15 s')), 15_000);
-        waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-      });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
+    const { ws, next } = await chatSocket(port, ca);
     steps.socket = ms(t);
     t = performance.now();
     ws.send(JSON.stringify({ type: 'visitor.hello', workspace: 'w_demo', page: `${origin}/` }));
@@ -192,6 +243,114 @@ async function journey(port, ca) {
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+/**
+ * Setup (d): a visitor chatting through `port` (a message every MESSAGE_EVERY ms) when `kill()`
+ * stops the Desk node it is on. The visitor does what the widget does (desk/public/widget.js):
+ * keeps unacknowledged messages in an outbox; when the socket drops it reconnects after 0.5 s
+ * (then 1, 2, 4… s), says hello with its session and lastSeq, and resends the outbox (the server
+ * stores a clientId once). Returns what the visitor saw, times from the kill.
+ */
+async function failoverJourney(port, ca, kill, { before = 2000, after = 3000 } = {}) {
+  const MESSAGE_EVERY = 250;
+  const sent = new Map(); // clientId → { at, ackedAt?, rtt? }
+  const outbox = [];
+  let hello = { type: 'visitor.hello', workspace: 'w_demo', page: `https://localhost:${port}/` };
+  let sock = null;
+  let lastSeq = 0;
+  let conversation;
+  const out = { attempts: 0 };
+
+  const connect = async () => {
+    out.attempts++;
+    const s = await chatSocket(port, ca);
+    s.ws.send(JSON.stringify({ ...hello, ...(conversation ? { conversation, lastSeq } : {}) }));
+    const welcome = await s.next((e) => e.type === 'visitor.welcome');
+    hello = { ...hello, session: welcome.session };
+    conversation = welcome.conversation?.id ?? conversation;
+    lastSeq = Math.max(lastSeq, welcome.conversation?.lastSeq ?? 0);
+    s.ws.on('message', (d) => {
+      const ev = JSON.parse(String(d));
+      if (ev.type !== 'message.ack') return;
+      lastSeq = Math.max(lastSeq, ev.seq);
+      const m = sent.get(ev.clientId);
+      if (m && m.ackedAt === undefined) {
+        m.ackedAt = performance.now();
+        m.rtt = m.ackedAt - m.lastSentAt;
+        const i = outbox.indexOf(ev.clientId);
+        if (i >= 0) outbox.splice(i, 1);
+      }
+    });
+    sock = s;
+    for (const id of outbox) {
+      sent.get(id).lastSentAt = performance.now();
+      s.ws.send(JSON.stringify({ type: 'message.send', clientId: id, body: `message ${id}` }));
+    }
+    return s;
+  };
+  const reconnect = async () => {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        const s = await connect();
+        out.readyAt = performance.now();
+        s.ws.once('close', () => ((sock = null), (out.droppedAgain = true)));
+        return;
+      } catch (err) {
+        out.lastError = String(err.message ?? err);
+        if (performance.now() - out.killedAt > 30_000) throw new Error(`no chat 30 s after the kill: ${out.lastError}`);
+      }
+    }
+  };
+
+  const first = await connect();
+  let reconnecting;
+  first.ws.once('close', () => {
+    sock = null;
+    out.closedAt = performance.now();
+    reconnecting = reconnect();
+  });
+  let n = 0;
+  const tick = setInterval(() => {
+    const clientId = `k_${process.pid}_f${n++}`;
+    sent.set(clientId, { at: performance.now(), lastSentAt: performance.now(), killed: out.killedAt !== undefined });
+    outbox.push(clientId);
+    // Sent on the socket if the visitor has one that looks open; a dead peer is not known yet.
+    if (sock && sock.ws.readyState === WebSocket.OPEN) sock.ws.send(JSON.stringify({ type: 'message.send', clientId, body: `message ${clientId}` }));
+  }, MESSAGE_EVERY);
+  try {
+    await new Promise((r) => setTimeout(r, before));
+    out.killedAt = performance.now();
+    kill();
+    const end = performance.now() + 30_000;
+    while (out.readyAt === undefined) {
+      if (performance.now() > end) throw new Error(`no chat 30 s after the kill: ${out.lastError ?? 'the socket never dropped'}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await reconnecting;
+    await new Promise((r) => setTimeout(r, after));
+  } finally {
+    clearInterval(tick);
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // the last acks
+  sock?.ws.close();
+  const all = [...sent.values()];
+  const beforeKill = all.filter((m) => m.at < out.killedAt && m.rtt !== undefined).map((m) => m.rtt);
+  const afterReady = all.filter((m) => m.at > out.readyAt + 100 && m.rtt !== undefined).map((m) => m.rtt);
+  const stalled = all.filter((m) => m.ackedAt === undefined || m.ackedAt > out.killedAt).filter((m) => m.at < out.readyAt);
+  return {
+    dropSeen: out.closedAt - out.killedAt,
+    chatBack: out.readyAt - out.killedAt,
+    attempts: out.attempts - 1,
+    sent: all.length,
+    lost: all.filter((m) => m.ackedAt === undefined).length,
+    delayed: stalled.length,
+    longestWait: Math.max(0, ...stalled.map((m) => (m.ackedAt ?? performance.now()) - m.at)),
+    rttBefore: beforeKill,
+    rttAfter: afterReady,
+    droppedAgain: Boolean(out.droppedAgain),
+  };
 }
 
 /**
@@ -237,26 +396,49 @@ async function main() {
   writeFileSync(join(work, 'leaf.crt'), cert.cert);
   writeFileSync(join(work, 'leaf.key'), cert.key, { mode: 0o600 });
 
-  // The core: Desk and its front, in the core region.
-  const deskPort = await freePort();
-  run('desk-core', ['desk/dist/main.js', '--port', String(deskPort), '--db', `sqlite:${join(work, 'desk.db')}`, '--node', 'desk-core', '--seed', '--log-level', 'warn']);
-  await waitPort(deskPort);
+  // Desk: the core (seeded) in the core region, an atlas node in every other region, one database.
+  const db = `sqlite:${join(work, 'desk.db')}`;
+  const desk = {}; // region → { port, child }
+  const deskNode = async (region) => {
+    const port = await freePort();
+    const node = region === world.core ? 'desk-core' : `desk-${region}`;
+    const child = run(node, ['desk/dist/main.js', '--port', String(port), '--db', db, '--node', node, '--log-level', 'warn', ...(region === world.core ? ['--seed'] : [])]);
+    await waitPort(port);
+    desk[region] = { port, child };
+  };
+  await deskNode(world.core);
+  for (const region of world.regions.keys()) if (region !== world.core) await deskNode(region);
+
+  // The core's own front (setup a): TLS next to Desk, no cache.
   const frontPort = await freePort();
-  await outpost('core-front', frontPort, edgeYaml({ pop: 'core', region: world.core, port: frontPort, admin: await freePort(), origin: deskPort, cache: false }));
+  await outpost('core-front', frontPort, edgeYaml({ pop: 'core', region: world.core, port: frontPort, admin: await freePort(), origin: desk[world.core].port, cache: false }));
+
+  // A link from each client region to every region's Desk node: the metro RTT within a region.
+  const hops = new Map();
+  const hop = async (from, to) => {
+    const key = `${from}>${to}`;
+    if (!hops.has(key)) hops.set(key, await link(from === to ? world.metroRttMs : world.rtt(from, to), desk[to].port));
+    return hops.get(key);
+  };
 
   const setups = [];
   for (const region of world.clients) {
-    // In the core's region the PoP sits next to the core: no link between them.
-    const toCore = region === world.core ? 0 : world.rtt(region, world.core);
+    const toCore = region === world.core ? world.metroRttMs : world.rtt(region, world.core);
     const lastMile = world.rtt(region, region);
     // (a) the client straight to the core's front: its last mile, then across the world.
-    const direct = await link(lastMile + toCore, frontPort);
-    // (b) the client to its PoP (last mile); the PoP to the core (region ↔ core).
-    const popOrigin = region === world.core ? deskPort : await link(toCore, deskPort);
+    const direct = await link(lastMile + (region === world.core ? 0 : toCore), frontPort);
+    // (b) the client to its PoP (last mile); the PoP to the core.
     const popPort = await freePort();
-    await outpost(`pop-${region}`, popPort, edgeYaml({ pop: region, region, port: popPort, admin: await freePort(), origin: popOrigin, cache: true }));
+    await outpost(`pop-${region}`, popPort, edgeYaml({ pop: region, region, port: popPort, admin: await freePort(), origin: await hop(region, world.core), cache: true }));
     const pop = await link(lastMile, popPort);
-    setups.push({ region, lastMile, toCore, ports: { direct, pop } });
+    // (c) the client to its PoP; the PoP steers to the nearest healthy Desk node.
+    const origins = {};
+    for (const to of world.regions.keys()) origins[to] = await hop(region, to);
+    const steerPort = await freePort();
+    await outpost(`steer-${region}`, steerPort, edgeYaml({ pop: `${region}-s`, region, port: steerPort, admin: await freePort(), cache: true, steering: origins }));
+    const steer = await link(lastMile, steerPort);
+    const far = lastMile + (region === world.core ? 0 : toCore);
+    setups.push({ region, lastMile, far, toCore, toAtlas: world.metroRttMs, ports: { direct, pop, steer } });
   }
 
   const results = [];
@@ -266,14 +448,35 @@ async function main() {
       await journey(port, cert.ca);
       const runs = [];
       for (let i = 0; i < RUNS; i++) runs.push(await journey(port, cert.ca));
-      results.push({ region: s.region, setup, lastMile: s.lastMile, toCore: s.toCore, runs });
+      results.push({ region: s.region, setup, lastMile: s.lastMile, far: s.far, toCore: s.toCore, toAtlas: s.toAtlas, runs });
       process.stderr.write(`world: ${s.region} ${setup}: chat-ready ${Math.round(runs.reduce((a, r) => a + r.chatReady, 0) / runs.length)} ms\n`);
     }
   }
   const browser = await browserJourneys(setups);
-  const out = renderReport({ world, results, browser, runs: RUNS, messages: MESSAGES });
+
+  // (d) The nearest atlas node of the failover region dies while its visitor chats.
+  let failover;
+  const fregion = process.env.WORLD_FAILOVER_REGION ?? world.clients.at(-1);
+  const fsetup = setups.find((s) => s.region === fregion);
+  if (fsetup && fregion !== world.core && process.env.WORLD_FAILOVER !== '0') {
+    const dead = desk[fregion];
+    const seen = await failoverJourney(fsetup.ports.steer, cert.ca, () => ((dead.child.killedOnPurpose = true), dead.child.kill('SIGKILL')));
+    // The next nearest Desk node, as proximity orders them from this PoP.
+    const here = world.regions.get(fregion).location;
+    const nextRegion = [...world.regions.keys()].filter((r) => r !== fregion).sort((a, b) => distanceKm(here, world.regions.get(a).location) - distanceKm(here, world.regions.get(b).location))[0];
+    // New visitors after the death (the monitor has had a second or more to see it).
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await journey(fsetup.ports.steer, cert.ca));
+    failover = { region: fregion, next: nextRegion, lastMile: fsetup.lastMile, toNext: world.rtt(fregion, nextRegion), seen, runs };
+    process.stderr.write(`world: failover ${fregion}: chat back ${Math.round(seen.chatBack)} ms after the kill, ${seen.lost} lost\n`);
+  }
+
+  const lastRun = join(ROOT, 'bench/world/last-run.json');
+  const previous = existsSync(lastRun) ? JSON.parse(readFileSync(lastRun, 'utf8')) : undefined;
+  const out = renderReport({ world, results, browser, failover, previous, runs: RUNS, messages: MESSAGES });
   writeFileSync(join(ROOT, 'bench/world/RESULTS.md'), out.markdown);
   writeFileSync(join(ROOT, 'bench/world/load-time.svg'), out.svg);
+  writeFileSync(lastRun, JSON.stringify({ date: new Date().toISOString(), summary: out.summary }, null, 1) + '\n');
   process.stdout.write(out.markdown);
 }
 
