@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { storeContract } from './contract.js';
+import { MIGRATIONS } from './migrations.js';
 import { openStore } from './open.js';
 import { PostgresStore } from './postgres.js';
+
+/** Every migration, in order, once. */
+const APPLIED = MIGRATIONS.map(({ version, name }) => ({ version, name }));
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -34,7 +38,7 @@ describe('PostgresStore', () => {
     try {
       await Promise.all(nodes.map((s) => s.migrate()));
       const rows = (await nodes[0]!.pool.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1, name: 'desk schema' }]);
+      expect(rows).toEqual(APPLIED);
     } finally {
       await Promise.all(nodes.map((s) => s.close()));
     }

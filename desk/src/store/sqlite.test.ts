@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeContract } from './contract.js';
+import { MIGRATIONS } from './migrations.js';
 import { openStore, sqlitePath } from './open.js';
 import { SqliteStore } from './sqlite.js';
+
+/** Every migration, in order, once. */
+const APPLIED = MIGRATIONS.map(({ version, name }) => ({ version, name }));
 
 const dir = mkdtempSync(join(tmpdir(), 'desk-sqlite-'));
 let files = 0;
@@ -19,9 +23,9 @@ describe('SqliteStore', () => {
     try {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-      expect(store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1, name: 'desk schema' }]);
+      expect(store.db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(APPLIED);
       await store.migrate();
-      expect(store.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+      expect(store.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
     } finally {
       await store.close();
     }
