@@ -64,7 +64,7 @@ function goals(world, table) {
   return ['## The goals (issue 7)', '', '| client | goal | measured | |', '| --- | --- | --- | --- |', ...lines, ''];
 }
 
-export function renderReport({ world, results, browser = [], failover, previous, runs, messages, date = new Date() }) {
+export function renderReport({ world, results, browser = [], failover, previous, cost, runs, messages, date = new Date() }) {
   const regions = [...new Set(results.map((r) => r.region))];
   const table = new Map(regions.map((region) => [region, results.filter((x) => x.region === region).map((x) => ({ setup: x.setup, ...summarize(x) }))]));
   const summary = Object.fromEntries(regions.flatMap((region) => table.get(region).map((x) => [`${region} ${x.setup}`, { chatReady: x.chatReady, p50: x.p50, p99: x.p99 }])));
@@ -82,6 +82,7 @@ export function renderReport({ world, results, browser = [], failover, previous,
     '![time to chat-ready by region](load-time.svg)',
     '',
     ...goals(world, table),
+    ...(cost ? costSection(cost) : []),
   ];
   for (const region of regions) {
     const r = world.regions.get(region);
@@ -118,6 +119,21 @@ export function renderReport({ world, results, browser = [], failover, previous,
   }
   if (previous?.summary) lines.push(...repeatability(previous, summary));
   return { markdown: lines.join('\n'), svg: chart(regions, results), summary };
+}
+
+/** The machine's own cost per round trip, measured with no link on the way. */
+function costSection(cost) {
+  const row = (name, xs) => `| ${name} | ${fmt(quantile(xs, 0.5))} | ${fmt(quantile(xs, 0.99))} |`;
+  return [
+    "What the machine itself adds to a message round trip (send → ack, no link on the way, 100 messages): every",
+    'path below carries this above its floor, and (c) crosses two links and an Outpost before Desk.',
+    '',
+    '| no links | p50 | p99 |',
+    '| --- | ---: | ---: |',
+    row('Desk alone (ws, SQLite write, ack)', cost.desk),
+    row('Desk behind one Outpost (TLS, WebSocket splice)', cost.outpost),
+    '',
+  ];
 }
 
 function failoverSection(world, f) {

@@ -31,7 +31,8 @@
  * beside it, the issue's goals checked, the difference from the previous run kept in
  * bench/world/last-run.json) and bench/world/load-time.svg. Knobs: WORLD_RUNS (journeys per
  * region and setup, 5), WORLD_MESSAGES (round trips per journey, 20), WORLD_FILE,
- * WORLD_BROWSER=0 (no Chromium), WORLD_FAILOVER=0 (no (d)), WORLD_FAILOVER_REGION (the last client).
+ * WORLD_BROWSER=0 (no Chromium), WORLD_FAILOVER=0 (no (d)), WORLD_FAILOVER_REGION (the last client),
+ * WORLD_OUT (where the results go, bench/world).
  *
  * Every process it starts is stopped on exit, error or Ctrl-C; the whole run is bounded
  * (WORLD_TIMEOUT, 10 minutes).
@@ -53,7 +54,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNS = Number(process.env.WORLD_RUNS ?? 5);
 const MESSAGES = Number(process.env.WORLD_MESSAGES ?? 20);
 const TIMEOUT_MS = Number(process.env.WORLD_TIMEOUT ?? 600) * 1000;
-const world = loadWorld(process.env.WORLD_FILE ?? join(ROOT, 'bench/world/world.yaml'));
+const OUT = process.env.WORLD_OUT ?? join(ROOT, 'bench/world');
+/** The world file, refused whole (every problem by its key) before anything starts. */
+const world = (() => {
+  try {
+    return loadWorld(process.env.WORLD_FILE ?? join(ROOT, 'bench/world/world.yaml'));
+  } catch (err) {
+    process.stderr.write(`world: ${err.message}\n`);
+    process.exit(2);
+  }
+})();
 const work = mkdtempSync(join(tmpdir(), 'outpost-world-'));
 const children = new Set();
 
@@ -246,6 +256,39 @@ async function journey(port, ca) {
 }
 
 /**
+ * The machine's own cost, no link on the way: message round trips (send → ack) to Desk alone
+ * (plain ws) and to Desk behind one Outpost (TLS). Every measured RTT carries this above its floor.
+ */
+async function localCost(url, tls, n = 100) {
+  const ws = new WebSocket(url, { ...(tls ? { ca: tls.ca, servername: 'localhost' } : {}), headers: { origin: 'https://localhost' } });
+  const waiting = new Map();
+  ws.on('message', (d) => {
+    const ev = JSON.parse(String(d));
+    const key = ev.type === 'visitor.welcome' ? 'welcome' : ev.type === 'message.ack' ? ev.clientId : undefined;
+    waiting.get(key)?.();
+  });
+  const wait = (key) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${key} within 10 s`)), 10_000);
+    waiting.set(key, () => (clearTimeout(t), waiting.delete(key), resolve()));
+  });
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  const welcomed = wait('welcome');
+  ws.send(JSON.stringify({ type: 'visitor.hello', workspace: 'w_demo', page: 'https://localhost/' }));
+  await welcomed;
+  const rtts = [];
+  for (let i = 0; i < n; i++) {
+    const clientId = `k_${process.pid}_local_${i}`;
+    const acked = wait(clientId);
+    const t = performance.now();
+    ws.send(JSON.stringify({ type: 'message.send', clientId, body: `local ${i}` }));
+    await acked;
+    rtts.push(performance.now() - t);
+  }
+  ws.close();
+  return rtts;
+}
+
+/**
  * Setup (d): a visitor chatting through `port` (a message every MESSAGE_EVERY ms) when `kill()`
  * stops the Desk node it is on. The visitor does what the widget does (desk/public/widget.js):
  * keeps unacknowledged messages in an outbox; when the socket drops it reconnects after 0.5 s
@@ -421,6 +464,12 @@ async function main() {
     return hops.get(key);
   };
 
+  // What the machine itself adds to every round trip (no links).
+  const cost = {
+    desk: await localCost(`ws://127.0.0.1:${desk[world.core].port}/ws?workspace=w_demo`),
+    outpost: await localCost(`wss://127.0.0.1:${frontPort}/ws?workspace=w_demo`, cert),
+  };
+
   const setups = [];
   for (const region of world.clients) {
     const toCore = region === world.core ? world.metroRttMs : world.rtt(region, world.core);
@@ -471,11 +520,11 @@ async function main() {
     process.stderr.write(`world: failover ${fregion}: chat back ${Math.round(seen.chatBack)} ms after the kill, ${seen.lost} lost\n`);
   }
 
-  const lastRun = join(ROOT, 'bench/world/last-run.json');
+  const lastRun = join(OUT, 'last-run.json');
   const previous = existsSync(lastRun) ? JSON.parse(readFileSync(lastRun, 'utf8')) : undefined;
-  const out = renderReport({ world, results, browser, failover, previous, runs: RUNS, messages: MESSAGES });
-  writeFileSync(join(ROOT, 'bench/world/RESULTS.md'), out.markdown);
-  writeFileSync(join(ROOT, 'bench/world/load-time.svg'), out.svg);
+  const out = renderReport({ world, results, browser, failover, previous, cost, runs: RUNS, messages: MESSAGES });
+  writeFileSync(join(OUT, 'RESULTS.md'), out.markdown);
+  writeFileSync(join(OUT, 'load-time.svg'), out.svg);
   writeFileSync(lastRun, JSON.stringify({ date: new Date().toISOString(), summary: out.summary }, null, 1) + '\n');
   process.stdout.write(out.markdown);
 }
