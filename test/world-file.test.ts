@@ -1,4 +1,8 @@
 /** The world file of the simulation (bench/world/world.mjs): the shipped one loads; bad ones are refused by key. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs bench module without types
@@ -68,5 +72,17 @@ describe('the world file', () => {
   it('the metro RTT (a PoP to a data centre in its region) defaults to 2 ms', () => {
     expect(parseWorld(GOOD).metroRttMs).toBe(2);
     expect(parseWorld(GOOD.replace('core: eu-west', 'core: eu-west\nmetroRttMs: 1')).metroRttMs).toBe(1);
+  });
+
+  it('the harness refuses a bad world file by key, before it starts anything (exit 2)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'world-file-')), 'bad.yaml');
+    writeFileSync(file, GOOD.replace('clients: [ap-southeast, oceania]', 'clients: [ap-southeast, mars]'));
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('../bench/world/run.mjs', import.meta.url))], {
+      env: { ...process.env, WORLD_FILE: file, WORLD_OUT: tmpdir() },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('clients[1]: unknown region "mars"');
   });
 });
