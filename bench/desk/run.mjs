@@ -93,7 +93,7 @@ workers: 2
 log: { level: warn, access: false }
 security: { level: "off" }
 limits: { clientConnections: 100000, clientConnectionRate: 100000, maxConnections: 50000 }
-monitors: { healthz: { type: http, path: /healthz, interval: 1s, timeout: 1s, retries: 1 } }
+monitors: { healthz: { type: http, path: /healthz, interval: 1s, timeout: 2s, retries: 2 } }
 pools:
   desk:
     monitor: healthz
@@ -112,7 +112,10 @@ async function measure(label, visitorUrls, operatorBases, during) {
   const procs = [];
   const opOut = join(WORK, `${label}-operators.json`);
   const ops = start(`${label} operators`, process.execPath, ['bench/desk/operators.mjs', String(RAMP + 1000 + DURATION + 12_000), String(ANSWERS), opOut, ...operatorBases]);
-  await new Promise((resolve) => ops.stdout.on('data', (d) => String(d).includes('operators ready') && resolve()));
+  await Promise.race([
+    new Promise((resolve) => ops.stdout.on('data', (d) => String(d).includes('operators ready') && resolve())),
+    ops.done.then(() => Promise.reject(new Error(`${label}: the operators could not start`))),
+  ]);
   for (let i = 0; i < PROCS; i++) {
     const out = join(WORK, `${label}-visitors-${i}.json`);
     outs.push(out);
@@ -210,8 +213,14 @@ function report(r) {
   if (r.direct && r.edge) {
     const d50 = q(r.edge.latencies, 0.5) - q(r.direct.latencies, 0.5);
     const d99 = q(r.edge.latencies, 0.99) - q(r.direct.latencies, 0.99);
-    lines.push('', 'The failover p99 and max include the messages sent while a visitor was reconnecting (held by the visitor until it was back).');
-    lines.push('', `The edge adds ${f(d50)} ms at p50 and ${f(d99)} ms at p99 (ratio ${f(q(r.edge.latencies, 0.99) / q(r.direct.latencies, 0.99))}× at p99); goal: ≤ 1 ms at p99 — **${d99 <= 1 ? 'met' : 'not met'}**.`);
+    // A run where Desk fell behind (sends not acked by the end) measures its queue, not the edge.
+    const saturated = [r.direct, r.edge].some((x) => x.acked < 0.99 * x.sent);
+    lines.push(
+      '',
+      saturated
+        ? `Desk fell behind (not every send acked by the end of a run): the latencies are its queue, and the edge's part (${f(d99)} ms at p99) cannot be read from them.`
+        : `The edge adds ${f(d50)} ms at p50 and ${f(d99)} ms at p99 (ratio ${f(q(r.edge.latencies, 0.99) / q(r.direct.latencies, 0.99))}× at p99); goal: ≤ 1 ms at p99 — **${d99 <= 1 ? 'met' : 'not met'}**.`,
+    );
   }
   if (r.failover) {
     const x = r.failover;
@@ -219,6 +228,7 @@ function report(r) {
       '',
       `Failover: node A SIGKILLed half-way through; ${x.reconnects.toLocaleString('en-US')} visitor reconnects through the edge; of ${x.acked.toLocaleString('en-US')} acked messages, ` +
         `**${x.lost} lost, ${x.twice} stored twice, ${x.duplicates} delivered twice** to the operator; ${x.unacked} sends still unacked 10 s after the end (${x.sent - x.acked} sent but never acked).`,
+      'Its p99 and max include the messages sent while a visitor was reconnecting (kept by the visitor until it was back).',
     );
   }
   return lines.join('\n') + '\n';

@@ -18,60 +18,83 @@ export interface ServerEvent {
   [field: string]: unknown;
 }
 
+/** A workspace's sockets on this node, filed by who they are, so delivery touches only its audience. */
+interface Room {
+  operators: Set<DeskConnection>;
+  visitors: Set<DeskConnection>;
+  byConversation: Map<string, Set<DeskConnection>>;
+}
+
+interface Filing {
+  workspace: string;
+  kind: 'operator' | 'visitor';
+  conversation?: string;
+}
+
 export class Hub {
-  private readonly byWorkspace = new Map<string, Set<DeskConnection>>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly filed = new Map<DeskConnection, Filing>();
   readonly all = new Set<DeskConnection>();
 
   add(conn: DeskConnection): void {
     this.all.add(conn);
   }
 
-  /** Files an identified socket under its workspace (after its hello). */
+  /** Files an identified socket under its workspace, as operator or as its conversation's visitor (after its hello). */
   join(conn: DeskConnection): void {
-    const ws = conn.workspaceId;
-    if (!ws) return;
-    let set = this.byWorkspace.get(ws);
-    if (!set) this.byWorkspace.set(ws, (set = new Set()));
-    set.add(conn);
+    this.unfile(conn);
+    const id = conn.identity;
+    if (id.kind === 'none') return;
+    let room = this.rooms.get(id.workspaceId);
+    if (!room) this.rooms.set(id.workspaceId, (room = { operators: new Set(), visitors: new Set(), byConversation: new Map() }));
+    if (id.kind === 'operator') {
+      room.operators.add(conn);
+      this.filed.set(conn, { workspace: id.workspaceId, kind: 'operator' });
+      return;
+    }
+    room.visitors.add(conn);
+    let conv = room.byConversation.get(id.conversationId);
+    if (!conv) room.byConversation.set(id.conversationId, (conv = new Set()));
+    conv.add(conn);
+    this.filed.set(conn, { workspace: id.workspaceId, kind: 'visitor', conversation: id.conversationId });
   }
 
   remove(conn: DeskConnection): void {
     this.all.delete(conn);
-    const ws = conn.workspaceId;
-    const set = ws ? this.byWorkspace.get(ws) : undefined;
-    if (!set) return;
-    set.delete(conn);
-    if (set.size === 0) this.byWorkspace.delete(ws!);
+    this.unfile(conn);
   }
 
-  connections(workspace: string): Iterable<DeskConnection> {
-    return this.byWorkspace.get(workspace) ?? [];
+  private unfile(conn: DeskConnection): void {
+    const f = this.filed.get(conn);
+    if (!f) return;
+    this.filed.delete(conn);
+    const room = this.rooms.get(f.workspace)!;
+    if (f.kind === 'operator') room.operators.delete(conn);
+    else {
+      room.visitors.delete(conn);
+      const conv = room.byConversation.get(f.conversation!)!;
+      conv.delete(conn);
+      if (conv.size === 0) room.byConversation.delete(f.conversation!);
+    }
+    if (room.operators.size === 0 && room.visitors.size === 0) this.rooms.delete(f.workspace);
   }
 
   /** Sends `event` to the audience's sockets on this node (serialized once); returns how many. */
   deliver(workspace: string, to: Audience, event: ServerEvent, except?: DeskConnection): number {
+    const room = this.rooms.get(workspace);
+    if (!room) return 0;
+    const audience = to.kind === 'operators' ? room.operators : to.kind === 'visitors' ? room.visitors : room.byConversation.get(to.conversation);
+    if (!audience) return 0;
     let text: string | undefined;
     let n = 0;
     const seq = messageSeq(event);
-    for (const conn of this.connections(workspace)) {
-      if (conn === except || !matches(conn, to)) continue;
+    for (const conn of audience) {
+      if (conn === except) continue;
       text ??= JSON.stringify(event);
       conn.send(text, seq);
       n++;
     }
     return n;
-  }
-}
-
-function matches(conn: DeskConnection, to: Audience): boolean {
-  const id = conn.identity;
-  switch (to.kind) {
-    case 'operators':
-      return id.kind === 'operator';
-    case 'visitor':
-      return id.kind === 'visitor' && id.conversationId === to.conversation;
-    case 'visitors':
-      return id.kind === 'visitor';
   }
 }
 
