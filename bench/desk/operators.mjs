@@ -23,11 +23,17 @@ let duplicates = 0;
 const sockets = [];
 
 for (const [i, base] of bases.entries()) {
-  const res = await fetch(`${base}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: i % 2 ? 'grace@acme.test' : 'ada@acme.test', password: 'demo-password' }),
-  });
+  // A node just through a load run may still be catching up (and the edge's monitors with it):
+  // try for 30 s.
+  let res;
+  for (const until = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 500))) {
+    res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: i % 2 ? 'grace@acme.test' : 'ada@acme.test', password: 'demo-password' }),
+    }).catch((err) => ({ ok: false, status: err.message }));
+    if (res.ok || Date.now() > until) break;
+  }
   if (!res.ok) throw new Error(`login at ${base}: ${res.status}`);
   const { token } = await res.json();
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, { perMessageDeflate: false });
