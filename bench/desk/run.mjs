@@ -219,7 +219,7 @@ function report(r) {
     lines.push(
       '',
       saturated
-        ? `Desk fell behind (not every send acked by the end of a run): the latencies are its queue, and the edge's part (${f(d99)} ms at p99) cannot be read from them.`
+        ? `Desk fell behind (sends not acked by the end of a run, or a median over a second): the latencies are its queue, and the edge's part (${f(d99)} ms at p99) cannot be read from them.`
         : `The edge adds ${f(d50)} ms at p50 and ${f(d99)} ms at p99 (ratio ${f(q(r.edge.latencies, 0.99) / q(r.direct.latencies, 0.99))}× at p99); goal: ≤ 1 ms at p99 — **${d99 <= 1 ? 'met' : 'not met'}**.`,
     );
   }
