@@ -83,13 +83,23 @@ export async function startRawOrigin(onConnection: (socket: Socket) => void): Pr
   };
 }
 
-/** A port on 127.0.0.1 that refuses connections: bound once, then closed. */
+/**
+ * A port on 127.0.0.1 that refuses connections (bound once, then closed), for a server the test
+ * starts later or for a dead address. Drawn below the kernel's ephemeral range (32768–60999), so
+ * the servers other test files start on port 0 meanwhile cannot take it before ours binds it.
+ */
 export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    const s = net.createServer();
+    const ok = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!ok) continue;
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
 }
 
 export interface RawExchange {
