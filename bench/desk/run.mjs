@@ -18,10 +18,10 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { waitPort } from '../lib/ports.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORK = join(ROOT, 'bench/.work/desk');
@@ -66,18 +66,6 @@ function start(name, cmd, args) {
   return child;
 }
 
-async function waitPort(port, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const db = join(WORK, 'desk.db');
@@ -159,7 +147,7 @@ async function main() {
   await waitPort(PORTS.b);
   writeFileSync(join(WORK, 'edge.yaml'), edgeConfig());
   start('edge', process.execPath, ['bin/outpost.js', 'start', '-c', join(WORK, 'edge.yaml')]);
-  await waitPort(PORTS.edge);
+  await waitPort(PORTS.edge, 30_000);
   await sleep(2000); // monitors see both nodes healthy
 
   const direct = { a: `ws://127.0.0.1:${PORTS.a}/ws?workspace=w_demo`, b: `ws://127.0.0.1:${PORTS.b}/ws?workspace=w_demo` };

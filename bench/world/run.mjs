@@ -39,7 +39,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -49,6 +48,7 @@ import WebSocket from 'ws';
 import { selfSigned } from '../../dist/tls/dev-certs.js';
 import { distanceKm, loadWorld } from './world.mjs';
 import { renderReport } from './report.mjs';
+import { freePort, waitPort } from '../lib/ports.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNS = Number(process.env.WORLD_RUNS ?? 5);
@@ -78,13 +78,6 @@ setTimeout(() => {
   process.exit(1);
 }, TIMEOUT_MS).unref();
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function run(name, args, opts = {}) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -100,18 +93,6 @@ function run(name, args, opts = {}) {
 }
 let stopping = false;
 
-async function waitPort(port, ms = 20_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on ${port} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A latency link process from a new port to `targetPort`; returns its port. */
 async function link(rttMs, targetPort) {
