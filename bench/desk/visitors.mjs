@@ -5,23 +5,31 @@
  * Visitors behave like the widget: a dropped socket reconnects with backoff (0.5–2 s), says
  * hello with its session and last seq, and re-sends what was not acked under the same clientId.
  *
- *   node bench/desk/visitors.mjs <ws-url> <count> <periodMs> <durationMs> <rampMs> <out.json> [source-address]
+ *   node bench/desk/visitors.mjs <ws-url> <count> <periodMs> <durationMs> <rampMs> <out.json> [source-address] [t0]
  *
- * Writes {sent, acked, unacked, reconnects, clientIds: [...acked]} to out.json at the end.
+ * t0 (epoch ms, default now): every process of a run counts its ramp, sends and end from the same
+ * instant, and closes its sockets only 2 s after the common end, so one process tearing down its
+ * sockets never lands on another's last messages.
+ *
+ * Writes {sent, acked, unacked, reconnects, reconnectMs: [...], clientIds: [...acked]} to out.json
+ * at the end (reconnectMs: from a socket's close to the welcome on its successor).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
-const [url, countArg, periodArg, durationArg, rampArg, out, localAddress] = process.argv.slice(2);
+const [url, countArg, periodArg, durationArg, rampArg, out, localAddress, t0Arg] = process.argv.slice(2);
 const count = Number(countArg);
 const periodMs = Number(periodArg);
 const durationMs = Number(durationArg);
 const rampMs = Number(rampArg);
 const now = () => performance.timeOrigin + performance.now();
+const t0 = t0Arg ? Number(t0Arg) : Date.now();
+const at = (ms) => Math.max(0, t0 + ms - Date.now());
 
 let sent = 0;
 let reconnects = 0;
+const reconnectMs = [];
 const acked = new Set();
 const visitors = [];
 let stopping = false;
@@ -37,6 +45,7 @@ class Visitor {
     this.ws = undefined;
     this.ready = false;
     this.backoff = 500;
+    this.closedAt = undefined;
   }
   connect() {
     if (stopping) return;
@@ -52,6 +61,8 @@ class Visitor {
         this.conversation = ev.conversation.id;
         for (const m of ev.messages) this.lastSeq = Math.max(this.lastSeq, m.seq);
         this.ready = true;
+        if (this.closedAt !== undefined) reconnectMs.push(now() - this.closedAt);
+        this.closedAt = undefined;
         this.backoff = 500;
         // What was sent but not acked goes again, under the same clientId: stored once.
         for (const [clientId, body] of this.pending) ws.send(JSON.stringify({ type: 'message.send', clientId, body }));
@@ -68,6 +79,7 @@ class Visitor {
       this.ready = false;
       if (stopping) return;
       reconnects++;
+      this.closedAt ??= now();
       const wait = this.backoff * (0.75 + Math.random() * 0.5);
       this.backoff = Math.min(this.backoff * 2, 2000);
       setTimeout(() => this.connect(), wait);
@@ -85,7 +97,7 @@ class Visitor {
 for (let i = 0; i < count; i++) {
   const v = new Visitor(i);
   visitors.push(v);
-  setTimeout(() => v.connect(), (rampMs * i) / count);
+  setTimeout(() => v.connect(), at((rampMs * i) / count));
 }
 // Sending starts once every visitor had time to connect; each at its own phase.
 const start = rampMs + 1000;
@@ -93,7 +105,7 @@ for (const v of visitors) {
   setTimeout(() => {
     v.timer = setInterval(() => v.send(), periodMs);
     v.send();
-  }, start + Math.random() * periodMs);
+  }, at(start + Math.random() * periodMs));
 }
 
 setTimeout(() => {
@@ -103,10 +115,11 @@ setTimeout(() => {
   const finish = () => {
     const unacked = visitors.reduce((n, v) => n + v.pending.size, 0);
     if (unacked > 0 && Date.now() < settle) return setTimeout(finish, 200);
+    if (Date.now() < t0 + start + durationMs + 2000) return setTimeout(finish, at(start + durationMs + 2000));
     stopping = true;
     for (const v of visitors) v.ws?.terminate();
-    writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, clientIds: [...acked] }));
+    writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, clientIds: [...acked] }));
     process.exit(0);
   };
   finish();
-}, start + durationMs);
+}, at(start + durationMs));
