@@ -94,11 +94,16 @@ describe('visitor and operator', () => {
     expect(await op.client.next('message.ack')).toMatchObject({ clientId: 'k_o1', seq: 2 });
     expect((await v.client.next('message.new')).message).toMatchObject({ seq: 2, body: 'Let me check.', author: { kind: 'operator', name: 'Ada' } });
 
-    // A retried send (same clientId) is stored once and acknowledged again, with the same id and seq.
+    // A retried send (same clientId) is stored once and acknowledged again, with the same id and
+    // seq; its message.new goes out again (the node that stored it may have died before saying so),
+    // and no new summary, since nothing changed.
     op.client.clear();
+    v.client.clear();
     v.client.send({ type: 'message.send', clientId: 'k_v1', body: 'Where is my order?' });
     expect(await v.client.next('message.ack')).toMatchObject({ clientId: 'k_v1', id: ack.id, seq: 1 });
-    await op.client.none('message.new');
+    expect((await op.client.next('message.new')).message).toMatchObject({ id: ack.id, seq: 1 });
+    expect((await v.client.next('message.new')).message).toMatchObject({ id: ack.id, seq: 1 });
+    await op.client.none('conversation.update');
     expect((await store.messagesAfter(v.conversation, 0)).map((m) => m.clientId)).toEqual(['k_v1', 'k_o1']);
 
     // Reconnect with lastSeq: exactly the messages sent meanwhile.

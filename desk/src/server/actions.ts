@@ -42,8 +42,10 @@ export interface SendInput {
 /**
  * Stores a message (once per clientId), acknowledges it through `ack` before anything else is
  * sent, then fans out: `message.new` to the operators and (not for notes) to the visitor, and the
- * conversation's new summary to the operators. A duplicate is acknowledged again and not fanned
- * out. A visitor writing into a resolved conversation reopens it.
+ * conversation's new summary to the operators. A duplicate is acknowledged again and its
+ * `message.new` sent again (clients keep one message per seq): the node that stored it first may
+ * have died before it told anyone, and the resend is then the only way the others hear of it. A
+ * visitor writing into a resolved conversation reopens it.
  */
 export async function sendMessage(
   desk: DeskContext,
@@ -57,11 +59,14 @@ export async function sendMessage(
   const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
   const result = await desk.store.appendMessage({ conversationId: conv.id, clientId: input.clientId, author, body: input.body, note, via: input.via ?? 'chat', ...(input.email ? { email: input.email } : {}) });
   ack(result);
-  if (result.duplicate) return result;
-
   const { message } = result;
   const view = messageView(message);
   const ws = conv.workspaceId;
+  if (result.duplicate) {
+    desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view });
+    if (!message.note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
+    return result;
+  }
   desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, { webhook: { type: 'message.new', data: { message: view } } });
   if (!note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
 
