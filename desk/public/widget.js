@@ -240,6 +240,8 @@
     switch (ev.type) {
       case 'visitor.welcome': onWelcome(ev); break;
       case 'message.ack': onAck(ev); break;
+      // A regional node has the message on its disk: "Sent"; it stays in the outbox until the ack.
+      case 'message.accepted': var acc = findOutbox(ev.clientId); if (acc) { acc.accepted = true; render(); } break;
       case 'message.new': if (ev.message) addMessages([ev.message]); break;
       case 'sync':
         if (!state.conversation || ev.conversation !== state.conversation.id) break;
@@ -479,7 +481,7 @@
       return { key: m.clientId || m.id, own: own, kind: m.author.kind, name: m.author.name, body: m.body, at: m.createdAt, status: status, via: m.via };
     });
     state.outbox.forEach(function (o) {
-      items.push({ key: o.clientId, own: true, kind: 'visitor', body: o.body, at: o.createdAt, status: o.failed ? 'failed' : 'sending' });
+      items.push({ key: o.clientId, own: true, kind: 'visitor', body: o.body, at: o.createdAt, status: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
     });
 
     var frag = document.createDocumentFragment();

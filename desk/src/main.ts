@@ -11,6 +11,13 @@
  * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
  * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB).
  *
+ * A regional node (desk/REGIONAL.md), near visitors far from the core, has no database: it
+ * relays its clients to the core and journals what they send:
+ *
+ *   DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 --journal regional.db --port 3003 --node sin-1
+ *
+ * The core accepts regional nodes when it is started with the same DESK_REGIONAL_SECRET.
+ *
  * SIGTERM / SIGINT close the node cleanly: sockets are closed with 1001 so clients reconnect,
  * to another node if the edge has one; a second signal exits at once.
  */
@@ -18,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { seedDemo } from './seed.js';
+import { startRegionalNode } from './regional/regional-node.js';
 import { startDeskNode } from './server/node.js';
 import { openStore, sqlitePath } from './store/index.js';
 
@@ -39,6 +47,8 @@ const { values } = parseArgs({
     'email-sweep': { type: 'string' },
     'email-max-size': { type: 'string' },
     seed: { type: 'boolean', default: false },
+    core: { type: 'string' },
+    journal: { type: 'string', default: 'desk-regional.db' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -49,7 +59,8 @@ if (values.help) {
     'usage: node desk/dist/main.js [--port 3001] [--host 127.0.0.1] [--db sqlite:desk.db] [--redis redis://127.0.0.1:6379]\n' +
       '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n' +
       '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
-      '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n',
+      '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n' +
+      '       DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 [--journal desk-regional.db] [--port] [--node] [--public]\n',
   );
   process.exit(0);
 }
@@ -85,44 +96,78 @@ const email =
       }
     : undefined;
 
-const store = await openStore(values.db);
-await store.migrate();
-if (values.seed) {
-  const { workspace, operators } = await seedDemo(store);
-  log.info({ workspace: workspace.id, operators: operators.map((o) => o.email) }, 'demo workspace ready (password: demo-password)');
+const regionalSecret = process.env.DESK_REGIONAL_SECRET || undefined;
+if (values.core) {
+  if (!regionalSecret) {
+    log.fatal('--core needs DESK_REGIONAL_SECRET, the secret the core was started with');
+    process.exit(2);
+  }
+  try {
+    if (!/^https?:$/.test(new URL(values.core).protocol)) throw new Error('not http(s)');
+  } catch {
+    log.fatal({ core: values.core }, 'bad --core: an http:// or https:// URL of the core');
+    process.exit(2);
+  }
+  const regional = await startRegionalNode({
+    port,
+    host: values.host,
+    core: values.core,
+    secret: regionalSecret,
+    journal: values.journal,
+    nodeId: values.node,
+    publicDir: values.public,
+    log,
+  });
+  log.info({ url: `http://${values.host}:${regional.port}/`, core: values.core }, 'regional desk ready');
+  process.send?.({ type: 'ready', port: regional.port });
+  onSignals(() => regional.close());
+} else {
+  await startCore();
 }
 
-const node = await startDeskNode({
-  port,
-  host: values.host,
-  store,
-  redisUrl: values.redis,
-  sharedSqlite: !values.redis && values.db.startsWith('sqlite:') && sqlitePath(values.db) !== ':memory:' ? sqlitePath(values.db) : undefined,
-  nodeId: values.node,
-  publicDir: values.public,
-  webhooks: values.webhook,
-  log,
-  email,
-});
-log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html`, smtpPort: node.smtpPort }, 'desk ready');
-// A parent that forked us (`outpost demo`) hears it too, whatever the log level.
-process.send?.({ type: 'ready', port: node.port });
+async function startCore(): Promise<void> {
+  const store = await openStore(values.db);
+  await store.migrate();
+  if (values.seed) {
+    const { workspace, operators } = await seedDemo(store);
+    log.info({ workspace: workspace.id, operators: operators.map((o) => o.email) }, 'demo workspace ready (password: demo-password)');
+  }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log.info({ signal }, 'desk closing');
-    node
-      .close()
-      .then(() => store.close())
-      .then(
+  const node = await startDeskNode({
+    port,
+    host: values.host,
+    store,
+    redisUrl: values.redis,
+    sharedSqlite: !values.redis && values.db.startsWith('sqlite:') && sqlitePath(values.db) !== ':memory:' ? sqlitePath(values.db) : undefined,
+    nodeId: values.node,
+    publicDir: values.public,
+    webhooks: values.webhook,
+    log,
+    email,
+    regionalSecret,
+  });
+  log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html`, smtpPort: node.smtpPort }, 'desk ready');
+  // A parent that forked us (`outpost demo`) hears it too, whatever the log level.
+  process.send?.({ type: 'ready', port: node.port });
+
+  onSignals(() => node.close().then(() => store.close()));
+}
+
+/** SIGTERM / SIGINT: `close`, then exit; a second signal exits at once. */
+function onSignals(close: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      log.info({ signal }, 'desk closing');
+      close().then(
         () => process.exit(0),
         (err: unknown) => {
           log.error({ err }, 'desk close failed');
           process.exit(1);
         },
       );
-  });
+    });
+  }
 }

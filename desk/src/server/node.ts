@@ -45,6 +45,8 @@ export interface DeskNodeOptions {
   timings?: Partial<DeskTimings>;
   /** Email replies, operator notifications, transcripts and the inbound listener (desk/EMAIL.md). */
   email?: EmailOptions;
+  /** Regional nodes presenting this secret may open sockets for their clients (desk/REGIONAL.md). */
+  regionalSecret?: string;
 }
 
 export interface DeskNode {
@@ -60,7 +62,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   const timings: DeskTimings = { ...defaultTimings, ...opts.timings };
   const webhooks = webhookSender(opts.webhooks ?? [], log);
   const desk = new DeskContext(opts.store, opts.nodeId, log, timings, webhooks);
-  const realtime = new Realtime(desk);
+  const realtime = new Realtime(desk, opts.regionalSecret);
 
   let downSince: number | undefined = Date.now();
   const fanoutHooks = {

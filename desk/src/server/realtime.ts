@@ -7,12 +7,13 @@
  * missed heartbeats, 1009 frame over 64 KiB (ws), 1011 internal error during hello,
  * 1013 too slow to read what it is sent.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { actorOf, handleEvent, stopTyping } from './events.js';
 import { parseClientEvent } from './client-events.js';
-import { DeskConnection } from './connection.js';
+import { DeskConnection, type UpgradeInfo } from './connection.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError, publicError } from './errors.js';
 import { operatorHello, visitorHello } from './hello.js';
@@ -36,8 +37,19 @@ export class Realtime {
   private closing = false;
   private tick = 0;
   private readonly slots = new WeakMap<DeskConnection, number>();
+  /** Regional sockets not attached yet (spares), closed with the node. */
+  private readonly spares = new Set<WebSocket>();
 
-  constructor(private readonly desk: DeskContext) {
+  /**
+   * `regionalSecret`: regional nodes (desk/src/regional) that present it in `x-desk-regional` open
+   * sockets here on behalf of their clients; the first frame of such a socket is
+   * `regional.attach {upgrade}` with what the client's own upgrade said (its Origin, country, user
+   * agent), and from then on it is that client's socket.
+   */
+  constructor(
+    private readonly desk: DeskContext,
+    private readonly regionalSecret?: string,
+  ) {
     const t = desk.timings;
     this.timers.push(setInterval(() => this.heartbeat(), t.heartbeatMs / HEARTBEAT_TICKS));
     this.timers.push(
@@ -53,6 +65,12 @@ export class Realtime {
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     if (this.closing) return refuse(socket, 503, 'shutting_down');
+    const regional = req.headers['x-desk-regional'];
+    if (regional !== undefined) {
+      if (!this.regionalSecret || typeof regional !== 'string' || !sameSecret(regional, this.regionalSecret)) return refuse(socket, 403, 'forbidden');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws));
+      return;
+    }
     const info = upgradeInfo(req);
     const workspaceId = new URL(req.url ?? '/', 'http://desk').searchParams.get('workspace');
     if (workspaceId) {
@@ -63,7 +81,20 @@ export class Realtime {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
   }
 
-  private accept(ws: WebSocket, info: ReturnType<typeof upgradeInfo>): void {
+  /** A regional node's socket: idle (a spare) until its `regional.attach` names the client's upgrade. */
+  private attach(ws: WebSocket): void {
+    ws.on('error', () => {});
+    this.spares.add(ws);
+    ws.once('close', () => this.spares.delete(ws));
+    ws.once('message', (data: RawData) => {
+      this.spares.delete(ws);
+      const info = attachInfo(rawText(data));
+      if (!info) return ws.close(4400, 'regional.attach first');
+      this.accept(ws, info);
+    });
+  }
+
+  private accept(ws: WebSocket, info: UpgradeInfo): void {
     const { desk } = this;
     const conn = new DeskConnection(ws, info, desk.timings.rate);
     this.slots.set(conn, Math.floor(Math.random() * HEARTBEAT_TICKS));
@@ -213,12 +244,14 @@ export class Realtime {
   async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const ws of this.spares) ws.close(1001, 'node shutting down');
     const conns = [...this.desk.hub.all];
     const closed = conns.map((c) => new Promise<void>((r) => (c.ws.readyState === c.ws.CLOSED ? r() : c.ws.once('close', () => r()))));
     for (const c of conns) c.ws.close(1001, 'node shutting down');
     const timeout = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all(closed), timeout]);
     for (const c of conns) c.ws.terminate();
+    for (const ws of this.spares) ws.terminate();
     this.wss.close();
   }
 }
@@ -227,6 +260,25 @@ function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The client's upgrade as a regional node relays it (`{"type":"regional.attach","upgrade":{…}}`), or undefined. */
+function attachInfo(text: string): UpgradeInfo | undefined {
+  try {
+    const ev = JSON.parse(text) as { type?: unknown; upgrade?: Record<string, unknown> };
+    const u = ev.upgrade;
+    if (ev.type !== 'regional.attach' || !u || typeof u !== 'object') return undefined;
+    const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+    return { origin: str(u.origin, 300), sameOrigin: u.sameOrigin === true, country: str(u.country, 8), userAgent: str(u.userAgent, 300) };
+  } catch {
+    return undefined;
+  }
 }
 
 function refuse(socket: Duplex, status: number, code: string): void {

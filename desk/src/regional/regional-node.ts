@@ -1,0 +1,176 @@
+/**
+ * A regional Desk node (desk/REGIONAL.md): it runs near visitors far from the core, holds their
+ * sockets, and keeps no database of its own. Each client socket is relayed to the core over a
+ * socket opened beforehand (core-link.ts), so a hello costs one trip to the core; a message sent
+ * is journaled on this node's disk and accepted at once (relay.ts), and the core's ack follows.
+ * What the journal still holds is sent again by itself (replay.ts).
+ *
+ * HTTP: /healthz (503 while the core is unreachable: a node that cannot welcome anyone should get
+ * no one), the static files of desk/public from its own disk, and every other request passed to
+ * the core as it is.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import { Pool } from 'undici';
+import { WebSocketServer } from 'ws';
+import { sendJson } from '../server/http-io.js';
+import { upgradeInfo } from '../server/origins.js';
+import { MAX_FRAME } from '../server/realtime.js';
+import { serveStatic } from '../server/static-files.js';
+import { CoreLink } from './core-link.js';
+import { Journal } from './journal.js';
+import { Relay } from './relay.js';
+import { replayJournal } from './replay.js';
+
+export interface RegionalNodeOptions {
+  port: number;
+  host?: string;
+  /** The core Desk node (or its load balancer): `http://core:3001`. */
+  core: string;
+  /** The secret the core was started with (`regionalSecret`). */
+  secret: string;
+  /** The journal file on this node's disk. */
+  journal: string;
+  nodeId: string;
+  publicDir?: string;
+  log?: Logger;
+  /** Idle sockets to the core kept open (4). */
+  spares?: number;
+  /** How old a journal row must be before the replay sends it again (5 s), and how often it looks (2 s). */
+  replayGraceMs?: number;
+  replayEveryMs?: number;
+}
+
+export interface RegionalNode {
+  port: number;
+  journal: Journal;
+  close(): Promise<void>;
+}
+
+/** Request headers not passed to the core: hop-by-hop ones (RFC 9110 §7.6.1). */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+
+export async function startRegionalNode(opts: RegionalNodeOptions): Promise<RegionalNode> {
+  const log = (opts.log ?? pino({ level: 'info' })).child({ desk: opts.nodeId, role: 'regional' });
+  const coreUrl = new URL(opts.core);
+  const wsUrl = new URL('/ws', coreUrl);
+  wsUrl.protocol = coreUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  const journal = new Journal(opts.journal);
+  const link = new CoreLink({ url: wsUrl.href, secret: opts.secret, spares: opts.spares, log });
+  const pool = new Pool(coreUrl.origin, { keepAliveTimeout: 60_000 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: true });
+  const inFlight = new Set<string>();
+  /** Core sockets of live relays, cut when the node closes (what they carried stays in the journal). */
+  const cores = new Set<import('ws').WebSocket>();
+
+  let replaying = false;
+  const replay = async () => {
+    if (replaying || !link.healthy) return;
+    replaying = true;
+    try {
+      const n = await replayJournal({ journal, link, inFlight, log, graceMs: opts.replayGraceMs ?? 5_000 });
+      if (n) log.info({ settled: n }, 'regional: journal replayed');
+    } finally {
+      replaying = false;
+    }
+  };
+  const replayTimer = setInterval(() => void replay(), opts.replayEveryMs ?? 2_000);
+  replayTimer.unref();
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'regional: request failed');
+      if (!res.headersSent) sendJson(res, 502, { error: { code: 'core_unreachable', message: 'the core did not answer' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 20_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://desk');
+    if (url.pathname === '/healthz') {
+      const ok = link.healthy;
+      sendJson(res, ok ? 200 : 503, { ok, role: 'regional', core: ok, journal: journal.size, node: opts.nodeId });
+      return;
+    }
+    if (!url.pathname.startsWith('/api/') && opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
+    await proxy(req, res);
+  }
+
+  /** Any other request goes to the core as it came (the REST API, the inbox's login). */
+  async function proxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
+    headers['x-forwarded-host'] ??= req.headers.host ?? '';
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const upstream = await pool.request({
+      path: req.url ?? '/',
+      method: req.method as 'GET',
+      headers,
+      body: hasBody ? req : undefined,
+    });
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+    res.writeHead(upstream.statusCode, out);
+    for await (const chunk of upstream.body) res.write(chunk);
+    res.end();
+  }
+
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    socket.on('error', () => socket.destroy());
+    if (new URL(req.url ?? '/', 'http://desk').pathname !== '/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const attach = JSON.stringify({ type: 'regional.attach', upgrade: upgradeInfo(req) });
+    link.take().then(
+      (core) => {
+        if (socket.destroyed) return core.close(1000);
+        core.send(attach);
+        cores.add(core);
+        core.once('close', () => cores.delete(core));
+        wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, journal, inFlight));
+      },
+      () => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+    );
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, core: coreUrl.origin, journal: journal.size }, 'regional desk node listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    journal,
+    close() {
+      closing ??= (async () => {
+        clearInterval(replayTimer);
+        const done = new Promise<void>((r) => server.close(() => r()));
+        for (const c of wss.clients) c.close(1001, 'node shutting down');
+        link.close();
+        await new Promise((r) => setTimeout(r, 200));
+        for (const c of wss.clients) c.terminate();
+        for (const c of cores) c.terminate();
+        server.closeAllConnections();
+        await done;
+        await pool.close();
+        journal.close();
+      })();
+      return closing;
+    },
+  };
+}

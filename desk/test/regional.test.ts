@@ -1,0 +1,196 @@
+/**
+ * Regional nodes (desk/REGIONAL.md) over real sockets: a core Desk node (SQLite in memory) and a
+ * regional node relaying to it, with its journal in a temporary file. Visitors on the regional
+ * node, operators on the core.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Journal } from '../src/regional/journal.js';
+import { startRegionalNode, type RegionalNode } from '../src/regional/regional-node.js';
+import { seedDemo } from '../src/seed.js';
+import { startDeskNode, type DeskNode } from '../src/server/node.js';
+import { openStore, type DeskStore } from '../src/store/index.js';
+import { DeskClient, login, operator, until, visitor } from './support/desk-client.js';
+
+const SECRET = 'regional-test-secret';
+const silent = pino({ level: 'silent' });
+const publicDir = path.resolve('desk/public');
+let dir: string;
+let store: DeskStore;
+let core: DeskNode;
+let coreBase: string;
+let token: string;
+const regionals: RegionalNode[] = [];
+
+async function regional(opts: { journal?: string; secret?: string; core?: string; replayGraceMs?: number } = {}): Promise<{ node: RegionalNode; base: string }> {
+  const node = await startRegionalNode({
+    port: 0,
+    core: opts.core ?? coreBase,
+    secret: opts.secret ?? SECRET,
+    journal: opts.journal ?? path.join(dir, `journal-${regionals.length}.db`),
+    nodeId: `regional-${regionals.length}`,
+    publicDir,
+    log: silent,
+    replayGraceMs: opts.replayGraceMs ?? 200,
+    replayEveryMs: 100,
+  });
+  regionals.push(node);
+  return { node, base: `http://127.0.0.1:${node.port}` };
+}
+
+async function health(base: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/healthz`);
+  return { status: res.status, body: await res.json() };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'desk-regional-'));
+  store = await openStore('sqlite::memory:');
+  await seedDemo(store);
+  core = await startDeskNode({ port: 0, store, nodeId: 'core', log: silent, regionalSecret: SECRET, publicDir });
+  coreBase = `http://127.0.0.1:${core.port}`;
+  token = await login(coreBase);
+});
+
+afterAll(async () => {
+  for (const r of regionals) await r.close();
+  await core?.close();
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a visitor on a regional node', () => {
+  it('is welcomed by the core; a send is accepted by the node, then acknowledged by the core', async () => {
+    const { node, base } = await regional();
+    await until(async () => (await health(base)).status === 200, 5000, 'regional healthy');
+    expect((await health(base)).body).toMatchObject({ ok: true, role: 'regional', core: true, journal: 0 });
+    const op = await operator(coreBase, token);
+
+    const v = await visitor(base, { page: 'https://shop.example/' }, { headers: { 'x-outpost-country': 'SG', 'user-agent': 'TestBrowser/2' } });
+    expect(v.welcome).toMatchObject({ workspace: { id: 'w_demo' }, messages: [] });
+    v.client.send({ type: 'message.send', clientId: 'k_r1', body: 'Hello from Singapore' });
+    // The order is the point: the node's accept comes first, the core's ack (with the seq) after.
+    const first = await v.client.next((e) => e.type === 'message.accepted' || e.type === 'message.ack');
+    expect(first).toEqual({ type: 'message.accepted', clientId: 'k_r1' });
+    expect(await v.client.next('message.ack')).toMatchObject({ clientId: 'k_r1', seq: 1, conversation: v.conversation });
+    const seen = await op.client.next('message.new');
+    expect(seen.message).toMatchObject({ seq: 1, body: 'Hello from Singapore', author: { kind: 'visitor' } });
+    // The core saw the client's own upgrade (country, user agent), relayed by the node.
+    const update = await op.client.next('conversation.update');
+    expect(update.conversation.visitor.meta).toMatchObject({ country: 'SG', userAgent: 'TestBrowser/2', page: 'https://shop.example/' });
+    await until(() => node.journal.size === 0, 2000, 'journal empty after the ack');
+
+    // The operator's reply comes back through the node.
+    op.client.send({ type: 'message.send', conversation: v.conversation, clientId: 'k_o1', body: 'Hi! How can I help?' });
+    expect((await v.client.next((e) => e.type === 'message.new' && e.message.seq === 2)).message).toMatchObject({ body: 'Hi! How can I help?' });
+    // A resend of the same clientId is accepted again and stored once.
+    v.client.send({ type: 'message.send', clientId: 'k_r1', body: 'Hello from Singapore' });
+    expect(await v.client.next('message.ack')).toMatchObject({ clientId: 'k_r1', seq: 1 });
+    expect((await store.messagesAfter(v.conversation, 0)).map((m) => m.clientId)).toEqual(['k_r1', 'k_o1']);
+    await v.client.close();
+    await op.client.close();
+  });
+
+  it('serves the widget from its own disk and passes the API to the core', async () => {
+    const { base } = await regional();
+    const widget = await fetch(`${base}/widget.js`);
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await widget.text()).toContain('message.accepted');
+    const viaNode = await login(base);
+    const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${viaNode}` } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ operator: { email: 'ada@acme.test' } });
+    const bad = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"ada@acme.test","password":"wrong"}' });
+    expect(bad.status).toBe(401);
+  });
+
+  it('a send the client left before the core acknowledged is still stored', async () => {
+    const { node, base } = await regional();
+    const v = await visitor(base);
+    v.client.send({ type: 'message.send', clientId: 'k_leave', body: 'sent, then the tab closed' });
+    await v.client.next('message.accepted');
+    v.client.ws.terminate();
+    await until(async () => (await store.messagesAfter(v.conversation, 0)).some((m) => m.clientId === 'k_leave'), 5000, 'stored');
+    await until(() => node.journal.size === 0, 5000, 'journal empty');
+  });
+});
+
+describe('the journal', () => {
+  it('what a dead node had accepted is sent by the next one on the same disk, once', async () => {
+    // A visitor known to the core, whose send a node accepted and then died with.
+    const v = await visitor(coreBase);
+    const op = await operator(coreBase, token);
+    const file = path.join(dir, 'dead-node.db');
+    const journal = new Journal(file);
+    const attach = JSON.stringify({ type: 'regional.attach', upgrade: { origin: 'https://shop.example', sameOrigin: false, country: 'AU', userAgent: 'x' } });
+    const hello = JSON.stringify({ type: 'visitor.hello', workspace: 'w_demo', session: v.session });
+    for (const [i, body] of ['first', 'second'].entries()) {
+      journal.add({ key: `v:${v.session}:k_j${i}`, attach, hello, frame: JSON.stringify({ type: 'message.send', clientId: `k_j${i}`, body }), acceptedAt: Date.now() - 1000 });
+    }
+    journal.close();
+
+    const { node } = await regional({ journal: file });
+    const got = [await op.client.next('message.new'), await op.client.next('message.new')].map((e) => e.message.body);
+    expect(got).toEqual(['first', 'second']);
+    await until(() => node.journal.size === 0, 5000, 'journal empty');
+    // The visitor (still on the core) saw them live too, in order.
+    expect((await v.client.next('message.new')).message.body).toBe('first');
+    expect((await v.client.next('message.new')).message.body).toBe('second');
+    expect((await store.messagesAfter(v.conversation, 0)).map((m) => m.body)).toEqual(['first', 'second']);
+    await v.client.close();
+    await op.client.close();
+  });
+});
+
+describe('failures', () => {
+  it('a wrong secret: the core refuses the node, which says so on /healthz and refuses clients', async () => {
+    const { base } = await regional({ secret: 'wrong' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await health(base)).toMatchObject({ status: 503, body: { ok: false, core: false } });
+    await expect(DeskClient.open(`${base.replace('http', 'ws')}/ws`)).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('the core refuses a regional socket without a secret, and one that does not attach first', async () => {
+    const refused = await DeskClient.open(`${coreBase.replace('http', 'ws')}/ws`, { headers: { 'x-desk-regional': 'nope' } }).catch((e: { status?: number }) => e.status);
+    expect(refused).toBe(403);
+    const c = await DeskClient.open(`${coreBase.replace('http', 'ws')}/ws`, { headers: { 'x-desk-regional': SECRET } });
+    c.send({ type: 'visitor.hello', workspace: 'w_demo' });
+    expect(await c.closed).toMatchObject({ code: 4400 });
+  });
+
+  it('the core goes away: clients are closed with 1012 and the node turns unhealthy; back, it takes clients again', async () => {
+    const coreStore = await openStore('sqlite::memory:');
+    await seedDemo(coreStore);
+    let second = await startDeskNode({ port: 0, store: coreStore, nodeId: 'core-2', log: silent, regionalSecret: SECRET });
+    const corePort = second.port;
+    const { base } = await regional({ core: `http://127.0.0.1:${corePort}` });
+    const v = await visitor(base);
+    await second.close();
+    expect((await v.client.closed).code).toBeOneOf([1001, 1012]);
+    await until(async () => (await health(base)).status === 503, 5000, 'unhealthy');
+
+    second = await startDeskNode({ port: corePort, store: coreStore, nodeId: 'core-2', log: silent, regionalSecret: SECRET });
+    await until(async () => (await health(base)).status === 200, 5000, 'healthy again');
+    const back = await visitor(base, { session: v.session });
+    expect(back.session).toBe(v.session);
+    await back.client.close();
+    await second.close();
+    await coreStore.close();
+  });
+
+  it('binary frames and bad JSON reach the core, which answers with its errors', async () => {
+    const { base } = await regional();
+    const v = await visitor(base);
+    v.client.send('{not json');
+    expect(await v.client.next('error')).toMatchObject({ code: 'bad_event' });
+    v.client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await v.client.next('error')).toMatchObject({ code: 'bad_event' });
+    expect(v.client.ws.readyState).toBe(WebSocket.OPEN);
+    await v.client.close();
+  });
+});
