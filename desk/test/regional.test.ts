@@ -15,6 +15,7 @@ import { seedDemo } from '../src/seed.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore, type DeskStore } from '../src/store/index.js';
 import { DeskClient, login, operator, until, visitor } from './support/desk-client.js';
+import { holdProxy } from './support/hold-proxy.js';
 
 const SECRET = 'regional-test-secret';
 const silent = pino({ level: 'silent' });
@@ -67,7 +68,7 @@ describe('a visitor on a regional node', () => {
   it('is welcomed by the core; a send is accepted by the node, then acknowledged by the core', async () => {
     const { node, base } = await regional();
     await until(async () => (await health(base)).status === 200, 5000, 'regional healthy');
-    expect((await health(base)).body).toMatchObject({ ok: true, role: 'regional', core: true, journal: 0 });
+    expect((await health(base)).body).toMatchObject({ ok: true, role: 'regional', core: true, journal: 0, workspaces: 0 });
     const op = await operator(coreBase, token);
 
     const v = await visitor(base, { page: 'https://shop.example/' }, { headers: { 'x-outpost-country': 'SG', 'user-agent': 'TestBrowser/2' } });
@@ -117,6 +118,62 @@ describe('a visitor on a regional node', () => {
     v.client.ws.terminate();
     await until(async () => (await store.messagesAfter(v.conversation, 0)).some((m) => m.clientId === 'k_leave'), 5000, 'stored');
     await until(() => node.journal.size === 0, 5000, 'journal empty');
+  });
+});
+
+describe('a new visitor', () => {
+  it('is welcomed and its sends accepted by the node while the core has not answered yet; the core then knows it by what the node gave', async () => {
+    const proxy = await holdProxy(core.port);
+    const { node, base } = await regional({ core: `http://127.0.0.1:${proxy.port}` });
+    const op = await operator(coreBase, token);
+    // The first visitor of the workspace on this node: its hello goes to the core, and the node learns the workspace.
+    const warm = await visitor(base);
+    expect(warm.welcome.availability.available).toBe(true);
+    await until(async () => (await health(base)).body.workspaces === 1, 5000, 'the workspace known');
+    await warm.client.close();
+
+    proxy.hold(); // nothing reaches the core from now on
+    const v = await visitor(base, { page: 'https://shop.example/held' });
+    expect(v.welcome).toMatchObject({ workspace: { id: 'w_demo', name: expect.any(String) }, messages: [], availability: { available: true } });
+    expect(v.welcome.conversation).toEqual({ id: expect.stringMatching(/^c_/), state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 });
+    v.client.send({ type: 'message.send', clientId: 'k_held', body: 'while the core is far' });
+    expect(await v.client.next('message.accepted')).toEqual({ type: 'message.accepted', clientId: 'k_held' });
+    expect(await store.visitorByToken(v.session)).toBeUndefined();
+    expect(node.journal.size).toBe(1);
+
+    proxy.release();
+    expect(await v.client.next('message.ack')).toMatchObject({ clientId: 'k_held', seq: 1, conversation: v.conversation });
+    expect((await op.client.next('message.new')).message).toMatchObject({ conversation: v.conversation, body: 'while the core is far' });
+    const stored = await store.visitorByToken(v.session);
+    expect(stored?.meta).toMatchObject({ page: 'https://shop.example/held' });
+    expect((await store.getConversation(v.conversation))?.visitorId).toBe(stored?.id);
+    // The core's own welcome agreed, so the client never saw a second one.
+    await v.client.none('visitor.welcome');
+    await v.client.close();
+    await op.client.close();
+    await proxy.close();
+  });
+
+  it('a site the workspace does not allow is refused at the upgrade once the node knows the workspace', async () => {
+    await store.createWorkspace({ id: 'w_strict', name: 'Strict', allowedOrigins: ['https://shop.example'], emailDomain: 'strict.test', webhookSecret: 'x' });
+    const { base } = await regional();
+    const url = `${base.replace('http', 'ws')}/ws?workspace=w_strict`;
+    // Not known yet: the core refuses at the hello.
+    const first = await DeskClient.open(url, { headers: { origin: 'https://evil.example' } });
+    first.send({ type: 'visitor.hello', workspace: 'w_strict' });
+    expect((await first.closed).code).toBe(4403);
+    await until(async () => (await DeskClient.open(url, { headers: { origin: 'https://evil.example' } }).then((c) => (c.close(), 0), (e: { status?: number }) => e.status)) === 403);
+    const allowed = await visitor(base, { workspace: 'w_strict' }, { query: '?workspace=w_strict', headers: { origin: 'https://shop.example' } });
+    expect(allowed.welcome.workspace).toEqual({ id: 'w_strict', name: 'Strict' });
+    await allowed.client.close();
+  });
+
+  it('mint means nothing from a client that is not a regional node', async () => {
+    const chosen = 'x'.repeat(40);
+    const v = await visitor(coreBase, { session: chosen, mint: { conversation: 'c_chosen_by_client' } } as never);
+    expect(v.session).not.toBe(chosen);
+    expect(v.conversation).not.toBe('c_chosen_by_client');
+    await v.client.close();
   });
 });
 

@@ -16,13 +16,14 @@ import pino, { type Logger } from 'pino';
 import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
 import { sendJson } from '../server/http-io.js';
-import { upgradeInfo } from '../server/origins.js';
+import { upgradeInfo, visitorOriginAllowed } from '../server/origins.js';
 import { MAX_FRAME } from '../server/realtime.js';
 import { serveStatic } from '../server/static-files.js';
 import { CoreLink } from './core-link.js';
 import { Journal } from './journal.js';
 import { Relay } from './relay.js';
 import { replayJournal } from './replay.js';
+import { Workspaces } from './workspaces.js';
 
 export interface RegionalNodeOptions {
   port: number;
@@ -60,6 +61,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
   const journal = new Journal(opts.journal);
   const link = new CoreLink({ url: wsUrl.href, secret: opts.secret, spares: opts.spares, log });
   const pool = new Pool(coreUrl.origin, { keepAliveTimeout: 60_000 });
+  const workspaces = new Workspaces(pool, opts.secret, log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: true });
   const inFlight = new Set<string>();
   /** Core sockets of live relays, cut when the node closes (what they carried stays in the journal). */
@@ -93,7 +95,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
     const url = new URL(req.url ?? '/', 'http://desk');
     if (url.pathname === '/healthz') {
       const ok = link.healthy;
-      sendJson(res, ok ? 200 : 503, { ok, role: 'regional', core: ok, journal: journal.size, node: opts.nodeId });
+      sendJson(res, ok ? 200 : 503, { ok, role: 'regional', core: ok, journal: journal.size, workspaces: workspaces.size, node: opts.nodeId });
       return;
     }
     if (!url.pathname.startsWith('/api/') && opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
@@ -125,14 +127,23 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const attach = JSON.stringify({ type: 'regional.attach', upgrade: upgradeInfo(req) });
+    const upgrade = upgradeInfo(req);
+    const attach = JSON.stringify({ type: 'regional.attach', upgrade });
+    // A site a workspace does not allow is refused here, as the core does, when the node knows it.
+    const workspaceId = new URL(req.url ?? '/', 'http://desk').searchParams.get('workspace');
+    const facts = workspaceId ? workspaces.get(workspaceId) : undefined;
+    if (facts && !visitorOriginAllowed(facts.workspace.allowedOrigins, upgrade)) {
+      const body = JSON.stringify({ error: { code: 'forbidden', message: 'this site may not use the workspace' } });
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
     link.take().then(
       (core) => {
         if (socket.destroyed) return core.close(1000);
         core.send(attach);
         cores.add(core);
         core.once('close', () => cores.delete(core));
-        wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, journal, inFlight));
+        wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, upgrade, workspaces, journal, inFlight));
       },
       () => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
     );

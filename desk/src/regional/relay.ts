@@ -5,15 +5,25 @@
  * on, so the client hears that its message is safe after one trip to this node, not to the core.
  * The core's `message.ack` (with the message's seq) follows through as usual and clears the row.
  *
- * The relay learns who the client is from the welcome the core sends (the visitor's session, or
- * the operator's token from the hello), which is what a replay needs to send the row again.
+ * A new visitor (a hello without a session) is welcomed here when this node knows the workspace
+ * (workspaces.ts): a session token and a conversation id minted here, no messages, who is at the
+ * desk; the hello goes on to the core with them (`mint`), which creates the visitor and the
+ * conversation with those, so chat-ready costs no trip to the core. The core's own welcome, when
+ * it comes, is kept from the client (a `presence` event follows if the desk changed meanwhile).
+ *
+ * The relay learns who the client is from the welcome (the visitor's session, or the operator's
+ * token from the hello), which is what a replay needs to send the row again.
  *
  * When the client leaves, the core socket stays until the core has acknowledged what the client
  * sent (at most DRAIN_MS); when the core socket drops, the client is closed with 1012 and
  * reconnects (its widget re-sends what was not acknowledged by the core).
  */
+import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import type { UpgradeInfo } from '../server/connection.js';
+import { visitorOriginAllowed } from '../server/origins.js';
 import type { Journal } from './journal.js';
+import type { WorkspaceFacts, Workspaces } from './workspaces.js';
 
 const DRAIN_MS = 10_000;
 /** Close codes of the core that mean something to the client (4401, 4403, 1008, …) pass through; 1006 (no close frame) becomes 1012. */
@@ -26,6 +36,11 @@ interface Frame {
   session?: unknown;
   token?: unknown;
   workspace?: unknown;
+  conversation?: unknown;
+  messages?: unknown;
+  availability?: unknown;
+  available?: unknown;
+  operators?: unknown;
 }
 
 export class Relay {
@@ -35,12 +50,16 @@ export class Relay {
   /** Journal keys of this client's sends the core has not acknowledged yet. */
   private readonly pending = new Set<string>();
   private clientGone = false;
+  /** A welcome given here: what it said, to check the core's against. */
+  private minted: { session: string; conversation: string; availability: WorkspaceFacts['availability'] } | undefined;
 
   constructor(
     private readonly client: WebSocket,
     private readonly core: WebSocket,
-    /** The `regional.attach` frame this relay's core socket was opened with. */
+    /** The `regional.attach` frame this relay's core socket was opened with, and what it says. */
     private readonly attach: string,
+    private readonly upgrade: UpgradeInfo,
+    private readonly workspaces: Workspaces,
     private readonly journal: Journal,
     /** Keys a live relay is carrying (the replay leaves them alone). */
     private readonly inFlight: Set<string>,
@@ -60,6 +79,7 @@ export class Relay {
     }
     const text = data.toString();
     const ev = parse(text);
+    if (ev?.type === 'visitor.hello' && this.identity === undefined && this.welcomeHere(ev)) return;
     if (ev?.type === 'visitor.hello' || ev?.type === 'operator.hello') this.hello = ev;
     if (ev?.type === 'message.send' && this.identity && typeof ev.clientId === 'string' && ev.clientId.length <= 100) {
       const key = `${this.identity}:${ev.clientId}`;
@@ -76,11 +96,55 @@ export class Relay {
   private fromCore(data: RawData, isBinary: boolean): void {
     const text = isBinary ? undefined : data.toString();
     const ev = text === undefined ? undefined : parse(text);
+    if (ev?.type === 'visitor.welcome' && this.minted) return this.coreWelcome(ev);
+    if (ev?.type === 'presence' && typeof this.hello?.workspace === 'string') this.workspaces.availability(this.hello.workspace, { available: ev.available === true, operators: ev.operators as never });
     if (ev?.type === 'visitor.welcome' && typeof ev.session === 'string') this.identity = `v:${ev.session}`;
     else if (ev?.type === 'operator.welcome' && typeof this.hello?.token === 'string') this.identity = `o:${this.hello.token}`;
     else if (ev?.type === 'message.ack' && typeof ev.clientId === 'string') this.settle(ev.clientId);
     else if (ev?.type === 'error' && typeof ev.ref === 'string') this.settle(ev.ref);
     if (this.client.readyState === this.client.OPEN) this.client.send(data, { binary: isBinary });
+  }
+
+  /** A new visitor of a workspace this node knows: welcomed here, the hello sent on with what was minted. */
+  private welcomeHere(ev: Frame): boolean {
+    if (ev.session !== undefined || ev.conversation !== undefined || typeof ev.workspace !== 'string') return false;
+    const facts = this.workspaces.get(ev.workspace);
+    if (!facts || !visitorOriginAllowed(facts.workspace.allowedOrigins, this.upgrade)) return false;
+    const session = randomBytes(32).toString('base64url');
+    const conversation = `c_${randomBytes(16).toString('base64url')}`;
+    this.minted = { session, conversation, availability: facts.availability };
+    this.identity = `v:${session}`;
+    this.hello = { ...ev, session };
+    this.core.send(JSON.stringify({ ...ev, session, mint: { conversation } }));
+    this.client.send(
+      JSON.stringify({
+        type: 'visitor.welcome',
+        session,
+        workspace: { id: facts.workspace.id, name: facts.workspace.name },
+        conversation: { id: conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 },
+        messages: [],
+        availability: facts.availability,
+      }),
+    );
+    return true;
+  }
+
+  /** The core's welcome after one given here: kept from the client when it agrees, which it should. */
+  private coreWelcome(ev: Frame): void {
+    const minted = this.minted!;
+    this.minted = undefined;
+    const conv = ev.conversation as { id?: unknown } | undefined;
+    const same = ev.session === minted.session && conv?.id === minted.conversation && Array.isArray(ev.messages) && ev.messages.length === 0;
+    if (!same) {
+      // Never expected; the client reconnects with its session and gets the core's word.
+      this.client.close(1012, 'welcome changed');
+      return;
+    }
+    const availability = ev.availability as WorkspaceFacts['availability'] | undefined;
+    if (availability && typeof this.hello?.workspace === 'string') this.workspaces.availability(this.hello.workspace, availability);
+    if (availability && JSON.stringify(availability) !== JSON.stringify(minted.availability)) {
+      this.client.send(JSON.stringify({ type: 'presence', ...availability }));
+    }
   }
 
   private settle(clientId: string): void {

@@ -20,6 +20,11 @@ const schemas = {
     page: z.string().max(2000).optional(),
     /** Extension: the conversation `lastSeq` belongs to; when it is not the visitor's current one, everything is sent. */
     conversation: id.optional(),
+    /**
+     * Only from a regional node (desk/REGIONAL.md), which welcomed a new visitor itself: the
+     * conversation id it gave; `session` is the token it gave. Ignored from anyone else.
+     */
+    mint: z.object({ conversation: z.string().regex(/^c_[\w-]{10,100}$/) }).optional(),
   }),
   'operator.hello': z.object({ token: z.string().min(1).max(200) }),
   'message.send': z.object({ conversation: id.optional(), clientId: id, body: z.string(), note: z.boolean().optional() }),

@@ -26,6 +26,8 @@ export interface UpgradeInfo {
   /** The edge's country (`x-outpost-country`). */
   country: string | undefined;
   userAgent: string | undefined;
+  /** The socket is a regional node's, on behalf of this client (desk/REGIONAL.md). */
+  regional?: boolean;
 }
 
 export class DeskConnection {

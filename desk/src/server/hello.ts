@@ -28,11 +28,14 @@ export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: 
   if (conn.upgrade.country) meta.country = conn.upgrade.country;
   if (conn.upgrade.userAgent) meta.userAgent = conn.upgrade.userAgent;
 
+  // A regional node that welcomed a new visitor itself gave it a session and a conversation id:
+  // they are created with those (desk/REGIONAL.md). From anyone else, `mint` means nothing.
+  const mint = conn.upgrade.regional && ev.mint && ev.session && /^[\w-]{20,200}$/.test(ev.session) ? { token: ev.session, ...ev.mint } : undefined;
   let visitor = ev.session ? await store.visitorByToken(ev.session) : undefined;
   if (visitor && visitor.workspaceId !== workspace.id) visitor = undefined;
-  if (!visitor) visitor = await store.createVisitor({ workspaceId: workspace.id, token: newToken(), meta });
+  if (!visitor) visitor = await store.createVisitor({ workspaceId: workspace.id, token: mint?.token ?? newToken(), meta });
   else visitor = await store.updateVisitor(visitor.id, { meta: { ...visitor.meta, ...meta }, lastSeenAt: Date.now() });
-  const conv = await store.openConversation(workspace.id, visitor.id);
+  const conv = await store.openConversation(workspace.id, visitor.id, mint?.conversation);
 
   conn.identity = { kind: 'visitor', workspaceId: workspace.id, visitor, conversationId: conv.id };
   conn.hold();

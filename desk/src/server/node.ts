@@ -18,11 +18,12 @@ import pino, { type Logger } from 'pino';
 import { startEmail, type EmailOptions } from '../email/email-node.js';
 import type { DeskStore } from '../store/types.js';
 import { handleApi } from './api.js';
-import { DeskContext, defaultTimings, type DeskTimings } from './desk-context.js';
+import { DeskContext, defaultTimings, publicPresence, type DeskTimings } from './desk-context.js';
 import { redisFanout, type FanoutMessage } from './fanout.js';
 import { sqliteFanout } from './fanout-sqlite.js';
 import { sendJson } from './http-io.js';
-import { Realtime } from './realtime.js';
+import { available } from './presence.js';
+import { Realtime, sameSecret } from './realtime.js';
 import { serveStatic } from './static-files.js';
 import { webhookSender } from './webhooks.js';
 
@@ -110,9 +111,28 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
       sendJson(res, db ? 200 : 503, { ok: db, db, redis, fanout: fanoutKind, node: opts.nodeId });
       return;
     }
+    if (url.pathname.startsWith('/regional/workspaces/')) return regionalWorkspace(req, res, decodeURIComponent(url.pathname.slice(21)));
     if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
     if (opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
     sendJson(res, 404, { error: { code: 'not_found', message: 'not found' } });
+  }
+
+  /**
+   * What a regional node needs to welcome a new visitor itself (desk/REGIONAL.md): the workspace's
+   * name and allowed origins, and who is at the desk. Only for the regional secret.
+   */
+  async function regionalWorkspace(req: http.IncomingMessage, res: http.ServerResponse, id: string): Promise<void> {
+    const given = req.headers['x-desk-regional'];
+    if (!opts.regionalSecret || typeof given !== 'string' || !sameSecret(given, opts.regionalSecret)) {
+      return sendJson(res, 403, { error: { code: 'forbidden', message: 'regional nodes only' } });
+    }
+    const workspace = await desk.workspace(id);
+    if (!workspace) return sendJson(res, 404, { error: { code: 'not_found', message: 'no such workspace' } });
+    const operators = desk.presenceList(id);
+    sendJson(res, 200, {
+      workspace: { id: workspace.id, name: workspace.name, allowedOrigins: workspace.allowedOrigins },
+      availability: { available: available(operators), operators: publicPresence(operators) },
+    });
   }
 
   server.on('upgrade', (req, socket, head) => {

@@ -90,7 +90,7 @@ export class Realtime {
       this.spares.delete(ws);
       const info = attachInfo(rawText(data));
       if (!info) return ws.close(4400, 'regional.attach first');
-      this.accept(ws, info);
+      this.accept(ws, { ...info, regional: true });
     });
   }
 
@@ -262,7 +262,7 @@ function rawText(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -199,6 +199,14 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect((await store.getConversation(conv.id))!.state).toBe('resolved');
       });
 
+      it('opens a conversation with the id it is given, and gives the open one whatever the id', async () => {
+        const ws = await workspace();
+        const v = await visitor(ws);
+        const conv = await store.openConversation(ws.id, v.id, 'c_from_a_regional_node');
+        expect(conv).toMatchObject({ id: 'c_from_a_regional_node', state: 'open', visitorId: v.id });
+        expect((await store.openConversation(ws.id, v.id, 'c_another')).id).toBe('c_from_a_regional_node');
+      });
+
       it('opens one conversation for concurrent opens by the same visitor', async () => {
         const ws = await workspace();
         const v = await visitor(ws);

@@ -219,7 +219,7 @@ export class PostgresStore implements DeskStore {
     return visitorFrom(row);
   }
 
-  async openConversation(workspaceId: string, visitorId: string): Promise<Conversation> {
+  async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
     const row = await this.tx(async (c) => {
       // The visitor's row lock makes "find the open one, else create" atomic per visitor.
       const visitor = await c.query('SELECT 1 FROM visitors WHERE id = $1 FOR NO KEY UPDATE', [visitorId]);
@@ -233,7 +233,7 @@ export class PostgresStore implements DeskStore {
       const created = await c.query<Row>(
         `INSERT INTO conversations (id, workspace_id, visitor_id, state, reply_token, last_activity_at, created_at)
          VALUES ($1, $2, $3, 'open', $4, $5, $5) RETURNING *`,
-        [newId('c'), workspaceId, visitorId, newReplyToken(), now],
+        [id ?? newId('c'), workspaceId, visitorId, newReplyToken(), now],
       );
       return created.rows[0]!;
     });

@@ -212,7 +212,7 @@ export class SqliteStore implements DeskStore {
     return visitorFrom(row);
   }
 
-  async openConversation(workspaceId: string, visitorId: string): Promise<Conversation> {
+  async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
     const open = this.db.transaction((): Row => {
       if (!this.get('SELECT 1 AS ok FROM visitors WHERE id = ?', visitorId)) throw new StoreNotFoundError('visitor', visitorId);
       const existing = this.get(
@@ -224,7 +224,7 @@ export class SqliteStore implements DeskStore {
       return this.get(
         `INSERT INTO conversations (id, workspace_id, visitor_id, state, reply_token, last_activity_at, created_at)
          VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING *`,
-        newId('c'),
+        id ?? newId('c'),
         workspaceId,
         visitorId,
         newReplyToken(),

@@ -159,7 +159,11 @@ export interface DeskStore {
   updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor>;
 
   /** The visitor's latest conversation if it is open, else a new one. */
-  openConversation(workspaceId: string, visitorId: string): Promise<Conversation>;
+  /**
+   * The visitor's open conversation, created when there is none; `newId` is the id it is created
+   * with (a regional node's, which welcomed the visitor before the core knew of it), else a new one.
+   */
+  openConversation(workspaceId: string, visitorId: string, newId?: string): Promise<Conversation>;
   getConversation(id: string): Promise<Conversation | undefined>;
   conversationByReplyToken(token: string): Promise<Conversation | undefined>;
   listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]>;
