@@ -1,18 +1,22 @@
 /**
  * The world simulation's report: a table per client region (time to chat-ready, first-message
  * RTT, message RTT p50/p99, for each setup, with the ratio to direct and the physical floor the
- * world imposes), the goals of issue 7 checked, what a visitor saw when the nearest atlas node died,
+ * world imposes), the goals of issue 7 checked, what a visitor saw when the nearest Desk node died,
  * and an SVG bar chart of the average time to chat-ready by region, before (direct) and after (PoP).
  *
  * Floors, in round trips of the path each step crosses (TLS 1.3: one RTT for its handshake).
- * L is the last mile, C the client region to the core, A the PoP to its atlas node (metro):
+ * L is the last mile, C the client region to the core, A the PoP to its nearest Desk node (metro),
+ * R that node to the core (0 when it is the core):
  *   (a) direct — chat-ready: 8 × (L + C): TCP, TLS, page, widget, then TCP, TLS, Upgrade and
- *                hello for the socket; a message: 1 × (L + C).
+ *                hello for the socket; a message: 1 × (L + C), and committed at the core the same.
  *   (b) PoP    — chat-ready: 8 × L + 4 × C: the page is revalidated at the core (1), the widget
  *                comes from the PoP's cache (0), the socket needs a new connection to the core
  *                (TCP + Upgrade: 2) and the hello reads the core (1); a message: L + C.
- *   (c) PoP + steering — the same with A for C: 8 × L + 4 × A; a message: L + A.
- *   (d) after the atlas node died — the same with the next nearest node's RTT N for C.
+ *   (c) PoP + steering — 8 × L + 4 × A: the same with A for C; the regional node welcomes a new
+ *                visitor itself (it knows the workspace from the warm-up journey); a message is
+ *                safe at L + A (the node's accept) and committed at L + A + R (the core's ack).
+ *                A returning visitor's hello would add R (its session lives at the core).
+ *   (d) after the nearest node died — the same with the next nearest node's RTTs.
  */
 
 const SETUPS = { direct: '(a) direct to the core', pop: '(b) through the local PoP', steer: '(c) PoP + steering to the nearest Desk node' };
@@ -25,12 +29,13 @@ export function quantile(xs, q) {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (x) => (x === undefined || Number.isNaN(x) ? '—' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
 
-/** @param {{ setup: string, lastMile: number, far: number, toCore: number, toAtlas: number }} r */
+/** @param {{ setup: string, lastMile: number, far: number, toCore: number, toAtlas: number, atlasToCore?: number }} r */
 export function floors(r) {
   const L = r.lastMile;
-  if (r.setup === 'direct') return { chatReady: 8 * r.far, message: r.far };
-  const up = r.setup === 'steer' ? r.toAtlas : r.toCore;
-  return { chatReady: 8 * L + 4 * up, message: L + up };
+  if (r.setup === 'direct') return { chatReady: 8 * r.far, message: r.far, committed: r.far };
+  if (r.setup === 'pop') return { chatReady: 8 * L + 4 * r.toCore, message: L + r.toCore, committed: L + r.toCore };
+  const R = r.atlasToCore ?? 0;
+  return { chatReady: 8 * L + 4 * r.toAtlas, message: L + r.toAtlas, committed: L + r.toAtlas + R };
 }
 
 export function summarize(r) {
@@ -40,6 +45,7 @@ export function summarize(r) {
     firstMessage: mean(r.runs.map((x) => x.firstMessage)),
     p50: quantile(messages, 0.5),
     p99: quantile(messages, 0.99),
+    committed: quantile(r.runs.flatMap((x) => x.committed ?? x.messages), 0.5),
     widgetCache: r.runs.map((x) => x.widgetCache).find(Boolean) ?? '',
     floor: floors(r),
   };
@@ -74,9 +80,13 @@ export function renderReport({ world, results, browser = [], failover, previous,
     `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC, \`npm run bench:world\` (bench/world/run.mjs): ${runs} journeys per region`,
     `and setup after one warm-up journey, ${messages} message round trips each. Every path is a latency link`,
     '(bench/world/link.mjs, its own process) with the RTTs of bench/world/world.yaml; TLS is real (TLS 1.3, a local CA).',
-    `Desk runs its core in ${world.core} and an atlas node in every other region; a PoP reaches a Desk node in its own`,
-    `region over a ${world.metroRttMs} ms metro link. The nodes share one SQLite file, which is not behind a link: the`,
-    "simulation times the network paths of a visitor's journey, not a database's replication.",
+    `Desk runs its core (and its database) in ${world.core} and a regional node in every other region ([desk/REGIONAL.md](../../desk/REGIONAL.md)):`,
+    'no database there; it relays each visitor to the core over a link with its region\'s RTT to the core, on sockets',
+    'opened beforehand, welcomes new visitors itself (session and conversation minted there, created at the core',
+    'with those), and accepts messages into its own journal (`message.accepted`), the core\'s ack following.',
+    `A PoP reaches a Desk node in its own region over a ${world.metroRttMs} ms metro link.`,
+    '"message" is until the sender hears its message is safe (the ack; through a regional node, its accept); "at the',
+    'core" until the core\'s ack (stored, with its seq: when the operator can see it).',
     'Times in ms; "floor" is what the links alone impose (see bench/world/report.mjs for the count), beside each number.',
     '',
     '![time to chat-ready by region](load-time.svg)',
@@ -89,13 +99,13 @@ export function renderReport({ world, results, browser = [], failover, previous,
     const rows = table.get(region);
     const direct = rows.find((x) => x.setup === 'direct');
     lines.push(`## ${region} (${r.city}): last mile ${world.rtt(region, region)} ms, ${region === world.core ? 'the core is in this region' : `the ${world.core} core ${world.rtt(region, world.core)} ms away`}`, '');
-    lines.push('| setup | chat-ready | floor | × direct | first message | floor | message p50 | message p99 | floor | widget at the edge |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push('| setup | chat-ready | floor | × direct | first message | floor | message p50 | message p99 | floor | at the core p50 | floor | widget at the edge |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const x of rows) {
       const ratio = direct ? (x.chatReady / direct.chatReady).toFixed(2) + '×' : '';
       const f = fmt(x.floor.message);
       lines.push(
-        `| ${SETUPS[x.setup] ?? x.setup} | **${fmt(x.chatReady)}** | ${fmt(x.floor.chatReady)} | ${ratio} | ${fmt(x.firstMessage)} | ${f} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${f} | ${x.setup === 'direct' ? '—' : x.widgetCache.includes('hit') ? 'hit' : x.widgetCache || '—'} |`,
+        `| ${SETUPS[x.setup] ?? x.setup} | **${fmt(x.chatReady)}** | ${fmt(x.floor.chatReady)} | ${ratio} | ${fmt(x.firstMessage)} | ${f} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${f} | ${fmt(x.committed)} | ${fmt(x.floor.committed)} | ${x.setup === 'direct' ? '—' : x.widgetCache.includes('hit') ? 'hit' : x.widgetCache || '—'} |`,
       );
     }
     if (direct) {
@@ -132,6 +142,7 @@ function costSection(cost) {
     '| --- | ---: | ---: |',
     row('Desk alone (ws, SQLite write, ack)', cost.desk),
     row('Desk behind one Outpost (TLS, WebSocket splice)', cost.outpost),
+    ...(cost.regional ? [row('a regional node\'s accept (journal written, the core far)', cost.regional)] : []),
     '',
   ];
 }
@@ -139,20 +150,20 @@ function costSection(cost) {
 function failoverSection(world, f) {
   const s = f.seen;
   const L = f.lastMile;
-  const newcomers = summarize({ setup: 'steer', lastMile: L, toAtlas: f.toNext, runs: f.runs });
+  const newcomers = summarize({ setup: 'steer', lastMile: L, toAtlas: f.toNext, atlasToCore: f.nextToCore ?? 0, runs: f.runs });
   const p = (xs, q) => (xs.length ? quantile(xs, q) : undefined);
   return [
-    `## (d) The ${f.region} atlas node dies`,
+    `## (d) The ${f.region} Desk node dies`,
     '',
     `A visitor in ${f.region} chats through the PoP with steering (a message every 250 ms) when its Desk node is killed`,
     `(SIGKILL). The visitor does what the widget does: on the drop it reconnects after 0.5 s, says hello with its session,`,
-    `and resends what was not acknowledged. The PoP's monitor and retries send it to the next nearest node, ${f.next}`,
-    `(${f.toNext} ms from the PoP). Times from the kill, in ms.`,
+    `and resends what the core has not acknowledged. The PoP's monitor and retries send it to the next nearest node, ${f.next}`,
+    `(${f.toNext} ms from the PoP${f.nextToCore ? `, ${f.nextToCore} ms from the core` : ''}). Times from the kill, in ms; "lost" is never acknowledged by the core.`,
     '',
     '| what the visitor sees | measured | floor |',
     '| --- | ---: | ---: |',
     `| the socket drops | ${fmt(s.dropSeen)} | ${fmt((L + world.metroRttMs) / 2)} |`,
-    `| chat back (reconnected, welcomed) | ${fmt(s.chatBack)} | ${fmt((L + world.metroRttMs) / 2 + 500 + 3 * L + 3 * f.toNext)} |`,
+    `| chat back (reconnected, welcomed) | ${fmt(s.chatBack)} | ${fmt((L + world.metroRttMs) / 2 + 500 + 3 * L + 3 * f.toNext + (f.nextToCore ?? 0))} |`,
     `| reconnect attempts that failed | ${s.attempts - 1} | 0 |`,
     `| messages sent / lost | ${s.sent} / ${s.lost} | — / 0 |`,
     `| messages held up by the outage / the longest wait for an ack | ${s.delayed} / ${fmt(s.longestWait)} | — |`,

@@ -6,7 +6,8 @@
  *
  *   connect (TCP + TLS) → GET the page → GET /widget.js → open the WebSocket (new TCP + TLS +
  *   Upgrade) → visitor.hello / welcome (chat-ready) → first message and its ack → message round
- *   trips (send → ack).
+ *   trips: send → the first answer that says the message is safe (the ack, or on a regional node
+ *   `message.accepted`), and send → the core's ack (committed at the core).
  *
  * Setups, side by side in one run:
  *   (a) direct: the client talks to the core across the world (lastMile + core RTT). The core's
@@ -15,17 +16,18 @@
  *       serves the widget from its cache and reaches the core over a link with the region↔core
  *       RTT on warm keep-alive connections.
  *   (c) PoP + steering: the same, but the PoP's load balancer steers by proximity to the nearest
- *       healthy Desk node: an atlas node in its own region (metro RTT away), the core or another
- *       region's atlas node when that one is down (health monitors, retries across pools).
+ *       healthy Desk node: a regional node in its own region (metro RTT away; desk/REGIONAL.md),
+ *       which reaches the core over its own link, or the core or another region's node when that
+ *       one is down (health monitors, retries across pools).
  *   (d) the nearest atlas node dies (SIGKILL) mid-conversation, for a visitor in the last client
  *       region (WORLD_FAILOVER_REGION, default oceania): what the visitor sees (the socket drops,
  *       the widget reconnects after its 0.5 s backoff and resends its outbox through the same PoP,
  *       now steered to the next nearest node), and what new visitors get afterwards.
  *
- * Desk: the core (seeded) in the core region and an atlas node in every other region, all on one
- * SQLite file (their fan-out goes through it): the database itself is not behind a link, so a
- * node in Sydney writes as fast as one in Frankfurt — the simulation measures the network paths
- * of the visitor's journey, not a database's replication.
+ * Desk: the core (seeded, its SQLite database next to it) in the core region and a regional node
+ * in every other region, without a database: it relays each visitor to the core over a link with
+ * the region↔core RTT (sockets opened beforehand), and accepts messages into its own journal
+ * (desk/REGIONAL.md). Nothing a regional node answers comes from data it should not have.
  *
  * Writes bench/world/RESULTS.md (a table per region, with the physical floor of each number
  * beside it, the issue's goals checked, the difference from the previous run kept in
@@ -219,16 +221,26 @@ async function journey(port, ca) {
     steps.hello = ms(t);
     steps.chatReady = ms(t0);
 
+    // Until the sender hears its message is safe (the ack, or a regional node's accept: on its
+    // disk), and until the core's ack (stored at the core, with its seq).
     const send = async (i) => {
       const s = performance.now();
       const clientId = `k_${process.pid}_${Math.random().toString(36).slice(2)}_${i}`;
       ws.send(JSON.stringify({ type: 'message.send', clientId, body: `message ${i}` }));
-      await next((e) => e.type === 'message.ack' && e.clientId === clientId);
-      return ms(s);
+      const first = await next((e) => (e.type === 'message.ack' || e.type === 'message.accepted') && e.clientId === clientId);
+      const safe = ms(s);
+      if (first.type === 'message.accepted') await next((e) => e.type === 'message.ack' && e.clientId === clientId);
+      return { safe, committed: ms(s) };
     };
-    steps.firstMessage = await send(0);
+    const firstMessage = await send(0);
+    steps.firstMessage = firstMessage.safe;
     steps.messages = [];
-    for (let i = 1; i <= MESSAGES; i++) steps.messages.push(await send(i));
+    steps.committed = [firstMessage.committed];
+    for (let i = 1; i <= MESSAGES; i++) {
+      const m = await send(i);
+      steps.messages.push(m.safe);
+      steps.committed.push(m.committed);
+    }
     ws.close();
     return steps;
   } finally {
@@ -252,7 +264,8 @@ async function localSocket(url, tls, n) {
   const waiting = new Map();
   ws.on('message', (d) => {
     const ev = JSON.parse(String(d));
-    const key = ev.type === 'visitor.welcome' ? 'welcome' : ev.type === 'message.ack' ? ev.clientId : undefined;
+    // The first answer that says the message is safe: the ack, or a regional node's accept.
+    const key = ev.type === 'visitor.welcome' ? 'welcome' : ev.type === 'message.ack' || ev.type === 'message.accepted' ? ev.clientId : undefined;
     waiting.get(key)?.();
   });
   const wait = (key) => new Promise((resolve, reject) => {
@@ -303,12 +316,14 @@ async function failoverJourney(port, ca, kill, { before = 2000, after = 3000 } =
     lastSeq = Math.max(lastSeq, welcome.conversation?.lastSeq ?? 0);
     s.ws.on('message', (d) => {
       const ev = JSON.parse(String(d));
+      const m = sent.get(ev.clientId);
+      // The RTT is until the message is safe (accepted by a regional node, or acked); it stays in
+      // the outbox, as in the widget, until the core's ack.
+      if (m && m.rtt === undefined && (ev.type === 'message.accepted' || ev.type === 'message.ack')) m.rtt = performance.now() - m.lastSentAt;
       if (ev.type !== 'message.ack') return;
       lastSeq = Math.max(lastSeq, ev.seq);
-      const m = sent.get(ev.clientId);
       if (m && m.ackedAt === undefined) {
         m.ackedAt = performance.now();
-        m.rtt = m.ackedAt - m.lastSentAt;
         const i = outbox.indexOf(ev.clientId);
         if (i >= 0) outbox.splice(i, 1);
       }
@@ -427,13 +442,19 @@ async function main() {
   writeFileSync(join(work, 'leaf.crt'), cert.cert);
   writeFileSync(join(work, 'leaf.key'), cert.key, { mode: 0o600 });
 
-  // Desk: the core (seeded) in the core region, an atlas node in every other region, one database.
+  // Desk: the core (seeded) in the core region; a regional node in every other region, reaching
+  // the core over a link with its region's RTT to the core.
   const db = `sqlite:${join(work, 'desk.db')}`;
+  const env = { ...process.env, DESK_REGIONAL_SECRET: 'world-regional-secret' };
   const desk = {}; // region → { port, child }
   const deskNode = async (region) => {
     const port = await freePort();
     const node = region === world.core ? 'desk-core' : `desk-${region}`;
-    const child = run(node, ['desk/dist/main.js', '--port', String(port), '--db', db, '--node', node, '--log-level', 'warn', ...(region === world.core ? ['--seed'] : [])]);
+    const args =
+      region === world.core
+        ? ['--db', db, '--seed']
+        : ['--core', `http://127.0.0.1:${await link(world.rtt(region, world.core), desk[world.core].port)}`, '--journal', join(work, `journal-${region}.db`)];
+    const child = run(node, ['desk/dist/main.js', '--port', String(port), '--node', node, '--log-level', 'warn', ...args], { env });
     await waitPort(port);
     desk[region] = { port, child };
   };
@@ -455,6 +476,8 @@ async function main() {
   // What the machine itself adds to every round trip (no links).
   const cost = {
     desk: await localCost(`ws://127.0.0.1:${desk[world.core].port}/ws?workspace=w_demo`),
+    // A regional node's accept (its journal on disk) with no link to the client; its core is far.
+    regional: await localCost(`ws://127.0.0.1:${desk[[...world.regions.keys()].find((r) => r !== world.core)].port}/ws?workspace=w_demo`),
     outpost: await localCost(`wss://127.0.0.1:${frontPort}/ws?workspace=w_demo`, cert),
   };
 
@@ -475,7 +498,9 @@ async function main() {
     await outpost(`steer-${region}`, steerPort, edgeYaml({ pop: `${region}-s`, region, port: steerPort, admin: await freePort(), cache: true, steering: origins }));
     const steer = await link(lastMile, steerPort);
     const far = lastMile + (region === world.core ? 0 : toCore);
-    setups.push({ region, lastMile, far, toCore, toAtlas: world.metroRttMs, ports: { direct, pop, steer } });
+    // The nearest Desk node of setup (c) is this region's; unless it is the core, its hello crosses to the core.
+    const atlasToCore = region === world.core ? 0 : toCore;
+    setups.push({ region, lastMile, far, toCore, toAtlas: world.metroRttMs, atlasToCore, ports: { direct, pop, steer } });
   }
 
   const results = [];
@@ -485,13 +510,13 @@ async function main() {
       await journey(port, cert.ca);
       const runs = [];
       for (let i = 0; i < RUNS; i++) runs.push(await journey(port, cert.ca));
-      results.push({ region: s.region, setup, lastMile: s.lastMile, far: s.far, toCore: s.toCore, toAtlas: s.toAtlas, runs });
+      results.push({ region: s.region, setup, lastMile: s.lastMile, far: s.far, toCore: s.toCore, toAtlas: s.toAtlas, atlasToCore: s.atlasToCore, runs });
       process.stderr.write(`world: ${s.region} ${setup}: chat-ready ${Math.round(runs.reduce((a, r) => a + r.chatReady, 0) / runs.length)} ms\n`);
     }
   }
   const browser = await browserJourneys(setups);
 
-  // (d) The nearest atlas node of the failover region dies while its visitor chats.
+  // (d) The nearest Desk node (regional) of the failover region dies while its visitor chats.
   let failover;
   const fregion = process.env.WORLD_FAILOVER_REGION ?? world.clients.at(-1);
   const fsetup = setups.find((s) => s.region === fregion);
@@ -504,7 +529,8 @@ async function main() {
     // New visitors after the death (the monitor has had a second or more to see it).
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await journey(fsetup.ports.steer, cert.ca));
-    failover = { region: fregion, next: nextRegion, lastMile: fsetup.lastMile, toNext: world.rtt(fregion, nextRegion), seen, runs };
+    const nextToCore = nextRegion === world.core ? 0 : world.rtt(nextRegion, world.core);
+    failover = { region: fregion, next: nextRegion, lastMile: fsetup.lastMile, toNext: world.rtt(fregion, nextRegion), nextToCore, seen, runs };
     process.stderr.write(`world: failover ${fregion}: chat back ${Math.round(seen.chatBack)} ms after the kill, ${seen.lost} lost\n`);
   }
 

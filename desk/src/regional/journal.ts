@@ -29,8 +29,12 @@ export class Journal {
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    // FULL: a row is on disk before the client hears `message.accepted`.
-    this.db.pragma('synchronous = FULL');
+    // NORMAL (no fsync per row): a row outlives the node's process the moment it is written, which
+    // is what the journal is for (the client left, the node died); a machine that loses its page
+    // cache loses the rows not yet checkpointed, and then the client's own outbox, which keeps a
+    // send until the core's ack, is the copy that counts. An fsync per send (FULL) measured
+    // 0.4 ms p50 and 1.2 ms p99 here, on the event loop of every accept.
+    this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS accepted (
       key TEXT PRIMARY KEY, attach TEXT NOT NULL, hello TEXT NOT NULL, frame TEXT NOT NULL, accepted_at INTEGER NOT NULL)`);
     this.insert = this.db.prepare('INSERT OR IGNORE INTO accepted (key, attach, hello, frame, accepted_at) VALUES (?, ?, ?, ?, ?)');
