@@ -9,10 +9,11 @@
  * R that node to the core (0 when it is the core):
  *   (a) direct — chat-ready: 8 × (L + C): TCP, TLS, page, widget, then TCP, TLS, Upgrade and
  *                hello for the socket; a message: 1 × (L + C), and committed at the core the same.
- *   (b) PoP    — chat-ready: 8 × L + 4 × C: the page is revalidated at the core (1), the widget
- *                comes from the PoP's cache (0), the socket needs a new connection to the core
- *                (TCP + Upgrade: 2) and the hello reads the core (1); a message: L + C.
- *   (c) PoP + steering — 8 × L + 4 × A: the same with A for C; the regional node welcomes a new
+ *   (b) PoP    — chat-ready: 8 × L + 3 × C: the page is revalidated at the core (1), the widget
+ *                comes from the PoP's cache (0), the Upgrade goes on a connection to the core
+ *                opened ahead (websocket.preconnect: 1) and the hello reads the core (1); a
+ *                message: L + C.
+ *   (c) PoP + steering — 8 × L + 3 × A: the same with A for C; the regional node welcomes a new
  *                visitor itself (it knows the workspace from the warm-up journey); a message is
  *                safe at L + A (the node's accept) and committed at L + A + R (the core's ack).
  *                A returning visitor's hello would add R (its session lives at the core).
@@ -33,9 +34,9 @@ const fmt = (x) => (x === undefined || Number.isNaN(x) ? '—' : x >= 100 ? Math
 export function floors(r) {
   const L = r.lastMile;
   if (r.setup === 'direct') return { chatReady: 8 * r.far, message: r.far, committed: r.far };
-  if (r.setup === 'pop') return { chatReady: 8 * L + 4 * r.toCore, message: L + r.toCore, committed: L + r.toCore };
+  if (r.setup === 'pop') return { chatReady: 8 * L + 3 * r.toCore, message: L + r.toCore, committed: L + r.toCore };
   const R = r.atlasToCore ?? 0;
-  return { chatReady: 8 * L + 4 * r.toAtlas, message: L + r.toAtlas, committed: L + r.toAtlas + R };
+  return { chatReady: 8 * L + 3 * r.toAtlas, message: L + r.toAtlas, committed: L + r.toAtlas + R };
 }
 
 export function summarize(r) {

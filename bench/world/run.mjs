@@ -14,7 +14,8 @@
  *       own front (an Outpost node in the core region, cache off) terminates TLS next to Desk.
  *   (b) PoP: the client talks to an Outpost PoP in its region (last mile); the PoP terminates TLS,
  *       serves the widget from its cache and reaches the core over a link with the region↔core
- *       RTT on warm keep-alive connections.
+ *       RTT on warm keep-alive connections, and on connections opened ahead for WebSocket
+ *       upgrades (websocket.preconnect).
  *   (c) PoP + steering: the same, but the PoP's load balancer steers by proximity to the nearest
  *       healthy Desk node: a regional node in its own region (metro RTT away; desk/REGIONAL.md),
  *       which reaches the core over its own link, or the core or another region's node when that
@@ -121,6 +122,7 @@ log: { level: warn, access: false }
 tls: { certificates: [{ cert: ${join(work, 'leaf.crt')}, key: ${join(work, 'leaf.key')} }] }
 security: { level: "off" }
 upstream: { keepAliveTimeout: 60s }   # under Desk's 65 s: the edge closes idle connections first
+websocket: { preconnect: 2 }          # upgrades take a connection to the Desk node opened ahead
 ${steering ? steeringYaml(steering) : `pools:
   core: { origins: [{ name: desk-core, address: "http://127.0.0.1:${origin}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [core] }]`}

@@ -136,6 +136,12 @@ const upstream = z.strictObject({
 const websocket = z.strictObject({
   /** A spliced WebSocket with no traffic either way for this long is closed. */
   idleTimeout: duration.prefault('10m'),
+  /**
+   * Connections kept open ahead, per origin and worker, for the next WebSocket upgrades (only to
+   * origins that had one in the last 5 minutes): an upgrade then skips the TCP and TLS handshakes
+   * with its origin, a round trip or two to a far one. 0 = connect on each upgrade.
+   */
+  preconnect: z.number().int().min(0).max(64).default(0),
 });
 
 const shutdown = z.strictObject({

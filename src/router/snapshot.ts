@@ -37,7 +37,7 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
   const pools = new Map<string, PoolRuntime>();
   const origins: OriginRuntime[] = [];
   for (const [name, cfg] of Object.entries(config.pools)) {
-    const list = cfg.origins.map((o) => registry.build(name, o, config.upstream));
+    const list = cfg.origins.map((o) => registry.build(name, o, config.upstream, config.websocket.preconnect));
     origins.push(...list);
     pools.set(name, buildPool(name, cfg, list, status));
   }

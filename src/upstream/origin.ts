@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Pool, buildConnector } from 'undici';
 import type { Config, OriginConfig } from '../config/schema.js';
+import { SpareSockets } from './spare-sockets.js';
+import { spareTarget } from './upgrade-handshake.js';
 
 /** Live counters of one (pool, origin), kept across reloads. */
 export interface OriginLoad {
@@ -30,6 +32,8 @@ export interface OriginRuntime {
   readonly load: OriginLoad;
   /** TLS options for raw connections (WebSocket upgrades) to this origin. */
   readonly tls: OriginTls | undefined;
+  /** Connections opened ahead for WebSocket upgrades (`websocket.preconnect`; none when 0). */
+  readonly spares: SpareSockets | undefined;
 }
 
 export interface OriginTls {
@@ -47,10 +51,11 @@ export interface OriginTls {
 export class OriginRegistry {
   private readonly pools = new Map<string, Pool>();
   private readonly loads = new Map<string, OriginLoad>();
+  private readonly spares = new Map<string, SpareSockets>();
 
   constructor(private readonly onClose: (err: unknown) => void = () => {}) {}
 
-  build(poolName: string, o: OriginConfig, upstream: Config['upstream']): OriginRuntime {
+  build(poolName: string, o: OriginConfig, upstream: Config['upstream'], preconnect = 0): OriginRuntime {
     const url = new URL(o.address);
     const tls = url.protocol === 'https:' ? originTls(o) : undefined;
     const key = JSON.stringify([o.address, tls, upstream]);
@@ -67,6 +72,12 @@ export class OriginRegistry {
       });
       this.pools.set(key, dispatcher);
     }
+    const spareKey = JSON.stringify([o.address, tls, upstream.connectTimeout, preconnect]);
+    let spares = this.spares.get(spareKey);
+    if (!spares && preconnect > 0) {
+      spares = new SpareSockets(spareTarget({ url, secure: url.protocol === 'https:', tls }, upstream.connectTimeout), preconnect);
+      this.spares.set(spareKey, spares);
+    }
     const id = `${poolName}/${o.name}`;
     let load = this.loads.get(id);
     if (!load) this.loads.set(id, (load = { inflight: 0, websockets: 0 }));
@@ -82,13 +93,23 @@ export class OriginRegistry {
       dispatcher,
       load,
       tls,
+      spares,
     };
   }
 
   /** Closes the connection pools that no origin in `inUse` refers to. */
   release(inUse: Iterable<OriginRuntime>): void {
     const keep = new Set<Pool>();
-    for (const o of inUse) keep.add(o.dispatcher);
+    const keepSpares = new Set<SpareSockets>();
+    for (const o of inUse) {
+      keep.add(o.dispatcher);
+      if (o.spares) keepSpares.add(o.spares);
+    }
+    for (const [key, spares] of this.spares) {
+      if (keepSpares.has(spares)) continue;
+      this.spares.delete(key);
+      spares.close();
+    }
     for (const [key, pool] of this.pools) {
       if (keep.has(pool)) continue;
       this.pools.delete(key);
@@ -100,6 +121,8 @@ export class OriginRegistry {
   async closeAll(force = false): Promise<void> {
     const all = [...this.pools.values()];
     this.pools.clear();
+    for (const spares of this.spares.values()) spares.close();
+    this.spares.clear();
     await Promise.all(all.map((p) => (force ? p.destroy() : p.close()).catch(this.onClose)));
   }
 }

@@ -4,8 +4,8 @@
  * a tunnel that may live for hours (memory per idle WebSocket matters at 10,000s of them).
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import type { OriginRuntime } from './origin.js';
+import { connectTo, type SpareTarget } from './spare-sockets.js';
 
 export interface HandshakeResult {
   socket: net.Socket;
@@ -28,13 +28,36 @@ export function errnoError(message: string, code: string): Error {
  * Rejects with errors whose `code` classifyUpstreamError understands.
  */
 export function upgradeHandshake(origin: OriginRuntime, path: string, headers: string[], connectTimeoutMs: number, responseTimeoutMs: number, signal: { aborted: boolean; onAbort?: () => void }): Promise<HandshakeResult> {
+  const spare = origin.spares?.take();
+  if (!spare) return handshake(origin, connectTo(spareTarget(origin, connectTimeoutMs)), false, path, headers, connectTimeoutMs, responseTimeoutMs, signal);
+  // A spare the origin closed at the moment it was taken fails before any answer: then a new
+  // connection, as if there had been no spare (not an origin failure).
+  return handshake(origin, spare, true, path, headers, connectTimeoutMs, responseTimeoutMs, signal).catch((err: { code?: string }) => {
+    if (signal.aborted || (err.code !== 'UND_ERR_SOCKET' && err.code !== 'ECONNRESET' && err.code !== 'EPIPE')) throw err;
+    return handshake(origin, connectTo(spareTarget(origin, connectTimeoutMs)), false, path, headers, connectTimeoutMs, responseTimeoutMs, signal);
+  });
+}
+
+/** Where raw connections to `origin` go: host, port, TLS with the server name pinned as for the pool. */
+export function spareTarget(origin: Pick<OriginRuntime, 'url' | 'secure' | 'tls'>, connectTimeoutMs: number): SpareTarget {
+  const host = origin.url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
+  // origin.tls spreads first: its `servername` key is there even when unset, and must not erase the default.
+  const t = origin.secure ? { ...origin.tls!, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host) } : undefined;
+  return { host, port, tls: t, connectTimeoutMs };
+}
+
+function handshake(
+  origin: OriginRuntime,
+  socket: net.Socket,
+  connected: boolean,
+  path: string,
+  headers: string[],
+  connectTimeoutMs: number,
+  responseTimeoutMs: number,
+  signal: { aborted: boolean; onAbort?: () => void },
+): Promise<HandshakeResult> {
   return new Promise((resolve, reject) => {
-    const host = origin.url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
-    const socket: net.Socket = origin.secure
-      // origin.tls spreads first: its `servername` key is there even when unset, and must not erase the default.
-      ? tls.connect({ ...origin.tls, host, port, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host), ALPNProtocols: ['http/1.1'] })
-      : net.connect({ host, port });
     let settled = false;
     let buf: Buffer = Buffer.alloc(0);
     const onConnectTimeout = () => fail(errnoError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
@@ -84,12 +107,13 @@ export function upgradeHandshake(origin: OriginRuntime, path: string, headers: s
       resolve({ socket, ...parsed, rest: Buffer.from(buf.subarray(end + 4)) });
     };
     signal.onAbort = () => fail(errnoError('client went away', 'UND_ERR_ABORTED'));
-    socket.on('timeout', onConnectTimeout);
-    socket.setTimeout(connectTimeoutMs);
     socket.on('error', fail);
     socket.on('end', onEnd);
-    socket.once(connectEvent, onConnected);
     socket.on('data', onData);
+    if (connected) return onConnected();
+    socket.on('timeout', onConnectTimeout);
+    socket.setTimeout(connectTimeoutMs);
+    socket.once(connectEvent, onConnected);
   });
 }
 
