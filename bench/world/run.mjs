@@ -35,7 +35,7 @@
  * bench/world/last-run.json) and bench/world/load-time.svg. Knobs: WORLD_RUNS (journeys per
  * region and setup, 5), WORLD_MESSAGES (round trips per journey, 20), WORLD_FILE,
  * WORLD_BROWSER=0 (no Chromium), WORLD_FAILOVER=0 (no (d)), WORLD_FAILOVER_REGION (the last client),
- * WORLD_OUT (where the results go, bench/world).
+ * WORLD_OUT (where the results go, bench/world), WORLD_SAMPLES (a file for every raw number).
  *
  * Every process it starts is stopped on exit, error or Ctrl-C; the whole run is bounded
  * (WORLD_TIMEOUT, 10 minutes).
@@ -146,7 +146,7 @@ function steeringYaml(origins) {
     return `  ${region}: { region: ${region}, location: { lat: ${lat}, lon: ${lon} }, monitor: healthz, origins: [{ name: ${name}, address: "http://127.0.0.1:${port}" }] }`;
   });
   return `monitors:
-  healthz: { type: http, path: /healthz, interval: 1s, timeout: 1500ms, retries: 0, consecutiveDown: 1, consecutiveUp: 2 }
+  healthz: { type: http, path: /healthz, interval: 5s, timeout: 2s, retries: 0, consecutiveDown: 1, consecutiveUp: 2 }
 health: { passive: { consecutiveFailures: 1, baseEjectionTime: 30s } }
 pools:
 ${pools.join('\n')}
@@ -542,6 +542,8 @@ async function main() {
   writeFileSync(join(OUT, 'RESULTS.md'), out.markdown);
   writeFileSync(join(OUT, 'load-time.svg'), out.svg);
   writeFileSync(lastRun, JSON.stringify({ date: new Date().toISOString(), summary: out.summary }, null, 1) + '\n');
+  // Every journey's raw numbers, for a closer look at a tail (not kept in the repository).
+  if (process.env.WORLD_SAMPLES) writeFileSync(process.env.WORLD_SAMPLES, JSON.stringify({ cost, results, failover }, null, 1) + '\n');
   process.stdout.write(out.markdown);
 }
 
