@@ -124,6 +124,10 @@ async function measure(label, visitorUrls, operatorBases, during) {
     unacked: visitors.reduce((n, v) => n + v.unacked, 0),
     reconnects: visitors.reduce((n, v) => n + v.reconnects, 0),
     reconnectMs: visitors.flatMap((v) => v.reconnectMs ?? []),
+    failedAttempts: visitors.reduce((all, v) => {
+      for (const [why, n] of Object.entries(v.failedAttempts ?? {})) all[why] = (all[why] ?? 0) + n;
+      return all;
+    }, {}),
     clientIds: visitors.flatMap((v) => v.clientIds),
     latencies: operators.latencies,
     received: operators.received,
@@ -221,7 +225,8 @@ function report(r) {
       `Failover: node A SIGKILLed half-way through; ${x.reconnects.toLocaleString('en-US')} visitor reconnects through the edge; of ${x.acked.toLocaleString('en-US')} acked messages, ` +
         `**${x.lost} lost, ${x.twice} stored twice, ${x.duplicates} delivered twice** to the operator; ${x.unacked} sends still unacked 10 s after the end (${x.sent - x.acked} sent but never acked).`,
       `Reconnect time (a visitor's socket closed → welcomed again through the edge, ${x.reconnectMs.length.toLocaleString('en-US')} reconnects): ` +
-        `p50 ${f(q(x.reconnectMs, 0.5))} ms, p99 ${f(q(x.reconnectMs, 0.99))} ms, max ${f(Math.max(...x.reconnectMs))} ms (the visitors retry after 0.5 s ±25 %, doubling up to 2 s).`,
+        `p50 ${f(q(x.reconnectMs, 0.5))} ms, p99 ${f(q(x.reconnectMs, 0.99))} ms, max ${f(Math.max(...x.reconnectMs))} ms (the visitors retry after 0.5 s ±25 %, doubling up to 2 s). ` +
+        `Attempts that got no welcome: ${Object.entries(x.failedAttempts).map(([why, n]) => `${why} × ${n}`).join(', ') || 'none'}.`,
       'Its p99 and max include the messages sent while a visitor was reconnecting (kept by the visitor until it was back).',
     );
   }

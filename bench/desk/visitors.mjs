@@ -11,8 +11,10 @@
  * instant, and closes its sockets only 2 s after the common end, so one process tearing down its
  * sockets never lands on another's last messages.
  *
- * Writes {sent, acked, unacked, reconnects, reconnectMs: [...], clientIds: [...acked]} to out.json
- * at the end (reconnectMs: from a socket's close to the welcome on its successor).
+ * Writes {sent, acked, unacked, reconnects, reconnectMs: [...], failedAttempts: {why: count},
+ * clientIds: [...acked]} to out.json at the end (reconnectMs: from a socket's close to the welcome
+ * on its successor; failedAttempts: sockets that closed before a welcome, by HTTP status of a
+ * refused upgrade, close code, or error code).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +32,8 @@ const at = (ms) => Math.max(0, t0 + ms - Date.now());
 let sent = 0;
 let reconnects = 0;
 const reconnectMs = [];
+const failedAttempts = {};
+const failed = (why) => (failedAttempts[why] = (failedAttempts[why] ?? 0) + 1);
 const acked = new Set();
 const visitors = [];
 let stopping = false;
@@ -74,8 +78,15 @@ class Visitor {
         this.lastSeq = Math.max(this.lastSeq, ev.message.seq);
       }
     });
-    ws.on('error', () => {});
-    ws.on('close', () => {
+    let why;
+    ws.on('unexpected-response', (_req, res) => {
+      why = `http ${res.statusCode}`;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => (why ??= `error ${err.code ?? err.message}`));
+    ws.on('close', (code) => {
+      if (!this.ready && !stopping) failed(why ?? `close ${code}`);
       this.ready = false;
       if (stopping) return;
       reconnects++;
@@ -118,7 +129,7 @@ setTimeout(() => {
     if (Date.now() < t0 + start + durationMs + 2000) return setTimeout(finish, at(start + durationMs + 2000));
     stopping = true;
     for (const v of visitors) v.ws?.terminate();
-    writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, clientIds: [...acked] }));
+    writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked] }));
     process.exit(0);
   };
   finish();

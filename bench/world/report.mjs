@@ -145,6 +145,17 @@ function costSection(cost) {
     row('Desk behind one Outpost (TLS, WebSocket splice)', cost.outpost),
     ...(cost.regional ? [row('a regional node\'s accept (journal written, the core far)', cost.regional)] : []),
     '',
+    ...(cost.links
+      ? [
+          `And the links alone as (c) crosses them (last mile, metro), a TCP echo at the end instead of Outpost and Desk,`,
+          `measured right after the journeys: the network emulation and the machine's scheduling, nothing of ours. Floor ${fmt(cost.linksFloor)} ms.`,
+          '',
+          '| links alone | p50 | p99 | p99 ÷ floor |',
+          '| --- | ---: | ---: | ---: |',
+          `| last mile + metro, echo | ${fmt(quantile(cost.links, 0.5))} | ${fmt(quantile(cost.links, 0.99))} | ${(quantile(cost.links, 0.99) / cost.linksFloor).toFixed(2)}× |`,
+          '',
+        ]
+      : []),
   ];
 }
 

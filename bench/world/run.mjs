@@ -41,6 +41,7 @@
  * (WORLD_TIMEOUT, 10 minutes).
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -292,6 +293,31 @@ async function localSocket(url, tls, n) {
 }
 
 /**
+ * The links alone, as (c) crosses them (the last mile, then the metro link) with a TCP echo at the
+ * end instead of Outpost and Desk: what the machine's scheduling adds to a round trip when nothing
+ * but the network emulation is on the way. 100 small writes, one at a time.
+ */
+async function linksAlone(lastMile, metro) {
+  const port = await freePort();
+  run('echo', ['-e', `require('net').createServer({ noDelay: true }, (s) => { s.on('error', () => {}); s.pipe(s); }).listen(${port}, '127.0.0.1')`]);
+  await waitPort(port);
+  const entry = await link(lastMile, await link(metro, port));
+  const socket = net.connect(entry, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => (socket.once('connect', resolve), socket.once('error', reject)));
+  const rtts = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    const back = new Promise((resolve) => socket.once('data', resolve));
+    socket.write(`ping ${i}\n`);
+    await back;
+    rtts.push(performance.now() - t);
+  }
+  socket.destroy();
+  return rtts;
+}
+
+/**
  * Setup (d): a visitor chatting through `port` (a message every MESSAGE_EVERY ms) when `kill()`
  * stops the Desk node it is on. The visitor does what the widget does (desk/public/widget.js):
  * keeps unacknowledged messages in an outbox; when the socket drops it reconnects after 0.5 s
@@ -516,6 +542,10 @@ async function main() {
       process.stderr.write(`world: ${s.region} ${setup}: chat-ready ${Math.round(runs.reduce((a, r) => a + r.chatReady, 0) / runs.length)} ms\n`);
     }
   }
+  // The machine's scheduling on the links alone, measured right after the journeys, as busy as they were.
+  const mile = world.rtt(world.clients.at(-1), world.clients.at(-1));
+  cost.links = await linksAlone(mile, world.metroRttMs);
+  cost.linksFloor = mile + world.metroRttMs;
   const browser = await browserJourneys(setups);
 
   // (d) The nearest Desk node (regional) of the failover region dies while its visitor chats.
