@@ -204,6 +204,25 @@ describe('the journal', () => {
   });
 });
 
+describe('the journal, for a visitor welcomed by a node that died before the core heard of it', () => {
+  it('the replay creates the visitor and the conversation the node gave, and stores the sends there', async () => {
+    const file = path.join(dir, 'minted.db');
+    const journal = new Journal(file);
+    const session = 'minted-session-token-0123456789abcdef';
+    const attach = JSON.stringify({ type: 'regional.attach', upgrade: { sameOrigin: false, country: 'AU' } });
+    const hello = JSON.stringify({ type: 'visitor.hello', workspace: 'w_demo', session, mint: { conversation: 'c_minted_by_a_dead_node' } });
+    journal.add({ key: `v:${session}:k_m1`, attach, hello, frame: JSON.stringify({ type: 'message.send', clientId: 'k_m1', body: 'first words' }), acceptedAt: Date.now() - 1000 });
+    journal.close();
+    const { node } = await regional({ journal: file });
+    await until(() => node.journal.size === 0, 5000, 'journal empty');
+    const visitorRow = await store.visitorByToken(session);
+    expect(visitorRow).toBeDefined();
+    const conv = await store.getConversation('c_minted_by_a_dead_node');
+    expect(conv?.visitorId).toBe(visitorRow!.id);
+    expect((await store.messagesAfter('c_minted_by_a_dead_node', 0)).map((m) => m.body)).toEqual(['first words']);
+  });
+});
+
 describe('failures', () => {
   it('a wrong secret: the core refuses the node, which says so on /healthz and refuses clients', async () => {
     const { base } = await regional({ secret: 'wrong' });

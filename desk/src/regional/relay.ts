@@ -52,6 +52,8 @@ export class Relay {
   private clientGone = false;
   /** A welcome given here: what it said, to check the core's against. */
   private minted: { session: string; conversation: string; availability: WorkspaceFacts['availability'] } | undefined;
+  /** The conversation id minted here, kept for replays: the core may never have had the hello. */
+  private mintedConversation: string | undefined;
 
   constructor(
     private readonly client: WebSocket,
@@ -113,6 +115,7 @@ export class Relay {
     const session = randomBytes(32).toString('base64url');
     const conversation = `c_${randomBytes(16).toString('base64url')}`;
     this.minted = { session, conversation, availability: facts.availability };
+    this.mintedConversation = conversation;
     this.identity = `v:${session}`;
     this.hello = { ...ev, session };
     this.core.send(JSON.stringify({ ...ev, session, mint: { conversation } }));
@@ -158,7 +161,8 @@ export class Relay {
   /** The hello a replay sends for this client: its session (visitor) or token (operator), nothing else. */
   private identityHello(): string {
     if (this.identity!.startsWith('v:')) {
-      return JSON.stringify({ type: 'visitor.hello', workspace: this.hello?.workspace, session: this.identity!.slice(2) });
+      const mint = this.mintedConversation ? { mint: { conversation: this.mintedConversation } } : {};
+      return JSON.stringify({ type: 'visitor.hello', workspace: this.hello?.workspace, session: this.identity!.slice(2), ...mint });
     }
     return JSON.stringify({ type: 'operator.hello', token: this.identity!.slice(2) });
   }
