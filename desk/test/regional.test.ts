@@ -223,6 +223,23 @@ describe('the journal, for a visitor welcomed by a node that died before the cor
   });
 });
 
+describe('the journal, for a hello the core refuses', () => {
+  it('rows whose hello is refused (a site the workspace does not allow) are dropped, not replayed forever', async () => {
+    await store.createWorkspace({ id: 'w_refusing', name: 'Refusing', allowedOrigins: ['https://shop.example'], emailDomain: 'refusing.test', webhookSecret: 'x' });
+    const file = path.join(dir, 'refused.db');
+    const journal = new Journal(file);
+    const session = 'refused-session-token-0123456789abcdef';
+    const attach = JSON.stringify({ type: 'regional.attach', upgrade: { origin: 'https://evil.example', sameOrigin: false } });
+    const hello = JSON.stringify({ type: 'visitor.hello', workspace: 'w_refusing', session, mint: { conversation: 'c_refused_by_the_core' } });
+    journal.add({ key: `v:${session}:k_x`, attach, hello, frame: JSON.stringify({ type: 'message.send', clientId: 'k_x', body: 'never' }), acceptedAt: Date.now() - 1000 });
+    journal.close();
+    const { node } = await regional({ journal: file });
+    await until(() => node.journal.size === 0, 5000, 'journal empty');
+    expect(await store.visitorByToken(session)).toBeUndefined();
+    expect(await store.getConversation('c_refused_by_the_core')).toBeUndefined();
+  });
+});
+
 describe('failures', () => {
   it('a wrong secret: the core refuses the node, which says so on /healthz and refuses clients', async () => {
     const { base } = await regional({ secret: 'wrong' });

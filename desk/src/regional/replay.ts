@@ -81,9 +81,10 @@ async function replayClient(opts: ReplayOptions, rows: JournalRow[]): Promise<nu
         for (const r of rows) ws.send(r.frame);
       } else if (ev.type === 'message.ack' && ev.clientId) done(ev.clientId);
       else if (ev.type === 'error' && ev.ref) done(ev.ref, ev.code);
-      else if (ev.type === 'error' && ev.code === 'unauthorized') {
-        // The session or token is no more: nobody can send these now.
-        for (const clientId of [...keyOf.keys()]) done(clientId, 'unauthorized');
+      else if (ev.type === 'error' && (ev.code === 'unauthorized' || ev.code === 'forbidden')) {
+        // The hello was refused (the session or token is no more, the site no longer allowed):
+        // nobody can send these now.
+        for (const clientId of [...keyOf.keys()]) done(clientId, ev.code);
       }
     });
     ws.once('close', () => finish(keyOf.size ? new Error('the core closed the socket') : undefined));
