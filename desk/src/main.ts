@@ -14,7 +14,7 @@
  * A regional node (desk/REGIONAL.md), near visitors far from the core, has no database: it
  * relays its clients to the core and journals what they send:
  *
- *   DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 --journal regional.db --port 3003 --node sin-1
+ *   DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001[,http://core2:3001] --journal regional.db --port 3003 --node sin-1
  *
  * The core accepts regional nodes when it is started with the same DESK_REGIONAL_SECRET.
  *
@@ -102,16 +102,19 @@ if (values.core) {
     log.fatal('--core needs DESK_REGIONAL_SECRET, the secret the core was started with');
     process.exit(2);
   }
-  try {
-    if (!/^https?:$/.test(new URL(values.core).protocol)) throw new Error('not http(s)');
-  } catch {
-    log.fatal({ core: values.core }, 'bad --core: an http:// or https:// URL of the core');
-    process.exit(2);
+  const cores = values.core.split(',').map((u) => u.trim());
+  for (const u of cores) {
+    try {
+      if (!/^https?:$/.test(new URL(u).protocol)) throw new Error('not http(s)');
+    } catch {
+      log.fatal({ core: u }, 'bad --core: http:// or https:// URLs of the core nodes, comma-separated');
+      process.exit(2);
+    }
   }
   const regional = await startRegionalNode({
     port,
     host: values.host,
-    core: values.core,
+    core: cores,
     secret: regionalSecret,
     journal: values.journal,
     nodeId: values.node,

@@ -1,8 +1,8 @@
 /**
  * Desk behind the edge, as `npm start` runs it: examples/demo.yaml itself (pools, least-connections
  * steering, cookie affinity, page rules, shield), with only its ports and origin addresses moved to
- * free ones; two Desk nodes in the eu-west pool share a SQLite file (and fan out through it), one
- * in ap-southeast. In headless Chromium a visitor on the shop page and an operator in the inbox,
+ * free ones; two Desk nodes in the eu-west pool share a SQLite file (and fan out through it), the
+ * core; one regional node in ap-southeast relays to them. In headless Chromium a visitor on the shop page and an operator in the inbox,
  * both through the edge, exchange messages; the widget is served from the edge's cache and the API
  * is not; then the visitor's node dies and its chat reconnects through the edge to another node,
  * nothing lost.
@@ -18,6 +18,7 @@ import YAML from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { startEdge, type Edge } from '../../src/server/edge.js';
 import { seedDemo } from '../src/seed.js';
+import { startRegionalNode, type RegionalNode } from '../src/regional/regional-node.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
@@ -29,7 +30,8 @@ const DEMO = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'desk-edge-'));
 const dbFile = join(dir, 'desk.db');
 const stores: DeskStore[] = [];
-const nodes = new Map<string, DeskNode>();
+const nodes = new Map<string, DeskNode | RegionalNode>();
+const SECRET = 'behind-edge-regional-secret';
 let edge: Edge;
 let browser: Browser;
 let base: string;
@@ -38,14 +40,22 @@ async function startNode(name: string): Promise<DeskNode> {
   const store = await openStore(`sqlite:${dbFile}`);
   stores.push(store);
   if (stores.length === 1) await seedDemo(store);
-  const node = await startDeskNode({ port: 0, store, nodeId: name, publicDir: PUBLIC, sharedSqlite: dbFile, log: pino({ level: 'silent' }) });
+  const node = await startDeskNode({ port: 0, store, nodeId: name, publicDir: PUBLIC, sharedSqlite: dbFile, log: pino({ level: 'silent' }), regionalSecret: SECRET });
+  nodes.set(name, node);
+  return node;
+}
+
+/** The demo's Singapore node: regional, relaying to the core's two nodes. */
+async function startRegional(name: string, core: string[]): Promise<RegionalNode> {
+  const node = await startRegionalNode({ port: 0, core, secret: SECRET, journal: join(dir, `${name}.journal.db`), nodeId: name, publicDir: PUBLIC, log: pino({ level: 'silent' }) });
   nodes.set(name, node);
   return node;
 }
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  for (const name of ['desk-fra-1', 'desk-fra-2', 'desk-sin-1']) await startNode(name);
+  for (const name of ['desk-fra-1', 'desk-fra-2']) await startNode(name);
+  await startRegional('desk-sin-1', ['desk-fra-1', 'desk-fra-2'].map((n) => `http://127.0.0.1:${nodes.get(n)!.port}`));
 
   // The demo's config, on free ports: nothing else changes.
   const raw = YAML.parse(readFileSync(DEMO, 'utf8')) as Record<string, any>;
@@ -77,10 +87,10 @@ afterAll(async () => {
 
 interface Side { context: BrowserContext; page: Page }
 
-async function open(path: string): Promise<Side> {
+async function open(path: string, site = base): Promise<Side> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.goto(`${base}${path}`);
+  await page.goto(`${site}${path}`);
   return { context, page };
 }
 
@@ -145,6 +155,31 @@ describe('Desk behind the edge (the npm start demo config)', () => {
     expect(await visitor.page.locator('.msg.them', { hasText: 'after the node went away' }).count()).toBe(1);
     // The browser now sticks to a live node.
     expect(await pinnedNode(visitor)).not.toBe(pinned);
+    await visitor.context.close();
+    await operator.context.close();
+  }, 60_000);
+
+  it('a visitor on ap.localhost chats through the Singapore regional node, whose core is the node still alive', async () => {
+    // The test before killed one of the two core nodes: the regional node now relays to the other.
+    const visitor = await open('/', base.replace('localhost', 'ap.localhost'));
+    await visitor.page.locator('.launcher').waitFor();
+    await visitor.page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null");
+    expect(await pinnedNode(visitor)).toBe('desk-sin-1');
+    await visitor.page.locator('.launcher').click();
+    await visitor.page.locator('.panel textarea').fill('Hello from Singapore');
+    await visitor.page.locator('.panel textarea').press('Enter');
+    await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: 'from Singapore' }).waitFor();
+
+    const operator = await open('/inbox.html');
+    await operator.page.locator('#signin-email').fill('ada@acme.test');
+    await operator.page.locator('#signin-password').fill('demo-password');
+    await operator.page.locator('#signin-submit').click();
+    await operator.page.locator('.conv', { hasText: 'from Singapore' }).click();
+    await operator.page.locator('.msg.in', { hasText: 'from Singapore' }).waitFor();
+    await operator.page.locator('#composer-input').fill('Hello Singapore, Frankfurt here.');
+    await operator.page.locator('#composer-input').press('Enter');
+    await visitor.page.locator('.msg.them', { hasText: 'Frankfurt here' }).waitFor();
+    expect(await operator.page.locator('.msg.in', { hasText: 'from Singapore' }).count()).toBe(1);
     await visitor.context.close();
     await operator.context.close();
   }, 60_000);

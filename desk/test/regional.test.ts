@@ -27,7 +27,7 @@ let coreBase: string;
 let token: string;
 const regionals: RegionalNode[] = [];
 
-async function regional(opts: { journal?: string; secret?: string; core?: string; replayGraceMs?: number } = {}): Promise<{ node: RegionalNode; base: string }> {
+async function regional(opts: { journal?: string; secret?: string; core?: string | string[]; replayGraceMs?: number } = {}): Promise<{ node: RegionalNode; base: string }> {
   const node = await startRegionalNode({
     port: 0,
     core: opts.core ?? coreBase,
@@ -274,6 +274,25 @@ describe('failures', () => {
     await back.client.close();
     await second.close();
     await coreStore.close();
+  });
+
+  it('a core of two nodes: when the first goes away, the node moves to the second at once', async () => {
+    const shared = await openStore('sqlite::memory:');
+    await seedDemo(shared);
+    const a = await startDeskNode({ port: 0, store: shared, nodeId: 'core-a', log: silent, regionalSecret: SECRET });
+    const b = await startDeskNode({ port: 0, store: shared, nodeId: 'core-b', log: silent, regionalSecret: SECRET });
+    const { base } = await regional({ core: [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`] });
+    const v = await visitor(base);
+    await a.close();
+    expect((await v.client.closed).code).toBeOneOf([1001, 1012]);
+    const back = await visitor(base, { session: v.session });
+    expect(back.session).toBe(v.session);
+    back.client.send({ type: 'message.send', clientId: 'k_b1', body: 'through the second core node' });
+    expect(await back.client.next('message.ack')).toMatchObject({ clientId: 'k_b1', seq: 1 });
+    expect((await health(base)).status).toBe(200);
+    await back.client.close();
+    await b.close();
+    await shared.close();
   });
 
   it('binary frames and bad JSON reach the core, which answers with its errors', async () => {

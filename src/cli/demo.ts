@@ -1,8 +1,10 @@
 /**
  * `outpost demo` (what `npm start` runs): Desk, the bundled customer-chat app, in two regions
- * behind an Outpost edge. Three Desk nodes, each its own process (desk-fra-1 and desk-fra-2 in
- * "eu-west", desk-sin-1 in "ap-southeast"), share one SQLite file (examples/.desk/demo.db), through
- * which they also tell each other their events (no Redis needed on a laptop); the edge node on
+ * behind an Outpost edge. Three Desk nodes, each its own process: the core, desk-fra-1 and
+ * desk-fra-2 in "eu-west", share one SQLite file (examples/.desk/demo.db), through which they also
+ * tell each other their events (no Redis needed on a laptop); desk-sin-1 in "ap-southeast" is a
+ * regional node (desk/REGIONAL.md): no database, it relays its visitors to the core (fra-1, else
+ * fra-2) and accepts their messages into its own journal. The edge node on
  * examples/demo.yaml steers each browser to the nearest healthy pool, keeps it on one node (cookie
  * affinity), picks the node with the fewest open WebSockets, caches the widget and bypasses the
  * cache for /api/*. A local CA and a localhost certificate are made on first run.
@@ -11,17 +13,18 @@
  * watch a failover: kill a Desk node and its sockets reconnect through the edge to another one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { supervise } from '../server/supervisor.js';
 import { selfSigned } from '../tls/dev-certs.js';
 
-/** The origins of examples/demo.yaml. */
-const NODES = [
+/** The origins of examples/demo.yaml; a node with `core` is a regional node relaying to those. */
+const NODES: { name: string; region: string; port: number; core?: number[] }[] = [
   { name: 'desk-fra-1', region: 'eu-west', port: 3001 },
   { name: 'desk-fra-2', region: 'eu-west', port: 3002 },
-  { name: 'desk-sin-1', region: 'ap-southeast', port: 3003 },
+  { name: 'desk-sin-1', region: 'ap-southeast', port: 3003, core: [3001, 3002] },
 ];
 
 export async function runDemo(): Promise<void> {
@@ -39,6 +42,8 @@ export async function runDemo(): Promise<void> {
   mkdirSync(join(root, 'examples/.desk'), { recursive: true });
   const db = `sqlite:${join(root, 'examples/.desk/demo.db')}`;
   const deskMain = join(root, 'desk/dist/main.js');
+  // The core accepts the regional node with this secret, new on every run.
+  const env = { ...process.env, DESK_REGIONAL_SECRET: randomBytes(24).toString('base64url') };
 
   const children: ChildProcess[] = [];
   const stopAll = (): void => {
@@ -46,16 +51,21 @@ export async function runDemo(): Promise<void> {
   };
   const startNode = (n: (typeof NODES)[number], seed: boolean): Promise<void> =>
     new Promise<void>((ready, fail) => {
-      const args = ['--port', String(n.port), '--db', db, '--node', n.name, '--log-level', 'warn', ...(seed ? ['--seed'] : [])];
-      const child = fork(deskMain, args, { stdio: 'inherit' });
+      const store = n.core
+        ? ['--core', n.core.map((p) => `http://127.0.0.1:${p}`).join(','), '--journal', join(root, `examples/.desk/${n.name}.journal.db`)]
+        : ['--db', db, ...(seed ? ['--seed'] : [])];
+      const args = ['--port', String(n.port), '--node', n.name, '--log-level', 'warn', ...store];
+      const child = fork(deskMain, args, { stdio: 'inherit', env });
       children.push(child);
       child.once('message', () => ready());
       child.once('exit', (code) => fail(new Error(`Desk node ${n.name} exited (${code}); is port ${n.port} free?`)));
     });
   try {
-    // The first node migrates and seeds the shared database; the others open it after.
+    // The first node migrates and seeds the shared database; the others open it after, and the
+    // regional node comes last, when its core answers.
     await startNode(NODES[0]!, true);
-    await Promise.all(NODES.slice(1).map((n) => startNode(n, false)));
+    await Promise.all(NODES.slice(1).filter((n) => !n.core).map((n) => startNode(n, false)));
+    await Promise.all(NODES.filter((n) => n.core).map((n) => startNode(n, false)));
   } catch (err) {
     stopAll();
     throw err;
@@ -74,7 +84,7 @@ export async function runDemo(): Promise<void> {
           'Outpost demo is running: Desk, a customer-chat app, in two regions behind an edge (Ctrl-C stops it).',
           `  ${site}/                  a shop with the chat box (nearest pool: eu-west)`,
           `  ${site}/inbox.html        the operator inbox: ada@acme.test / demo-password (grace@acme.test too)`,
-          `  http://ap.localhost:${http.port}/               the same shop served by the Singapore node: chat with the inbox across regions`,
+          `  http://ap.localhost:${http.port}/               the same shop through the Singapore node (regional: no database, relays to the core)`,
           `  https://localhost:${https.port}/                 TLS + HTTP/2 (CA: examples/certs/ca.crt)`,
           `  http://${admin.host}:${admin.port}/metrics         Prometheus metrics (also /healthz, /readyz, /status)`,
           `  ${api}`,

@@ -4,6 +4,9 @@
  * Each socket carries one client (its first frame, `regional.attach`, says which upgrade it
  * stands for); a taken spare is replaced at once.
  *
+ * The core may be several nodes (`urls`, in order of preference): sockets go to the current one,
+ * and when it cannot be reached the next is tried at once, and stays current while it answers.
+ *
  * `healthy` is whether the last attempt to reach the core succeeded: a node that cannot reach
  * its core cannot welcome anyone, and says so on /healthz so the edge steers elsewhere.
  */
@@ -11,8 +14,8 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 
 export interface CoreLinkOptions {
-  /** The core's `/ws` URL: `ws://core:3001/ws`. */
-  url: string;
+  /** The core nodes' `/ws` URLs (`ws://core:3001/ws`), in order of preference. */
+  urls: string[];
   secret: string;
   /** Idle sockets kept open (4). */
   spares?: number;
@@ -29,6 +32,7 @@ export class CoreLink {
   private retry: NodeJS.Timeout | undefined;
   private lastOk = false;
   private readonly spares: number;
+  private current = 0;
 
   constructor(private readonly opts: CoreLinkOptions) {
     this.spares = opts.spares ?? 4;
@@ -39,6 +43,11 @@ export class CoreLink {
     return this.lastOk;
   }
 
+  /** The index in `urls` of the core node sockets go to now. */
+  get currentIndex(): number {
+    return this.current;
+  }
+
   /** An open socket to the core: a spare if one is idle, else a new one. */
   async take(): Promise<WebSocket> {
     let ws: WebSocket | undefined;
@@ -46,7 +55,7 @@ export class CoreLink {
       if (ws.readyState === WebSocket.OPEN) break;
     }
     this.fill();
-    return ws ?? this.open();
+    return ws ?? this.openAny();
   }
 
   close(): void {
@@ -59,7 +68,7 @@ export class CoreLink {
     if (this.closed || this.retry) return;
     while (this.idle.length + this.opening < this.spares) {
       this.opening++;
-      this.open().then(
+      this.openAny().then(
         (ws) => {
           this.opening--;
           if (this.closed) return ws.terminate();
@@ -74,7 +83,7 @@ export class CoreLink {
         },
         (err: Error) => {
           this.opening--;
-          this.opts.log.warn({ err: err.message, core: this.opts.url }, 'regional: cannot reach the core');
+          this.opts.log.warn({ err: err.message, core: this.opts.urls }, 'regional: cannot reach the core');
           // Try again in a while, not in a loop against a core that is down.
           this.retry ??= setTimeout(() => {
             this.retry = undefined;
@@ -86,9 +95,26 @@ export class CoreLink {
     }
   }
 
-  private open(): Promise<WebSocket> {
+  /** A socket to the current core node, else to the next that answers (each tried once). */
+  private async openAny(): Promise<WebSocket> {
+    const start = this.current;
+    let last: unknown;
+    for (let i = 0; i < this.opts.urls.length; i++) {
+      const at = (start + i) % this.opts.urls.length;
+      try {
+        const ws = await this.open(this.opts.urls[at]!);
+        this.current = at;
+        return ws;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  private open(url: string): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.opts.url, {
+      const ws = new WebSocket(url, {
         headers: { 'x-desk-regional': this.opts.secret },
         handshakeTimeout: CONNECT_TIMEOUT_MS,
         perMessageDeflate: false,

@@ -28,8 +28,8 @@ import { Workspaces } from './workspaces.js';
 export interface RegionalNodeOptions {
   port: number;
   host?: string;
-  /** The core Desk node (or its load balancer): `http://core:3001`. */
-  core: string;
+  /** The core Desk nodes (or their load balancer), in order of preference: `http://core:3001`. */
+  core: string | string[];
   /** The secret the core was started with (`regionalSecret`). */
   secret: string;
   /** The journal file on this node's disk. */
@@ -55,12 +55,17 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-e
 
 export async function startRegionalNode(opts: RegionalNodeOptions): Promise<RegionalNode> {
   const log = (opts.log ?? pino({ level: 'info' })).child({ desk: opts.nodeId, role: 'regional' });
-  const coreUrl = new URL(opts.core);
-  const wsUrl = new URL('/ws', coreUrl);
-  wsUrl.protocol = coreUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  const coreUrls = (Array.isArray(opts.core) ? opts.core : [opts.core]).map((u) => new URL(u));
+  const wsUrls = coreUrls.map((u) => {
+    const ws = new URL('/ws', u);
+    ws.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return ws.href;
+  });
   const journal = new Journal(opts.journal);
-  const link = new CoreLink({ url: wsUrl.href, secret: opts.secret, spares: opts.spares, log });
-  const pool = new Pool(coreUrl.origin, { keepAliveTimeout: 60_000 });
+  const link = new CoreLink({ urls: wsUrls, secret: opts.secret, spares: opts.spares, log });
+  // HTTP goes where the sockets go: the core node that answers now.
+  const pools = coreUrls.map((u) => new Pool(u.origin, { keepAliveTimeout: 60_000 }));
+  const pool = () => pools[link.currentIndex]!;
   const workspaces = new Workspaces(pool, opts.secret, log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, clientTracking: true });
   const inFlight = new Set<string>();
@@ -108,7 +113,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
     headers['x-forwarded-host'] ??= req.headers.host ?? '';
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const upstream = await pool.request({
+    const upstream = await pool().request({
       path: req.url ?? '/',
       method: req.method as 'GET',
       headers,
@@ -161,7 +166,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, core: coreUrl.origin, journal: journal.size }, 'regional desk node listening');
+  log.info({ port, core: coreUrls.map((u) => u.origin), journal: journal.size }, 'regional desk node listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -178,7 +183,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
         for (const c of cores) c.terminate();
         server.closeAllConnections();
         await done;
-        await pool.close();
+        await Promise.all(pools.map((p) => p.close()));
         journal.close();
       })();
       return closing;

@@ -26,7 +26,8 @@ export class Workspaces {
   private readonly fetching = new Set<string>();
 
   constructor(
-    private readonly pool: Pool,
+    /** The core node to ask (the one the sockets go to now). */
+    private readonly pool: () => Pool,
     private readonly secret: string,
     private readonly log: Logger,
   ) {}
@@ -53,7 +54,7 @@ export class Workspaces {
     if (this.fetching.has(id)) return;
     this.fetching.add(id);
     try {
-      const res = await this.pool.request({ path: `/regional/workspaces/${encodeURIComponent(id)}`, method: 'GET', headers: { 'x-desk-regional': this.secret } });
+      const res = await this.pool().request({ path: `/regional/workspaces/${encodeURIComponent(id)}`, method: 'GET', headers: { 'x-desk-regional': this.secret } });
       const body = (await res.body.json()) as WorkspaceFacts;
       if (res.statusCode === 404) this.known.delete(id);
       else if (res.statusCode !== 200) throw new Error(`the core answered ${res.statusCode}`);
