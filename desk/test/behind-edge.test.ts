@@ -94,6 +94,38 @@ async function open(path: string, site = base): Promise<Side> {
   return { context, page };
 }
 
+/** The operator inbox, signed in as Ada. */
+async function inbox(): Promise<Side> {
+  const side = await open('/inbox.html');
+  await side.page.locator('#signin-email').fill('ada@acme.test');
+  await side.page.locator('#signin-password').fill('demo-password');
+  await side.page.locator('#signin-submit').click();
+  return side;
+}
+
+/** The shop page on `site` with the chat box open, its widget welcomed. */
+async function shop(site: string): Promise<Side> {
+  const visitor = await open('/', site);
+  await visitor.page.locator('.launcher').waitFor();
+  await visitor.page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null");
+  await visitor.page.locator('.launcher').click();
+  return visitor;
+}
+
+/** The visitor writes `said` (shown as sent); an operator opens it in the inbox and answers `answer`, which the visitor sees. */
+async function exchange(visitor: Side, said: string, answer: string): Promise<Side> {
+  await visitor.page.locator('.panel textarea').fill(said);
+  await visitor.page.locator('.panel textarea').press('Enter');
+  await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: said }).waitFor();
+  const operator = await inbox();
+  await operator.page.locator('.conv', { hasText: said }).click();
+  await operator.page.locator('.msg.in', { hasText: said }).waitFor();
+  await operator.page.locator('#composer-input').fill(answer);
+  await operator.page.locator('#composer-input').press('Enter');
+  await visitor.page.locator('.msg.them', { hasText: answer }).waitFor();
+  return operator;
+}
+
 /** The Desk node a browser is pinned to, from the edge's affinity cookie (`pool/origin|expiry`). */
 async function pinnedNode(side: Side): Promise<string> {
   const cookie = (await side.context.cookies()).find((c) => c.name === '__outpost_lb');
@@ -118,23 +150,8 @@ describe('Desk behind the edge (the npm start demo config)', () => {
   });
 
   it('a visitor and an operator talk through the edge; the visitor\'s node dies and the chat goes on elsewhere, nothing lost', async () => {
-    const visitor = await open('/');
-    await visitor.page.locator('.launcher').waitFor();
-    await visitor.page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null");
-    await visitor.page.locator('.launcher').click();
-    await visitor.page.locator('.panel textarea').fill('Hello through the edge');
-    await visitor.page.locator('.panel textarea').press('Enter');
-    await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: 'through the edge' }).waitFor();
-
-    const operator = await open('/inbox.html');
-    await operator.page.locator('#signin-email').fill('ada@acme.test');
-    await operator.page.locator('#signin-password').fill('demo-password');
-    await operator.page.locator('#signin-submit').click();
-    await operator.page.locator('.conv', { hasText: 'through the edge' }).click();
-    await operator.page.locator('.msg.in', { hasText: 'through the edge' }).waitFor();
-    await operator.page.locator('#composer-input').fill('Hi! Answered from the inbox.');
-    await operator.page.locator('#composer-input').press('Enter');
-    await visitor.page.locator('.msg.them', { hasText: 'Answered from the inbox' }).waitFor();
+    const visitor = await shop(base);
+    const operator = await exchange(visitor, 'Hello through the edge', 'Hi! Answered from the inbox.');
 
     // Both browsers are pinned to an eu-west node (proximity from the fra PoP); kill the visitor's.
     const pinned = await pinnedNode(visitor);
@@ -161,25 +178,10 @@ describe('Desk behind the edge (the npm start demo config)', () => {
 
   it('a visitor on ap.localhost chats through the Singapore regional node, whose core is the node still alive', async () => {
     // The test before killed one of the two core nodes: the regional node now relays to the other.
-    const visitor = await open('/', base.replace('localhost', 'ap.localhost'));
-    await visitor.page.locator('.launcher').waitFor();
-    await visitor.page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null");
+    const visitor = await shop(base.replace('localhost', 'ap.localhost'));
     expect(await pinnedNode(visitor)).toBe('desk-sin-1');
-    await visitor.page.locator('.launcher').click();
-    await visitor.page.locator('.panel textarea').fill('Hello from Singapore');
-    await visitor.page.locator('.panel textarea').press('Enter');
-    await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: 'from Singapore' }).waitFor();
-
-    const operator = await open('/inbox.html');
-    await operator.page.locator('#signin-email').fill('ada@acme.test');
-    await operator.page.locator('#signin-password').fill('demo-password');
-    await operator.page.locator('#signin-submit').click();
-    await operator.page.locator('.conv', { hasText: 'from Singapore' }).click();
-    await operator.page.locator('.msg.in', { hasText: 'from Singapore' }).waitFor();
-    await operator.page.locator('#composer-input').fill('Hello Singapore, Frankfurt here.');
-    await operator.page.locator('#composer-input').press('Enter');
-    await visitor.page.locator('.msg.them', { hasText: 'Frankfurt here' }).waitFor();
-    expect(await operator.page.locator('.msg.in', { hasText: 'from Singapore' }).count()).toBe(1);
+    const operator = await exchange(visitor, 'Hello from Singapore', 'Hello Singapore, Frankfurt here.');
+    expect(await operator.page.locator('.msg.in', { hasText: 'Hello from Singapore' }).count()).toBe(1);
     await visitor.context.close();
     await operator.context.close();
   }, 60_000);

@@ -10,12 +10,11 @@
  * the core as it is.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
-import { sendJson } from '../server/http-io.js';
+import { listen, sendJson } from '../server/http-io.js';
 import { upgradeInfo, visitorOriginAllowed } from '../server/origins.js';
 import { MAX_FRAME } from '../server/realtime.js';
 import { serveStatic } from '../server/static-files.js';
@@ -153,19 +152,7 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
       () => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
     );
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port, opts.host);
   log.info({ port, core: coreUrls.map((u) => u.origin), journal: journal.size }, 'regional desk node listening');
 
   let closing: Promise<void> | undefined;

@@ -1,9 +1,26 @@
 /** JSON in and out of node:http, bounded. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DeskError, publicError, statusOf } from './errors.js';
 
 /** A REST body is small: a 5,000-character message in JSON is ~20 KiB at worst. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** Starts `server` on host:port (0: any free port) and resolves with its port; a request that cannot be parsed gets 400. */
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

@@ -13,7 +13,6 @@
  * miss its events live and catch up when Redis is back), so the load balancer should keep it.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { startEmail, type EmailOptions } from '../email/email-node.js';
 import type { DeskStore } from '../store/types.js';
@@ -21,7 +20,7 @@ import { handleApi } from './api.js';
 import { DeskContext, defaultTimings, publicPresence, type DeskTimings } from './desk-context.js';
 import { redisFanout, type FanoutMessage } from './fanout.js';
 import { sqliteFanout } from './fanout-sqlite.js';
-import { sendJson } from './http-io.js';
+import { listen, sendJson } from './http-io.js';
 import { available } from './presence.js';
 import { Realtime, sameSecret } from './realtime.js';
 import { serveStatic } from './static-files.js';
@@ -147,19 +146,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
       socket.destroy();
     });
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port, opts.host);
   const email = opts.email ? await startEmail(desk, opts.email) : undefined;
   log.info({ port, fanout: fanoutKind, smtpPort: email?.smtpPort }, 'desk node listening');
 
