@@ -220,6 +220,9 @@ export class PostgresStore implements DeskStore {
   }
 
   async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
+    // Most hellos are returning visitors with an open conversation: a plain read, no row lock.
+    const found = await this.one(`SELECT * FROM conversations WHERE visitor_id = $1 AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`, [visitorId]);
+    if (found) return conversationFrom(found);
     const row = await this.tx(async (c) => {
       // The visitor's row lock makes "find the open one, else create" atomic per visitor.
       const visitor = await c.query('SELECT 1 FROM visitors WHERE id = $1 FOR NO KEY UPDATE', [visitorId]);

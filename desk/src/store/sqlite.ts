@@ -213,6 +213,9 @@ export class SqliteStore implements DeskStore {
   }
 
   async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
+    // Most hellos are returning visitors with an open conversation: a plain read, no write lock.
+    const found = this.get(`SELECT * FROM conversations WHERE visitor_id = ? AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`, visitorId);
+    if (found) return conversationFrom(found);
     const open = this.db.transaction((): Row => {
       if (!this.get('SELECT 1 AS ok FROM visitors WHERE id = ?', visitorId)) throw new StoreNotFoundError('visitor', visitorId);
       const existing = this.get(
