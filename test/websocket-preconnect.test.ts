@@ -33,6 +33,12 @@ function open(edge: Edge): Promise<WebSocket> {
   });
 }
 
+/** outpost_websocket_upstream_connections_total for one kind of connection. */
+async function upstreams(edge: Edge, connection: 'preconnected' | 'new'): Promise<number> {
+  const m = await edge.runtime.metrics.websocketUpstreams.get();
+  return m.values.filter((v) => v.labels.connection === connection).reduce((n, v) => n + v.value, 0);
+}
+
 /** The origin's TCP connections with the time it accepted each. */
 function acceptLog(origin: WsOrigin): Map<Socket, number> {
   const log = new Map<Socket, number>();
@@ -55,6 +61,8 @@ describe('websocket.preconnect', () => {
     const { socket } = await served;
     expect(accepted.get(socket)!).toBeLessThan(started);
     await waitFor('the spare replaced', () => accepted.size === 4 || undefined);
+    expect(await upstreams(edge, 'preconnected')).toBe(1);
+    expect(await upstreams(edge, 'new')).toBe(1);
     // Both tunnels work end to end.
     for (const ws of [first, second]) {
       const echoed = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
@@ -75,6 +83,8 @@ describe('websocket.preconnect', () => {
     const served = origin.nextConnection();
     await open(edge);
     expect(accepted.get((await served).socket)!).toBeGreaterThan(started);
+    expect(await upstreams(edge, 'new')).toBe(2);
+    expect(await upstreams(edge, 'preconnected')).toBe(0);
   });
 
   it('a spare the origin drops as the upgrade arrives on it: the upgrade goes on a new connection, the client sees nothing', async () => {

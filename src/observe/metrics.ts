@@ -41,6 +41,12 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
       labelNames: ['origin', 'kind'] as const,
       registers: [registry],
     }),
+    websocketUpstreams: new Counter({
+      name: 'outpost_websocket_upstream_connections_total',
+      help: 'WebSocket upgrades answered by an origin, by the connection they went on: preconnected (websocket.preconnect) or new',
+      labelNames: ['origin', 'connection'] as const,
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'outpost_upstream_retries_total',
       help: 'Requests retried on another origin, by the origin that failed and why',

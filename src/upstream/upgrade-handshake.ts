@@ -15,6 +15,8 @@ export interface HandshakeResult {
   rawHeaders: string[];
   /** Bytes received after the response head (first frames, or the start of an error body). */
   rest: Buffer;
+  /** The connection was opened ahead (websocket.preconnect), not for this upgrade. */
+  preconnected: boolean;
 }
 
 const MAX_HEAD = 16 * 1024;
@@ -104,7 +106,7 @@ function handshake(
       detach();
       socket.pause();
       // Copy what followed the head, so the tunnel does not pin the whole first read.
-      resolve({ socket, ...parsed, rest: Buffer.from(buf.subarray(end + 4)) });
+      resolve({ socket, ...parsed, rest: Buffer.from(buf.subarray(end + 4)), preconnected: connected });
     };
     signal.onAbort = () => fail(errnoError('client went away', 'UND_ERR_ABORTED'));
     socket.on('error', fail);
