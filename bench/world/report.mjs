@@ -152,7 +152,8 @@ function costSection(cost) {
     ...(cost.links
       ? [
           `And the links alone as (c) crosses them (last mile, metro), a TCP echo at the end instead of Outpost and Desk,`,
-          `measured right after the journeys: the network emulation and the machine's scheduling, nothing of ours. Floor ${fmt(cost.linksFloor)} ms.`,
+          `measured right after the journeys (after 20 round trips not counted): the network emulation and the machine's`,
+          `scheduling, nothing of ours. Floor ${fmt(cost.linksFloor)} ms.`,
           '',
           '| links alone | p50 | p99 | p99 ÷ floor |',
           '| --- | ---: | ---: | ---: |',
