@@ -49,13 +49,13 @@ export class SpareSockets {
 
   constructor(
     private readonly target: SpareTarget,
-    /** How many to keep (0: none, `take` always misses). */
+    /** How many to keep. */
     private readonly count: number,
   ) {}
 
   /** A connected socket if one is idle (then another is opened behind it), else undefined. */
   take(): net.Socket | undefined {
-    if (this.count === 0 || this.closed) return undefined;
+    if (this.closed) return undefined;
     this.lastUsed = Date.now();
     let spare: Spare | undefined;
     while ((spare = this.idle.shift())) {
@@ -68,10 +68,6 @@ export class SpareSockets {
     if (!spare) return undefined;
     spare.socket.ref();
     return spare.socket;
-  }
-
-  get size(): number {
-    return this.idle.length;
   }
 
   close(): void {

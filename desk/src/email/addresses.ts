@@ -4,7 +4,7 @@
  * secret, so an email to it is the visitor's. `reply@<domain>` without a token is accepted too,
  * routed by In-Reply-To / References (some providers drop the `+…` part).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** The visitor's reply address; with `signature`, an operator's (operatorSignature). */
 export function replyAddress(token: string, domain: string, signature?: string): string {
@@ -29,10 +29,6 @@ export function parseReplyAddress(address: string): { token: string | undefined;
  */
 export function operatorSignature(secret: string, conversationId: string, operatorId: string): string {
   return createHmac('sha256', secret).update(`desk-email-operator:${conversationId}:${operatorId}`).digest('hex').slice(0, 20);
-}
-
-export function signatureMatches(expected: string, given: string): boolean {
-  return expected.length === given.length && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
 }
 
 /** A new Message-ID (RFC 5322 §3.6.4), `<random@domain>`. */

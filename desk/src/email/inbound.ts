@@ -24,7 +24,8 @@ import { sendMessage, type Actor } from '../server/actions.js';
 import { MAX_BODY } from '../server/client-events.js';
 import type { DeskContext } from '../server/desk-context.js';
 import type { Conversation } from '../store/types.js';
-import { operatorSignature, parseReplyAddress, signatureMatches } from './addresses.js';
+import { sameSecret } from '../server/sessions.js';
+import { operatorSignature, parseReplyAddress } from './addresses.js';
 import { isAutoReply } from './auto-reply.js';
 import { stripQuoted } from './quoted.js';
 
@@ -174,7 +175,7 @@ async function authorOf(desk: DeskContext, conv: Conversation, from: string, sig
     const operator = await desk.store.operatorByEmail(from);
     const ws = await desk.workspace(conv.workspaceId);
     if (!operator || !ws || operator.workspaceId !== conv.workspaceId) return undefined;
-    if (!signatureMatches(operatorSignature(ws.webhookSecret, conv.id, operator.id), signature)) return undefined;
+    if (!sameSecret(signature, operatorSignature(ws.webhookSecret, conv.id, operator.id))) return undefined;
     return { kind: 'operator', workspaceId: conv.workspaceId, operator };
   }
   const visitor = await desk.store.getVisitor(conv.visitorId);

@@ -16,7 +16,7 @@ import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
 import { listen, sendJson } from '../server/http-io.js';
 import { upgradeInfo, visitorOriginAllowed } from '../server/origins.js';
-import { MAX_FRAME } from '../server/realtime.js';
+import { MAX_FRAME, refuse } from '../server/realtime.js';
 import { serveStatic } from '../server/static-files.js';
 import { CoreLink } from './core-link.js';
 import { Journal } from './journal.js';
@@ -127,20 +127,17 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
 
   server.on('upgrade', (req, socket: Duplex, head) => {
     socket.on('error', () => socket.destroy());
-    if (new URL(req.url ?? '/', 'http://desk').pathname !== '/ws') {
+    const url = new URL(req.url ?? '/', 'http://desk');
+    if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const upgrade = upgradeInfo(req);
     const attach = JSON.stringify({ type: 'regional.attach', upgrade });
     // A site a workspace does not allow is refused here, as the core does, when the node knows it.
-    const workspaceId = new URL(req.url ?? '/', 'http://desk').searchParams.get('workspace');
+    const workspaceId = url.searchParams.get('workspace');
     const facts = workspaceId ? workspaces.get(workspaceId) : undefined;
-    if (facts && !visitorOriginAllowed(facts.workspace.allowedOrigins, upgrade)) {
-      const body = JSON.stringify({ error: { code: 'forbidden', message: 'this site may not use the workspace' } });
-      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      return;
-    }
+    if (facts && !visitorOriginAllowed(facts.workspace.allowedOrigins, upgrade)) return refuse(socket, 403, 'forbidden');
     link.take().then(
       (core) => {
         if (socket.destroyed) return core.close(1000);

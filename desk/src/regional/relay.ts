@@ -18,10 +18,11 @@
  * sent (at most DRAIN_MS); when the core socket drops, the client is closed with 1012 and
  * reconnects (its widget re-sends what was not acknowledged by the core).
  */
-import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { UpgradeInfo } from '../server/connection.js';
 import { visitorOriginAllowed } from '../server/origins.js';
+import { newToken } from '../server/sessions.js';
+import { newId } from '../store/ids.js';
 import type { Journal } from './journal.js';
 import type { WorkspaceFacts, Workspaces } from './workspaces.js';
 
@@ -44,16 +45,16 @@ interface Frame {
 }
 
 export class Relay {
-  /** The hello that makes a core socket this client again (set once welcomed). */
+  /** Who the client is once welcomed (`v:<session>` or `o:<token>`), the prefix of its journal keys. */
   private identity: string | undefined;
+  /** The hello that makes a core socket this client again (for replays; set with `identity`). */
+  private replayHello: string | undefined;
   private hello: Frame | undefined;
   /** Journal keys of this client's sends the core has not acknowledged yet. */
   private readonly pending = new Set<string>();
   private clientGone = false;
   /** A welcome given here: what it said, to check the core's against. */
   private minted: { session: string; conversation: string; availability: WorkspaceFacts['availability'] } | undefined;
-  /** The conversation id minted here, kept for replays: the core may never have had the hello. */
-  private mintedConversation: string | undefined;
 
   constructor(
     private readonly client: WebSocket,
@@ -86,7 +87,7 @@ export class Relay {
     if (ev?.type === 'message.send' && this.identity && typeof ev.clientId === 'string' && ev.clientId.length <= 100) {
       const key = `${this.identity}:${ev.clientId}`;
       if (!this.pending.has(key)) {
-        this.journal.add({ key, attach: this.attach, hello: this.identityHello(), frame: text, acceptedAt: Date.now() });
+        this.journal.add({ key, attach: this.attach, hello: this.replayHello!, frame: text, acceptedAt: Date.now() });
         this.pending.add(key);
         this.inFlight.add(key);
       }
@@ -100,8 +101,8 @@ export class Relay {
     const ev = text === undefined ? undefined : parse(text);
     if (ev?.type === 'visitor.welcome' && this.minted) return this.coreWelcome(ev);
     if (ev?.type === 'presence' && typeof this.hello?.workspace === 'string') this.workspaces.availability(this.hello.workspace, { available: ev.available === true, operators: ev.operators as never });
-    if (ev?.type === 'visitor.welcome' && typeof ev.session === 'string') this.identity = `v:${ev.session}`;
-    else if (ev?.type === 'operator.welcome' && typeof this.hello?.token === 'string') this.identity = `o:${this.hello.token}`;
+    if (ev?.type === 'visitor.welcome' && typeof ev.session === 'string') this.welcomed(`v:${ev.session}`, { type: 'visitor.hello', workspace: this.hello?.workspace, session: ev.session });
+    else if (ev?.type === 'operator.welcome' && typeof this.hello?.token === 'string') this.welcomed(`o:${this.hello.token}`, { type: 'operator.hello', token: this.hello.token });
     else if (ev?.type === 'message.ack' && typeof ev.clientId === 'string') this.settle(ev.clientId);
     else if (ev?.type === 'error' && typeof ev.ref === 'string') this.settle(ev.ref);
     if (this.client.readyState === this.client.OPEN) this.client.send(data, { binary: isBinary });
@@ -112,12 +113,12 @@ export class Relay {
     if (ev.session !== undefined || ev.conversation !== undefined || typeof ev.workspace !== 'string') return false;
     const facts = this.workspaces.get(ev.workspace);
     if (!facts || !visitorOriginAllowed(facts.workspace.allowedOrigins, this.upgrade)) return false;
-    const session = randomBytes(32).toString('base64url');
-    const conversation = `c_${randomBytes(16).toString('base64url')}`;
+    const session = newToken();
+    const conversation = newId('c');
     this.minted = { session, conversation, availability: facts.availability };
-    this.mintedConversation = conversation;
-    this.identity = `v:${session}`;
     this.hello = { ...ev, session };
+    // A replay carries the minted conversation too: the core may never have had this hello.
+    this.welcomed(`v:${session}`, { type: 'visitor.hello', workspace: ev.workspace, session, mint: { conversation } });
     this.core.send(JSON.stringify({ ...ev, session, mint: { conversation } }));
     this.client.send(
       JSON.stringify({
@@ -158,13 +159,10 @@ export class Relay {
     if (this.clientGone && this.pending.size === 0) this.core.close(1000);
   }
 
-  /** The hello a replay sends for this client: its session (visitor) or token (operator), nothing else. */
-  private identityHello(): string {
-    if (this.identity!.startsWith('v:')) {
-      const mint = this.mintedConversation ? { mint: { conversation: this.mintedConversation } } : {};
-      return JSON.stringify({ type: 'visitor.hello', workspace: this.hello?.workspace, session: this.identity!.slice(2), ...mint });
-    }
-    return JSON.stringify({ type: 'operator.hello', token: this.identity!.slice(2) });
+  /** The client is known: `identity`, and the hello a replay sends for it (its session or token, nothing else). */
+  private welcomed(identity: string, replayHello: object): void {
+    this.identity = identity;
+    this.replayHello = JSON.stringify(replayHello);
   }
 
   private clientClosed(): void {

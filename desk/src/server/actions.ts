@@ -62,13 +62,10 @@ export async function sendMessage(
   const { message } = result;
   const view = messageView(message);
   const ws = conv.workspaceId;
-  if (result.duplicate) {
-    desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view });
-    if (!message.note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
-    return result;
-  }
-  desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, { webhook: { type: 'message.new', data: { message: view } } });
-  if (!note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
+  // The webhook heard of it the first time; a duplicate changes nothing else either.
+  desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, result.duplicate ? {} : { webhook: { type: 'message.new', data: { message: view } } });
+  if (!message.note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
+  if (result.duplicate) return result;
 
   // The author has read what they wrote; a visitor's message reopens a resolved conversation.
   const reopen = actor.kind === 'visitor' && conv.state === 'resolved';

@@ -22,7 +22,8 @@ import { redisFanout, type FanoutMessage } from './fanout.js';
 import { sqliteFanout } from './fanout-sqlite.js';
 import { listen, sendJson } from './http-io.js';
 import { available } from './presence.js';
-import { Realtime, sameSecret } from './realtime.js';
+import { Realtime } from './realtime.js';
+import { fromRegionalNode } from './sessions.js';
 import { serveStatic } from './static-files.js';
 import { webhookSender } from './webhooks.js';
 
@@ -121,8 +122,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
    * name and allowed origins, and who is at the desk. Only for the regional secret.
    */
   async function regionalWorkspace(req: http.IncomingMessage, res: http.ServerResponse, id: string): Promise<void> {
-    const given = req.headers['x-desk-regional'];
-    if (!opts.regionalSecret || typeof given !== 'string' || !sameSecret(given, opts.regionalSecret)) {
+    if (!fromRegionalNode(req, opts.regionalSecret)) {
       return sendJson(res, 403, { error: { code: 'forbidden', message: 'regional nodes only' } });
     }
     const workspace = await desk.workspace(id);

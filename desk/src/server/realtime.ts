@@ -7,7 +7,6 @@
  * missed heartbeats, 1009 frame over 64 KiB (ws), 1011 internal error during hello,
  * 1013 too slow to read what it is sent.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -18,6 +17,7 @@ import type { DeskContext } from './desk-context.js';
 import { DeskError, publicError } from './errors.js';
 import { operatorHello, visitorHello } from './hello.js';
 import { upgradeInfo, visitorOriginAllowed } from './origins.js';
+import { fromRegionalNode } from './sessions.js';
 import { messageView, operatorConversation, visibleMessagesAfter, visitorConversation } from './views.js';
 
 /** ws refuses (1009) any frame larger than this; a 5,000-character message is far below it. */
@@ -65,9 +65,8 @@ export class Realtime {
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     if (this.closing) return refuse(socket, 503, 'shutting_down');
-    const regional = req.headers['x-desk-regional'];
-    if (regional !== undefined) {
-      if (!this.regionalSecret || typeof regional !== 'string' || !sameSecret(regional, this.regionalSecret)) return refuse(socket, 403, 'forbidden');
+    if (req.headers['x-desk-regional'] !== undefined) {
+      if (!fromRegionalNode(req, this.regionalSecret)) return refuse(socket, 403, 'forbidden');
       this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws));
       return;
     }
@@ -262,12 +261,6 @@ function rawText(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
-export function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** The client's upgrade as a regional node relays it (`{"type":"regional.attach","upgrade":{…}}`), or undefined. */
 function attachInfo(text: string): UpgradeInfo | undefined {
   try {
@@ -281,7 +274,8 @@ function attachInfo(text: string): UpgradeInfo | undefined {
   }
 }
 
-function refuse(socket: Duplex, status: number, code: string): void {
+/** Answers an upgrade with `status` (403 or 503) and a JSON error, and closes the socket. */
+export function refuse(socket: Duplex, status: 403 | 503, code: string): void {
   const body = JSON.stringify({ error: { code, message: code === 'forbidden' ? 'this site may not use the workspace' : code } });
   const reason = status === 403 ? 'Forbidden' : 'Service Unavailable';
   socket.end(

@@ -3,10 +3,24 @@
  * only its SHA-256, so a copy of the database does not hold live credentials. Sessions last 12 h.
  * Visitor tokens are different: they are the widget's identity in localStorage, stored as given.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { DeskStore, Operator } from '../store/types.js';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** Whether a secret given equals the one expected, in a time that does not tell where they differ. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The request is a regional node's: its `x-desk-regional` header is `secret` (desk/REGIONAL.md). */
+export function fromRegionalNode(req: IncomingMessage, secret: string | undefined): boolean {
+  const given = req.headers['x-desk-regional'];
+  return secret !== undefined && typeof given === 'string' && sameSecret(given, secret);
+}
 
 /** A fresh secret token (256 bits, base64url). */
 export function newToken(): string {

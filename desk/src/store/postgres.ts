@@ -64,6 +64,9 @@ const types = {
 /** Thrown inside appendMessage's transaction to roll it back when the insert hit a stored message. */
 class AlreadyStored extends Error {}
 
+/** A visitor's open conversation (the latest, should there be two). */
+const OPEN_CONVERSATION = `SELECT * FROM conversations WHERE visitor_id = $1 AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`;
+
 export class PostgresStore implements DeskStore {
   readonly pool: pg.Pool;
 
@@ -221,16 +224,13 @@ export class PostgresStore implements DeskStore {
 
   async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
     // Most hellos are returning visitors with an open conversation: a plain read, no row lock.
-    const found = await this.one(`SELECT * FROM conversations WHERE visitor_id = $1 AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`, [visitorId]);
+    const found = await this.one(OPEN_CONVERSATION, [visitorId]);
     if (found) return conversationFrom(found);
     const row = await this.tx(async (c) => {
       // The visitor's row lock makes "find the open one, else create" atomic per visitor.
       const visitor = await c.query('SELECT 1 FROM visitors WHERE id = $1 FOR NO KEY UPDATE', [visitorId]);
       if (!visitor.rowCount) throw new StoreNotFoundError('visitor', visitorId);
-      const existing = await c.query<Row>(
-        `SELECT * FROM conversations WHERE visitor_id = $1 AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`,
-        [visitorId],
-      );
+      const existing = await c.query<Row>(OPEN_CONVERSATION, [visitorId]);
       if (existing.rows[0]) return existing.rows[0];
       const now = Date.now();
       const created = await c.query<Row>(

@@ -51,6 +51,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** A visitor's open conversation (the latest, should there be two). */
+const OPEN_CONVERSATION = `SELECT * FROM conversations WHERE visitor_id = ? AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`;
+
 export class SqliteStore implements DeskStore {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
@@ -214,14 +217,11 @@ export class SqliteStore implements DeskStore {
 
   async openConversation(workspaceId: string, visitorId: string, id?: string): Promise<Conversation> {
     // Most hellos are returning visitors with an open conversation: a plain read, no write lock.
-    const found = this.get(`SELECT * FROM conversations WHERE visitor_id = ? AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`, visitorId);
+    const found = this.get(OPEN_CONVERSATION, visitorId);
     if (found) return conversationFrom(found);
     const open = this.db.transaction((): Row => {
       if (!this.get('SELECT 1 AS ok FROM visitors WHERE id = ?', visitorId)) throw new StoreNotFoundError('visitor', visitorId);
-      const existing = this.get(
-        `SELECT * FROM conversations WHERE visitor_id = ? AND state = 'open' ORDER BY created_at DESC, id LIMIT 1`,
-        visitorId,
-      );
+      const existing = this.get(OPEN_CONVERSATION, visitorId);
       if (existing) return existing;
       const now = Date.now();
       return this.get(
