@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Pool } from 'undici';
 import { WebSocketServer } from 'ws';
-import { listen, sendJson } from '../server/http-io.js';
+import { badTarget, listen, refuseUpgrade, requestUrl, sendJson } from '../server/http-io.js';
 import { upgradeInfo, visitorOriginAllowed } from '../server/origins.js';
 import { MAX_FRAME, refuse } from '../server/realtime.js';
 import { serveStatic } from '../server/static-files.js';
@@ -96,24 +96,26 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
   server.headersTimeout = 20_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://desk');
+    const url = requestUrl(req);
+    if (!url) return badTarget(res);
     if (url.pathname === '/healthz') {
       const ok = link.healthy;
       sendJson(res, ok ? 200 : 503, { ok, role: 'regional', core: ok, journal: journal.size, workspaces: workspaces.size, node: opts.nodeId });
       return;
     }
     if (!url.pathname.startsWith('/api/') && opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
-    await proxy(req, res);
+    await proxy(req, res, url);
   }
 
   /** Any other request goes to the core as it came (the REST API, the inbox's login). */
-  async function proxy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function proxy(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
     headers['x-forwarded-host'] ??= req.headers.host ?? '';
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     const upstream = await pool().request({
-      path: req.url ?? '/',
+      // Origin-form (RFC 9112 §3.2.1) whatever form the client used: the core is the only authority here.
+      path: url.pathname + url.search,
       method: req.method as 'GET',
       headers,
       body: hasBody ? req : undefined,
@@ -125,13 +127,21 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
     res.end();
   }
 
+  // A throw in an 'upgrade' listener is an uncaught exception: everything in it is guarded.
   server.on('upgrade', (req, socket: Duplex, head) => {
-    socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://desk');
-    if (url.pathname !== '/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+    try {
+      onUpgrade(req, socket, head);
+    } catch (err) {
+      log.error({ err }, 'regional: upgrade failed');
+      socket.destroy();
     }
+  });
+
+  function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(req);
+    if (!url) return refuse(socket, 400, 'bad_event');
+    if (url.pathname !== '/ws') return refuseUpgrade(socket, 404);
     const upgrade = upgradeInfo(req);
     const attach = JSON.stringify({ type: 'regional.attach', upgrade });
     // A site a workspace does not allow is refused here, as the core does, when the node knows it.
@@ -146,9 +156,12 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
         core.once('close', () => cores.delete(core));
         wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, upgrade, workspaces, journal, inFlight));
       },
-      () => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
-    );
-  });
+      () => refuseUpgrade(socket, 503),
+    ).catch((err: unknown) => {
+      log.error({ err }, 'regional: upgrade failed');
+      socket.destroy();
+    });
+  }
   const port = await listen(server, opts.port, opts.host);
   log.info({ port, core: coreUrls.map((u) => u.origin), journal: journal.size }, 'regional desk node listening');
 

@@ -23,7 +23,7 @@ import { checkBody } from './client-events.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { inboxList } from './hello.js';
-import { readJson, sendError, sendJson } from './http-io.js';
+import { decodeSegment, readJson, sendError, sendJson } from './http-io.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import { endSession, operatorForToken, startSession } from './sessions.js';
 import { messageView, operatorConversation, operatorView, visibleMessagesAfter } from './views.js';
@@ -111,7 +111,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign|transcript)$/.exec(path);
   if (!m) throw new DeskError('not_found', 'no such endpoint');
   const [, id, action] = m as unknown as [string, string, string];
-  const conv = await conversationFor(desk, actor, decodeURIComponent(id));
+  const conv = await conversationFor(desk, actor, decodeSegment(id));
 
   if (action === 'messages' && method === 'GET') {
     const afterSeq = Number(url.searchParams.get('afterSeq') ?? '0');

@@ -1,6 +1,7 @@
-/** JSON in and out of node:http, bounded. */
+/** JSON in and out of node:http, bounded; the request target read without throwing. */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { DeskError, publicError, statusOf } from './errors.js';
 
 /** A REST body is small: a 5,000-character message in JSON is ~20 KiB at worst. */
@@ -9,7 +10,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** Starts `server` on host:port (0: any free port) and resolves with its port; a request that cannot be parsed gets 400. */
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (socket.writable) refuseUpgrade(socket, 400);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -20,6 +21,49 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/**
+ * The request target as a URL, or undefined when it is not one. Node's parser passes any
+ * request-target through (`GET http://[ HTTP/1.1`), and `new URL()` throws on it: read it here,
+ * never with a bare `new URL(req.url)` in a listener, where a throw kills the process.
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://desk');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path segment percent-decoded, or a `bad_event` (400) DeskError when it is not valid UTF-8 (`%E0%A4%A`). */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new DeskError('bad_event', 'bad percent-encoding in the path');
+  }
+}
+
+/** 400 for a request whose target is not a URL; the connection is closed after it (RFC 9112 §3.2: a bad request-target). */
+export function badTarget(res: ServerResponse): void {
+  sendJson(res, 400, { error: { code: 'bad_event', message: 'bad request target' } }, { connection: 'close' });
+  res.once('finish', () => res.socket?.destroy());
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/**
+ * Answers an upgrade that is not taken with `status` and an optional JSON body, then destroys the
+ * socket: `end()` alone leaves it open for a client that never reads (it keeps its slot).
+ */
+export function refuseUpgrade(socket: Duplex, status: number, body?: unknown): void {
+  socket.on('error', () => socket.destroy());
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const type = text ? 'Content-Type: application/json\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`, () => socket.destroy());
+  // A client that does not read may never let the answer finish: cut it anyway.
+  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -20,9 +20,9 @@ import { handleApi } from './api.js';
 import { DeskContext, defaultTimings, publicPresence, type DeskTimings } from './desk-context.js';
 import { redisFanout, type FanoutMessage } from './fanout.js';
 import { sqliteFanout } from './fanout-sqlite.js';
-import { listen, sendJson } from './http-io.js';
+import { badTarget, decodeSegment, listen, refuseUpgrade, requestUrl, sendError, sendJson } from './http-io.js';
 import { available } from './presence.js';
-import { Realtime } from './realtime.js';
+import { Realtime, refuse } from './realtime.js';
 import { fromRegionalNode } from './sessions.js';
 import { serveStatic } from './static-files.js';
 import { webhookSender } from './webhooks.js';
@@ -104,14 +104,23 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   server.keepAliveTimeout = 65_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://desk');
+    const url = requestUrl(req);
+    if (!url) return badTarget(res);
     if (url.pathname === '/healthz') {
       const db = await opts.store.ping().catch(() => false);
       const redis = fanout && fanoutKind === 'redis' ? fanout.healthy() : null;
       sendJson(res, db ? 200 : 503, { ok: db, db, redis, fanout: fanoutKind, node: opts.nodeId });
       return;
     }
-    if (url.pathname.startsWith('/regional/workspaces/')) return regionalWorkspace(req, res, decodeURIComponent(url.pathname.slice(21)));
+    if (url.pathname.startsWith('/regional/workspaces/')) {
+      let id: string;
+      try {
+        id = decodeSegment(url.pathname.slice(21));
+      } catch (err) {
+        return sendError(res, err);
+      }
+      return regionalWorkspace(req, res, id);
+    }
     if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
     if (opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
     sendJson(res, 404, { error: { code: 'not_found', message: 'not found' } });
@@ -134,17 +143,20 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     });
   }
 
+  // A throw in an 'upgrade' listener is an uncaught exception: everything in it is guarded.
   server.on('upgrade', (req, socket, head) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://desk');
-    if (pathname !== '/ws') {
-      socket.on('error', () => {});
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    realtime.upgrade(req, socket, head).catch((err: unknown) => {
+    try {
+      const url = requestUrl(req);
+      if (!url) return refuse(socket, 400, 'bad_event');
+      if (url.pathname !== '/ws') return refuseUpgrade(socket, 404);
+      realtime.upgrade(req, socket, head).catch((err: unknown) => {
+        log.error({ err }, 'desk: upgrade failed');
+        socket.destroy();
+      });
+    } catch (err) {
       log.error({ err }, 'desk: upgrade failed');
       socket.destroy();
-    });
+    }
   });
   const port = await listen(server, opts.port, opts.host);
   const email = opts.email ? await startEmail(desk, opts.email) : undefined;

@@ -15,6 +15,7 @@ import { parseClientEvent } from './client-events.js';
 import { DeskConnection, type UpgradeInfo } from './connection.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError, publicError } from './errors.js';
+import { refuseUpgrade, requestUrl } from './http-io.js';
 import { operatorHello, visitorHello } from './hello.js';
 import { upgradeInfo, visitorOriginAllowed } from './origins.js';
 import { fromRegionalNode } from './sessions.js';
@@ -70,8 +71,10 @@ export class Realtime {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws));
       return;
     }
+    const url = requestUrl(req);
+    if (!url) return refuse(socket, 400, 'bad_event');
     const info = upgradeInfo(req);
-    const workspaceId = new URL(req.url ?? '/', 'http://desk').searchParams.get('workspace');
+    const workspaceId = url.searchParams.get('workspace');
     if (workspaceId) {
       const workspace = await this.desk.workspace(workspaceId).catch(() => undefined);
       if (workspace && !visitorOriginAllowed(workspace.allowedOrigins, info)) return refuse(socket, 403, 'forbidden');
@@ -274,11 +277,8 @@ function attachInfo(text: string): UpgradeInfo | undefined {
   }
 }
 
-/** Answers an upgrade with `status` (403 or 503) and a JSON error, and closes the socket. */
-export function refuse(socket: Duplex, status: 403 | 503, code: string): void {
-  const body = JSON.stringify({ error: { code, message: code === 'forbidden' ? 'this site may not use the workspace' : code } });
-  const reason = status === 403 ? 'Forbidden' : 'Service Unavailable';
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+/** Answers an upgrade with `status` (400, 403 or 503) and a JSON error, and destroys the socket. */
+export function refuse(socket: Duplex, status: 400 | 403 | 503, code: string): void {
+  const message = code === 'forbidden' ? 'this site may not use the workspace' : code === 'bad_event' ? 'bad request target' : code;
+  refuseUpgrade(socket, status, { error: { code, message } });
 }

@@ -11,9 +11,17 @@ export interface DeskProcess {
   exit: Promise<number | null>;
 }
 
-/** Starts a node with `args` (after main.js); resolves once it logs `desk ready`, fails with its output if it exits or hangs. */
-export async function spawnDesk(nodeId: string, args: string[]): Promise<DeskProcess> {
-  const proc = spawn(process.execPath, ['desk/dist/main.js', '--port', '0', '--node', nodeId, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a node with `args` (after main.js); resolves once it logs `desk ready` (a core node) or
+ * `regional desk ready`, fails with its output if it exits or hangs. `env` is added to this
+ * process's environment (DESK_REGIONAL_SECRET).
+ */
+export async function spawnDesk(nodeId: string, args: string[], env: Record<string, string> = {}): Promise<DeskProcess> {
+  const proc = spawn(process.execPath, ['desk/dist/main.js', '--port', '0', '--node', nodeId, ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
@@ -27,7 +35,7 @@ export async function spawnDesk(nodeId: string, args: string[]): Promise<DeskPro
         buf = buf.slice(i + 1);
         try {
           const rec = JSON.parse(line) as { msg?: string; url?: string };
-          if (rec.msg === 'desk ready' && rec.url) resolve(rec.url.replace(/\/$/, ''));
+          if ((rec.msg === 'desk ready' || rec.msg === 'regional desk ready') && rec.url) resolve(rec.url.replace(/\/$/, ''));
         } catch {
           // not a log line
         }
