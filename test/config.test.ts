@@ -207,10 +207,45 @@ describe('config errors', () => {
     expect(r.errors[1].message).toMatch(/^YAML: Flow sequence/);
   });
 
-  it('reports a file it cannot read', () => {
+  it('says a missing file is missing, with its path and no position', () => {
     const r = loadConfigFile(join(dir, 'nope.yaml'));
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors[0].message).toMatch(/cannot read the file: ENOENT/);
+    if (!r.ok) expect(r.errors).toEqual([{ path: '', line: 0, column: 0, message: `config file not found: ${join(dir, 'nope.yaml')}` }]);
+  });
+});
+
+/** Nine lines whose aliases expand to 9^9 values ("billion laughs"). */
+const ALIAS_BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...'bcdefghi'.split('').map((k, i) => {
+    const prev = 'abcdefghi'[i];
+    return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]`;
+  }), ''].join('\n');
+
+describe('YAML aliases', () => {
+  it('refuses an alias bomb with the line of the alias that blows up, without throwing', () => {
+    const r = loadConfigFile(file('bomb.yaml', ALIAS_BOMB));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0].message).toMatch(/^YAML: aliases expand this file by more than 100000 values/);
+    expect(r.errors[0].line).toBeGreaterThan(1);
+    expect(ALIAS_BOMB.split('\n')[r.errors[0].line - 1]).toContain('*');
+  });
+
+  it('refuses an alias with no anchor and an alias inside its own anchor, on their lines', () => {
+    const missing = loadConfigFile(file('alias-missing.yaml', 'pop:\n  id: *nope\n'));
+    expect(missing.ok ? [] : missing.errors).toEqual([{ path: '', line: 2, column: 7, message: 'YAML: alias *nope has no anchor &nope before it' }]);
+    const loop = loadConfigFile(file('alias-loop.yaml', 'pop: {id: x}\nrules: &r [*r]\n'));
+    expect(loop.ok ? [] : loop.errors).toEqual([{ path: '', line: 2, column: 12, message: 'YAML: alias *r is inside its own anchor (a loop)' }]);
+  });
+
+  it('still reads ordinary anchors and aliases, even one anchor used 150 times', () => {
+    const origins = Array.from({ length: 150 }, (_, i) =>
+      `      - { name: o${i}, address: "http://127.0.0.1:${3000 + i}", weight: ${i === 0 ? '&w 0.5' : '*w'} }`).join('\n');
+    const text = GOOD.replace(/    origins:\n.*\n/, `    origins:\n${origins}\n`);
+    const r = loadConfigFile(file('anchors.yaml', text));
+    expect(r.ok ? [] : r.errors).toEqual([]);
+    if (r.ok) expect(r.config.pools.main.origins.map((o) => o.weight)).toEqual(Array(150).fill(0.5));
   });
 });
 

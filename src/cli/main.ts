@@ -2,7 +2,7 @@
  * The `outpost` command: start, validate, purge, under-attack, demo, schema.
  */
 import { parseArgs } from 'node:util';
-import { formatErrors, loadConfigFile } from '../config/load.js';
+import { errorReport, loadConfigFile } from '../config/load.js';
 import { configJsonSchema } from '../config/schema.js';
 import { supervise } from '../server/supervisor.js';
 import { runDemo } from './demo.js';
@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${r.file}: ok\n`);
         return 0;
       }
-      process.stderr.write(`${formatErrors(r.file, r.errors)}\n${r.errors.length} error(s)\n`);
+      process.stderr.write(errorReport(r.file, r.errors, ''));
       return 1;
     }
     case 'start':

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { ZodError } from 'zod';
 import { checkReferences } from './references.js';
+import { checkAliases } from './yaml-aliases.js';
 import { configJsonSchema, configSchema, type Config } from './schema.js';
 
 /** One problem in a config file. */
@@ -24,27 +25,51 @@ export type LoadResult =
   | { ok: true; config: Config; file: string; text: string }
   | { ok: false; errors: ConfigError[]; file: string };
 
-/** Renders errors the way `outpost validate` prints them: `file:line:col key: message`. */
+/**
+ * Renders errors the way `outpost validate` prints them: `file:line:col key: message`; an error
+ * about the file as a whole (not found, unreadable) is its message alone, which names the file.
+ */
 export function formatErrors(file: string, errors: ConfigError[]): string {
   return errors
-    .map((e) => `${file}:${e.line}:${e.column} ${e.path || '(file)'}: ${e.message}`)
+    .map((e) => (e.line === 0 ? e.message : `${file}:${e.line}:${e.column} ${e.path || '(file)'}: ${e.message}`))
     .join('\n');
 }
 
-/** Loads and validates a config file. Never throws for a bad file; throws only if it cannot be read. */
+/** What `outpost validate` and `outpost start` print for a refused file: every error, then their count (not for a file that could not be read at all). */
+export function errorReport(file: string, errors: ConfigError[], outcome: string): string {
+  const text = formatErrors(file, errors);
+  return errors.length === 1 && errors[0].line === 0 ? `${text}\n` : `${text}\n${errors.length} error(s)${outcome}\n`;
+}
+
+/**
+ * Loads and validates a config file. Never throws: a missing, unreadable or bad file is a
+ * result with errors (reloads depend on this to keep the running config).
+ */
 export function loadConfigFile(file: string): LoadResult {
   const path = resolve(file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return { ok: false, file: path, errors: [{ path: '', line: 0, column: 0, message: `cannot read the file: ${(err as Error).message}` }] };
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? `config file not found: ${path}` : `cannot read config file ${path}: ${code ?? (err as Error).message}`;
+    return { ok: false, file: path, errors: [{ path: '', line: 0, column: 0, message }] };
   }
   return parseConfig(text, path);
 }
 
-/** Validates config text; `file` locates relative paths (certificates) and names the file in errors. */
+/** Validates config text; `file` locates relative paths (certificates) and names the file in errors. Never throws. */
 export function parseConfig(text: string, file: string): LoadResult {
+  try {
+    return parseConfigText(text, file);
+  } catch (err) {
+    // Whatever was missed above (a parser bug, a stack overflow on absurd nesting) refuses the
+    // file rather than killing the process that reads it.
+    return { ok: false, file, errors: [{ path: '', line: 1, column: 1, message: `cannot read this file as a config: ${(err as Error).message}` }] };
+  }
+}
+
+function parseConfigText(text: string, file: string): LoadResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lines.linePos(offset);
@@ -56,8 +81,14 @@ export function parseConfig(text: string, file: string): LoadResult {
     });
     return { ok: false, file, errors };
   }
+  // Aliases are checked before toJS(), which would throw (or expand without end) on a bad one.
+  const aliases = checkAliases(doc);
+  if (aliases) {
+    const { line, col } = at(aliases.offset);
+    return { ok: false, file, errors: [{ path: '', line, column: col, message: aliases.message }] };
+  }
 
-  const raw = doc.toJS() ?? {};
+  const raw = doc.toJS({ maxAliasCount: -1 }) ?? {};
   const parsed = configSchema.safeParse(raw);
   const refs = checkReferences(raw).map((r) => locate(doc, r.path, r.message, at));
   if (!parsed.success || refs.length > 0) {

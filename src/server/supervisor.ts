@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { startAdmin } from '../admin/server.js';
-import { formatErrors, loadConfigFile } from '../config/load.js';
+import { errorReport, formatErrors, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/watch.js';
 import { createLogger } from '../observe/access-log.js';
@@ -37,7 +37,7 @@ export interface Supervisor {
 export async function supervise(file: string, opts: { onReady?: (config: Config) => void } = {}): Promise<Supervisor> {
   const first = loadConfigFile(file);
   if (!first.ok) {
-    process.stderr.write(`${formatErrors(first.file, first.errors)}\n${first.errors.length} error(s): not started\n`);
+    process.stderr.write(errorReport(first.file, first.errors, ': not started'));
     process.exit(1);
   }
   let config = first.config;
@@ -174,7 +174,17 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   let readyAnnounced = false;
   for (let i = 0; i < count; i++) fork();
 
+  // A reload never throws: whatever goes wrong refuses the new file and the running config stays.
   const reload = (): boolean => {
+    try {
+      return apply();
+    } catch (err) {
+      own.configReloads.inc({ result: 'refused' });
+      log.error({ type: 'config', err }, `config reload failed, the running config stays: ${(err as Error).message}`);
+      return false;
+    }
+  };
+  const apply = (): boolean => {
     const next = loadConfigFile(file);
     if (!next.ok) {
       own.configReloads.inc({ result: 'refused' });
