@@ -66,7 +66,11 @@ export interface RequestContext {
   req: ClientRequest;
   /** What the access log needs of the request, kept apart so `req` can be released. */
   readonly method: string;
-  readonly path: string;
+  /**
+   * The request target as received, then (from the route phase on) normalised in origin-form:
+   * what rules match, the cache keys and the origin receives (router/request-target.ts).
+   */
+  path: string;
   /** `http/1.1`, `h2`. */
   readonly proto: string;
   /** The response, for ordinary requests. */

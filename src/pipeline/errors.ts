@@ -47,6 +47,11 @@ export function classifyUpstreamError(err: unknown): EdgeError {
     case 'UND_ERR_ABORTED':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return new EdgeError(400, 'client_aborted', 'client', 'The request was aborted.', false, { cause: err });
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      // undici refused to send what the client gave (a method, path or header value it cannot
+      // put on the wire): nothing reached the origin, so nothing counts against it.
+      return new EdgeError(400, 'bad_request', 'client', 'The request cannot be forwarded as sent.', false, { cause: err });
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return new EdgeError(502, 'origin_bad_response', 'origin', 'The origin sent an invalid response.', false, { cause: err });
     default:

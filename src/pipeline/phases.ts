@@ -13,25 +13,55 @@ import { redirect } from './redirect.js';
 import { portOf } from '../router/url-pattern.js';
 import { shield } from '../shield/shield-phase.js';
 import { cacheLookup } from '../cache/cache-phase.js';
-import type { Phase } from './context.js';
-import { sendError } from './error-page.js';
+import type { ServerResponse } from 'node:http';
+import { parseTarget } from '../router/request-target.js';
+import type { Phase, RequestContext } from './context.js';
+import { sendError, sendSimple } from './error-page.js';
 import { EdgeError } from './errors.js';
 
 /**
- * Host → load balancer. Invalid Host, or more than one (RFC 9112 §3.2): 400; no balancer for
- * it: 421 (RFC 9110 §15.5.20).
+ * The request target, then Host → load balancer (RFC 9112 §3.2). The target is normalised once
+ * (router/request-target.ts) and every later phase, the cache key and the origin see that path;
+ * absolute-form takes its authority from the target and goes on in origin-form. `OPTIONS *` is
+ * the edge's own to answer. A request the edge cannot read is refused and its connection
+ * closed, so nothing pipelined behind it is served: an invalid target, an invalid Host or more
+ * than one (§3.2): 400; a transfer coding other than chunked (§6.1): 501; more header fields than
+ * MAX_HEADER_FIELDS: 431. No balancer for the host: 421 (RFC 9110 §15.5.20).
  */
 export const route: Phase = {
   name: 'route',
   run(ctx) {
-    const h = ctx.req.headers;
-    const authority = (h[':authority'] as string | undefined) ?? h.host;
-    // Node keeps the first of two Host headers; a hop before or after us may read the other.
-    const host = hostHeaders(ctx.req.rawHeaders) > 1 ? undefined : parseHost(authority);
-    if (!host) {
-      sendError(ctx, new EdgeError(400, 'bad_host', 'client', 'The request has no valid Host header.'));
+    // A request pipelined behind a refused one on the same connection: Node parsed it already,
+    // but the connection closes after the refusal, so it gets no answer and nothing is done.
+    // Node never gives such a response a socket, so it never emits its 'close' (which ends the
+    // request's count in flight and logs it): that is emitted when the connection closes.
+    if (refusedConnections.has(ctx.req.socket)) {
+      ctx.req.socket.once('close', () => ctx.res?.emit('close'));
       return true;
     }
+    const h = ctx.req.headers;
+    const target = parseTarget(ctx.path);
+    const http1 = ctx.proto !== 'h2';
+    if (target.form === 'asterisk') {
+      if (ctx.method === 'OPTIONS' && !ctx.socket) {
+        sendSimple(ctx, 200, [['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']], '');
+        return true;
+      }
+      return refuse(ctx, new EdgeError(400, 'bad_target', 'client', 'A request target of * is only for OPTIONS.'));
+    }
+    if (target.form === 'invalid' || (target.form === 'absolute' && !http1)) {
+      return refuse(ctx, new EdgeError(400, 'bad_target', 'client', 'The request target is not valid.'));
+    }
+    ctx.path = target.path;
+    if (ctx.req.rawHeaders.length / 2 > MAX_HEADER_FIELDS) {
+      return refuse(ctx, new EdgeError(431, 'too_many_headers', 'client', `The request has more than ${MAX_HEADER_FIELDS} header fields.`));
+    }
+    const te = h['transfer-encoding'];
+    if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return refuse(ctx, transferCodingError(te));
+    const authority = target.form === 'absolute' ? target.authority : ((h[':authority'] as string | undefined) ?? h.host);
+    // Node keeps the first of two Host headers; a hop before or after us may read the other.
+    const host = hostHeaders(ctx.req.rawHeaders) > 1 ? undefined : parseHost(authority);
+    if (!host) return refuse(ctx, new EdgeError(400, 'bad_host', 'client', 'The request has no valid Host header.'));
     ctx.host = host;
     ctx.authority = authority!;
     const via = h.via;
@@ -52,6 +82,39 @@ export const route: Phase = {
     return false;
   },
 };
+
+/**
+ * Header fields a request may carry. Node's HTTP/1.1 parser keeps the first 2,000 and drops the
+ * rest without a word (its maxHeadersCount); a lower bound here sees every such request, so a
+ * request is refused (431) instead of forwarded with fields silently missing. The size of the
+ * head is bounded apart, by limits.maxHeaderSize.
+ */
+export const MAX_HEADER_FIELDS = 1000;
+
+/**
+ * RFC 9112 §6.3: chunked not last means the body's length cannot be known (400, and close);
+ * §6.1: a coding before chunked that the edge does not apply (`gzip, chunked`) is 501. Node's
+ * parser takes `gzip, chunked` as chunked: forwarded, the body would lose its gzip coding.
+ */
+function transferCodingError(te: string): EdgeError {
+  const codings = te.toLowerCase().split(',').map((c) => c.trim());
+  if (codings[codings.length - 1] !== 'chunked') return new EdgeError(400, 'bad_framing', 'client', 'The request body has no length this edge can read.');
+  return new EdgeError(501, 'transfer_coding', 'client', 'The only transfer coding this edge accepts is chunked.');
+}
+
+/** HTTP/1.x connections closing after a refusal (route phase): what follows them is not served. */
+const refusedConnections = new WeakSet<object>();
+
+/** Answers a request the edge could not read and closes its connection (HTTP/1.x). */
+function refuse(ctx: RequestContext, err: EdgeError): true {
+  const res = ctx.res as ServerResponse | undefined;
+  if (res && ctx.proto !== 'h2') {
+    res.shouldKeepAlive = false;
+    refusedConnections.add(ctx.req.socket);
+  }
+  sendError(ctx, err);
+  return true;
+}
 
 export const upstream: Phase = {
   name: 'upstream',

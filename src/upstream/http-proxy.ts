@@ -79,7 +79,7 @@ function attempt(ctx: RequestContext, via: string, budget: RetryBudget, inBudget
   o.dispatcher.dispatch(
     {
       origin: o.url.origin,
-      path: req.url!,
+      path: ctx.path,
       method: method as Dispatcher.HttpMethod,
       headers,
       // A body of unknown length is counted on its way (limits.maxBodySize, body-limit.ts).

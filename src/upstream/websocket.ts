@@ -35,7 +35,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
   };
   client.once('close', onClientGone);
 
-  upgradeHandshake(o, ctx.req.url!, headers, cfg.upstream.connectTimeout, cfg.upstream.responseTimeout, signal).then(
+  upgradeHandshake(o, ctx.path, headers, cfg.upstream.connectTimeout, cfg.upstream.responseTimeout, signal).then(
     ({ socket, status, statusText, rawHeaders, rest, preconnected }) => {
       client.off('close', onClientGone);
       ctx.edge.metrics.websocketUpstreams.inc({ origin: o.id, connection: preconnected ? 'preconnected' : 'new' });
