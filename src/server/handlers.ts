@@ -91,6 +91,13 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
  * Requests Node's HTTP parser refuses: conflicting Content-Length and Transfer-Encoding, bad
  * request lines, oversize headers (431), header/request timeouts (408). The connection is closed:
  * after a framing error the rest of the stream cannot be trusted (request smuggling).
+ *
+ * The answer goes out with end(), which only half-closes: a socket stays open until the peer
+ * closes its side too, so a client that never reads (or never sends its FIN) would keep the
+ * connection, and its slot under `limits.maxConnections`, for good. The socket is therefore
+ * destroyed `REFUSED_LINGER_MS` after the answer was handed over, unless the peer closed first
+ * (a lingering close, as nginx's lingering_timeout: destroying at once could reset the connection
+ * before the client read the answer, RFC 9112 §9.6).
  */
 export function clientErrorHandler(edge: EdgeRuntime) {
   return (err: NodeJS.ErrnoException, socket: Duplex): void => {
@@ -111,5 +118,17 @@ export function clientErrorHandler(edge: EdgeRuntime) {
       `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
+    closeAfterLinger(socket);
   };
+}
+
+/** How long a refused client has to read its answer before the socket is destroyed. */
+export const REFUSED_LINGER_MS = 2000;
+
+/** Destroys `socket` `REFUSED_LINGER_MS` after now, unless it closed by itself before. */
+function closeAfterLinger(socket: Duplex): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
