@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { closedPort, ensureBuilt, repoRoot, startOrigin, waitFor, type TestServer } from './helpers.js';
+import { closedPort, ensureBuilt, repoRoot, sendRaw, startOrigin, waitFor, type TestServer } from './helpers.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 
@@ -75,6 +75,19 @@ describe('admin API', () => {
     expect((await api('/api/pools', { auth: false })).status).toBe(401);
     expect((await api('/api/pools', { auth: 'wrong-token-wrong-token-00' })).status).toBe(401);
     expect((await api('/api/loadbalancers')).json.loadBalancers[0]).toMatchObject({ hostname: '*', steering: 'off', defaultPools: ['p'], sessionAffinity: 'cookie' });
+  });
+
+  it('stays up on targets that are not paths, with or without the token (a throw here stopped the node)', async () => {
+    for (const [target, auth] of [['http://[', ''], ['*', ''], ['/api/%E0%A4%A', TOKEN], ['/api/%E0%A4', TOKEN], ['/api/pools/%FF/origins/a/disable', TOKEN], ['http://[', TOKEN]]) {
+      const r = await sendRaw(adminPort, `GET ${target} HTTP/1.1\r\nHost: x\r\n${auth ? `Authorization: Bearer ${auth}\r\n` : ''}Connection: close\r\n\r\n`);
+      expect(r.text, target).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect((await sendRaw(adminPort, 'GET /\x01 HTTP/1.1\r\n\r\n')).text).toMatch(/^HTTP\/1\.1 400 /);
+    // The node (supervisor, admin listener, workers) is still there.
+    expect(proc.exitCode).toBeNull();
+    expect((await api('/healthz', { auth: false })).status).toBe(200);
+    expect((await api('/api/loadbalancers')).status).toBe(200);
+    expect(await who()).toMatch(/^[ab]$/);
   });
 
   it('shows health from the monitors, and a failing origin with its last error', async () => {

@@ -49,10 +49,9 @@ export const purgeRequest = z
 
 const MAX_BODY = 1 << 20;
 
-/** Handles /api/*; returns false for other paths. */
-export function handleApi(req: IncomingMessage, res: ServerResponse, token: string | undefined, model: AdminModel): boolean {
-  const url = new URL(req.url ?? '/', 'http://admin');
-  if (!url.pathname.startsWith('/api/')) return false;
+/** Handles /api/* (`path`: the normalised path, no query); returns false for other paths. */
+export function handleApi(req: IncomingMessage, res: ServerResponse, path: string, token: string | undefined, model: AdminModel): boolean {
+  if (!path.startsWith('/api/')) return false;
   const json = (status: number, body: unknown) => {
     const text = JSON.stringify(body, null, 2) + '\n';
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
@@ -67,7 +66,11 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, token: stri
     json(401, { error: 'missing or wrong bearer token' });
     return true;
   }
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // ['api', ...]
+  const parts = pathSegments(path); // ['api', ...]
+  if (!parts) {
+    json(400, { error: 'a path segment is not valid percent-encoded UTF-8' });
+    return true;
+  }
   const route = `${req.method} /${parts.slice(1).join('/')}`;
   if (req.method === 'GET' && parts[1] === 'loadbalancers' && parts.length === 2) {
     json(200, { loadBalancers: model.loadBalancers() });
@@ -130,6 +133,15 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
   });
+}
+
+/** The decoded segments of `path`, or undefined when one is not valid UTF-8 (`%E0%A4%A`). */
+function pathSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
 }
 
 function isAction(s: string): s is OriginAction {

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseTarget } from '../router/request-target.js';
 import { handleApi, type AdminModel } from './api.js';
 
 export interface AdminSource {
@@ -20,13 +21,20 @@ export interface AdminSource {
 }
 
 export async function startAdmin(addr: { host: string; port: number }, source: AdminSource): Promise<{ server: http.Server; address: AddressInfo }> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (source.api && handleApi(req, res, source.api.token(), source.api.model)) return;
+    // Any target Node's parser lets through reaches here (`http://[`, `%E0%A4%A`, `*`): it is
+    // read by the same pure parser as the edge's, and what is not a path is a 400, not a throw.
+    const target = parseTarget(req.url ?? '/');
+    if (target.form !== 'origin') {
+      res.shouldKeepAlive = false;
+      return send(400, 'text/plain', 'bad request target: use a path such as /metrics\n');
+    }
+    const path = target.path.split('?')[0];
+    if (source.api && handleApi(req, res, path, source.api.token(), source.api.model)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     switch (path) {
       case '/healthz':
@@ -44,6 +52,23 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
       default:
         return send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /status\n');
     }
+  };
+  const server = http.createServer((req, res) => {
+    // The admin listener lives in the supervisor: a throw here would stop the whole node.
+    try {
+      handle(req, res);
+    } catch (err) {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain', 'cache-control': 'no-store', connection: 'close' });
+        res.end(`internal error: ${(err as Error).message}\n`);
+      } else res.destroy();
+    }
+  });
+  // Malformed bytes (a bad request line, oversize headers): answer 400 and free the socket.
+  server.on('clientError', (_err, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
