@@ -23,6 +23,8 @@ export interface OutpostProcess {
   output(): string;
   /** stdout alone so far. */
   stdout(): string;
+  /** stderr alone so far. */
+  stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL to the whole process group (supervisor and workers), if still running. */
   kill(): Promise<void>;
@@ -33,14 +35,16 @@ export function startOutpost(file: string, cwd = tmpdir()): OutpostProcess {
   const proc = spawn(process.execPath, [outpostBin, 'start', '-c', file], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let all = '';
   let out = '';
+  let err = '';
   proc.stdout!.on('data', (c: Buffer) => { all += c.toString(); out += c.toString(); });
-  proc.stderr!.on('data', (c: Buffer) => { all += c.toString(); });
+  proc.stderr!.on('data', (c: Buffer) => { all += c.toString(); err += c.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     proc,
     output: () => all,
     stdout: () => out,
+    stderr: () => err,
     exited,
     async kill() {
       if (proc.pid === undefined) return;

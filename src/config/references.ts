@@ -4,6 +4,8 @@
  * from the schema, so they are reported together with every other error even when unrelated
  * keys are missing or wrong (a schema refinement would be skipped then).
  */
+import { parseListen, type ListenAddress } from './schema.js';
+
 export interface ReferenceIssue {
   path: (string | number)[];
   message: string;
@@ -70,9 +72,40 @@ export function checkReferences(raw: unknown): ReferenceIssue[] {
   });
 
   const listen = obj(c.listen);
+  for (const clash of listenClashes(listen)) add(['listen', clash.key], clash.message);
   if (listen.https !== undefined && c.tls === undefined) add(['listen', 'https'], 'an https listener needs tls.certificates');
   arr(c.rules).forEach((r, i) => {
     if (obj(r).alwaysUseHttps === true && listen.https === undefined) add(['rules', i, 'alwaysUseHttps'], 'alwaysUseHttps needs an https listener (listen.https)');
   });
+  return out;
+}
+
+/** Default admin address (schema.ts's default for listen.admin). */
+const DEFAULT_ADMIN = '127.0.0.1:9090';
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * Two listeners that cannot both bind: the same port on the same host, or on any host when one
+ * of them is a wildcard (0.0.0.0 and :: take the port on every address; on Linux :: is dual-stack).
+ * Port 0 (a port the kernel picks) never clashes. Without this check the second bind fails at
+ * start with EADDRINUSE.
+ */
+function listenClashes(listen: Obj): { key: string; message: string }[] {
+  const out: { key: string; message: string }[] = [];
+  const seen: { key: string; addr: ListenAddress }[] = [];
+  for (const key of ['http', 'https', 'admin'] as const) {
+    const value = listen[key] ?? (key === 'admin' ? DEFAULT_ADMIN : undefined);
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    const addr = parseListen(String(value));
+    if (!addr || addr.port === 0) continue;
+    const other = seen.find((s) => s.addr.port === addr.port &&
+      (s.addr.host === addr.host || WILDCARDS.has(s.addr.host) || WILDCARDS.has(addr.host)));
+    if (other) {
+      const shown = (a: ListenAddress) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+      const given = key === 'admin' && listen.admin === undefined ? ' (the default admin address)' : '';
+      out.push({ key, message: `listen.${key} ${shown(addr)}${given} takes the same port as listen.${other.key} ${shown(other.addr)}: two listeners cannot bind one address` });
+    }
+    seen.push({ key, addr });
+  }
   return out;
 }

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { startAdmin } from '../admin/server.js';
+import { startAdmin, type AdminSource } from '../admin/server.js';
 import { errorReport, formatErrors, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { watchConfig } from '../config/watch.js';
@@ -157,6 +157,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         if (--waiter.left === 0) { asks.delete(m.id); waiter.done(waiter.replies); }
       } else if (m.type === 'outpost:failed') {
         log.error({ type: 'worker', pid: w.process.pid }, `worker could not apply the config: ${m.message}`);
+        // Before the node was ever ready, a worker that cannot start (a port taken, a port below
+        // 1024 without the right) fails the same way on every restart: stop instead of looping.
+        if (!readyAnnounced) startFailed(describeStartFailure(m.message, config.listen));
       }
     });
     w.on('exit', (code, signal) => {
@@ -172,6 +175,14 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     });
   };
   let readyAnnounced = false;
+  /** Ends a node that cannot start: one line on stderr, the workers stopped, exit 1. */
+  const startFailed = (line: string): never => {
+    stopping = true;
+    process.stderr.write(`outpost: ${line}\n`);
+    log.flush();
+    for (const w of workers()) w.process.kill('SIGKILL');
+    process.exit(1);
+  };
   for (let i = 0; i < count; i++) fork();
 
   // A reload never throws: whatever goes wrong refuses the new file and the running config stays.
@@ -283,7 +294,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     },
   };
 
-  const admin = await startAdmin(config.listen.admin, {
+  const adminSource: AdminSource = {
     metricsContentType: aggregator.contentType,
     async metrics() {
       for (const h of health.checker.list()) own.originHealthy.set({ origin: `${h.pool}/${h.origin}` }, h.status === 'healthy' ? 1 : h.status === 'unhealthy' ? 0 : -1);
@@ -303,7 +314,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       loadBalancers: config.loadBalancers.map((lb) => lb.hostname),
       pools: Object.keys(config.pools),
     }),
-  });
+  };
+  const admin = await startAdmin(config.listen.admin, adminSource).catch((err: Error) =>
+    startFailed(describeStartFailure(err.message, { admin: config.listen.admin })));
 
   const stop = async () => {
     if (stopping) return;
@@ -335,4 +348,24 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   }
 
   return { log, admin: { host: admin.address.address, port: admin.address.port }, reload, stop };
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+/**
+ * One line for a listener that could not bind, named by its config key:
+ * `listen.http 127.0.0.1:8080: address already in use`. Node words the error
+ * `bind EADDRINUSE 127.0.0.1:8080` in a cluster worker and `listen EADDRINUSE: address already in
+ * use 127.0.0.1:8080` in the primary; anything else is passed on as it is.
+ */
+export function describeStartFailure(message: string, listen: Partial<Record<string, { host: string; port: number }>>): string {
+  const m = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b.*?(\S+):(\d+)$/.exec(message);
+  if (!m) return `a worker could not start: ${message}`;
+  const [, code, host, port] = m;
+  const key = Object.entries(listen).find(([, a]) => a && a.port === Number(port) && (a.host === host || host === 'null'))?.[0];
+  return `${key ? `listen.${key} ` : ''}${host === 'null' ? '' : host}:${port}: ${ERRNO_TEXT[code]}`;
 }
