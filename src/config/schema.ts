@@ -88,6 +88,16 @@ const limits = z.strictObject({
   headersTimeout: duration.prefault('10s'),
   /** Time to receive the complete request, body included (slow POST). */
   requestTimeout: duration.prefault('60s'),
+  /** Longest silence while a request body is being received (HTTP/1.1 and HTTP/2). */
+  bodyIdleTimeout: duration
+    .refine((ms) => ms > 0, 'must be longer than 0')
+    .prefault('30s')
+    .describe('Longest silence while a request body is being received (HTTP/1.1 and HTTP/2); past it the request gets 408'),
+  /** Time for a client's TLS handshake on the https listener; fixed when the listener starts. */
+  handshakeTimeout: duration
+    .refine((ms) => ms > 0, 'must be longer than 0')
+    .prefault('10s')
+    .describe('Time a client has to complete its TLS handshake on the https listener; past it the connection is closed (fixed at start)'),
   /** Idle time a client keep-alive connection is kept between requests. */
   keepAliveTimeout: duration.prefault('30s'),
   /** Requests served on one keep-alive connection before it is closed (0 = no limit). */
