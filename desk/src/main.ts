@@ -9,7 +9,8 @@
  * --log-level (info), --seed (create the demo workspace and operators if missing).
  * Email (desk/EMAIL.md): --smtp URL (outbound relay, smtp://host:port), --smtp-in PORT (inbound
  * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
- * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB).
+ * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB),
+ * --smtp-max-clients N (20), --smtp-max-clients-per-ip N (4).
  *
  * A regional node (desk/REGIONAL.md), near visitors far from the core, has no database: it
  * relays its clients to the core and journals what they send:
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     'email-operator-delay': { type: 'string' },
     'email-sweep': { type: 'string' },
     'email-max-size': { type: 'string' },
+    'smtp-max-clients': { type: 'string' },
+    'smtp-max-clients-per-ip': { type: 'string' },
     seed: { type: 'boolean', default: false },
     core: { type: 'string' },
     journal: { type: 'string', default: 'desk-regional.db' },
@@ -60,6 +63,7 @@ if (values.help) {
       '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n' +
       '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
       '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n' +
+      '                              [--smtp-max-clients 20] [--smtp-max-clients-per-ip 4]\n' +
       '       DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 [--journal desk-regional.db] [--port] [--node] [--public]\n',
   );
   process.exit(0);
@@ -93,6 +97,8 @@ const email =
         operatorDelayMs: count('email-operator-delay'),
         sweepMs: count('email-sweep'),
         maxSize: count('email-max-size'),
+        maxClients: count('smtp-max-clients'),
+        maxClientsPerIp: count('smtp-max-clients-per-ip'),
       }
     : undefined;
 

@@ -19,9 +19,12 @@ export interface EmailOptions {
   sweepMs?: number;
   /** Largest inbound email, bytes (default 10 MiB). */
   maxSize?: number;
+  /** Inbound SMTP clients at once (default 20), and from one IP address (default 4). */
+  maxClients?: number;
+  maxClientsPerIp?: number;
 }
 
-export const emailDefaults = { visitorDelayMs: 120_000, operatorDelayMs: 300_000, sweepMs: 5_000, maxSize: 10 * 1024 * 1024 };
+export const emailDefaults = { visitorDelayMs: 120_000, operatorDelayMs: 300_000, sweepMs: 5_000, maxSize: 10 * 1024 * 1024, maxClients: 20, maxClientsPerIp: 4 };
 
 export interface DeskEmail {
   /** The inbound listener's port, when there is one. */
@@ -39,6 +42,8 @@ export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise
     operatorDelayMs: opts.operatorDelayMs ?? emailDefaults.operatorDelayMs,
     sweepMs: opts.sweepMs ?? emailDefaults.sweepMs,
     maxSize: opts.maxSize ?? emailDefaults.maxSize,
+    maxClients: opts.maxClients ?? emailDefaults.maxClients,
+    maxClientsPerIp: opts.maxClientsPerIp ?? emailDefaults.maxClientsPerIp,
   };
   let outbound: EmailOutbound | undefined;
   if (o.smtpUrl) {
@@ -46,7 +51,7 @@ export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise
     desk.mailer = outbound;
     outbound.start();
   }
-  const inbound: EmailInbound | undefined = o.inbound ? await startInbound(desk, { ...o.inbound, maxSize: o.maxSize }) : undefined;
+  const inbound: EmailInbound | undefined = o.inbound ? await startInbound(desk, { ...o.inbound, maxSize: o.maxSize, maxClients: o.maxClients, maxClientsPerIp: o.maxClientsPerIp }) : undefined;
   return {
     smtpPort: inbound?.port,
     outbound,

@@ -75,6 +75,13 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(await store.getWorkspace('w_nope')).toBeUndefined();
       });
 
+      it('tells whether a domain is some workspace’s email domain, whatever its case', async () => {
+        await workspace();
+        expect(await store.hasEmailDomain('desk.example')).toBe(true);
+        expect(await store.hasEmailDomain('DESK.Example')).toBe(true);
+        expect(await store.hasEmailDomain('other.example')).toBe(false);
+      });
+
       it('refuses a second workspace with the same id', async () => {
         await workspace('w_twice');
         await expect(workspace('w_twice')).rejects.toThrow();

@@ -146,6 +146,10 @@ export class PostgresStore implements DeskStore {
     return row && workspaceFrom(row);
   }
 
+  async hasEmailDomain(domain: string): Promise<boolean> {
+    return (await this.one('SELECT 1 AS one FROM workspaces WHERE lower(email_domain) = $1 LIMIT 1', [domain.toLowerCase()])) !== undefined;
+  }
+
   async createOperator(o: Omit<Operator, 'id' | 'createdAt'>): Promise<Operator> {
     const row = await this.one(
       `INSERT INTO operators (id, workspace_id, email, name, password_hash, created_at)

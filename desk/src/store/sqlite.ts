@@ -127,6 +127,10 @@ export class SqliteStore implements DeskStore {
     return row && workspaceFrom(row);
   }
 
+  async hasEmailDomain(domain: string): Promise<boolean> {
+    return this.get('SELECT 1 AS one FROM workspaces WHERE lower(email_domain) = ? LIMIT 1', domain.toLowerCase()) !== undefined;
+  }
+
   async createOperator(o: Omit<Operator, 'id' | 'createdAt'>): Promise<Operator> {
     const row = this.get(
       'INSERT INTO operators (id, workspace_id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',

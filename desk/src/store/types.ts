@@ -143,6 +143,8 @@ export interface DeskStore {
 
   createWorkspace(w: Omit<Workspace, 'createdAt'>): Promise<Workspace>;
   getWorkspace(id: string): Promise<Workspace | undefined>;
+  /** Whether `domain` (any case) is the email domain of some workspace: inbound mail to `reply@<domain>` is refused otherwise. */
+  hasEmailDomain(domain: string): Promise<boolean>;
 
   createOperator(o: Omit<Operator, 'id' | 'createdAt'>): Promise<Operator>;
   getOperator(id: string): Promise<Operator | undefined>;
