@@ -11,6 +11,7 @@ import type { NodeLock } from './node-lock.js';
 import { cacheUrl, VARIANT } from './key.js';
 import { createStore } from './store/index.js';
 import type { CacheStore, KeyFilter, StoredEntry, StoreWriter } from './types.js';
+import { purgeHost, purgePrefixes } from './purge-target.js';
 
 /** What the cache decided for one request, read again when the origin's answer comes back. */
 export interface CacheExchange {
@@ -41,7 +42,7 @@ export interface CacheExchange {
 export interface PurgeRequest {
   /** Full URLs (`https://example.com/a.css`); without a scheme both schemes are purged. */
   urls?: string[];
-  /** `example.com/static/` or `https://example.com/static/`. */
+  /** `example.com/static/` or `https://example.com/static/` (a port is ignored: keys have none). */
   prefixes?: string[];
   hosts?: string[];
   tags?: string[];
@@ -111,8 +112,8 @@ export class EdgeCache {
     for (const raw of req.urls ?? []) {
       for (const url of purgeUrls(raw, ruleFor)) await apply({ prefix: url }, (u) => u === url);
     }
-    for (const raw of req.prefixes ?? []) for (const prefix of withSchemes(raw)) await apply({ prefix });
-    for (const host of req.hosts ?? []) await apply({ host: host.toLowerCase() });
+    for (const raw of req.prefixes ?? []) for (const prefix of purgePrefixes(raw)) await apply({ prefix });
+    for (const host of req.hosts ?? []) await apply({ host: purgeHost(host) });
     for (const tag of req.tags ?? []) await apply({ tag: tag.toLowerCase() });
     return n;
   }
