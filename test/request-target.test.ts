@@ -63,6 +63,20 @@ describe('request target', () => {
     ]);
   });
 
+  it('a WebSocket upgrade goes to the origin in origin-form; one whose target is not a URL is refused at the edge', async () => {
+    const upgrades: string[] = [];
+    origin.server.on('upgrade', (req: http.IncomingMessage, socket) => {
+      upgrades.push(req.url!);
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+    const upgrade = (target: string) =>
+      sendRaw(port, `GET ${target} HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    expect((await upgrade('http://[')).text).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await upgrade('/%E0%A4%A')).text).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await upgrade('http://a.example/x/../ws?t=1')).text).toMatch(/^HTTP\/1\.1 403 /);
+    expect(upgrades).toEqual(['/ws?t=1']);
+  });
+
   it('refuses a malformed escape with 400 and closes the connection', async () => {
     seen.length = 0;
     const r = await sendRaw(port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: a.example\r\n\r\nGET /second HTTP/1.1\r\nHost: a.example\r\n\r\n');
