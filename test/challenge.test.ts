@@ -140,8 +140,10 @@ describe('passing the challenge', () => {
     expect(solved.reduce((a, v) => a + v.value, 0)).toBeGreaterThan(0);
   });
 
-  it('binds the clearance to the client network (/24) and user agent', async () => {
+  it('binds the clearance to the client network (/24), user agent and site', async () => {
     const cookie = await pass('/', '127.0.0.4');
+    // Another site of the same edge: a clearance earned on site.example does not open it.
+    expect((await get('/', { from: '127.0.0.4', headers: { ...BROWSER, host: 'other.example', cookie } })).status).toBe(503);
     // Same /24, same UA: accepted (CGNAT pools, IPv6 privacy addresses).
     expect((await get('/', { from: '127.0.0.5', headers: { ...BROWSER, cookie } })).status).toBe(200);
     // Another /24, or another user agent: challenged again.

@@ -4,8 +4,8 @@ import { clearanceCookie, clientPrefix, issueClearance, verifyClearance } from '
 const SECRET = 'a-secret-shared-by-every-worker';
 const NOW = 1_750_000_000_000;
 const UA = 'Mozilla/5.0 (Macintosh) Safari/605.1.15';
-const ctx = { clientPrefix: '198.51.100.0/24', userAgent: UA, now: NOW + 1000 };
-const issue = (lifetimeMs = 3_600_000) => issueClearance(SECRET, { clientPrefix: ctx.clientPrefix, userAgent: UA, now: NOW, lifetimeMs });
+const ctx = { clientPrefix: '198.51.100.0/24', userAgent: UA, host: 'shop.example', now: NOW + 1000 };
+const issue = (lifetimeMs = 3_600_000) => issueClearance(SECRET, { clientPrefix: ctx.clientPrefix, userAgent: UA, host: ctx.host, now: NOW, lifetimeMs });
 
 describe('clientPrefix', () => {
   it('binds IPv4 to its /24', () => {
@@ -46,8 +46,9 @@ describe('issueClearance / verifyClearance', () => {
     expect(verifyClearance(SECRET, issue(), { ...ctx, now: NOW + 3_600_000 })).toBe(false);
   });
 
-  it('refuses another prefix, another user agent, another secret', () => {
+  it('refuses another prefix, another user agent, another site, another secret', () => {
     const value = issue();
+    expect(verifyClearance(SECRET, value, { ...ctx, host: 'admin.example' })).toBe(false);
     expect(verifyClearance(SECRET, value, { ...ctx, clientPrefix: '198.51.101.0/24' })).toBe(false);
     expect(verifyClearance(SECRET, value, { ...ctx, userAgent: 'Mozilla/5.0 (Macintosh) Safari/605.1.16' })).toBe(false);
     expect(verifyClearance('another-secret-of-enough-length', value, ctx)).toBe(false);
@@ -80,11 +81,11 @@ describe('issueClearance / verifyClearance', () => {
       garbage.push(s, value.slice(0, i % value.length) + s.slice(0, 3) + value.slice((i % value.length) + 1));
     }
     for (const g of garbage) expect(verifyClearance(SECRET, g, ctx)).toBe(false);
-    expect(verifyClearance(SECRET, value, { clientPrefix: undefined as unknown as string, userAgent: undefined as unknown as string, now: NaN })).toBe(false);
+    expect(verifyClearance(SECRET, value, { clientPrefix: undefined as unknown as string, userAgent: undefined as unknown as string, host: undefined as unknown as string, now: NaN })).toBe(false);
   });
 
   it('refuses configuration errors when issuing', () => {
-    expect(() => issueClearance('short', { clientPrefix: 'p', userAgent: 'u', now: NOW, lifetimeMs: 1000 })).toThrow(RangeError);
+    expect(() => issueClearance('short', { clientPrefix: 'p', userAgent: 'u', host: 'h', now: NOW, lifetimeMs: 1000 })).toThrow(RangeError);
     expect(() => issue(0)).toThrow(RangeError);
     expect(() => issue(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });

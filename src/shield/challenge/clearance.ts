@@ -2,11 +2,12 @@
  * The clearance: what a visitor gets for solving a challenge, a cookie that lets its browser
  * through until it expires. Stateless, so any worker (and later any PoP) sharing the secret
  * accepts it; bound to the client's network prefix and user agent so a copied cookie does not
- * work from elsewhere.
+ * work from elsewhere, and to the site (host) that challenged, so a clearance earned on one site
+ * of the edge does not open another.
  *
  * Cookie value format: `1.<expiresAt ms epoch, decimal>.<base64url HMAC-SHA256>`, the MAC over
- * `outpost/clearance/v1\n<expiresAt>\n<clientPrefix>\n<shortHash(userAgent)>` (sign.ts). Neither
- * the prefix nor the user agent is carried: the verifier recomputes the MAC from the request,
+ * `outpost/clearance/v1\n<expiresAt>\n<clientPrefix>\n<shortHash(userAgent)>\n<host>` (sign.ts).
+ * Neither the prefix, the user agent nor the host is carried: the verifier recomputes the MAC from the request,
  * so a mismatch reads exactly like a forgery. About 60 characters, cookie-octets only.
  */
 import { clientKey } from '../rate-limit.js';
@@ -37,6 +38,8 @@ export function clientPrefix(ip: string): string {
 export interface ClearanceInput {
   clientPrefix: string;
   userAgent: string;
+  /** The site's host name (lower case, no port), as the route phase read it. */
+  host: string;
   /** Now, ms since the epoch. */
   now: number;
   lifetimeMs: number;
@@ -49,17 +52,17 @@ export function issueClearance(secret: string, input: ClearanceInput): string {
     throw new RangeError('clearance now and lifetimeMs must be finite, lifetimeMs > 0');
   }
   const expiresAt = Math.floor(input.now + input.lifetimeMs);
-  return `1.${expiresAt}.${mac(secret, PURPOSE_CLEARANCE, signed(expiresAt, input.clientPrefix, input.userAgent))}`;
+  return `1.${expiresAt}.${mac(secret, PURPOSE_CLEARANCE, signed(expiresAt, input.clientPrefix, input.userAgent, input.host))}`;
 }
 
-/** True if `value` is a clearance we issued, for this prefix and user agent, not yet expired. Never throws. */
-export function verifyClearance(secret: string, value: unknown, ctx: { clientPrefix: string; userAgent: string; now: number }): boolean {
+/** True if `value` is a clearance we issued, for this prefix, user agent and host, not yet expired. Never throws. */
+export function verifyClearance(secret: string, value: unknown, ctx: { clientPrefix: string; userAgent: string; host: string; now: number }): boolean {
   if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) return false;
   if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) return false;
   const m = VALUE.exec(value);
   if (!m || m[2].length !== MAC_LENGTH || !BASE64URL.test(m[2])) return false;
   const expiresAt = Number(m[1]);
-  if (!macEquals(m[2], mac(secret, PURPOSE_CLEARANCE, signed(expiresAt, String(ctx.clientPrefix), String(ctx.userAgent))))) return false;
+  if (!macEquals(m[2], mac(secret, PURPOSE_CLEARANCE, signed(expiresAt, String(ctx.clientPrefix), String(ctx.userAgent), String(ctx.host))))) return false;
   return ctx.now < expiresAt;
 }
 
@@ -79,6 +82,6 @@ export function clearanceCookie(value: string, options: { name?: string; maxAgeS
   return `${name}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
 }
 
-function signed(expiresAt: number, prefix: string, userAgent: string): string {
-  return `${expiresAt}\n${prefix}\n${shortHash(userAgent)}`;
+function signed(expiresAt: number, prefix: string, userAgent: string, host: string): string {
+  return `${expiresAt}\n${prefix}\n${shortHash(userAgent)}\n${host}`;
 }

@@ -45,7 +45,7 @@ export function challengeKey(config: SecurityConfig['challenge'], nodeSecret: st
 export function cleared(ctx: RequestContext, key: string): boolean {
   const value = readCookie(ctx.req.headers.cookie, CLEARANCE_COOKIE_NAME);
   if (value === undefined) return false;
-  return verifyClearance(key, value, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), now: Date.now() });
+  return verifyClearance(key, value, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), host: ctx.host, now: Date.now() });
 }
 
 /**
@@ -124,7 +124,7 @@ async function grant(ctx: RequestContext, rt: ChallengeRuntime, token: string, r
   const seen = peekChallenge(token)!;
   if (rt.claimNode && !(await rt.claimNode(seen.nonce, seen.expiresAt))) return refuse(ctx, rt, 403, 'replayed', undefined, returnTo);
   const c = rt.config;
-  const value = issueClearance(rt.key, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), now: Date.now(), lifetimeMs: c.clearance });
+  const value = issueClearance(rt.key, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), host: ctx.host, now: Date.now(), lifetimeMs: c.clearance });
   rt.count(ctx, 'challenge', action);
   const to = safeReturnTo(returnTo);
   sendSimple(ctx, 303, [
