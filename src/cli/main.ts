@@ -1,58 +1,61 @@
 /**
- * The `outpost` command: start, validate, purge, under-attack, demo, schema.
+ * The `outpost` command: start, validate, purge, under-attack, demo, schema; `--help` for the
+ * overview and per command (texts in help.ts), `--version`.
  */
 import { parseArgs } from 'node:util';
-import { errorReport, loadConfigFile } from '../config/load.js';
-import { configJsonSchema } from '../config/schema.js';
-import { supervise } from '../server/supervisor.js';
-import { runDemo } from './demo.js';
-import { purgeCommand } from './purge.js';
-import { underAttackCommand } from './under-attack.js';
-
-const HELP = `outpost — a self-hosted global edge
-
-Usage:
-  outpost start -c FILE      run an edge node (a supervisor and its workers) from a config file
-  outpost validate -c FILE   check a config file; prints every error with its line, exits 1 if any
-  outpost purge -c FILE [--url URL]… [--prefix P]… [--host H]… [--tag T]… [--everything] [--invalidate]
-                             purge a running node's cache through its admin API (admin.token);
-                             --invalidate marks entries stale (revalidated next) instead of deleting
-  outpost under-attack on|off|auto|status -c FILE
-                             switch a running node's "I'm Under Attack" challenge by hand, hand it
-                             back to the automatic detector, or show it (admin API, no reload)
-  outpost demo               an edge in front of two bundled demo origins (what npm start runs)
-  outpost schema             print the config's JSON Schema (for editors)
-
-Options:
-  -c, --config FILE          the config file (default: outpost.yaml)
-  -h, --help                 this help
-
-Signals: SIGHUP reloads the config (so does saving the file); SIGTERM stops gracefully.
-`;
+import { OVERVIEW, commandHelp, isCommand, packageVersion } from './help.js';
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      help: { type: 'boolean', short: 'h' },
-      url: { type: 'string', multiple: true },
-      prefix: { type: 'string', multiple: true },
-      host: { type: 'string', multiple: true },
-      tag: { type: 'string', multiple: true },
-      everything: { type: 'boolean' },
-      invalidate: { type: 'boolean' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        url: { type: 'string', multiple: true },
+        prefix: { type: 'string', multiple: true },
+        host: { type: 'string', multiple: true },
+        tag: { type: 'string', multiple: true },
+        everything: { type: 'boolean' },
+        invalidate: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    // An unknown or malformed option: say which, and where the help is.
+    process.stderr.write(`outpost: ${(err as Error).message}\nSee \`outpost --help\`.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const command = positionals[0];
-  if (values.help || !command || command === 'help') {
-    process.stdout.write(HELP);
-    return command || values.help ? 0 : 2;
+  if (values.version) {
+    process.stdout.write(`outpost ${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    const topic = positionals[1];
+    process.stdout.write(isCommand(topic) ? commandHelp(topic) : OVERVIEW);
+    return 0;
+  }
+  if (!command) {
+    (values.help ? process.stdout : process.stderr).write(OVERVIEW);
+    return values.help ? 0 : 2;
+  }
+  if (!isCommand(command)) {
+    process.stderr.write(`outpost: unknown command "${command}"\n\n${OVERVIEW}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
   }
   const file = values.config ?? 'outpost.yaml';
+  // Each command loads its own modules, so --help and --version answer without loading the edge.
   switch (command) {
     case 'validate': {
+      const { errorReport, loadConfigFile } = await import('../config/load.js');
       const r = loadConfigFile(file);
       if (r.ok) {
         process.stdout.write(`${r.file}: ok\n`);
@@ -62,10 +65,10 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     case 'start':
-      await supervise(file);
+      await (await import('../server/supervisor.js')).supervise(file);
       return -1; // keeps running
     case 'purge':
-      return purgeCommand({
+      return (await import('./purge.js')).purgeCommand({
         file,
         urls: values.url ?? [],
         prefixes: values.prefix ?? [],
@@ -75,16 +78,13 @@ async function main(argv: string[]): Promise<number> {
         invalidate: values.invalidate ?? false,
       });
     case 'under-attack':
-      return underAttackCommand(file, positionals[1]);
+      return (await import('./under-attack.js')).underAttackCommand(file, positionals[1]);
     case 'demo':
-      await runDemo();
+      await (await import('./demo.js')).runDemo();
       return -1;
     case 'schema':
-      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      process.stdout.write(JSON.stringify((await import('../config/schema.js')).configJsonSchema(), null, 2) + '\n');
       return 0;
-    default:
-      process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
-      return 2;
   }
 }
 
