@@ -148,7 +148,7 @@ function isAction(s: string): s is OriginAction {
   return s === 'enable' || s === 'disable' || s === 'drain';
 }
 
-function authorized(header: string | undefined, token: string): boolean {
+export function authorized(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
   const given = Buffer.from(header.slice(7).trim());
   const want = Buffer.from(token);

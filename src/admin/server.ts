@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseTarget } from '../router/request-target.js';
-import { handleApi, type AdminModel } from './api.js';
+import { authorized, handleApi, type AdminModel } from './api.js';
 
 export interface AdminSource {
   /** Prometheus text of the node (every worker summed). */
@@ -17,7 +17,7 @@ export interface AdminSource {
   /** A small JSON view of the node for operators. */
   status(): object;
   /** The token-protected API under /api/ (api.ts); the token is read per request (reloads). */
-  api?: { token(): string | undefined; model: AdminModel };
+  api?: { token(): string | undefined; model: AdminModel; publicMetrics?(): boolean };
 }
 
 export async function startAdmin(addr: { host: string; port: number }, source: AdminSource): Promise<{ server: http.Server; address: AddressInfo }> {
@@ -36,6 +36,12 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
     const path = target.path.split('?')[0];
     if (source.api && handleApi(req, res, path, source.api.token(), source.api.model)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+    // admin.publicMetrics: false puts /metrics and /status behind the token as well.
+    const token = source.api?.token();
+    if ((path === '/metrics' || path === '/status') && token && source.api?.publicMetrics?.() === false && !authorized(req.headers.authorization, token)) {
+      res.setHeader('www-authenticate', 'Bearer realm="outpost"');
+      return send(401, 'text/plain', 'missing or wrong bearer token (admin.publicMetrics is false)\n');
+    }
     switch (path) {
       case '/healthz':
         return send(200, 'text/plain', 'ok\n');

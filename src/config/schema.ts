@@ -317,6 +317,14 @@ const geo = z.strictObject({
 const admin = z.strictObject({
   /** Bearer token for the admin API's write endpoints (and reads of /api/*); none = API disabled. */
   token: z.string().min(16).optional(),
+  /**
+   * /metrics and /status answer without the token (default: true, for a Prometheus scraper on a
+   * loopback or private admin address). false: they need `Authorization: Bearer <token>` too;
+   * /healthz and /readyz stay open for load balancers' probes.
+   */
+  publicMetrics: z.boolean().default(true).describe('Serve /metrics and /status without the admin token (default true); false requires the Bearer token for them. /healthz and /readyz stay open.'),
+}).superRefine((a, ctx) => {
+  if (!a.publicMetrics && !a.token) ctx.addIssue({ code: 'custom', path: ['publicMetrics'], message: 'publicMetrics: false needs admin.token (the token /metrics and /status then ask for)' });
 });
 
 export const configSchema = z

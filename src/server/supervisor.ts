@@ -305,7 +305,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       const workers = await aggregator.clusterMetrics();
       return workers + (await own.registry.metrics());
     },
-    api: { token: () => config.admin.token, model },
+    api: { token: () => config.admin.token, publicMetrics: () => config.admin.publicMetrics, model },
     ready: () => !stopping && ready.size === count,
     status: () => ({
       pop: config.pop,
