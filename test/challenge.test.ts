@@ -210,7 +210,17 @@ describe('bad answers are refused and logged, never crash', () => {
     const p2 = formOf((await get('/', { from: '127.0.0.9', headers: BROWSER })).text);
     let wrong = 0;
     while (workBits(p2.nonce, String(wrong)) >= p2.difficulty) wrong++;
-    expect((await post({ token: p2.token, answer: String(wrong), returnTo: '/' }, '127.0.0.9')).status).toBe(403);
+    // ... in every worker of the node: the nonce is claimed at the node too (worker.ts wires the
+    // supervisor's claim here; this in-process edge records what it is asked).
+    const state = edge.runtime.snapshot.shield.state;
+    const claimed: string[] = [];
+    state.claimNode = async (nonce) => { claimed.push(nonce); return true; };
+    try {
+      expect((await post({ token: p2.token, answer: String(wrong), returnTo: '/' }, '127.0.0.9')).status).toBe(403);
+    } finally {
+      state.claimNode = undefined;
+    }
+    expect(claimed).toEqual([p2.nonce]);
     // Tampered payload, forged signature, another client's token.
     const p3 = formOf((await get('/', { from: '127.0.0.9', headers: BROWSER })).text);
     const [body, sig] = p3.token.split('.');

@@ -98,7 +98,13 @@ export async function answerChallenge(ctx: RequestContext, rt: ChallengeRuntime)
     if (!token || answer === null) return refuse(ctx, rt, 400, 'bad-request', 'the form needs token and answer');
     if (token.length > MAX_TOKEN_LENGTH) return refuse(ctx, rt, 400, 'bad-request', 'the token is too long');
     const result = verifySolution(rt.key, token, answer, clientOf(ctx), rt.guard);
-    if (!result.ok) return refuse(ctx, rt, result.reason === 'malformed' ? 400 : 403, result.reason, undefined, form.get('returnTo'));
+    if (!result.ok) {
+      // A wrong answer spends the nonce in every worker of the node, not only in this one's
+      // guard: else a guesser gets one more try per worker.
+      const spent = result.reason === 'wrong-answer' ? peekChallenge(token) : undefined;
+      if (spent && rt.claimNode) await rt.claimNode(spent.nonce, spent.expiresAt);
+      return refuse(ctx, rt, result.reason === 'malformed' ? 400 : 403, result.reason, undefined, form.get('returnTo'));
+    }
     return grant(ctx, rt, token, form.get('returnTo'), 'challenge_solved');
   }
   if ((ctx.method === 'GET' || ctx.method === 'HEAD') && url.pathname === CHALLENGE_PATH && url.searchParams.has('nojs')) {
