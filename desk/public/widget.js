@@ -262,7 +262,11 @@
         }
         break;
       case 'conversation.update': onConversation(ev.conversation); break;
-      case 'transcript.sent': $('.email-done-text').textContent = 'We emailed this chat to ' + ev.to; break;
+      case 'transcript.sent':
+        $('.email-done-text').textContent = ev.confirmation
+          ? 'We emailed a link to ' + ev.to + ': open it to confirm the address, and this chat follows'
+          : 'We emailed this chat to ' + ev.to;
+        break;
       case 'presence':
         state.availability = { available: !!ev.available, operators: ev.operators || [] };
         render();

@@ -10,7 +10,8 @@
  * Email (desk/EMAIL.md): --smtp URL (outbound relay, smtp://host:port), --smtp-in PORT (inbound
  * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
  * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB),
- * --smtp-max-clients N (20), --smtp-max-clients-per-ip N (4).
+ * --smtp-max-clients N (20), --smtp-max-clients-per-ip N (4), --public-url URL (where visitors
+ * reach this Desk, for the links of address confirmations; default http://<host>:<port>).
  *
  * A regional node (desk/REGIONAL.md), near visitors far from the core, has no database: it
  * relays its clients to the core and journals what they send:
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     webhook: { type: 'string', multiple: true, default: [] },
     'log-level': { type: 'string', default: 'info' },
     smtp: { type: 'string' },
+    'public-url': { type: 'string' },
     'smtp-in': { type: 'string' },
     'smtp-in-host': { type: 'string', default: '127.0.0.1' },
     'email-visitor-delay': { type: 'string' },
@@ -63,7 +65,7 @@ if (values.help) {
       '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n' +
       '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
       '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n' +
-      '                              [--smtp-max-clients 20] [--smtp-max-clients-per-ip 4]\n' +
+      '                              [--smtp-max-clients 20] [--smtp-max-clients-per-ip 4] [--public-url URL]\n' +
       '       DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 [--journal desk-regional.db] [--port] [--node] [--public]\n',
   );
   process.exit(0);
@@ -92,6 +94,7 @@ const email =
   values.smtp || smtpIn !== undefined
     ? {
         smtpUrl: values.smtp,
+        publicUrl: values['public-url'],
         inbound: smtpIn === undefined ? undefined : { port: smtpIn, host: values['smtp-in-host'] },
         visitorDelayMs: count('email-visitor-delay'),
         operatorDelayMs: count('email-operator-delay'),

@@ -158,7 +158,7 @@ describe('inbound SMTP limits', () => {
     const third = await open('127.0.0.10');
     expect(held.map((h) => h.greeting)).toEqual([expect.stringMatching(/^220 /), expect.stringMatching(/^220 /)]);
     expect(third.greeting).toMatch(/^421 4\.7\.0/);
-    await third.closed;
+    await third.c.closed;
     // Five at once from three addresses is the cap (maxClients 5): the sixth is refused.
     held.push(await open('127.0.0.11'), await open('127.0.0.11'), await open('127.0.0.12'));
     expect(held.map((h) => h.greeting.slice(0, 4))).toEqual(['220 ', '220 ', '220 ', '220 ', '220 ']);

@@ -324,7 +324,10 @@ describe('inbound email', () => {
 });
 
 describe('transcripts', () => {
-  it('emails the conversation without notes, on an operator request and on the visitor’s', async () => {
+  /** The confirmation link in a caught email. */
+  const linkIn = (c: Caught) => /http:\/\/\S+\/email\/confirm\?\S+/.exec(c.mail.text ?? '')?.[0];
+
+  it('emails a confirmation link to an unconfirmed address first; once confirmed, the conversation without notes', async () => {
     const fay = 'fay@example.com';
     const { client, conversation } = await visitorWithEmail(fay);
     await reply(conversation, 'secret: VIP customer', true);
@@ -332,18 +335,74 @@ describe('transcripts', () => {
     client.send({ type: 'read', upToSeq: 99 });
     const before = caught.length;
     const r = await api(base, token, 'POST', `/api/conversations/${conversation}/transcript`);
-    expect(r).toEqual({ status: 202, body: { to: fay } });
+    expect(r).toEqual({ status: 202, body: { to: fay, confirmation: true } });
+    const confirm = await mailTo(fay, (c) => c.mail.subject?.startsWith('Confirm') === true, before);
+    expect(confirm.mail.text).not.toContain('It ships Monday.');
+    const link = linkIn(confirm)!;
+    expect(link.startsWith(base + '/email/confirm?')).toBe(true);
+
+    // Opening the link shows a button (a scanner that fetches it confirms nothing); a forged one is refused.
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toContain('<form method="post">');
+    expect((await store.getVisitor((await store.getConversation(conversation))!.visitorId))?.emailVerified).toBe(false);
+    const forged = new URL(link);
+    forged.searchParams.set('e', 'mallory@example.com');
+    expect((await fetch(forged, { method: 'POST' })).status).toBe(400);
+    expect(mailsTo(fay, before)).toHaveLength(1);
+
+    expect((await fetch(link, { method: 'POST' })).status).toBe(200);
     const t1 = await mailTo(fay, (c) => c.mail.text?.includes('It ships Monday.') === true, before);
     expect(t1.mail.text).toContain('Where is my order?');
     expect(t1.mail.text).not.toContain('VIP');
 
+    // Confirmed: the next request sends the transcript itself.
     const mark = caught.length;
     client.send({ type: 'transcript.request' });
-    expect(await client.next('transcript.sent')).toMatchObject({ conversation, to: fay });
+    expect(await client.next('transcript.sent')).toMatchObject({ conversation, to: fay, confirmation: false });
     const t2 = await mailTo(fay, () => true, mark);
     expect(t2.mail.text).toContain('It ships Monday.');
     expect(t2.mail.text).not.toContain('VIP');
+
+    // Another address typed is unconfirmed again.
+    client.send({ type: 'visitor.email', email: 'fay.new@example.com' });
+    await until(async () => (await store.getVisitor((await store.getConversation(conversation))!.visitorId))?.email === 'fay.new@example.com');
+    client.send({ type: 'transcript.request' });
+    expect(await client.next('transcript.sent')).toMatchObject({ to: 'fay.new@example.com', confirmation: true });
     await client.close();
+  });
+
+  it('limits the emails one visitor and one address get (rate_limited)', async () => {
+    const target = 'victim@example.com';
+    const before = caught.length;
+    const a = await visitorWithEmail(target);
+    for (let i = 0; i < 3; i++) {
+      a.client.send({ type: 'transcript.request' });
+      expect(await a.client.next('transcript.sent')).toMatchObject({ to: target, confirmation: true });
+    }
+    for (let i = 0; i < 5; i++) a.client.send({ type: 'transcript.request' });
+    for (let i = 0; i < 5; i++) expect(await a.client.next('error')).toMatchObject({ code: 'rate_limited' });
+    // Another visitor (session) typing the same address gets nothing sent there either; REST too.
+    const b = await visitorWithEmail(target);
+    b.client.send({ type: 'transcript.request' });
+    expect(await b.client.next('error')).toMatchObject({ code: 'rate_limited' });
+    const limited = await fetch(`${base}/api/conversations/${b.conversation}/transcript`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The first visitor moving to fresh addresses runs into its own window (5 in all).
+    for (const [i, email] of ['x1@example.com', 'x2@example.com', 'x3@example.com'].entries()) {
+      a.client.send({ type: 'visitor.email', email });
+      await until(async () => (await store.getVisitor((await store.getConversation(a.conversation))!.visitorId))?.email === email);
+      a.client.send({ type: 'transcript.request' });
+      if (i < 2) expect(await a.client.next('transcript.sent')).toMatchObject({ to: email });
+      else expect(await a.client.next('error')).toMatchObject({ code: 'rate_limited' });
+    }
+    await sleep(200);
+    expect(mailsTo(target, before).filter((c) => c.mail.subject?.startsWith('Confirm'))).toHaveLength(3);
+    expect(mailsTo('x3@example.com', before)).toEqual([]);
+    await a.client.close();
+    await b.client.close();
   });
 
   it('refuses a transcript when the visitor left no address', async () => {

@@ -9,6 +9,8 @@ import { EmailOutbound } from './outbound.js';
 export interface EmailOptions {
   /** Outbound relay, `smtp://host:port`. */
   smtpUrl?: string;
+  /** Where visitors reach this Desk (`https://desk.example.com`), for confirmation links; default the node's own address. */
+  publicUrl?: string;
   /** Inbound listener for replies (port 0 = any free port). */
   inbound?: { port: number; host?: string };
   /** Operator replies unread by the visitor this long are emailed (default 2 minutes). */
@@ -47,7 +49,7 @@ export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise
   };
   let outbound: EmailOutbound | undefined;
   if (o.smtpUrl) {
-    outbound = new EmailOutbound(desk, { smtpUrl: o.smtpUrl, visitorDelayMs: o.visitorDelayMs, operatorDelayMs: o.operatorDelayMs, sweepMs: o.sweepMs });
+    outbound = new EmailOutbound(desk, { smtpUrl: o.smtpUrl, publicUrl: opts.publicUrl ?? 'http://127.0.0.1', visitorDelayMs: o.visitorDelayMs, operatorDelayMs: o.operatorDelayMs, sweepMs: o.sweepMs });
     desk.mailer = outbound;
     outbound.start();
   }

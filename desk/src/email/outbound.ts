@@ -15,14 +15,17 @@
  * reply address (addresses.ts), so answering it by email writes as them (inbound.ts).
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Conversation, DueEmail, EmailSide, Message, Workspace } from '../store/types.js';
+import type { Conversation, DueEmail, EmailSide, Message, Visitor, Workspace } from '../store/types.js';
 import type { DeskContext, DeskMailer } from '../server/desk-context.js';
 import { newMessageId, operatorSignature, referencesFor, replyAddress } from './addresses.js';
+import { CONFIRM_TTL_MS, confirmationLink } from './confirm.js';
 import { transcriptText } from './transcript.js';
 
 export interface OutboundOptions {
   /** `smtp://host:port` (or smtps://, with user:pass@ when the relay wants it). */
   smtpUrl: string;
+  /** The base of confirmation links. */
+  publicUrl: string;
   visitorDelayMs: number;
   operatorDelayMs: number;
   sweepMs: number;
@@ -146,6 +149,29 @@ export class EmailOutbound implements DeskMailer {
         text,
       });
     }
+  }
+
+  /** A link that confirms the visitor's address (confirm.ts); not in the thread, and marked automatic (RFC 3834). */
+  async sendConfirmation(conv: Conversation, visitor: Visitor): Promise<void> {
+    const workspace = await this.desk.workspace(conv.workspaceId);
+    if (!workspace || !visitor.email) return;
+    const link = confirmationLink(this.opts.publicUrl, workspace.webhookSecret, {
+      visitor: visitor.id,
+      conversation: conv.id,
+      email: visitor.email,
+      expires: Date.now() + CONFIRM_TTL_MS,
+    });
+    await this.transport.sendMail({
+      from: { name: workspace.name, address: `noreply@${workspace.emailDomain}` },
+      to: visitor.email,
+      subject: `Confirm your email address for ${workspace.name}`,
+      messageId: newMessageId(workspace.emailDomain),
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      text:
+        `Someone asked ${workspace.name} to email a chat transcript to this address.\n\n` +
+        `If it was you, open this link within a day to confirm the address; the transcript follows:\n\n${link}\n\n` +
+        `If it was not you, ignore this email: nothing more will be sent.\n`,
+    });
   }
 
   async sendTranscript(conv: Conversation, to: string): Promise<void> {

@@ -113,12 +113,3 @@ export async function announce(desk: DeskContext, conv: Conversation, opts: { we
     desk.emit(conv.workspaceId, { kind: 'visitor', conversation: conv.id }, { type: 'conversation.update', conversation: visitorConversation(conv) });
   }
 }
-
-/** Emails the conversation's transcript (no notes) to its visitor; returns the address it went to. */
-export async function requestTranscript(desk: DeskContext, conv: Conversation): Promise<string> {
-  if (!desk.mailer) throw new DeskError('bad_event', 'email is not configured on this desk');
-  const visitor = await desk.store.getVisitor(conv.visitorId);
-  if (!visitor?.email) throw new DeskError('bad_event', 'the visitor has left no email address');
-  await desk.mailer.sendTranscript(conv, visitor.email);
-  return visitor.email;
-}

@@ -12,13 +12,14 @@
  *   POST /api/conversations/:id/messages {body, clientId, note?} → 201 {message, duplicate} (200 when a repeat)
  *   POST /api/conversations/:id/resolve | reopen   → {conversation}
  *   POST /api/conversations/:id/assign {operator?} → {conversation} (no operator = me; null = nobody)
- *   POST /api/conversations/:id/transcript         → 202 {to} (the transcript, notes left out, emailed to the visitor)
+ *   POST /api/conversations/:id/transcript         → 202 {to, confirmation} (the transcript, notes left out, emailed to the
+ *                                                    visitor's confirmed address, or a confirmation link first: transcripts.ts)
  *   GET  /api/canned                               → {canned}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ConversationFilter, Operator } from '../store/types.js';
-import { changeConversation, conversationFor, requestTranscript, sendMessage, type Actor } from './actions.js';
+import { changeConversation, conversationFor, sendMessage, type Actor } from './actions.js';
 import { checkBody } from './client-events.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
@@ -26,6 +27,7 @@ import { inboxList } from './hello.js';
 import { decodeSegment, readJson, sendError, sendJson } from './http-io.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import { endSession, operatorForToken, startSession } from './sessions.js';
+import { requestTranscript } from './transcripts.js';
 import { messageView, operatorConversation, operatorView, visibleMessagesAfter } from './views.js';
 
 const FILTERS: ConversationFilter[] = ['open', 'unassigned', 'mine', 'resolved', 'all'];
@@ -129,7 +131,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     return;
   }
   if (action === 'transcript') {
-    sendJson(res, 202, { to: await requestTranscript(desk, conv) });
+    sendJson(res, 202, await requestTranscript(desk, conv));
     return;
   }
   let updated;

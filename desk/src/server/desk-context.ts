@@ -5,10 +5,11 @@
  * `message.new` / `conversation.update` worth telling the outside) sent to the webhooks.
  */
 import type { Logger } from 'pino';
-import type { Conversation, DeskStore, Workspace } from '../store/types.js';
+import type { Conversation, DeskStore, Visitor, Workspace } from '../store/types.js';
 import { noFanout, type Fanout, type FanoutMessage } from './fanout.js';
 import { Hub, type Audience, type ServerEvent } from './hub.js';
 import { available, PresenceBoard, type PresenceEntry } from './presence.js';
+import { SendLimiter } from './send-limits.js';
 import type { WebhookSender } from './webhooks.js';
 
 export interface DeskTimings {
@@ -46,6 +47,8 @@ export interface EmitOptions {
 export interface DeskMailer {
   /** Emails the conversation, notes left out, to `to`. */
   sendTranscript(conv: Conversation, to: string): Promise<void>;
+  /** Emails the visitor a link that confirms their address (email/confirm.ts) and then sends the conversation's transcript. */
+  sendConfirmation(conv: Conversation, visitor: Visitor): Promise<void>;
 }
 
 export class DeskContext {
@@ -54,6 +57,8 @@ export class DeskContext {
   private fanout: Fanout = noFanout;
   /** Outbound email, when the node has an SMTP server to send through. */
   mailer: DeskMailer | undefined;
+  /** Emails a visitor may have sent on their request, per address and per visitor. */
+  sendLimits = new SendLimiter();
   private readonly workspaces = new Map<string, { at: number; value: Promise<Workspace | undefined> }>();
   private readonly presenceSent = new Map<string, string>();
 

@@ -34,6 +34,8 @@ export class DeskError extends Error {
     message: string,
     /** The offending `clientId`, echoed as the error event's `ref`. */
     readonly ref?: string,
+    /** For `rate_limited`: seconds until a retry can succeed (REST: `Retry-After`, RFC 9110 §10.2.3). */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.status = STATUS[code];

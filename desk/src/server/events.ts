@@ -3,13 +3,14 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { changeConversation, conversationFor, requestTranscript, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import { changeConversation, conversationFor, sendMessage, setVisitorEmail, type Actor } from './actions.js';
 import type { ClientEvent } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { messageView, operatorAuthor, visibleMessagesAfter, visitorAuthor } from './views.js';
 import type { Audience } from './hub.js';
+import { requestTranscript } from './transcripts.js';
 
 export function actorOf(conn: DeskConnection): Actor {
   const id = conn.identity;
@@ -90,8 +91,8 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
 
     case 'transcript.request': {
       const conv = await conversationFor(desk, actor, ev.conversation);
-      const to = await requestTranscript(desk, conv);
-      conn.send({ type: 'transcript.sent', conversation: conv.id, to });
+      const { to, confirmation } = await requestTranscript(desk, conv);
+      conn.send({ type: 'transcript.sent', conversation: conv.id, to, confirmation });
       return;
     }
 

@@ -84,7 +84,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, statusOf(err), { error: publicError(err) });
+  const retry = err instanceof DeskError && err.retryAfter !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) } : undefined;
+  sendJson(res, statusOf(err), { error: publicError(err) }, retry);
 }
 
 /** Reads a JSON object body (empty = `{}`); `too_large` past 64 KiB, `bad_event` when it is not a JSON object. */

@@ -4,7 +4,8 @@
  * nodes through Redis when `redisUrl` is given, or through the database file the nodes share
  * (`sharedSqlite`, nodes on one machine without Redis: fanout-sqlite.ts).
  *
- * Requests go: /healthz → /api/* → static files → 404. Upgrades: /ws only.
+ * Requests go: /healthz → /regional/workspaces/* → /email/confirm → /api/* → static files → 404.
+ * Upgrades: /ws only.
  *
  * /healthz answers `{ok, db, redis, fanout, node}`: `db` is whether the database answers, `redis`
  * whether the Redis fan-out is connected (null without Redis), `fanout` which fan-out the node
@@ -25,6 +26,7 @@ import { available } from './presence.js';
 import { Realtime, refuse } from './realtime.js';
 import { fromRegionalNode } from './sessions.js';
 import { serveStatic } from './static-files.js';
+import { handleEmailConfirm } from './transcripts.js';
 import { webhookSender } from './webhooks.js';
 
 export interface DeskNodeOptions {
@@ -121,6 +123,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
       }
       return regionalWorkspace(req, res, id);
     }
+    if (await handleEmailConfirm(desk, req, res, url)) return;
     if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
     if (opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
     sendJson(res, 404, { error: { code: 'not_found', message: 'not found' } });
@@ -159,7 +162,8 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     }
   });
   const port = await listen(server, opts.port, opts.host);
-  const email = opts.email ? await startEmail(desk, opts.email) : undefined;
+  // Confirmation links point here unless the deployment says where the public reaches Desk.
+  const email = opts.email ? await startEmail(desk, { ...opts.email, publicUrl: opts.email.publicUrl ?? `http://${opts.host ?? '127.0.0.1'}:${port}` }) : undefined;
   log.info({ port, fanout: fanoutKind, smtpPort: email?.smtpPort }, 'desk node listening');
 
   let closing: Promise<void> | undefined;

@@ -144,6 +144,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
           workspaceId: ws.id,
           token: v.token,
           email: undefined,
+          emailVerified: false,
           name: undefined,
           meta: { page: 'https://shop.example/cart', country: 'DE' },
           createdAt: expect.any(Number),
@@ -164,6 +165,18 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(moved).toEqual({ ...named, meta: { page: '/b' }, lastSeenAt: v.lastSeenAt + 1000 });
         expect(await store.getVisitor(v.id)).toEqual(moved);
         expect(await store.updateVisitor(v.id, {})).toEqual(moved);
+      });
+
+      it('keeps an address verified until it changes', async () => {
+        const ws = await workspace();
+        const v = await visitor(ws);
+        const typed = await store.updateVisitor(v.id, { email: 'eve@example.com' });
+        expect(typed.emailVerified).toBe(false);
+        expect((await store.updateVisitor(v.id, { emailVerified: true })).emailVerified).toBe(true);
+        expect((await store.updateVisitor(v.id, { email: 'eve@example.com', name: 'Eve' })).emailVerified).toBe(true);
+        const changed = await store.updateVisitor(v.id, { email: 'mallory@example.com' });
+        expect(changed).toMatchObject({ email: 'mallory@example.com', emailVerified: false });
+        expect((await store.getVisitor(v.id))?.emailVerified).toBe(false);
       });
 
       it('throws when updating an unknown visitor', async () => {

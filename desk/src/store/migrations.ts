@@ -138,6 +138,12 @@ CREATE TABLE email_thread (
 CREATE INDEX email_thread_conversation ON email_thread (conversation_id, created_at);
 `,
   },
+  {
+    version: 3,
+    name: 'verified visitor email',
+    // Transcripts go only to an address its visitor confirmed (desk/EMAIL.md, Transcripts).
+    sql: `ALTER TABLE visitors ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -45,6 +45,7 @@ import type {
   NewMessage,
   Operator,
   Visitor,
+  VisitorPatch,
   Workspace,
 } from './types.js';
 
@@ -215,12 +216,17 @@ export class PostgresStore implements DeskStore {
     return row && visitorFrom(row);
   }
 
-  async updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor> {
+  async updateVisitor(id: string, patch: VisitorPatch): Promise<Visitor> {
+    const verified = patch.emailVerified === undefined ? null : patch.emailVerified ? 1 : 0;
+    // SET expressions all read the row as it was: email_verified compares against the old email.
     const row = await this.one(
-      `UPDATE visitors SET email = COALESCE($1, email), name = COALESCE($2, name), meta = COALESCE($3, meta),
+      `UPDATE visitors SET
+         email_verified = CASE WHEN $6::integer IS NOT NULL THEN $6::integer
+           WHEN $1::text IS NOT NULL AND $1::text IS DISTINCT FROM email THEN 0 ELSE email_verified END,
+         email = COALESCE($1, email), name = COALESCE($2, name), meta = COALESCE($3, meta),
          last_seen_at = COALESCE($4, last_seen_at)
        WHERE id = $5 RETURNING *`,
-      [patch.email ?? null, patch.name ?? null, patch.meta === undefined ? null : JSON.stringify(patch.meta), patch.lastSeenAt ?? null, id],
+      [patch.email ?? null, patch.name ?? null, patch.meta === undefined ? null : JSON.stringify(patch.meta), patch.lastSeenAt ?? null, id, verified],
     );
     if (!row) throw new StoreNotFoundError('visitor', id);
     return visitorFrom(row);

@@ -40,6 +40,7 @@ export function visitorFrom(r: Row): Visitor {
     workspaceId: str(r.workspace_id),
     token: str(r.token),
     email: opt(r.email),
+    emailVerified: Number(r.email_verified ?? 0) === 1,
     name: opt(r.name),
     meta: JSON.parse(str(r.meta)) as Record<string, string>,
     createdAt: num(r.created_at),

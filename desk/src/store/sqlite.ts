@@ -41,6 +41,7 @@ import type {
   NewMessage,
   Operator,
   Visitor,
+  VisitorPatch,
   Workspace,
 } from './types.js';
 
@@ -204,11 +205,19 @@ export class SqliteStore implements DeskStore {
     return row && visitorFrom(row);
   }
 
-  async updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor> {
+  async updateVisitor(id: string, patch: VisitorPatch): Promise<Visitor> {
+    const verified = patch.emailVerified === undefined ? null : patch.emailVerified ? 1 : 0;
+    // SET expressions all read the row as it was: email_verified compares against the old email.
     const row = this.get(
-      `UPDATE visitors SET email = COALESCE(?, email), name = COALESCE(?, name), meta = COALESCE(?, meta),
+      `UPDATE visitors SET
+         email_verified = CASE WHEN ? IS NOT NULL THEN ? WHEN ? IS NOT NULL AND ? IS NOT email THEN 0 ELSE email_verified END,
+         email = COALESCE(?, email), name = COALESCE(?, name), meta = COALESCE(?, meta),
          last_seen_at = COALESCE(?, last_seen_at)
        WHERE id = ? RETURNING *`,
+      verified,
+      verified,
+      patch.email ?? null,
+      patch.email ?? null,
       patch.email ?? null,
       patch.name ?? null,
       patch.meta === undefined ? null : JSON.stringify(patch.meta),

@@ -41,6 +41,8 @@ export interface Visitor {
   /** The secret the widget keeps in localStorage. */
   token: string;
   email: string | undefined;
+  /** The visitor proved `email` is theirs (a confirmation link); false again whenever `email` changes. */
+  emailVerified: boolean;
   name: string | undefined;
   /** What the edge and the browser told us: page, country, user agent, … */
   meta: Record<string, string>;
@@ -106,6 +108,14 @@ export interface Message {
   createdAt: number;
 }
 
+export interface VisitorPatch {
+  email?: string;
+  emailVerified?: boolean;
+  name?: string;
+  meta?: Record<string, string>;
+  lastSeenAt?: number;
+}
+
 export interface CannedResponse {
   id: string;
   workspaceId: string;
@@ -158,7 +168,8 @@ export interface DeskStore {
   createVisitor(v: { workspaceId: string; token: string; meta: Record<string, string> }): Promise<Visitor>;
   visitorByToken(token: string): Promise<Visitor | undefined>;
   getVisitor(id: string): Promise<Visitor | undefined>;
-  updateVisitor(id: string, patch: { email?: string; name?: string; meta?: Record<string, string>; lastSeenAt?: number }): Promise<Visitor>;
+  /** Only the fields given change; a new `email` (another than the stored one) makes `emailVerified` false unless it is given too. */
+  updateVisitor(id: string, patch: VisitorPatch): Promise<Visitor>;
 
   /** The visitor's latest conversation if it is open, else a new one. */
   /**
