@@ -44,7 +44,13 @@ async function signIn(e) {
   try {
     const res = await fetch('api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
     if (!res.ok) {
-      err.textContent = res.status === 401 || res.status === 403 ? 'Wrong email or password.' : `Sign-in failed (${await errorText(res)}).`;
+      const wait = Number(res.headers.get('retry-after'));
+      err.textContent =
+        res.status === 401 || res.status === 403
+          ? 'Wrong email or password.'
+          : res.status === 429
+            ? `Too many attempts. Try again in ${wait > 90 ? `${Math.ceil(wait / 60)} minutes` : `${wait || 'a few'} seconds`}.`
+            : `Sign-in failed (${await errorText(res)}).`;
       err.hidden = false;
       return;
     }

@@ -112,6 +112,10 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
     headers['x-forwarded-host'] ??= req.headers.host ?? '';
+    // The core throttles sign-ins per client address: tell it whose request this is (RFC 7239's de facto form).
+    const xff = req.headers['x-forwarded-for'];
+    const peer = req.socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     const upstream = await pool().request({
       // Origin-form (RFC 9112 §3.2.1) whatever form the client used: the core is the only authority here.

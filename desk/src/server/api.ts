@@ -4,7 +4,7 @@
  * out the same way. Auth: `Authorization: Bearer <session token>`. Errors: `{error: {code,
  * message}}` with the matching status.
  *
- *   POST /api/login {email, password}              → {token, expiresAt, operator}
+ *   POST /api/login {email, password}              → {token, expiresAt, operator}; 429 + Retry-After when throttled
  *   POST /api/logout                               → 204
  *   GET  /api/me                                   → {operator, workspace: {id, name}}
  *   GET  /api/conversations?filter=open|unassigned|mine|resolved|all  → {conversations}
@@ -24,6 +24,7 @@ import { checkBody } from './client-events.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { inboxList } from './hello.js';
+import { clientAddress } from './login-throttle.js';
 import { decodeSegment, readJson, sendError, sendJson } from './http-io.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import { endSession, operatorForToken, startSession } from './sessions.js';
@@ -73,10 +74,15 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   if (path === '/api/login') {
     if (method !== 'POST') throw new DeskError('not_found', 'POST /api/login');
     const { email, password } = parse(loginBody, await readJson(req));
+    // Throttled before the password costs a scrypt (login-throttle.ts); unknown accounts too.
+    const address = clientAddress(req);
+    const wait = desk.loginThrottle.attempt(email, address, Date.now());
+    if (wait) throw new DeskError('rate_limited', 'too many sign-in attempts; try again later', undefined, wait / 1000);
     const operator = await store.operatorByEmail(email.trim().toLowerCase());
     // Verify against a dummy when the account does not exist: same time either way.
     const ok = await verifyPassword(password, operator?.passwordHash ?? (await dummyHash()));
     if (!operator || !ok) throw new DeskError('invalid_credentials', 'wrong email or password');
+    desk.loginThrottle.succeeded(email, address);
     const session = await startSession(store, operator.id);
     sendJson(res, 200, { token: session.token, expiresAt: session.expiresAt, operator: operatorView(operator) });
     return;

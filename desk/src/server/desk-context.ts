@@ -9,6 +9,7 @@ import type { Conversation, DeskStore, Visitor, Workspace } from '../store/types
 import { noFanout, type Fanout, type FanoutMessage } from './fanout.js';
 import { Hub, type Audience, type ServerEvent } from './hub.js';
 import { available, PresenceBoard, type PresenceEntry } from './presence.js';
+import { LoginThrottle } from './login-throttle.js';
 import { SendLimiter } from './send-limits.js';
 import type { WebhookSender } from './webhooks.js';
 
@@ -59,6 +60,8 @@ export class DeskContext {
   mailer: DeskMailer | undefined;
   /** Emails a visitor may have sent on their request, per address and per visitor. */
   sendLimits = new SendLimiter();
+  /** Failed sign-ins per account and per client address (login-throttle.ts). */
+  loginThrottle = new LoginThrottle();
   private readonly workspaces = new Map<string, { at: number; value: Promise<Workspace | undefined> }>();
   private readonly presenceSent = new Map<string, string>();
 

@@ -22,6 +22,7 @@ import { DeskContext, defaultTimings, publicPresence, type DeskTimings } from '.
 import { redisFanout, type FanoutMessage } from './fanout.js';
 import { sqliteFanout } from './fanout-sqlite.js';
 import { badTarget, decodeSegment, listen, refuseUpgrade, requestUrl, sendError, sendJson } from './http-io.js';
+import { defaultLoginLimits, LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { available } from './presence.js';
 import { Realtime, refuse } from './realtime.js';
 import { fromRegionalNode } from './sessions.js';
@@ -50,6 +51,8 @@ export interface DeskNodeOptions {
   email?: EmailOptions;
   /** Regional nodes presenting this secret may open sockets for their clients (desk/REGIONAL.md). */
   regionalSecret?: string;
+  /** Sign-in throttling (login-throttle.ts; tests slow the refill down). */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 export interface DeskNode {
@@ -65,6 +68,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   const timings: DeskTimings = { ...defaultTimings, ...opts.timings };
   const webhooks = webhookSender(opts.webhooks ?? [], log);
   const desk = new DeskContext(opts.store, opts.nodeId, log, timings, webhooks);
+  if (opts.loginLimits) desk.loginThrottle = new LoginThrottle({ ...defaultLoginLimits, ...opts.loginLimits });
   const realtime = new Realtime(desk, opts.regionalSecret);
 
   let downSince: number | undefined = Date.now();

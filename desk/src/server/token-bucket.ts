@@ -18,11 +18,27 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty (the event is refused). */
   take(now: number): boolean {
-    const elapsed = Math.max(0, now - this.last) / 1000;
-    this.last = now;
-    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
-    if (this.tokens < 1) return false;
+    if (this.wait(now) > 0) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Milliseconds until a token is there (0: now), after refilling for the time passed. */
+  wait(now: number): number {
+    const elapsed = Math.max(0, now - this.last) / 1000;
+    this.last = Math.max(this.last, now);
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** Gives a token back (an attempt that turned out not to count), up to the burst. */
+  refund(): void {
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
+
+  /** Whether the bucket is full again: nothing to remember about its key. */
+  full(now: number): boolean {
+    this.wait(now);
+    return this.tokens >= this.burst;
   }
 }
