@@ -340,6 +340,28 @@ describe('outpost.schema.json', () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
   });
 
+  it('describes every key a user writes (editors show it as help)', () => {
+    const missing: string[] = [];
+    const walk = (s: any, path: string): void => {
+      if (!s || typeof s !== 'object') return;
+      for (const [k, v] of Object.entries<any>(s.properties ?? {})) {
+        const at = path ? `${path}.${k}` : k;
+        if (typeof v.description !== 'string' || v.description.length < 10) missing.push(at);
+        walk(v, at);
+      }
+      if (s.items) walk(s.items, `${path}[]`);
+      if (s.additionalProperties && typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}.*`);
+      for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(alt, path);
+    };
+    const committed = JSON.parse(readFileSync(join(repoRoot, 'outpost.schema.json'), 'utf8'));
+    walk(committed, '');
+    expect(missing).toEqual([]);
+    // Nested keys are reached too: an origin's address, a rate limit's period, a page rule's TTL.
+    expect(committed.properties.pools.additionalProperties.properties.origins.items.properties.address.description).toMatch(/origin/);
+    expect(committed.properties.security.properties.rateLimits.items.properties.period.description).toBeDefined();
+    expect(committed.properties.limits.properties.headersTimeout.description).toContain('Default: 10s');
+  });
+
   it('is what `outpost schema` prints', () => {
     const r = spawnSync(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'schema'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

@@ -35,45 +35,30 @@ const regex = z.string().min(1).max(150).superRefine((value, ctx) => {
 /** One page rule: a URL pattern and the settings it gives the requests it matches. */
 export const rule = z
   .strictObject({
-    /** `[scheme://]host[:port]/path[?query]` with `*` wildcards; the first rule that matches wins. */
-    match: pattern,
-    /** `bypass`: never cached; `standard`: cached when the origin allows; `everything`: also what the RFC leaves to us. */
-    cache: z.enum(CACHE_LEVELS).optional(),
-    /** How long the edge keeps a response: when the origin gives no freshness, or always with `originCacheControl: false`. */
-    edgeTtl: duration.optional(),
-    /** `Cache-Control: max-age` sent to browsers when the origin's is lower or absent. */
-    browserTtl: duration.optional(),
-    /** Skip the cache when a request cookie's name matches this regular expression (`session|wordpress_logged_in_.*`). */
-    bypassCacheOnCookie: regex.optional(),
+    match: pattern.describe('`[scheme://]host[:port]/path[?query]` with `*` wildcards; the first rule that matches wins.'),
+    cache: z.enum(CACHE_LEVELS).optional().describe('`bypass`: never cached; `standard`: cached when the origin allows; `everything`: also what the RFC leaves to us.'),
+    edgeTtl: duration.optional().describe('How long the edge keeps a response: when the origin gives no freshness, or always with `originCacheControl: false`.'),
+    browserTtl: duration.optional().describe('`Cache-Control: max-age` sent to browsers when the origin\'s is lower or absent.'),
+    bypassCacheOnCookie: regex.optional().describe('Skip the cache when a request cookie\'s name matches this regular expression (`session|wordpress_logged_in_.*`).'),
     cacheKey: z
       .strictObject({
-        /** `include` the query string as sent, `ignore` it, or `sort` its parameters. */
-        query: z.enum(['include', 'ignore', 'sort']).default('include'),
-        /** Request headers whose values become part of the key. */
-        headers: z.array(headerName).default([]),
-        /** Cookies whose values become part of the key. */
-        cookies: z.array(cookieName).default([]),
+        query: z.enum(['include', 'ignore', 'sort']).default('include').describe('`include` the query string as sent, `ignore` it, or `sort` its parameters. Default: include.'),
+        headers: z.array(headerName).default([]).describe('Request headers whose values become part of the key. Default: none.'),
+        cookies: z.array(cookieName).default([]).describe('Cookies whose values become part of the key. Default: none.'),
       })
-      .optional(),
-    /** Always online: serve a stale copy when the origin fails or cannot be reached, whatever its headers say. */
-    serveStale: z.boolean().optional(),
-    /** true: the origin's Cache-Control is obeyed strictly; false: `edgeTtl` overrides it (and may cache private or Set-Cookie answers, cookie stripped). */
-    originCacheControl: z.boolean().optional(),
-    /** The shield's security level for these URLs (the shield reads it). */
-    securityLevel: z.enum(SECURITY_LEVELS).optional(),
-    /** Plain-HTTP requests are redirected (301) to HTTPS. */
-    alwaysUseHttps: z.boolean().optional(),
-    /** Redirect to this URL (`$1`… are the pattern's `*` captures); nothing else of the rule applies. */
+      .optional().describe('What the cache key is made of: query handling, request headers and cookies.'),
+    serveStale: z.boolean().optional().describe('Always online: serve a stale copy when the origin fails or cannot be reached, whatever its headers say.'),
+    originCacheControl: z.boolean().optional().describe('true: the origin\'s Cache-Control is obeyed strictly; false: `edgeTtl` overrides it (and may cache private or Set-Cookie answers, cookie stripped).'),
+    securityLevel: z.enum(SECURITY_LEVELS).optional().describe('The shield\'s security level for these URLs (the shield reads it).'),
+    alwaysUseHttps: z.boolean().optional().describe('Plain-HTTP requests are redirected (301) to HTTPS.'),
     forwardingUrl: z
       .strictObject({
-        url: z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an absolute http(s) URL'),
-        status: z.union([z.literal(301), z.literal(302)]).default(301),
+        url: z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an absolute http(s) URL').describe('Where to redirect; $1… are the pattern\'s * captures.'),
+        status: z.union([z.literal(301), z.literal(302)]).default(301).describe('Redirect status, 301 or 302. Default: 301.'),
       })
-      .optional(),
-    /** Host header sent to the origin for these URLs. */
-    hostHeader: z.string().min(1).optional(),
-    /** The shield lets these URLs through (no challenge, no security level). */
-    disableSecurity: z.boolean().optional(),
+      .optional().describe('Redirect to this URL (`$1`… are the pattern\'s `*` captures); nothing else of the rule applies.'),
+    hostHeader: z.string().min(1).optional().describe('Host header sent to the origin for these URLs.'),
+    disableSecurity: z.boolean().optional().describe('The shield lets these URLs through (no challenge, no security level).'),
   })
   .superRefine((r, ctx) => {
     if (!r.forwardingUrl) return;
@@ -87,32 +72,29 @@ export type RuleConfig = z.output<typeof rule>;
 const DEFAULT_TTL = { '200': '2h', '203': '2h', '204': '2h', '206': '2h', '300': '2h', '301': '2h', '302': '20m', '303': '20m', '404': '3m', '410': '3m' };
 
 export const cache = z.strictObject({
-  /** Cache level where no rule sets one. */
-  level: z.enum(CACHE_LEVELS).default('standard'),
-  /** Per worker, in memory. */
+  level: z.enum(CACHE_LEVELS).default('standard').describe('Cache level where no rule sets one. Default: standard.'),
   memory: z
     .strictObject({
-      maxSize: size.prefault('256MiB'),
-      /** Larger responses stream through and are not stored. */
-      maxObjectSize: size.prefault('16MiB'),
+      maxSize: size.prefault('256MiB').describe('Memory tier size per worker; least recently used entries go first. Default: 256MiB.'),
+      maxObjectSize: size.prefault('16MiB').describe('Larger responses stream through and are not stored. Default: 16MiB.'),
     })
-    .prefault({}),
-  /** A directory shared by the node's workers (and surviving restarts), under the memory tier. */
-  disk: z.strictObject({ path: z.string().min(1), maxSize: size.prefault('10GiB') }).optional(),
-  /** Edge TTL by status code when the origin sends no freshness and the level is `everything`. */
-  defaultTtl: z.record(z.string().regex(/^[1-5]\d\d$/, 'expected a status code such as 200'), duration).prefault(DEFAULT_TTL),
-  /** Heuristic freshness: this share of the time since Last-Modified (RFC 9111 §4.2.2). */
-  heuristicFraction: z.number().min(0).max(1).default(0.1),
+    .prefault({}).describe('The memory tier, per worker.'),
+  disk: z
+    .strictObject({
+      path: z.string().min(1).describe('Directory of the disk tier (relative to the config file); made if missing.'),
+      maxSize: size.prefault('10GiB').describe('Disk tier size; least recently used entries go first. Default: 10GiB.'),
+    })
+    .optional()
+    .describe('A directory shared by the node\'s workers (and surviving restarts), under the memory tier; none = memory only.'),
+  defaultTtl: z.record(z.string().regex(/^[1-5]\d\d$/, 'expected a status code such as 200'), duration).prefault(DEFAULT_TTL).describe('Edge TTL by status code when the origin sends no freshness and the level is `everything`. Default: 2h for 200, 203, 204, 206, 300, 301; 20m for 302, 303; 3m for 404, 410.'),
+  heuristicFraction: z.number().min(0).max(1).default(0.1).describe('Heuristic freshness: this share of the time since Last-Modified (RFC 9111 §4.2.2). Default: 0.1.'),
   coalescing: z
     .strictObject({
-      /** Requests that may wait for one key's fill; more go to the origin uncached. */
-      maxWaiters: z.number().int().nonnegative().default(1000),
-      /** A waiter gives up after this long and goes to the origin uncached. */
-      waitTimeout: duration.prefault('5s'),
-      /** An uncacheable answer is remembered this long, so the next burst does not queue. */
-      hitForMiss: duration.prefault('10s'),
+      maxWaiters: z.number().int().nonnegative().default(1000).describe('Requests that may wait for one key\'s fill; more go to the origin uncached. Default: 1000.'),
+      waitTimeout: duration.prefault('5s').describe('A waiter gives up after this long and goes to the origin uncached. Default: 5s.'),
+      hitForMiss: duration.prefault('10s').describe('An uncacheable answer is remembered this long, so the next burst does not queue. Default: 10s.'),
     })
-    .prefault({}),
+    .prefault({}).describe('Request coalescing: concurrent misses of one key wait for one fill.'),
 });
 
 export type CacheConfig = z.output<typeof cache>;
