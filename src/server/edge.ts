@@ -21,6 +21,7 @@ import { EdgeCache } from '../cache/edge-cache.js';
 import { ShieldState } from '../shield/shield-phase.js';
 import { ConnectionGate, StreamResetBudget, type Admission } from '../shield/connection-gate.js';
 import { clientErrorHandler, requestHandler, upgradeHandler, type InflightCounter } from './handlers.js';
+import { guardRequestTimeouts, type RequestTimeoutHooks } from './request-timeouts.js';
 
 export interface Edge {
   readonly runtime: EdgeRuntime;
@@ -130,11 +131,15 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     });
     setHttpLimits(server, config);
     server.on('request', closeAfterLastRequest);
+    const onClientError = clientErrorHandler(runtime);
+    const guard = guardRequestTimeouts(limits, requestTimeoutHooks(runtime, onClientError));
+    server.on('request', guard);
+    server.on('checkContinue', guard);
     const onHttpRequest = requestHandler(runtime, 'http', counter);
     server.on('request', onHttpRequest);
     server.on('checkContinue', continueUnlessTooLarge(onHttpRequest, limits));
     server.on('upgrade', upgradeHandler(runtime, 'http'));
-    server.on('clientError', clientErrorHandler(runtime));
+    server.on('clientError', onClientError);
     server.on('connection', accept('http'));
     addresses.http = await listen(server, config.listen.http);
     servers.push(server);
@@ -153,11 +158,17 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       settings: http2Settings(config),
       maxSessionInvalidFrames: 100,
       maxSessionRejectedStreams: 100,
+      // Node's default is 120 s; fixed when the listener starts (Node keeps it out of reach).
+      handshakeTimeout: config.limits.handshakeTimeout,
     } as http2.SecureServerOptions);
     setHttpLimits(server as unknown as http.Server, config);
     // HTTP/1.1 over TLS (allowHTTP1) has the same 30 s default; it is read when listening starts.
     (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = timeoutCheckInterval(config);
     server.on('request', closeAfterLastRequest as never);
+    const onClientError = clientErrorHandler(runtime);
+    const guard = guardRequestTimeouts(limits, requestTimeoutHooks(runtime, onClientError));
+    server.on('request', guard);
+    server.on('checkContinue', guard);
     const onHttpsRequest = requestHandler(runtime, 'https', counter);
     server.on('request', onHttpsRequest);
     server.on('checkContinue', continueUnlessTooLarge(onHttpsRequest, limits));
@@ -166,7 +177,6 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     // tlsClientError alone counts it; clientError is left with HTTP/1.1 errors once TLS is up.
     const secured = new WeakSet<object>();
     server.on('secureConnection', (socket: TLSSocket) => secured.add(socket));
-    const onClientError = clientErrorHandler(runtime);
     server.on('clientError' as 'session', ((err: NodeJS.ErrnoException, socket: TLSSocket) => {
       if (secured.has(socket)) onClientError(err, socket);
       else socket.destroy();
@@ -174,6 +184,9 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     server.on('connection', accept('https'));
     server.on('session', (session) => {
       h2Sessions.add(session);
+      // Node's session timer counts stream frames only, not PING or SETTINGS (a client pinging a
+      // session without streams is still idle: test/timeouts-http2.test.ts); streams have their
+      // own bounds (request-timeouts.ts).
       session.setTimeout(limits().keepAliveTimeout, () => session.close());
       session.once('close', () => h2Sessions.delete(session));
       guardStreamResets(session, limits, () => refused('https', 'h2-rapid-reset', session.socket?.remoteAddress));
@@ -182,8 +195,10 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       // The gate destroyed the raw socket this TLS socket wraps (`_parent`, Node's own field):
       // already counted as refused, not a client's hang-up.
       if (gateRefused.has((socket as unknown as { _parent: Socket })._parent)) return;
-      // A client that hangs up mid-handshake (a TLS 1.3 probe closing at once) is no TLS failure.
-      runtime.metrics.clientErrors.inc({ kind: err.code === 'ECONNRESET' ? 'reset' : 'tls' });
+      // A client that hangs up mid-handshake (a TLS 1.3 probe closing at once) is no TLS failure;
+      // one past limits.handshakeTimeout (silent, or a ClientHello trickled) is a slow client.
+      const kind = err.code === 'ECONNRESET' ? 'reset' : err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'timeout' : 'tls';
+      runtime.metrics.clientErrors.inc({ kind });
       opts.log.debug({ type: 'tls_error', code: err.code }, err.message);
       socket.destroy();
     });
@@ -236,6 +251,21 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       await Promise.all(closed);
       await registry.closeAll(timedOut);
       await runtime.cache.close();
+    },
+  };
+}
+
+/**
+ * What a request past its time does (request-timeouts.ts): HTTP/1.1 goes the way of Node's own
+ * requestTimeout, through the clientError handler (408, counted, the connection closed); an
+ * HTTP/2 stream is counted and logged alike (`kind: timeout`).
+ */
+function requestTimeoutHooks(runtime: EdgeRuntime, onClientError: ReturnType<typeof clientErrorHandler>): RequestTimeoutHooks {
+  return {
+    http1Expired: onClientError,
+    h2Expired: (why) => {
+      runtime.metrics.clientErrors.inc({ kind: 'timeout' });
+      runtime.log.debug({ type: 'client_error', code: `h2_${why}_timeout`, kind: 'timeout' }, `HTTP/2 stream past its ${why === 'idle' ? 'bodyIdleTimeout' : 'requestTimeout'}`);
     },
   };
 }
