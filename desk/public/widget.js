@@ -151,6 +151,14 @@
   });
 
   window.Desk = { open: function () { setOpen(true); }, close: function () { setOpen(false); } };
+  // Host pages open the chat from their own links with `data-desk-open`: no inline handler, so a
+  // page with a strict Content-Security-Policy (no 'unsafe-inline' scripts) can have one too.
+  document.addEventListener('click', function (e) {
+    var target = e.target && e.target.closest && e.target.closest('[data-desk-open]');
+    if (!target) return;
+    e.preventDefault();
+    setOpen(true);
+  });
 
   // ---------------------------------------------------------------- connection
 

@@ -46,10 +46,19 @@ afterAll(async () => {
 
 interface Side { context: BrowserContext; page: Page }
 
+/** Console lines where Chromium reports a Content-Security-Policy violation, of every page opened. */
+const cspViolations: string[] = [];
+function watchCsp(page: Page): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
+}
+
 /** The demo shop with the widget, panel open. */
 async function openVisitor(): Promise<Side> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  watchCsp(page);
   await page.goto(`${base}/`);
   // Playwright's CSS locators pierce the widget's (open) shadow root.
   await page.locator('.launcher').waitFor();
@@ -64,6 +73,7 @@ async function openVisitor(): Promise<Side> {
 async function openOperator(email: string): Promise<Side> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
   const page = await context.newPage();
+  watchCsp(page);
   await page.goto(`${base}/inbox.html`);
   await page.locator('#signin-email').fill(email);
   await page.locator('#signin-password').fill('demo-password');
@@ -176,4 +186,25 @@ describe('the widget and the inbox, in Chromium', () => {
     await visitor.context.close();
     await operator.context.close();
   }, 90_000);
+
+  it('both pages carry a Content-Security-Policy, work under it, and the host page opens the chat from a data-desk-open link', async () => {
+    const inbox = await fetch(`${base}/inbox.html`);
+    expect(inbox.headers.get('content-security-policy')).toMatch(/script-src 'self';.*frame-ancestors 'none'/);
+    expect((await fetch(`${base}/`)).headers.get('content-security-policy')).toContain("script-src 'self';");
+    const v = await openVisitor();
+    await v.page.locator('.launcher').click(); // closed again
+    await v.page.locator('.panel textarea').waitFor({ state: 'hidden' });
+    await v.page.locator('a[data-desk-open]').click();
+    await v.page.locator('.panel textarea').waitFor();
+    const o = await openOperator('grace@acme.test');
+    // Nothing either page does itself is refused (both tests so far, every page opened).
+    expect(cspViolations).toEqual([]);
+    // An inline handler injected into the inbox does not run, and Chromium says why.
+    await o.page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=x onerror=\"window.__injected = 1\">')");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await o.page.evaluate('window.__injected === undefined')).toBe(true);
+    expect(cspViolations.some((l) => l.includes('/inbox.html'))).toBe(true);
+    await v.context.close();
+    await o.context.close();
+  }, 60_000);
 });

@@ -2,7 +2,8 @@
  * The files of desk/public (widget, inbox, demo page), as they are on disk. Scripts and styles are
  * cacheable for 5 minutes (`Cache-Control: public, max-age=300`) so the edge serves them near the
  * visitor; pages are revalidated (`no-cache`) so a deploy shows at once. Weak ETags from size and
- * mtime answer conditional requests with 304. `/` is index.html, `/inbox` is inbox.html.
+ * mtime answer conditional requests with 304. `/` is index.html, `/inbox` is inbox.html. Pages carry a
+ * Content-Security-Policy (pagePolicy).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -29,6 +30,23 @@ const TYPES: Record<string, string> = {
 };
 
 const CACHEABLE = new Set(['.js', '.mjs', '.css']);
+
+/**
+ * Content-Security-Policy of the pages (W3C CSP Level 3). The inbox runs only its own module
+ * scripts and styles and talks only to its own origin ('self' covers ws:/wss: to it in CSP3):
+ * an injected script would meet an empty policy. Other pages (the demo shop, which hosts the
+ * widget) allow inline styles (the page's own <style>, the widget's shadow-root style) but no
+ * inline script. Nobody may frame the inbox (clickjacking); the demo page may be framed.
+ */
+const INBOX_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+
+export function pagePolicy(file: string): string | undefined {
+  if (path.extname(file).toLowerCase() !== '.html') return undefined;
+  return path.basename(file).toLowerCase().startsWith('inbox') ? INBOX_CSP : PAGE_CSP;
+}
 
 export function contentType(file: string): string {
   return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -72,12 +90,14 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   if (!found) return false;
 
   const etag = `W/"${found.size.toString(16)}-${Math.floor(found.mtime.getTime() / 1000).toString(16)}"`;
-  const headers = {
+  const csp = pagePolicy(found.file);
+  const headers: Record<string, string> = {
     'content-type': contentType(found.file),
     'cache-control': cacheControl(found.file),
     etag,
     'last-modified': found.mtime.toUTCString(),
     'x-content-type-options': 'nosniff',
+    ...(csp ? { 'content-security-policy': csp, 'referrer-policy': 'strict-origin-when-cross-origin' } : {}),
   };
   const inm = req.headers['if-none-match'];
   if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
