@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
-import { REFUSED_LINGER_MS } from '../src/server/handlers.js';
+import { REFUSED_LINGER_MS } from '../src/pipeline/linger.js';
 import { edgeConfig, metricSum, sendRaw, startOrigin, startTestEdge, waitFor, type TestServer } from './helpers.js';
 
 /** Content-Length with Transfer-Encoding: refused by Node's parser (clientError), answered 400. */
@@ -66,6 +66,20 @@ describe('refused connections are closed by the edge', () => {
     // A legitimate client has a slot again.
     const ok = await sendRaw(port, 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n', 3000);
     expect(ok.text).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('refused upgrades (h2c: 501; a WebSocket with an invalid Host: 400 on the raw socket) are closed too', async () => {
+    const edge = await startTestEdge(edgeConfig([origin.url], { limits: { clientConnections: 0, clientConnectionRate: 0 } }));
+    edges.push(edge);
+    const port = edge.addresses.http!.port;
+    const open = () => metricSum(edge.runtime.metrics.connections);
+    const h2c = 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
+    const ws = 'GET /ws HTTP/1.1\r\nHost: [\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    for (let i = 0; i < 10; i++) sockets.push(rude(port, i % 2 ? h2c : ws));
+    await waitFor('every answer', () => sockets.every((s) => s.received.startsWith('HTTP/1.1 ')));
+    await waitFor('the edge to close the refused upgrades', async () => (await open()) === 0, REFUSED_LINGER_MS + 5000);
+    expect(sockets.filter((s) => s.received.startsWith('HTTP/1.1 501 ')).length).toBe(5);
+    expect(sockets.filter((s) => s.received.startsWith('HTTP/1.1 400 ')).length).toBe(5);
   });
 
   it('a client that reads its 400 and hangs up is closed at once, not after the linger', async () => {

@@ -6,6 +6,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { RequestContext } from './context.js';
 import type { EdgeError } from './errors.js';
+import { endAndLinger } from './linger.js';
 
 export function errorBody(err: EdgeError, pop: string, requestId: string, accept: string | undefined): { type: string; body: string } {
   const title = `${err.status} ${STATUS_CODES[err.status] ?? 'Error'}`;
@@ -63,7 +64,7 @@ export function sendSimple(ctx: RequestContext, status: number, headers: readonl
   ctx.status = status;
   ctx.bytesOut += length;
   const head = headers.map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}Content-Length: ${length}\r\nConnection: close\r\n\r\n${body}`);
+  endAndLinger(socket, `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}Content-Length: ${length}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function headerOf(v: string | string[] | undefined): string | undefined {

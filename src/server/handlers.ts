@@ -12,6 +12,7 @@ import type { ClientRequest, ClientResponse, EdgeRuntime, RequestContext } from 
 import { requestPhases, runPhases, upgradePhases } from '../pipeline/phases.js';
 import { bodyTooLarge, declaresTooLarge, refuseBody } from '../upstream/body-limit.js';
 import { requestIdOf } from '../upstream/headers.js';
+import { closeAfterLinger, endAndLinger } from '../pipeline/linger.js';
 
 /** Counts requests in flight, so a graceful stop knows when it has drained. */
 export interface InflightCounter {
@@ -78,7 +79,7 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
     const upgrade = req.headers.upgrade;
     if (!upgrade || upgrade.toLowerCase() !== 'websocket') {
       // h2c and other upgrades are not proxied.
-      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      endAndLinger(socket, 'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const ctx = context(edge, req, undefined, socket, head, scheme);
@@ -92,12 +93,8 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
  * request lines, oversize headers (431), header/request timeouts (408). The connection is closed:
  * after a framing error the rest of the stream cannot be trusted (request smuggling).
  *
- * The answer goes out with end(), which only half-closes: a socket stays open until the peer
- * closes its side too, so a client that never reads (or never sends its FIN) would keep the
- * connection, and its slot under `limits.maxConnections`, for good. The socket is therefore
- * destroyed `REFUSED_LINGER_MS` after the answer was handed over, unless the peer closed first
- * (a lingering close, as nginx's lingering_timeout: destroying at once could reset the connection
- * before the client read the answer, RFC 9112 §9.6).
+ * The answer goes out with a lingering close (pipeline/linger.ts): a client that never reads
+ * cannot keep the socket, nor its slot under `limits.maxConnections`.
  */
 export function clientErrorHandler(edge: EdgeRuntime) {
   return (err: NodeJS.ErrnoException, socket: Duplex): void => {
@@ -120,15 +117,4 @@ export function clientErrorHandler(edge: EdgeRuntime) {
     );
     closeAfterLinger(socket);
   };
-}
-
-/** How long a refused client has to read its answer before the socket is destroyed. */
-export const REFUSED_LINGER_MS = 2000;
-
-/** Destroys `socket` `REFUSED_LINGER_MS` after now, unless it closed by itself before. */
-function closeAfterLinger(socket: Duplex): void {
-  if (socket.destroyed) return;
-  const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
 }

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
+import { closeAfterLinger } from '../pipeline/linger.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import { pickRetryOrigin } from '../balancer/pools.js';
 import { pin } from '../pipeline/balance.js';
@@ -96,6 +97,8 @@ function relayRefusal(ctx: RequestContext, socket: Socket, status: number, statu
   ctx.bytesOut += rest.length;
   socket.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
   socket.pipe(client);
+  // pipe() ends the client's side when the origin's answer ends; the client may never close its own.
+  socket.once('end', () => closeAfterLinger(client));
   socket.on('error', () => client.destroy());
   client.once('close', () => socket.destroy());
   socket.resume();
