@@ -26,7 +26,7 @@ import { EdgeError } from './errors.js';
  * the edge's own to answer. A request the edge cannot read is refused and its connection
  * closed, so nothing pipelined behind it is served: an invalid target, an invalid Host or more
  * than one (§3.2): 400; a transfer coding other than chunked (§6.1): 501; more header fields than
- * MAX_HEADER_FIELDS: 431. No balancer for the host: 421 (RFC 9110 §15.5.20).
+ * MAX_HEADER_FIELDS, or an HTTP/2 header list over limits.maxHeaderSize: 431. No balancer for the host: 421 (RFC 9110 §15.5.20).
  */
 export const route: Phase = {
   name: 'route',
@@ -55,6 +55,9 @@ export const route: Phase = {
     ctx.path = target.path;
     if (ctx.req.rawHeaders.length / 2 > MAX_HEADER_FIELDS) {
       return refuse(ctx, new EdgeError(431, 'too_many_headers', 'client', `The request has more than ${MAX_HEADER_FIELDS} header fields.`));
+    }
+    if (!http1 && headerListSize(ctx.req.rawHeaders) > ctx.snapshot.config.limits.maxHeaderSize) {
+      return refuse(ctx, new EdgeError(431, 'header_overflow', 'client', 'The request headers are larger than this edge accepts.'));
     }
     const te = h['transfer-encoding'];
     if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return refuse(ctx, transferCodingError(te));
@@ -100,6 +103,17 @@ function transferCodingError(te: string): EdgeError {
   const codings = te.toLowerCase().split(',').map((c) => c.trim());
   if (codings[codings.length - 1] !== 'chunked') return new EdgeError(400, 'bad_framing', 'client', 'The request body has no length this edge can read.');
   return new EdgeError(501, 'transfer_coding', 'client', 'The only transfer coding this edge accepts is chunked.');
+}
+
+/**
+ * An HTTP/2 header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: name
+ * and value octets plus 32 per field). Node sends the setting but lets a larger list through;
+ * HTTP/1.1's parser enforces limits.maxHeaderSize itself.
+ */
+function headerListSize(raw: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i < raw.length; i += 2) size += raw[i].length + raw[i + 1].length + 32;
+  return size;
 }
 
 /** HTTP/1.x connections closing after a refusal (route phase): what follows them is not served. */
