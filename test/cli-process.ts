@@ -30,9 +30,9 @@ export interface OutpostProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `outpost start -c FILE`; does not wait for readiness. */
-export function startOutpost(file: string, cwd = tmpdir()): OutpostProcess {
-  const proc = spawn(process.execPath, [outpostBin, 'start', '-c', file], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `outpost start -c FILE` (this checkout's, or another copy's `bin`); does not wait for readiness. */
+export function startOutpost(file: string, cwd = tmpdir(), bin = outpostBin): OutpostProcess {
+  const proc = spawn(process.execPath, [bin, 'start', '-c', file], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let all = '';
   let out = '';
   let err = '';

@@ -215,7 +215,7 @@ const health = z.strictObject({
 
 const geo = z.strictObject({
   countryDb: z.string().optional().describe('MMDB file of countries; default: the database the npm package ships.'),
-  asnDb: z.string().optional().describe('MMDB file of autonomous system numbers (ipRules by asn need it); none = no ASN lookups.'),
+  asnDb: z.string().optional().describe('ASN data for ipRules by asn: an MMDB (GeoLite2-ASN layout) or an ip-location-db range CSV. Unset: the data of the optional package @ip-location-db/asn when an ipRule matches by asn (ASN lookups are off, with a warning, when it is not installed). Read at start.'),
   trustedProxies: z.array(z.string()).default([]).describe('Peers (CIDRs) whose client-IP header is believed; from anyone else the socket address counts. Default: none.'),
   clientIpHeader: z.string().default('x-forwarded-for').describe('Header a trusted proxy puts the client address in. Default: x-forwarded-for.'),
   privateDefault: z.strictObject({

@@ -16,7 +16,7 @@ export const ipRule = z
     ip: z.string().refine((s) => !s.includes('/') && parseCidr(s) !== undefined, 'expected an IP address').optional().describe('One address (`203.0.113.7`, `2001:db8::7`).'),
     cidr: z.string().refine((s) => parseCidr(s) !== undefined, 'expected a network such as 203.0.113.0/24').optional().describe('A network (`203.0.113.0/24`, `2001:db8::/32`).'),
     country: z.string().refine((s) => Object.hasOwn(COUNTRIES, s), 'expected an ISO 3166-1 alpha-2 country code such as DE').optional().describe('ISO 3166-1 alpha-2 country of the client (geo database).'),
-    asn: z.number().int().min(1).max(4_294_967_295).optional().describe('Autonomous system number of the client (needs geo.asnDb).'),
+    asn: z.number().int().min(1).max(4_294_967_295).optional().describe('Autonomous system number of the client (ASN data: geo.asnDb, or the optional package @ip-location-db/asn).'),
     note: z.string().optional().describe('Why the rule exists (shown in logs and the admin API).'),
   })
   .refine((r) => [r.ip, r.cidr, r.country, r.asn].filter((v) => v !== undefined).length === 1, {

