@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { CacheConfig, RuleConfig } from '../config/cache-schema.js';
 import type { UrlParts } from '../router/url-pattern.js';
 import { Coalescer } from './coalesce.js';
-import type { NodeLock } from './node-lock.js';
+import type { Locks } from '../cluster/types.js';
 import { cacheUrl, VARIANT } from './key.js';
 import { createStore } from './store/index.js';
 import type { CacheStore, KeyFilter, StoredEntry, StoreWriter } from './types.js';
@@ -54,8 +54,12 @@ export interface PurgeRequest {
 export class EdgeCache {
   readonly store: CacheStore;
   coalescer: Coalescer;
-  /** Coalescing across the node's workers (node-lock.ts); set by a worker whose store has a disk tier. */
-  nodeLock: NodeLock | undefined;
+  /**
+   * Coalescing across the node's workers (the cluster's locks): set by a worker whose store has a
+   * disk tier, so one request in the whole node fills a key and the other workers' leaders read
+   * the stored answer from disk. One IPC round trip per miss, none per hit.
+   */
+  nodeLock: Locks | undefined;
   private config: CacheConfig;
 
   constructor(config: CacheConfig, private readonly log: Logger) {

@@ -2,6 +2,7 @@
  * The one typed context a request carries through the phases (STYLE habit 1). Phases read what
  * earlier phases decided and add their own decision; the observe phase reads all of it.
  */
+import type { Cluster } from '../cluster/types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -40,6 +41,8 @@ export interface EdgeRuntime {
   httpsPort: number | undefined;
   /** Open connections and new-connection rate per client (shield/connection-gate.ts); `burst(ip)` feeds security levels. */
   readonly connections: ConnectionGate;
+  /** State shared with the node's other workers and other PoPs (src/cluster): memory when alone. */
+  readonly cluster: Cluster;
 }
 
 export interface ClientGeo {

@@ -12,6 +12,8 @@ import type { Config } from '../config/schema.js';
 import { createMetrics, type EdgeMetrics } from '../observe/metrics.js';
 import { randomBytes } from 'node:crypto';
 import { OriginStatus } from '../balancer/origin-status.js';
+import { MemoryCluster } from '../cluster/memory.js';
+import type { Cluster } from '../cluster/types.js';
 import { OutlierDetector } from '../health/passive.js';
 import { outlierDetector, outlierMembers } from './health-link.js';
 import type { EdgeRuntime, GeoLookup } from '../pipeline/context.js';
@@ -42,6 +44,8 @@ export interface EdgeOptions {
   status?: OriginStatus;
   geo?: GeoLookup;
   normalizeRegion?: (region: string) => string;
+  /** Shared state (src/cluster); default: this process's own (memory). */
+  cluster?: Cluster;
 }
 
 export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge> {
@@ -66,7 +70,10 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     cache: new EdgeCache(config.cache, opts.log),
     httpsPort: undefined,
     connections: new ConnectionGate(() => runtime.snapshot.config.limits),
+    cluster: opts.cluster ?? new MemoryCluster(),
   };
+  // A challenge answer is single use wherever the state is shared (the node's workers, or PoPs).
+  shieldState.claimNode = (nonce, expiresAt) => runtime.cluster.nonces.claim(nonce, expiresAt);
   const counter: InflightCounter = { inflight: 0 };
   const sockets = new Set<Socket>();
   const h2Sessions = new Set<http2.ServerHttp2Session>();

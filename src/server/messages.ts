@@ -4,7 +4,6 @@ import type { AdminOverride } from '../balancer/origin-status.js';
 import type { Config } from '../config/schema.js';
 import type { HealthMessage } from './health-link.js';
 import type { PurgeRequest } from '../cache/edge-cache.js';
-import type { NodeLockMessage, NodeLockReply } from '../cache/node-lock.js';
 import type { NodeLimitMessage, NodeLimitReply } from '../shield/node-limits.js';
 
 export type ToWorker =
@@ -17,10 +16,7 @@ export type ToWorker =
   | { type: 'outpost:purge'; id: number; request: PurgeRequest }
   /** Under-attack mode of the node (admin API, CLI, automatic detector). */
   | { type: 'outpost:under-attack'; active: boolean }
-  /** Whether a challenge nonce was still unused in the whole node. */
-  | { type: 'outpost:claimed'; id: number; ok: boolean }
-  | NodeLimitReply
-  | NodeLockReply;
+  | NodeLimitReply;
 
 /** A worker's live counts per origin, summed by the supervisor for the admin API. */
 export interface OriginStats {
@@ -39,10 +35,7 @@ export type FromWorker =
   | { type: 'outpost:purged'; id: number; count: number; error?: string }
   /** Requests seen and mitigated by rules in the last second, for the under-attack detector. */
   | { type: 'outpost:traffic'; requests: number; mitigated: number }
-  /** Claims a solved challenge's nonce for the node (single use across workers). */
-  | { type: 'outpost:claim'; id: number; nonce: string; expiresAt: number }
-  | NodeLimitMessage
-  | NodeLockMessage;
+  | NodeLimitMessage;
 
 /** A worker's cache: bytes and entries its store holds, and why it degraded if it did. */
 export interface CacheStats {

@@ -19,9 +19,10 @@ import { randomBytes } from 'node:crypto';
 import type { AdminModel } from '../admin/api.js';
 import type { AdminOverride } from '../balancer/origin-status.js';
 import { NodeHealth } from './health-link.js';
-import { NodeLockTable } from '../cache/node-lock.js';
+import { isBusFrame, type BusFrame } from '../cluster/bus.js';
+import { ClusterHub } from '../cluster/ipc.js';
+import { MemoryCluster } from '../cluster/memory.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
-import { MemoryReplayGuard } from '../shield/challenge/token.js';
 import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
@@ -98,11 +99,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     return { origins: sum, cache };
   };
 
-  // Cache fills across workers (a disk tier shared by all): one per key for the node.
-  const locks = new NodeLockTable((workerId, m) => {
-    const w = cluster.workers?.[workerId];
-    if (w?.isConnected()) w.send(m);
-  });
+  // The node's shared state (src/cluster): nonces, locks, events, documents, served to every
+  // worker over the bus from the supervisor's own state.
+  const shared = new ClusterHub(new MemoryCluster('supervisor'));
 
   // Under-attack mode: one state for the node, told to every worker; traffic summed each second.
   const underAttack = new UnderAttackControl(config.security, {
@@ -121,14 +120,16 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     const w = cluster.workers?.[workerId];
     if (w?.isConnected()) w.send(m);
   });
-  // Challenge answers are single use across the node's workers.
-  const usedNonces = new MemoryReplayGuard();
 
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
 
   const fork = () => {
     const bornAt = Date.now();
     const w = cluster.fork();
+    shared.attach(`w${w.id}`, {
+      send: (f: BusFrame) => w.isConnected() && w.send(f),
+      onFrame: (h) => w.on('message', (m: unknown) => { if (isBusFrame(m)) h(m); }),
+    });
     w.on('message', (raw: unknown) => {
       if (!isOutpostMessage(raw)) return;
       const m = raw as FromWorker;
@@ -142,14 +143,10 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       } else if (m.type === 'outpost:traffic') {
         traffic.requests += m.requests;
         traffic.mitigated += m.mitigated;
-      } else if (m.type === 'outpost:claim') {
-        w.send({ type: 'outpost:claimed', id: m.id, ok: usedNonces.claim(m.nonce, m.expiresAt, Date.now()) } satisfies ToWorker);
       } else if (m.type === 'outpost:ready') {
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
         if (ready.size === count && !readyAnnounced) { readyAnnounced = true; opts.onReady?.(config); }
-      } else if (m.type === 'outpost:lock' || m.type === 'outpost:unlock') {
-        locks.handle(w.id, m);
       } else if (m.type === 'outpost:stats' || m.type === 'outpost:purged') {
         const waiter = asks.get(m.id);
         if (!waiter) return;
@@ -164,7 +161,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     });
     w.on('exit', (code, signal) => {
       ready.delete(w);
-      locks.workerGone(w.id);
+      shared.detach(`w${w.id}`);
       if (stopping) return;
       // Crash loop protection: a worker that dies young waits longer before its replacement.
       const young = Date.now() - bornAt < 5_000;
@@ -338,6 +335,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         }),
     );
     await Promise.all(exits);
+    await shared.close();
     admin.server.close();
     admin.server.closeAllConnections();
     log.info({ type: 'shutdown' }, 'stopped');

@@ -11,7 +11,9 @@ import { OriginStatus } from '../balancer/origin-status.js';
 import { openGeoDatabase } from '../geo/geo-db.js';
 import { normalizeRegion } from '../geo/regions.js';
 import { startEdge, type Edge } from './edge.js';
-import { NodeLock } from '../cache/node-lock.js';
+import cluster from 'node:cluster';
+import { isBusFrame, type BusFrame } from '../cluster/bus.js';
+import { WorkerCluster } from '../cluster/ipc.js';
 import { NodeLimits } from '../shield/node-limits.js';
 import { HealthMirror, outlierDetector } from './health-link.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -23,25 +25,25 @@ let mirror: HealthMirror | undefined;
 /** Under-attack mode told before the edge started (the supervisor says it on hello). */
 let pendingUnderAttack = false;
 const status = new OriginStatus();
-const nodeLock = new NodeLock((m) => { if (!process.send?.(m)) throw new Error('no supervisor'); });
+// The node's shared state (nonces, locks, events, documents), served by the supervisor (src/cluster).
+const shared = new WorkerCluster(
+  {
+    send: (f: BusFrame) => {
+      // process.send's false means "queued", not "lost": only a closed channel is a failure.
+      if (!process.connected) return false;
+      process.send!(f);
+      return true;
+    },
+    onFrame: (h) => process.on('message', (m: unknown) => { if (isBusFrame(m)) h(m); }),
+  },
+  `w${cluster.worker?.id ?? process.pid}`,
+);
 // Rate-limit counts are the node's, kept by the supervisor. (process.send's false means "queued", not "lost".)
 const nodeLimits = new NodeLimits((m) => {
   if (!process.connected) return false;
   process.send!(m);
   return true;
 });
-// Challenge answers are single use in the whole node: the supervisor remembers used nonces.
-let claimSeq = 0;
-const claims = new Map<number, (ok: boolean) => void>();
-function claimNode(nonce: string, expiresAt: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const id = ++claimSeq;
-    // A supervisor that does not answer in time: this worker's own guard has already said yes.
-    const timer = setTimeout(() => { claims.delete(id); resolve(true); }, 1_000);
-    claims.set(id, (ok) => { clearTimeout(timer); claims.delete(id); resolve(ok); });
-    send({ type: 'outpost:claim', id, nonce, expiresAt });
-  });
-}
 
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => void stop(30_000));
@@ -51,7 +53,7 @@ process.on('error', () => {});
 
 process.on('message', async (raw: unknown) => {
   if (!isOutpostMessage(raw)) return;
-  if (nodeLock.onMessage(raw) || nodeLimits.onMessage(raw)) return;
+  if (nodeLimits.onMessage(raw)) return;
   const m = raw as ToWorker;
   if (m.type === 'outpost:config') {
     try {
@@ -78,11 +80,10 @@ process.on('message', async (raw: unknown) => {
           onNotice: (message) => log.warn({ type: 'geo' }, `${message}; security.ipRules matching by asn never match`),
         });
         log.info({ type: 'geo', sources: geo.sources.map((s) => ({ kind: s.kind, files: s.files })) }, 'geo data loaded');
-        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r });
-        // Workers share a disk tier: one fill per key for the whole node (cache/node-lock.ts).
-        if (m.config.cache.disk) edge.runtime.cache.nodeLock = nodeLock;
+        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r, cluster: shared });
+        // Workers share a disk tier: one fill per key for the whole node (the cluster's locks).
+        if (m.config.cache.disk) edge.runtime.cache.nodeLock = shared.locks;
         const shield = edge.runtime.snapshot.shield.state;
-        shield.claimNode = claimNode;
         shield.limits = nodeLimits;
         shield.underAttack = pendingUnderAttack;
         // The node's under-attack detector reads every worker's traffic once a second.
@@ -119,8 +120,6 @@ process.on('message', async (raw: unknown) => {
   } else if (m.type === 'outpost:under-attack') {
     if (edge) edge.runtime.snapshot.shield.state.underAttack = m.active;
     else pendingUnderAttack = m.active;
-  } else if (m.type === 'outpost:claimed') {
-    claims.get(m.id)?.(m.ok);
   } else if (m.type === 'outpost:shutdown') {
     await stop(m.drainMs);
   }
