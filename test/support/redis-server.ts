@@ -1,0 +1,159 @@
+/**
+ * A real redis-server for the edge's tests (the approach of desk/test/support/redis.ts): on a free
+ * loopback port, in its own temporary directory, killed after. A test takes Redis away from
+ * running PoPs and gives it back: `kill()` (SIGKILL, a crash), `pause()`/`resume()` (SIGSTOP and
+ * SIGCONT: the port stays open and nothing answers, the case a deadline is for), `restart()`
+ * (same port; with `appendonly` the data survives a `stop()` + `restart()`, as a production
+ * Redis with AOF would). `cutter()` puts a TCP hop in front of it that a test can cut, so one PoP
+ * loses Redis while the others keep it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { closedPort } from '../helpers.js';
+
+export interface TestRedis {
+  port: number;
+  url: string;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing answers. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** Starts again on the same port (after kill or stop; kills first if running). */
+  restart(): Promise<void>;
+  /** SIGTERM (an AOF is flushed), then the directory is removed. */
+  stop(): Promise<void>;
+}
+
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+function launch(port: number, dir: string, appendonly: boolean): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--loglevel', 'warning'];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 10_000;
+    const exited = (code: number | null) => reject(new Error(`redis-server exited (${code}): ${output}`));
+    child.once('exit', exited);
+    child.once('error', reject);
+    const probe = () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.write('PING\r\n');
+        s.once('data', (d) => {
+          s.destroy();
+          if (String(d).startsWith('+PONG')) {
+            child.off('exit', exited);
+            resolve(child);
+          } else retry(); // -LOADING while an AOF is read back
+        });
+      });
+      s.once('error', () => {
+        s.destroy();
+        retry();
+      });
+    };
+    const retry = () => {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        reject(new Error(`redis-server did not answer on ${port}: ${output}`));
+      } else setTimeout(probe, 50);
+    };
+    probe();
+  });
+}
+
+function exited(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGCONT'); // a paused server cannot act on SIGTERM
+    child.kill(signal);
+  });
+}
+
+export async function startRedis(options: { appendonly?: boolean } = {}): Promise<TestRedis> {
+  const port = await closedPort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-redis-'));
+  const appendonly = options.appendonly ?? false;
+  let child: ChildProcess | undefined = await launch(port, dir, appendonly);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async kill() {
+      await exited(child, 'SIGKILL');
+      child = undefined;
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
+    async restart() {
+      await exited(child, 'SIGKILL');
+      child = await launch(port, dir, appendonly);
+    },
+    async stop() {
+      await exited(child, 'SIGTERM');
+      child = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP hop to `port` that a test can cut (every connection dropped, new ones refused) and mend. */
+export interface Cutter {
+  url: string;
+  cut(): void;
+  mend(): void;
+  close(): Promise<void>;
+}
+
+export async function cutter(port: number): Promise<Cutter> {
+  let open = true;
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(port, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const own = (server.address() as net.AddressInfo).port;
+  const hop: Cutter = {
+    url: `redis://127.0.0.1:${own}`,
+    cut() {
+      open = false;
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+    },
+    mend() {
+      open = true;
+    },
+    close() {
+      hop.cut();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+  return hop;
+}
