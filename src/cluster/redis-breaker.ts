@@ -47,6 +47,11 @@ export class Breaker {
     return this.failuresInRow >= this.threshold;
   }
 
+  /** ms until a probe may go (0 when closed or due). */
+  get retryInMs(): number {
+    return this.open ? Math.max(0, this.openUntil - this.now()) : 0;
+  }
+
   /** Whether a call may go to Redis now (a probe, when the open period is over). */
   allow(): boolean {
     if (!this.open) return true;

@@ -96,6 +96,8 @@ export class RedisLink {
   commands = 0;
   private connError: string | undefined;
   private readonly loaded = new Map<string, string>();
+  private probe: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(url: string, options: LinkOptions = {}) {
     this.client = openRedis(url, { commandTimeoutMs: options.commandTimeoutMs ?? 250, name: options.name });
@@ -134,7 +136,7 @@ export class RedisLink {
 
   /** One command through the breaker: its reply, or `fallback(err)` (counted) when Redis fails or is skipped. */
   command<T>(args: (string | number)[], fallback: (err: unknown) => T): Promise<T> {
-    return this.breaker.run(() => this.send(args) as Promise<T>, fallback);
+    return this.breaker.run(() => this.send(args) as Promise<T>, (err) => this.fellBack(err, fallback));
   }
 
   /** A Lua script by its SHA1 (EVALSHA); EVAL (which also loads it) the first time and after a restart. */
@@ -148,10 +150,27 @@ export class RedisLink {
         if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
         return (await this.send(['EVAL', source, keys.length, ...keys, ...args])) as T;
       }
-    }, fallback);
+    }, (err) => this.fellBack(err, fallback));
+  }
+
+  /**
+   * An open breaker is closed by a call that succeeds; a PoP with no calls to make would stay
+   * "disconnected" for good, so a PING goes as the probe when the open period ends.
+   */
+  private fellBack<T>(err: unknown, fallback: (err: unknown) => T): T {
+    if (this.breaker.open && !this.probe && !this.closed) {
+      this.probe = setTimeout(() => {
+        this.probe = undefined;
+        void this.command(['PING'], () => undefined);
+      }, this.breaker.retryInMs + 10);
+      this.probe.unref();
+    }
+    return fallback(err);
   }
 
   close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.probe);
     this.client.disconnect();
     return Promise.resolve();
   }
