@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/redis-server.js';
+import { startRedis, startSentinel, type TestRedis } from '../../test/support/redis-server.js';
 import { clusterContract } from './contract.js';
 import { RedisCluster } from './redis.js';
 
@@ -36,6 +36,27 @@ describe('redis backend', () => {
       expect(await b.nonces.claim('short', Date.now() + 50)).toBe(true);
     } finally {
       await close();
+    }
+  });
+});
+
+describe('redis backend through Sentinel', () => {
+  it('a redis+sentinel:// URL finds the master through a real sentinel: claims and events work', async () => {
+    const sentinel = await startSentinel(redis.port);
+    const url = `redis+sentinel://127.0.0.1:${sentinel.port}/mymaster`;
+    const { a, b, close } = await twoPops(url);
+    try {
+      const got: unknown[] = [];
+      b.events.subscribe('purge', (m) => got.push(m.data));
+      expect(await a.nonces.claim('via-sentinel', Date.now() + 10_000)).toBe(true);
+      expect(await b.nonces.claim('via-sentinel', Date.now() + 10_000)).toBe(false);
+      a.events.publish('purge', '/all');
+      for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toEqual(['/all']);
+      expect(a.health()).toMatchObject({ backend: 'redis', connected: true });
+    } finally {
+      await close();
+      await sentinel.stop();
     }
   });
 });

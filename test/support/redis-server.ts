@@ -8,7 +8,7 @@
  * loses Redis while the others keep it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -156,4 +156,42 @@ export async function cutter(port: number): Promise<Cutter> {
     },
   };
   return hop;
+}
+
+/** A Redis Sentinel (redis-server --sentinel) watching the master on `masterPort` as `name`. */
+export async function startSentinel(masterPort: number, name = 'mymaster'): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await closedPort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-sentinel-'));
+  const conf = path.join(dir, 'sentinel.conf');
+  writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, ''].join('\n'));
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  // Ready when it answers with the master's address.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const answer = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let got = '';
+      s.once('connect', () => s.write(`SENTINEL get-master-addr-by-name ${name}\r\n`));
+      s.on('data', (d) => {
+        got += d;
+        if (got.includes(String(masterPort))) s.destroy();
+      });
+      s.once('close', () => resolve(got));
+      s.once('error', () => resolve(''));
+      setTimeout(() => s.destroy(), 500);
+    });
+    if (answer.includes(String(masterPort))) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis sentinel did not answer on ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    stop: async () => {
+      await exited(child, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
