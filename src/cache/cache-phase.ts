@@ -134,14 +134,20 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
   if (joined.role === 'lead') {
     const nodeLock = cache.nodeLock;
     if (nodeLock) {
-      // Other workers may be filling this key into the shared disk tier: one fill per node.
+      // Other workers may be filling this key into the shared tier: one fill per node.
       const r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
-      if (r === 'stored') {
-        const filled = await find(ctx, x, true);
-        if (filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh) {
+      if (r === 'stored' || r === 'lead') {
+        // 'stored': another worker filled it while we waited. 'lead': another worker may have
+        // committed it between our lookup and the lock (it holds the lock until its commit), so
+        // look once more: a client that asks again the moment it has its answer gets a hit from
+        // any worker, as it would from one.
+        const filled = await sharedFresh(ctx, x);
+        if (filled) {
+          if (r === 'lead') nodeLock.release(x.key, 'stored');
           joined.done('stored'); // this worker's waiters find it too
           countHit(ctx, x, 'hit', filled);
-          serveEntry(ctx, filled, 'outpost; hit; collapsed', Date.now());
+          const now = Date.now();
+          serveEntry(ctx, filled, r === 'lead' ? `outpost; hit; ttl=${Math.floor(filled.meta.lifetime - entryState(filled.meta, now).age)}` : 'outpost; hit; collapsed', now);
           return true;
         }
       } else if (r === 'uncacheable') {
@@ -183,6 +189,14 @@ export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'fa
   if (!lead) return;
   x.lead = undefined;
   lead.done(outcome);
+}
+
+/** A fresh, usable entry in the shared tier, or undefined; `x` is left as it was. */
+async function sharedFresh(ctx: RequestContext, x: CacheExchange): Promise<StoredEntry | undefined> {
+  const fwd = x.fwd;
+  const filled = await find(ctx, x, true);
+  x.fwd = fwd;
+  return filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh ? filled : undefined;
 }
 
 /** The stored entry for this request: the primary key's, or through its Vary marker the variant's. */

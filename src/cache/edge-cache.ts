@@ -1,13 +1,18 @@
 /**
  * The cache of one worker: its store (memory, or memory over a disk directory shared by the
- * node's workers), the coalescer, and purge. Lives as long as the worker; a reload changes the
- * coalescing limits at once, the store's sizes at the next restart.
+ * node's workers: `cache.disk`, or by default with several workers the node's own tier,
+ * node-tier.ts), the coalescer, and purge. Lives as long as the worker; a reload changes the
+ * coalescing limits at once, the store's sizes at the next restart. A worker whose store has a
+ * shared tier joins the node (`joinNode`): one fill per key for the node, and memory tiers kept
+ * coherent (coherence.ts).
  */
 import type { Logger } from 'pino';
 import type { CacheConfig, RuleConfig } from '../config/cache-schema.js';
 import type { UrlParts } from '../router/url-pattern.js';
 import { Coalescer } from './coalesce.js';
-import type { Locks } from '../cluster/types.js';
+import type { Cluster, Locks } from '../cluster/types.js';
+import { joinCoherence } from './coherence.js';
+import { TieredStore } from './store/tiered-store.js';
 import { cacheUrl, VARIANT } from './key.js';
 import { createStore } from './store/index.js';
 import type { CacheStore, KeyFilter, StoredEntry, StoreWriter } from './types.js';
@@ -49,18 +54,25 @@ export interface PurgeRequest {
   everything?: boolean;
   /** `delete` removes; `invalidate` marks stale so the next request revalidates (304 if unchanged). */
   mode?: 'delete' | 'invalidate';
+  /**
+   * Set by the supervisor for every worker but one: only this worker's memory tier is purged
+   * (uncounted), since the one other worker purges the shared tier and counts it, and its
+   * changes reach every memory tier (coherence.ts). Not part of the admin API's body.
+   */
+  memoryOnly?: boolean;
 }
 
 export class EdgeCache {
   readonly store: CacheStore;
   coalescer: Coalescer;
   /**
-   * Coalescing across the node's workers (the cluster's locks): set by a worker whose store has a
-   * disk tier, so one request in the whole node fills a key and the other workers' leaders read
-   * the stored answer from disk. One IPC round trip per miss, none per hit.
+   * Coalescing across the node's workers (the cluster's locks): set by `joinNode`, so one request
+   * in the whole node fills a key and the other workers' leaders read the stored answer from the
+   * shared tier. One IPC round trip per miss, none per hit.
    */
   nodeLock: Locks | undefined;
   private config: CacheConfig;
+  private leave: (() => void) | undefined;
 
   constructor(config: CacheConfig, private readonly log: Logger) {
     this.config = config;
@@ -78,6 +90,17 @@ export class EdgeCache {
     if (failure) this.log.error({ type: 'cache', failure }, `cache store degraded, serving without it where it fails: ${failure}`);
     else this.log.info({ type: 'cache' }, 'cache store recovered');
     this.reported = failure;
+  }
+
+  /**
+   * Joins the node's workers sharing this store's shared tier: their fills coalesce on the node's
+   * locks, and every change here drops the others' memory copies (and theirs drop ours). A store
+   * without a shared tier has nothing to share: nothing changes.
+   */
+  joinNode(cluster: Pick<Cluster, 'locks' | 'events'>): void {
+    if (!(this.store instanceof TieredStore) || this.leave) return;
+    this.nodeLock = cluster.locks;
+    this.leave = joinCoherence(this.store, cluster.events);
   }
 
   get settings(): CacheConfig {
@@ -99,16 +122,19 @@ export class EdgeCache {
    */
   async purge(req: PurgeRequest, ruleFor: (url: UrlParts) => RuleConfig | undefined): Promise<number> {
     const mode = req.mode ?? 'delete';
+    const memoryOnly = req.memoryOnly === true && this.store instanceof TieredStore;
+    const store: CacheStore = memoryOnly ? (this.store as TieredStore).memory : this.store;
     let n = 0;
     const apply = async (filter: KeyFilter, accept: (url: string) => boolean = () => true): Promise<void> => {
       const metas = [];
-      for await (const meta of this.store.list(filter)) if (accept(meta.url)) metas.push(meta);
+      for await (const meta of store.list(filter)) if (accept(meta.url)) metas.push(meta);
       for (const meta of metas) {
         // Vary markers (status 0) go with their URL but are not counted: n is stored responses.
-        if (mode === 'delete') {
-          if ((await this.store.delete(meta.key)) && meta.status !== 0) n++;
+        // Another worker's memory tier only drops its copies: the shared tier says what is stored.
+        if (mode === 'delete' || memoryOnly) {
+          if ((await store.delete(meta.key)) && meta.status !== 0) n++;
         } else if (!meta.invalidated && meta.status !== 0) {
-          if (await this.store.update({ ...meta, invalidated: true })) n++;
+          if (await store.update({ ...meta, invalidated: true })) n++;
         }
       }
     };
@@ -119,7 +145,7 @@ export class EdgeCache {
     for (const raw of req.prefixes ?? []) for (const prefix of purgePrefixes(raw)) await apply({ prefix });
     for (const host of req.hosts ?? []) await apply({ host: purgeHost(host) });
     for (const tag of req.tags ?? []) await apply({ tag: tag.toLowerCase() });
-    return n;
+    return memoryOnly ? 0 : n;
   }
 
   /** RFC 9111 §4.4: after an unsafe request succeeded, stored responses for these URLs are no longer used. */
@@ -143,6 +169,7 @@ export class EdgeCache {
   async close(): Promise<void> {
     const deadline = new Promise((r) => setTimeout(r, 5_000).unref());
     await Promise.race([Promise.allSettled([...this.commits]), deadline]);
+    this.leave?.();
     await this.store.close();
   }
 }

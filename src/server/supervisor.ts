@@ -25,6 +25,7 @@ import { MemoryCluster } from '../cluster/memory.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
 import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
+import { NodeTier } from '../cache/node-tier.js';
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
 
@@ -46,6 +47,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const own = createSupervisorMetrics(new Registry());
   const aggregator = new AggregatorRegistry();
   const count = config.workers ?? availableParallelism();
+  // Several workers and no cache.disk: they share a tier in a private temporary directory (node-tier.ts).
+  NodeTier.open(count, config.cache);
   const ready = new Set<Worker>();
   let stopping = false;
   let restarts = 0;
@@ -267,7 +270,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       return underAttack.view();
     },
     async purge(request) {
-      const replies = await askWorkers((id) => ({ type: 'outpost:purge', id, request }), 30_000);
+      // One worker purges the shared tier and counts; the others drop their memory copies (edge-cache.ts).
+      let asked = 0;
+      const replies = await askWorkers((id) => ({ type: 'outpost:purge', id, request: asked++ === 0 ? request : { ...request, memoryOnly: true } }), 30_000);
       let purged = 0;
       const errors: string[] = [];
       for (const m of replies) {

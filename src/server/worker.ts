@@ -14,6 +14,7 @@ import { startEdge, type Edge } from './edge.js';
 import cluster from 'node:cluster';
 import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { WorkerCluster } from '../cluster/ipc.js';
+import { withNodeTier } from '../cache/node-tier.js';
 import { NodeLimits } from '../shield/node-limits.js';
 import { HealthMirror, outlierDetector } from './health-link.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -80,9 +81,10 @@ process.on('message', async (raw: unknown) => {
           onNotice: (message) => log.warn({ type: 'geo' }, `${message}; security.ipRules matching by asn never match`),
         });
         log.info({ type: 'geo', sources: geo.sources.map((s) => ({ kind: s.kind, files: s.files })) }, 'geo data loaded');
-        edge = await startEdge(m.config, { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r, cluster: shared });
-        // Workers share a disk tier: one fill per key for the whole node (the cluster's locks).
-        if (m.config.cache.disk) edge.runtime.cache.nodeLock = shared.locks;
+        edge = await startEdge(withNodeTier(m.config), { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r, cluster: shared });
+        // Workers share a disk tier (cache.disk, or the node's own): one fill per key for the
+        // node, memory tiers kept coherent (src/cache/coherence.ts).
+        edge.runtime.cache.joinNode(shared);
         const shield = edge.runtime.snapshot.shield.state;
         shield.limits = nodeLimits;
         shield.underAttack = pendingUnderAttack;
@@ -90,7 +92,7 @@ process.on('message', async (raw: unknown) => {
         setInterval(() => send({ type: 'outpost:traffic', ...shield.takeTraffic() }), 1_000).unref();
         send({ type: 'outpost:ready', addresses: edge.addresses });
       } else {
-        edge.apply(m.config);
+        edge.apply(withNodeTier(m.config));
         send({ type: 'outpost:applied', version: edge.runtime.snapshot.version });
       }
     } catch (err) {

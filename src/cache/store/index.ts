@@ -13,13 +13,16 @@ export { TieredStore } from './tiered-store.js';
 
 export interface StoreConfig {
   memory: { maxSize: number; maxObjectSize: number };
-  /** A directory shared by the workers; without it the cache lives in memory only. */
-  disk?: { path: string; maxSize: number };
+  /**
+   * A directory shared by the workers; without it the cache lives in memory only. `maxObjectSize`
+   * (default maxSize / 8) is set for the node's own tier (node-tier.ts) to the memory tier's.
+   */
+  disk?: { path: string; maxSize: number; maxObjectSize?: number };
 }
 
 /** Memory only, or memory over disk. */
 export function createStore(config: StoreConfig): CacheStore {
   const memory = new MemoryStore(config.memory);
   if (config.disk === undefined) return memory;
-  return new TieredStore(memory, new DiskStore({ path: config.disk.path, maxSize: config.disk.maxSize }));
+  return new TieredStore(memory, new DiskStore({ path: config.disk.path, maxSize: config.disk.maxSize, maxObjectSize: config.disk.maxObjectSize }));
 }

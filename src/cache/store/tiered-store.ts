@@ -12,7 +12,10 @@
  *   merged with memory's entries the disk does not have. usage and failure: the disk's.
  *
  * Each worker has its own memory tier: a delete or update reaches the shared disk and this
- * worker's memory, not other workers' memory, so a purge must be run in every worker.
+ * worker's memory, not other workers' memory. So every change is told to `onChange` once it is
+ * on disk (a commit, an update, a delete), and coherence.ts tells the other workers, which
+ * `dropMemory` their copy: their next lookup reads the disk. A disk read that a drop overtook is
+ * served but not copied into memory (it may be the file the drop was about).
  */
 import type { CacheStore, KeyFilter, StoredEntry, StoredMeta, StoreWriter } from '../types.js';
 import type { MemoryStore } from './memory-store.js';
@@ -23,10 +26,21 @@ export type DiskTier = CacheStore & { touch?(key: string): void };
 export class TieredStore implements CacheStore {
   readonly name = 'tiered';
 
+  /** Keys whose entry changed on disk (stored, updated, deleted), after the change. */
+  onChange: ((keys: string[]) => void) | undefined;
+  /** Drops, deletes and updates so far: a disk read that saw one happen meanwhile is not kept in memory. */
+  private drops = 0;
+
   constructor(
     readonly memory: MemoryStore,
     readonly disk: DiskTier,
   ) {}
+
+  /** Forgets this worker's memory copy (another worker changed the entry on disk). */
+  dropMemory(key: string): void {
+    this.drops++;
+    void this.memory.delete(key);
+  }
 
   get failure(): string | undefined {
     return this.disk.failure;
@@ -64,16 +78,20 @@ export class TieredStore implements CacheStore {
     const d = this.disk.put(meta);
     if (d !== undefined) writers.push(d);
     if (writers.length === 0) return undefined;
-    return writers.length === 1 ? writers[0] : new FanOutWriter(writers);
+    return new FanOutWriter(writers, () => this.changed(meta.key));
   }
 
   async update(meta: StoredMeta): Promise<boolean> {
+    this.drops++;
     const [m, d] = await Promise.all([this.memory.update(meta), this.disk.update(meta)]);
+    this.changed(meta.key);
     return m || d;
   }
 
   async delete(key: string): Promise<boolean> {
+    this.drops++;
     const [m, d] = await Promise.all([this.memory.delete(key), this.disk.delete(key)]);
+    this.changed(key);
     return m || d;
   }
 
@@ -94,9 +112,14 @@ export class TieredStore implements CacheStore {
     await Promise.all([this.memory.close(), this.disk.close()]);
   }
 
+  private changed(key: string): void {
+    this.onChange?.([key]);
+  }
+
   private async fromDisk(key: string): Promise<StoredEntry | undefined> {
+    const drops = this.drops;
     const hit = await this.disk.get(key);
-    if (hit !== undefined && Buffer.isBuffer(hit.body)) {
+    if (hit !== undefined && Buffer.isBuffer(hit.body) && drops === this.drops) {
       const w = this.memory.put(hit.meta);
       if (w !== undefined && w.write(hit.body)) await w.end();
     }
@@ -104,9 +127,15 @@ export class TieredStore implements CacheStore {
   }
 }
 
-/** Feeds one body to several writers; a writer that gives up is dropped, the rest go on. */
+/**
+ * Feeds one body to several writers; a writer that gives up is dropped, the rest go on. Once the
+ * entry is committed, `committed` runs (the change is told to the other workers).
+ */
 class FanOutWriter implements StoreWriter {
-  constructor(private writers: StoreWriter[]) {}
+  constructor(
+    private writers: StoreWriter[],
+    private readonly committed: () => void,
+  ) {}
 
   write(chunk: Buffer): boolean {
     let live = 0;
@@ -118,7 +147,9 @@ class FanOutWriter implements StoreWriter {
   }
 
   async end(): Promise<void> {
+    const live = this.writers.length;
     await Promise.all(this.writers.map((w) => w.end()));
+    if (live > 0) this.committed();
   }
 
   abort(): void {

@@ -1,0 +1,55 @@
+/**
+ * Coherence of the workers' memory tiers over the node's shared tier (shared/DESIGN.md: "what
+ * one worker stores, refreshes, invalidates or purges, every worker sees").
+ *
+ * Every change a worker makes on the shared tier (a stored response, a 304 merge or background
+ * refresh, an invalidation by an unsafe method, a purge) is published on the node topic
+ * `node:cache` with the keys it touched, once the change is on disk. Every other worker drops its
+ * memory copies of those keys, so its next lookup reads the disk. Nothing is asked on a hit: a
+ * hit in memory stays a Map lookup; the cost is one message per change, batched per turn.
+ *
+ * What this does not promise: a worker serves its memory copy until the message arrives (the
+ * supervisor relays it, well under a millisecond on an idle node). The cache phase closes the
+ * window that matters most to a client that asks again at once: a miss takes the node's lock
+ * for its key, which the worker filling it holds until its commit, then looks again (cache-phase.ts).
+ */
+import type { Events } from '../cluster/types.js';
+import type { TieredStore } from './store/tiered-store.js';
+
+export const CACHE_TOPIC = 'node:cache';
+
+/** What goes on the topic. */
+export interface CacheChanges {
+  /** Store keys whose entry changed: primary keys (a URL, with its Vary marker) and variant keys. */
+  keys: string[];
+}
+
+/** Keys per message: a purge of everything is sent in slices, not as one huge frame. */
+const SLICE = 1000;
+
+/** Joins `store` to the node: publishes its changes, drops what others changed. Returns the leave function. */
+export function joinCoherence(store: TieredStore, events: Events): () => void {
+  let pending: string[] | undefined;
+  const flush = () => {
+    const keys = pending!;
+    pending = undefined;
+    for (let i = 0; i < keys.length; i += SLICE) events.publish<CacheChanges>(CACHE_TOPIC, { keys: keys.slice(i, i + SLICE) });
+  };
+  store.onChange = (keys) => {
+    if (pending === undefined) {
+      pending = [];
+      queueMicrotask(flush);
+    }
+    for (const k of keys) pending.push(k);
+  };
+  const unsubscribe = events.subscribe<CacheChanges>(CACHE_TOPIC, (m) => {
+    if (m.from === events.member) return; // our own change: our memory already has it
+    const keys = m.data?.keys;
+    if (!Array.isArray(keys)) return;
+    for (const key of keys) if (typeof key === 'string') store.dropMemory(key);
+  });
+  return () => {
+    store.onChange = undefined;
+    unsubscribe();
+  };
+}
