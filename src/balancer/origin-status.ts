@@ -9,6 +9,7 @@
  * Lives as long as the worker; snapshots come and go around it.
  */
 import type { OriginRuntime } from '../upstream/origin.js';
+import type { LoadView, OriginCandidate } from './origin/types.js';
 
 export type HealthVerdict = 'healthy' | 'unhealthy' | 'unknown';
 
@@ -18,6 +19,12 @@ export interface ActiveHealth {
   verdict(origin: { readonly id: string; readonly pool: string; readonly name: string }): HealthVerdict;
   /** EWMA round-trip of the pool's monitor from this PoP, ms; undefined without data. */
   poolRtt(pool: string): number | undefined;
+}
+
+/** What the node's other workers hold of each origin, as they last published it (node-load.ts). */
+export interface PeerLoad {
+  inflight(originId: string): number;
+  websockets(originId: string): number;
 }
 
 /** Passive health (outlier ejection). */
@@ -33,9 +40,11 @@ export interface AdminOverride {
   since: number;
 }
 
-export class OriginStatus {
+export class OriginStatus implements LoadView {
   active: ActiveHealth | undefined;
   passive: PassiveHealth | undefined;
+  /** The other workers' load; none in a single process. */
+  peers: PeerLoad | undefined;
   /** Run-time enable/disable by origin id, set through the admin API; survives reloads. */
   readonly overrides = new Map<string, AdminOverride>();
   /** When a config reload disabled an origin, for drains started by editing the file. */
@@ -62,6 +71,16 @@ export class OriginStatus {
   /** May get new traffic: enabled and healthy. */
   usable(o: OriginRuntime, now = Date.now()): boolean {
     return this.enabled(o) && this.healthy(o, now);
+  }
+
+  /** Requests in flight to `o` from the node: this worker's live count plus the others' last published. */
+  inflight(o: OriginCandidate): number {
+    return o.load.inflight + (this.peers?.inflight(o.id) ?? 0);
+  }
+
+  /** Open WebSockets to `o` from the node, counted the same way. */
+  websockets(o: OriginCandidate): number {
+    return o.load.websockets + (this.peers?.websockets(o.id) ?? 0);
   }
 
   /** Records which origins a new config disabled, so their drain time counts from now. */

@@ -21,7 +21,7 @@ export interface PoolRuntime {
   available(): readonly OriginRuntime[];
   /** At least minimumOrigins origins are available (Cloudflare: the pool is not Critical). */
   healthy(): boolean;
-  /** Requests in flight from this worker to the pool's origins. */
+  /** Requests in flight from the node to the pool's origins (this worker's, and the others' as last published). */
   outstanding(): number;
 }
 
@@ -49,7 +49,7 @@ export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[
     monitor: cfg.monitor,
     minimumOrigins: Math.min(cfg.minimumOrigins, origins.length),
     origins,
-    selector: originSelectors[cfg.originSteering](),
+    selector: originSelectors[cfg.originSteering]({ load: status }),
     available() {
       const now = Date.now();
       let out: OriginRuntime[] | undefined;
@@ -65,7 +65,7 @@ export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[
     },
     outstanding() {
       let n = 0;
-      for (const o of origins) n += o.load.inflight;
+      for (const o of origins) n += status.inflight(o);
       return n;
     },
   };

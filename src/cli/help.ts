@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export const COMMANDS = ['start', 'validate', 'purge', 'under-attack', 'demo', 'schema'] as const;
+export const COMMANDS = ['start', 'validate', 'status', 'push', 'purge', 'under-attack', 'demo', 'schema'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const CONFIG_OPTION = '  -c, --config FILE   the config file (default: outpost.yaml)';
@@ -16,7 +16,9 @@ Usage: outpost <command> [options]
 Commands:
   start          run an edge node (a supervisor and its workers) from a config file
   validate       check a config file; every error with its line; exit 1 if any
-  purge          purge a running node's cache through its admin API
+  status         a running node's state, and every PoP it hears (config version, last heard)
+  push           store a config in the edge's Redis: every PoP validates and runs it
+  purge          purge a running node's cache through its admin API (every PoP with cluster.redis)
   under-attack   switch a running node's "I'm Under Attack" challenge on, off or auto
   demo           an edge in front of the bundled Desk chat app (what npm start runs)
   schema         print the config's JSON Schema (for editors)
@@ -54,10 +56,36 @@ between objects (pools, monitors), listeners that would clash, certificate files
 Options:
 ${CONFIG_OPTION}
 `,
+  status: `Usage: outpost status [-c FILE] [--json]
+
+Asks a running node (its admin listener, from the config file) for its state: workers ready,
+whether it reaches the shared state (cluster.redis), the config it runs, and the PoPs it hears
+from (itself included): each one's region, config (its own file, or the pushed version and a
+hash to compare), whether it reaches Redis, and how long ago it was last heard. A PoP not heard
+for 15 s is \`away\`.
+
+Options:
+${CONFIG_OPTION}
+  --json              the node's /status as JSON
+Exit: 0, or 1 when the node cannot be reached.
+`,
+  push: `Usage: outpost push [-c FILE]
+
+Validates a config file and stores it in the edge's Redis (the file's cluster.redis) as the
+next version. Every PoP hears of it within a second (or finds it within 5 s), validates it
+again with its own file's node keys (pop, listen, workers, tls, admin, log, cluster and
+cache.disk stay as each PoP's file says) and swaps it in; a PoP that refuses it keeps running
+what it runs and says why in its log and \`outpost status\`.
+
+Options:
+${CONFIG_OPTION}
+Exit: 0 pushed, 1 invalid file, no cluster.redis, or Redis unreachable.
+`,
   purge: `Usage: outpost purge [-c FILE] (--url URL | --prefix P | --host H | --tag T)… | --everything [--invalidate]
 
 Purges a running node's cache through its admin API (the address and admin.token come from
-the config file). Every worker purges; the count of entries is printed.
+the config file). Every worker purges, and with cluster.redis every other PoP too; the count of
+entries purged at this PoP is printed.
 
 Options:
 ${CONFIG_OPTION}

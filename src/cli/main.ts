@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
         tag: { type: 'string', multiple: true },
         everything: { type: 'boolean' },
         invalidate: { type: 'boolean' },
+        json: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -67,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       await (await import('../server/supervisor.js')).supervise(file);
       return -1; // keeps running
+    case 'status':
+      return (await import('./status.js')).statusCommand(file, values.json ?? false);
+    case 'push':
+      return (await import('./push.js')).pushCommand(file);
     case 'purge':
       return (await import('./purge.js')).purgeCommand({
         file,

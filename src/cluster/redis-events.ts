@@ -6,7 +6,8 @@
  * numbers it (`seq`: the previous entry's + 1, so the stream itself says when entries went
  * missing). A publish never throws and never waits: while Redis is away the queue holds the
  * messages and sends them on reconnect; past `queueLimit` the oldest is dropped and counted
- * (`dropped`). A message that cannot leave at once is delivered to this PoP's own subscribers at
+ * (`dropped`). While Redis answers, a burst (many messages in one event-loop turn) may queue up to
+ * 100,000 before the next flush. A message that cannot leave at once is delivered to this PoP's own subscribers at
  * once (a purge at a cut-off PoP still purges it), and skipped when it comes back from the
  * stream. A batch whose reply missed its deadline is sent again, so delivery is at least once;
  * each message carries an id (`mid`) and a subscriber sees each id once (the last 10,000).
@@ -70,6 +71,8 @@ type Entry = [id: string, fields: string[]];
 
 const BATCH = 100;
 const SEEN = 10_000;
+/** Messages queued at most while Redis answers (one event-loop turn's burst). */
+const BURST_LIMIT = 100_000;
 
 /** Stream ids compare as (ms, seq) pairs. */
 export function compareIds(a: string, b: string): number {
@@ -143,7 +146,9 @@ export class RedisEvents implements Events {
 
   publish<T>(topic: string, data: T, from = this.member): void {
     const message: Outgoing = { topic, data: JSON.stringify(data) ?? 'null', from, mid: `${this.member}.${this.boot}.${++this.seq}` };
-    if (this.queue.length >= this.queueLimit) {
+    // The bound is for Redis being away; a burst while it answers only has to fit in memory.
+    const limit = this.link.connected ? BURST_LIMIT : this.queueLimit;
+    while (this.queue.length >= limit) {
       this.queue.shift();
       this.dropped++;
     }

@@ -139,6 +139,20 @@ describe('redis backend: Redis restarted', () => {
     expect(b.stats().queued).toBe(0);
   });
 
+  it('while Redis is down the queue keeps the newest queueLimit messages and counts the rest as dropped', async () => {
+    const redis = await redisServer();
+    const a = await pop(redis.url, 'pop-a', 'q:');
+    const b = await pop(redis.url, 'pop-b', 'q:', { events: { queueLimit: 10 } });
+    const atA = listen(a, 'purge');
+    await redis.kill();
+    await until('B disconnected', () => !b.health().connected);
+    for (let i = 0; i < 15; i++) b.events.publish('purge', i);
+    expect(b.stats()).toMatchObject({ queued: 10, dropped: 5 });
+    await redis.restart();
+    await until('the ten at A', () => atA.length === 10);
+    expect(atA.map((m) => m.data)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  });
+
   it('with an append-only file Redis keeps the stream: a restart costs no gap, the messages come in order', async () => {
     const redis = await redisServer({ appendonly: true });
     const a = await pop(redis.url, 'pop-a', 'aof:');

@@ -225,6 +225,18 @@ const geo = z.strictObject({
   }).prefault({}).describe('Where loopback and private clients are placed.'),
 });
 
+/**
+ * Several PoPs sharing state (src/cluster, docs/cluster.md): purges, clearances and nonces,
+ * health, admin actions, under-attack mode and the config reach every PoP through one Redis.
+ */
+const clusterConfig = z.strictObject({
+  redis: z
+    .string()
+    .regex(/^(redis|rediss|redis\+sentinel|redis\+cluster):\/\/[^\s]+$/, 'expected redis://host:port, rediss://…, redis+sentinel://host:26379/master or redis+cluster://host:port,host:port')
+    .describe('The Redis every PoP of this edge shares: redis://[user:password@]host:port[/db], rediss:// (TLS), redis+sentinel://host:26379,host2:26379/mymaster, or redis+cluster://host:port,host:port. Without it each PoP keeps its state to itself.'),
+  prefix: z.string().min(1).max(64).default('outpost:').describe('Prefix of every Redis key this edge writes, so several edges can share one Redis. Default: "outpost:".'),
+});
+
 const admin = z.strictObject({
   token: z.string().min(16).optional().describe('Bearer token for the admin API\'s write endpoints (and reads of /api/*); none = API disabled.'),
   /**
@@ -252,6 +264,7 @@ export const configSchema = z
     health: health.prefault({}).describe('Passive health (ejection on failures in real traffic) and health-change webhooks.'),
     geo: geo.prefault({}).describe('Client geolocation: databases, trusted proxies, where private clients are placed.'),
     admin: admin.prefault({}).describe('The admin API: token, and whether /metrics and /status need it.'),
+    cluster: clusterConfig.optional().describe('Share state with the other PoPs of this edge through Redis (docs/cluster.md). Default: none, each PoP on its own.'),
     pools: z.record(z.string(), pool).describe('Origin pools by name: a group of origins in one place with a monitor and origin steering.'),
     loadBalancers: z.array(loadBalancer).min(1).describe('Load balancers: a hostname each and how its traffic is steered across pools (at least one).'),
     cache: cache.prefault({}).describe('The edge cache: stores, default level and TTLs, coalescing.'),

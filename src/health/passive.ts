@@ -31,6 +31,8 @@ export interface OutlierOptions {
   /** Time back in service that forgives one past ejection; default maxEjectionTime. */
   decayTime?: number;
   now?: () => number;
+  /** Called after an origin is ejected or returns (a node's supervisor tells its workers). */
+  onChange?: () => void;
 }
 
 /** One origin as passive health knows it: its id (`pool/origin`, as OriginRuntime.id), its pool, whether a monitor checks it. */
@@ -68,6 +70,7 @@ export class OutlierDetector {
   readonly maxEjectionPercent: number;
   readonly decayTime: number;
   private readonly now: () => number;
+  private readonly onChange: () => void;
   private readonly origins = new Map<string, OutlierState>();
   private readonly pools = new Map<string, OutlierState[]>();
 
@@ -79,6 +82,7 @@ export class OutlierDetector {
     this.maxEjectionPercent = options.maxEjectionPercent ?? 50;
     this.decayTime = options.decayTime ?? this.maxEjectionTime;
     this.now = options.now ?? Date.now;
+    this.onChange = options.onChange ?? (() => {});
   }
 
   /** Who exists (a config reload): keeps the state of ids still listed, forgets the rest. */
@@ -98,22 +102,32 @@ export class OutlierDetector {
 
   /** One request's outcome. Returns the ejection it caused, if any. Unknown ids are ignored. */
   record(id: string, outcome: TrafficOutcome, now = this.now()): Ejection | undefined {
+    if (outcome !== 'success') return this.recordFailures(id, outcome, 1, now);
     const s = this.origins.get(id);
     if (!s || !this.enabled) return undefined;
     this.settle(s, now);
     // Traffic that still reaches an ejected origin (a pinned session, a last resort) proves nothing new.
+    if (!s.ejected) s.failures = 0;
+    return undefined;
+  }
+
+  /**
+   * `n` failures in a row, as `n` calls of `record` would count them: once the threshold ejects,
+   * the rest prove nothing new. The node's supervisor counts its workers' runs this way.
+   */
+  recordFailures(id: string, outcome: Exclude<TrafficOutcome, 'success'>, n: number, now = this.now()): Ejection | undefined {
+    const s = this.origins.get(id);
+    if (!s || !this.enabled || n <= 0) return undefined;
+    this.settle(s, now);
     if (s.ejected) return undefined;
-    if (outcome === 'success') {
-      s.failures = 0;
-      return undefined;
-    }
-    s.failures++;
+    s.failures += n;
     if (s.failures < this.consecutiveFailures || !this.mayEject(s, now)) return undefined;
     if (s.returnedAt !== undefined) s.times = Math.max(0, s.times - Math.floor((now - s.returnedAt) / this.decayTime));
     s.times++;
     s.ejected = true;
     s.failures = 0;
     s.until = now + ejectionTime(s.times, this.baseEjectionTime, this.maxEjectionTime);
+    this.onChange();
     return { id, pool: s.member.pool, times: s.times, at: now, until: s.until, outcome };
   }
 
@@ -141,10 +155,10 @@ export class OutlierDetector {
     return s !== undefined && ejectedAt(s, now);
   }
 
-  /** The origins ejected now, for the admin view. */
-  ejected(now = this.now()): { id: string; pool: string; times: number; until: number }[] {
+  /** The origins ejected now, for the admin view and for a node's workers (`monitored`: back only when the supervisor says). */
+  ejected(now = this.now()): { id: string; pool: string; times: number; until: number; monitored: boolean }[] {
     const out = [];
-    for (const s of this.origins.values()) if (ejectedAt(s, now)) out.push({ id: s.member.id, pool: s.member.pool, times: s.times, until: s.until });
+    for (const s of this.origins.values()) if (ejectedAt(s, now)) out.push({ id: s.member.id, pool: s.member.pool, times: s.times, until: s.until, monitored: s.member.monitored });
     return out;
   }
 
@@ -164,6 +178,7 @@ export class OutlierDetector {
     s.ejected = false;
     s.failures = 0;
     s.returnedAt = at;
+    this.onChange();
   }
 }
 

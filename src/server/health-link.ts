@@ -1,24 +1,41 @@
 /**
- * Health across the processes of one node. Active monitors run once per node, in the supervisor
- * (N workers probing would multiply the load on origins by N); their verdicts and RTTs reach the
- * workers over IPC, where selection reads them from a mirror. Passive ejection runs in each
- * worker, on the traffic that worker sees, and lets an ejected origin back when its time is up
- * and the mirror says the monitor finds it healthy.
+ * Health across the processes of one node, over the node's cluster events (src/cluster, `node:`
+ * topics never leave the node). Active monitors run once per node, in the supervisor (N workers
+ * probing would multiply the load on origins by N); their verdicts and RTTs reach the workers,
+ * where selection reads them from a mirror. Passive ejection is the node's too (node-passive.ts):
+ * workers tally their traffic's outcomes and send them to the supervisor's one detector, which
+ * publishes who is ejected; it lets an origin back when its time is up and the monitor, right
+ * here, finds it healthy. Admin overrides (enable, disable, drain) travel the same way.
+ *
+ *   topic / call        from → to                 data
+ *   node:health         supervisor → workers      verdicts by origin id, RTT by pool (on change, every 2 s)
+ *   node:ejected        supervisor → workers      the ejected list (on change, every 2 s)
+ *   node:overrides      supervisor → workers      admin overrides (on change)
+ *   health.outcomes     worker → supervisor       outcome tallies, every FLUSH_MS with traffic (bus call)
  */
-import type { ActiveHealth, HealthVerdict } from '../balancer/origin-status.js';
+import type { ActiveHealth, AdminOverride, HealthVerdict, OriginStatus } from '../balancer/origin-status.js';
+import type { ClusterHub } from '../cluster/ipc.js';
+import type { Events } from '../cluster/types.js';
 import type { Config } from '../config/schema.js';
 import { createWebhookSink, forwardChanges, logSink, type HealthEventSink } from '../health/events.js';
 import type { HealthChange } from '../health/health-state.js';
+import { WorkerPassive, isTallies, replay, type EjectedList, type OutcomeTally } from '../health/node-passive.js';
 import { OutlierDetector } from '../health/passive.js';
 import { createHealthChecker, type HealthChecker, type HealthTarget } from '../health/scheduler.js';
 import { originTls } from '../upstream/origin.js';
 
+export const HEALTH_TOPIC = 'node:health';
+export const EJECTED_TOPIC = 'node:ejected';
+export const OVERRIDES_TOPIC = 'node:overrides';
+export const OUTCOMES_CALL = 'health.outcomes';
+
 /** What the supervisor tells workers: every monitored origin's verdict, every pool's RTT. */
-export interface HealthMessage {
-  type: 'outpost:health';
+export interface HealthVerdicts {
   verdicts: [originId: string, verdict: HealthVerdict][];
   rtt: [pool: string, ms: number][];
 }
+
+export type OverrideList = [originId: string, override: AdminOverride][];
 
 /** Every origin of the config as the checker sees it (monitored or not). */
 export function healthTargets(config: Config): HealthTarget[] {
@@ -42,29 +59,48 @@ export function healthTargets(config: Config): HealthTarget[] {
 export interface NodeHealthOptions {
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   onChange?: (change: HealthChange) => void;
+  /** The node's shared state: where verdicts and ejections are published, outcomes received. */
+  shared: ClusterHub;
 }
 
-/** The supervisor's half: the checker, its event sinks, and the message for workers. */
+/** The supervisor's half: the checker, its event sinks, the node's outlier detector, and what workers are told. */
 export class NodeHealth {
   readonly checker: HealthChecker;
+  readonly outliers: OutlierDetector;
   private sinks: HealthEventSink[] = [];
   private unforward: () => void = () => {};
   private readonly recent: object[] = [];
+  private readonly bus: Events;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(private config: Config, private readonly opts: NodeHealthOptions) {
-    this.checker = createHealthChecker({ onError: (err) => opts.log.warn({ err }, 'health check error') });
+    this.bus = opts.shared.view.events;
+    this.outliers = outlierDetector(config, () => this.bus.publish(EJECTED_TOPIC, this.ejected()));
+    this.outliers.setOrigins(outlierMembers(config));
+    opts.shared.hub.serve(OUTCOMES_CALL, (data) => {
+      if (isTallies(data)) this.record(data);
+      return true;
+    });
+    this.checker = createHealthChecker({ outliers: this.outliers, onError: (err) => opts.log.warn({ err }, 'health check error') });
     this.checker.onChange((change) => {
       this.recent.unshift({ ...change, at: new Date(change.at).toISOString() });
       this.recent.length = Math.min(this.recent.length, 100);
+      // Seen down then up by the monitor (a restart): back at once, not when its ejection ends.
+      if (change.from === 'unhealthy' && change.to === 'healthy') this.outliers.recovered(`${change.pool}/${change.origin}`, change.at);
       opts.onChange?.(change);
+      this.bus.publish(HEALTH_TOPIC, this.verdicts());
     });
     this.apply(config);
     this.checker.start();
+    // Events reach the workers attached now; a worker that starts later hears it within 2 s.
+    this.timer = setInterval(() => this.publish(), 2_000);
+    this.timer.unref();
   }
 
   apply(config: Config): void {
     this.config = config;
     this.checker.setTargets(healthTargets(config));
+    this.outliers.setOrigins(outlierMembers(config));
     this.unforward();
     const old = this.sinks;
     // The logger already stamps every line with the PoP: drop the event's own copy (no duplicate key).
@@ -78,14 +114,34 @@ export class NodeHealth {
     for (const s of old) void s.close();
   }
 
-  message(): HealthMessage {
-    const verdicts: HealthMessage['verdicts'] = this.checker.list().map((h) => [`${h.pool}/${h.origin}`, h.status]);
-    const rtt: HealthMessage['rtt'] = [];
+  /** Tells every worker the verdicts and the ejected list (a worker just started; the timer). */
+  publish(): void {
+    this.bus.publish(HEALTH_TOPIC, this.verdicts());
+    this.bus.publish(EJECTED_TOPIC, this.ejected());
+  }
+
+  /** A batch of a worker's traffic outcomes. */
+  record(tallies: readonly OutcomeTally[]): void {
+    const before = new Set(this.outliers.ejected().map((e) => e.id));
+    replay(this.outliers, tallies);
+    for (const e of this.outliers.ejected()) {
+      if (before.has(e.id)) continue;
+      this.opts.log.warn({ type: 'health', origin: e.id, times: e.times, until: new Date(e.until).toISOString() }, `origin ${e.id} ejected: consecutive failures in real traffic`);
+    }
+  }
+
+  verdicts(): HealthVerdicts {
+    const verdicts: HealthVerdicts['verdicts'] = this.checker.list().map((h) => [`${h.pool}/${h.origin}`, h.status]);
+    const rtt: HealthVerdicts['rtt'] = [];
     for (const pool of Object.keys(this.config.pools)) {
       const ms = this.checker.poolRtt(pool);
       if (ms !== undefined) rtt.push([pool, ms]);
     }
-    return { type: 'outpost:health', verdicts, rtt };
+    return { verdicts, rtt };
+  }
+
+  ejected(): EjectedList {
+    return this.outliers.ejected().map(({ id, until, monitored }) => ({ id, until, monitored }));
   }
 
   events(): object[] {
@@ -93,30 +149,21 @@ export class NodeHealth {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.timer);
     this.unforward();
     await this.checker.stop();
     await Promise.all(this.sinks.map((s) => s.close()));
   }
 }
 
-/** The worker's half: active verdicts as last told, read by selection on every request. */
+/** The worker's half of active health: verdicts as last told, read by selection on every request. */
 export class HealthMirror implements ActiveHealth {
   private verdicts = new Map<string, HealthVerdict>();
   private rtt = new Map<string, number>();
 
-  constructor(private readonly passive?: OutlierDetector) {}
-
-  update(m: HealthMessage): void {
-    const before = this.verdicts;
+  update(m: HealthVerdicts): void {
     this.verdicts = new Map(m.verdicts);
     this.rtt = new Map(m.rtt);
-    if (!this.passive) return;
-    for (const [id, v] of m.verdicts) {
-      if (v !== 'healthy') continue;
-      // Seen down then up by the monitor (a restart): back at once; else when its time is up.
-      if (before.get(id) === 'unhealthy') this.passive.recovered(id);
-      else this.passive.activeCheck(id, true);
-    }
   }
 
   verdict(origin: { id: string }): HealthVerdict {
@@ -128,6 +175,24 @@ export class HealthMirror implements ActiveHealth {
   }
 }
 
+/**
+ * A worker's health, wired to the node: the mirror of active verdicts, passive health that sends
+ * its tallies to the supervisor (fire and forget: a lost batch costs some counts, never a
+ * request), and the admin overrides, all set on `status`.
+ */
+export function linkWorkerHealth(shared: { events: Events; spoke: { call(name: string, data: unknown, deadlineMs: number): Promise<unknown> } }, status: OriginStatus): void {
+  const mirror = new HealthMirror();
+  const passive = new WorkerPassive((batch) => void shared.spoke.call(OUTCOMES_CALL, batch, 1_000).catch(() => {}));
+  status.active = mirror;
+  status.passive = passive;
+  shared.events.subscribe<HealthVerdicts>(HEALTH_TOPIC, (m) => mirror.update(m.data));
+  shared.events.subscribe<EjectedList>(EJECTED_TOPIC, (m) => passive.update(m.data));
+  shared.events.subscribe<OverrideList>(OVERRIDES_TOPIC, (m) => {
+    status.overrides.clear();
+    for (const [id, o] of m.data) status.overrides.set(id, o);
+  });
+}
+
 /** Adapts a checker running in this very process (tests, single-process use) to what selection reads. */
 export function localActiveHealth(checker: HealthChecker): ActiveHealth {
   return {
@@ -136,10 +201,11 @@ export function localActiveHealth(checker: HealthChecker): ActiveHealth {
   };
 }
 
-/** Passive ejection settings of the config, for a worker's detector. */
-export function outlierDetector(config: Config): OutlierDetector {
+/** Passive ejection settings of the config: the node's detector, or an in-process edge's own. */
+export function outlierDetector(config: Config, onChange?: () => void): OutlierDetector {
   const p = config.health.passive;
   return new OutlierDetector({
+    onChange,
     enabled: p.enabled,
     consecutiveFailures: p.consecutiveFailures,
     baseEjectionTime: p.baseEjectionTime,

@@ -1,8 +1,6 @@
 /** The IPC messages between the supervisor (primary) and its workers. */
 import type { AddressInfo } from 'node:net';
-import type { AdminOverride } from '../balancer/origin-status.js';
 import type { Config } from '../config/schema.js';
-import type { HealthMessage } from './health-link.js';
 import type { PurgeRequest } from '../cache/edge-cache.js';
 import type { NodeLimitMessage, NodeLimitReply } from '../shield/node-limits.js';
 
@@ -10,8 +8,6 @@ export type ToWorker =
   /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
   | { type: 'outpost:config'; config: Config; secret: string }
   | { type: 'outpost:shutdown'; drainMs: number }
-  | HealthMessage
-  | { type: 'outpost:overrides'; overrides: [originId: string, override: AdminOverride][] }
   | { type: 'outpost:stats-request'; id: number }
   | { type: 'outpost:purge'; id: number; request: PurgeRequest }
   /** Under-attack mode of the node (admin API, CLI, automatic detector). */
@@ -22,7 +18,6 @@ export type ToWorker =
 export interface OriginStats {
   inflight: number;
   websockets: number;
-  ejected: boolean;
 }
 
 export type FromWorker =

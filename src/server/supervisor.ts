@@ -18,7 +18,7 @@ import { createSupervisorMetrics } from '../observe/metrics.js';
 import { randomBytes } from 'node:crypto';
 import type { AdminModel } from '../admin/api.js';
 import type { AdminOverride } from '../balancer/origin-status.js';
-import { NodeHealth } from './health-link.js';
+import { NodeHealth, OVERRIDES_TOPIC, type OverrideList } from './health-link.js';
 import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { ClusterHub } from '../cluster/ipc.js';
 import { MemoryCluster } from '../cluster/memory.js';
@@ -57,20 +57,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
   const broadcast = (m: ToWorker) => { for (const w of workers()) if (w.isConnected()) w.send(m); };
 
-  // Active health: once per node, here; verdicts go to every worker (health-link.ts).
-  const health = new NodeHealth(config, {
-    log,
-    onChange: (c) => {
-      own.healthChanges.inc({ origin: `${c.pool}/${c.origin}`, to: c.to });
-      broadcast(health.message());
-    },
-  });
-  const healthTimer = setInterval(() => broadcast(health.message()), 2_000);
-  healthTimer.unref();
-
   // Run-time admin state (enable, disable, drain), kept across reloads, pushed to every worker.
   const overrides = new Map<string, AdminOverride>();
-  const overridesMessage = (): ToWorker => ({ type: 'outpost:overrides', overrides: [...overrides] });
+  const publishOverrides = () => shared.view.events.publish(OVERRIDES_TOPIC, [...overrides] satisfies OverrideList);
 
   // Questions to every ready worker (live counts, purges), answered by id; a worker that does not
   // answer in time is left out of the sum rather than holding the admin API.
@@ -93,10 +82,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       if (m.type !== 'outpost:stats') continue;
       cache.push(m.cache);
       for (const [id, st] of Object.entries(m.origins)) {
-        const acc = (sum[id] ??= { inflight: 0, websockets: 0, ejected: false });
+        const acc = (sum[id] ??= { inflight: 0, websockets: 0 });
         acc.inflight += st.inflight;
         acc.websockets += st.websockets;
-        acc.ejected ||= st.ejected;
       }
     }
     return { origins: sum, cache };
@@ -105,6 +93,14 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   // The node's shared state (src/cluster): nonces, locks, events, documents, served to every
   // worker over the bus from the supervisor's own state.
   const shared = new ClusterHub(new MemoryCluster('supervisor'));
+
+  // Health, once per node, here: the monitors and passive ejection of the node's traffic; workers
+  // hear verdicts, ejections and admin overrides on node events (health-link.ts).
+  const health = new NodeHealth(config, {
+    log,
+    shared,
+    onChange: (c) => own.healthChanges.inc({ origin: `${c.pool}/${c.origin}`, to: c.to }),
+  });
 
   // Under-attack mode: one state for the node, told to every worker; traffic summed each second.
   const underAttack = new UnderAttackControl(config.security, {
@@ -138,8 +134,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       const m = raw as FromWorker;
       if (m.type === 'outpost:hello') {
         w.send({ type: 'outpost:config', config, secret } satisfies ToWorker);
-        w.send(health.message() satisfies ToWorker);
-        w.send(overridesMessage());
+        health.publish();
+        publishOverrides();
         w.send({ type: 'outpost:under-attack', active: underAttack.active } satisfies ToWorker);
       } else if (m.type === 'outpost:limit-hits') {
         limitTable.handle(w.id, m);
@@ -244,7 +240,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
             enabled: ov?.enabled ?? o.enabled,
             adminState: ov ? (ov.enabled ? 'enabled' : ov.since > 0 ? 'draining' : 'disabled') : o.enabled ? 'enabled' : 'disabled',
             health: p.monitor ? h?.status ?? 'unknown' : 'unmonitored',
-            ejected: st?.ejected ?? false,
+            ejected: health.outliers.isEjected(id),
             rttMs: round(h?.rttEwmaMs),
             lastCheck: h?.lastCheckAt ? new Date(h.lastCheckAt).toISOString() : undefined,
             lastError: h?.lastError,
@@ -260,7 +256,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       // drain: sessions pinned there continue for drainDuration; disable: they move at once.
       overrides.set(id, { enabled: action === 'enable', since: action === 'drain' ? Date.now() : 0 });
       log.info({ type: 'admin', origin: id, action }, `origin ${id}: ${action}`);
-      broadcast(overridesMessage());
+      publishOverrides();
       return true;
     },
     events: () => health.events(),
@@ -324,7 +320,6 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     if (stopping) return;
     stopping = true;
     watcher.close();
-    clearInterval(healthTimer);
     clearInterval(trafficTimer);
     await health.stop();
     log.info({ type: 'shutdown' }, 'stopping: draining workers');

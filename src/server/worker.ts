@@ -16,13 +16,13 @@ import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { WorkerCluster } from '../cluster/ipc.js';
 import { withNodeTier } from '../cache/node-tier.js';
 import { NodeLimits } from '../shield/node-limits.js';
-import { HealthMirror, outlierDetector } from './health-link.js';
+import { linkWorkerHealth } from './health-link.js';
+import { NodeLoad } from '../balancer/node-load.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 
 const send = (m: FromWorker) => process.send?.(m);
 let edge: Edge | undefined;
 let stopping = false;
-let mirror: HealthMirror | undefined;
 /** Under-attack mode told before the edge started (the supervisor says it on hello). */
 let pendingUnderAttack = false;
 const status = new OriginStatus();
@@ -39,6 +39,8 @@ const shared = new WorkerCluster(
   },
   `w${cluster.worker?.id ?? process.pid}`,
 );
+// Health verdicts, passive ejection and admin overrides are the node's (health-link.ts).
+linkWorkerHealth(shared, status);
 // Rate-limit counts are the node's, kept by the supervisor. (process.send's false means "queued", not "lost".)
 const nodeLimits = new NodeLimits((m) => {
   if (!process.connected) return false;
@@ -65,10 +67,6 @@ process.on('message', async (raw: unknown) => {
         // (constructing one is what installs prom-client's worker-side IPC listener).
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([metrics.registry]);
-        // Passive ejection runs here on this worker's traffic; active verdicts arrive from the supervisor.
-        const passive = outlierDetector(m.config);
-        status.passive = passive;
-        status.active = mirror = new HealthMirror(passive);
         // Country lookups for steering and X-Outpost-Country. ASN data (17 MB in memory) only
         // when a file is configured or an IP rule matches by asn: then the packaged data, if
         // that optional package is installed (else a warning says ASN lookups are off).
@@ -82,6 +80,9 @@ process.on('message', async (raw: unknown) => {
         });
         log.info({ type: 'geo', sources: geo.sources.map((s) => ({ kind: s.kind, files: s.files })) }, 'geo data loaded');
         edge = await startEdge(withNodeTier(m.config), { log, metrics, status, secret: m.secret, geo, normalizeRegion: (r) => normalizeRegion(r) ?? r, cluster: shared });
+        // Origin steering and the retry budget read the node's load, not this worker's alone (node-load.ts).
+        const started = edge;
+        status.peers = new NodeLoad(shared.events, { origins: () => started.runtime.snapshot.origins, budgets: started.runtime.retryBudgets }).start();
         // Workers share a disk tier (cache.disk, or the node's own): one fill per key for the
         // node, memory tiers kept coherent (src/cache/coherence.ts).
         edge.runtime.cache.joinNode(shared);
@@ -99,16 +100,10 @@ process.on('message', async (raw: unknown) => {
       send({ type: 'outpost:failed', message: (err as Error).message });
       if (!edge) process.exit(1);
     }
-  } else if (m.type === 'outpost:health') {
-    mirror?.update(m);
-  } else if (m.type === 'outpost:overrides') {
-    status.overrides.clear();
-    for (const [id, o] of m.overrides) status.overrides.set(id, o);
   } else if (m.type === 'outpost:stats-request') {
     const origins: Record<string, OriginStats> = {};
-    const now = Date.now();
     for (const o of edge?.runtime.snapshot.origins ?? []) {
-      origins[o.id] = { inflight: o.load.inflight, websockets: o.load.websockets, ejected: status.passive?.isEjected(o.id, now) ?? false };
+      origins[o.id] = { inflight: o.load.inflight, websockets: o.load.websockets };
     }
     const usage = edge?.runtime.cache.store.usage() ?? { bytes: 0, entries: 0 };
     send({ type: 'outpost:stats', id: m.id, origins, cache: { ...usage, failure: edge?.runtime.cache.store.failure } });

@@ -40,12 +40,19 @@ export function mayRetry(err: EdgeError, method: string, bodyRead: boolean): boo
   return err.code === 'origin_reset' && IDEMPOTENT.has(method);
 }
 
-/** Concurrency-based retry budget, one per pool per worker. */
+/**
+ * Concurrency-based retry budget, one per pool per worker, counted for the node: this worker's
+ * live counts plus the other workers' as they last published them (balancer/node-load.ts sets
+ * `peer*`; a process alone leaves them 0). So the budget and its minimum are the node's, however
+ * many workers share the traffic, within the staleness of the published counts.
+ */
 export class RetryBudget {
   active = 0;
   retrying = 0;
+  peerActive = 0;
+  peerRetrying = 0;
 
   allows(policy: RetryPolicy): boolean {
-    return this.retrying < Math.max(policy.budgetMinimum, this.active * policy.budgetRatio);
+    return this.retrying + this.peerRetrying < Math.max(policy.budgetMinimum, (this.active + this.peerActive) * policy.budgetRatio);
   }
 }

@@ -24,5 +24,6 @@ export const originSelectors: Record<OriginSteering, OriginSelectorFactory> = {
   least_connections: leastConnections,
 };
 
-export type { OriginCandidate, OriginSelector, OriginSelectorFactory, OriginSelectorOptions } from './types.js';
+export type { LoadView, OriginCandidate, OriginSelector, OriginSelectorFactory, OriginSelectorOptions } from './types.js';
+export { localLoad } from './types.js';
 export { seededRandom } from './seeded-random.js';

@@ -25,9 +25,27 @@ export interface OriginSelector {
   pick<O extends OriginCandidate>(candidates: readonly O[], key?: string): O | undefined;
 }
 
+/**
+ * How a policy reads an origin's load. By default this process's live counters; a node's
+ * workers read the node's (origin-status.ts: their own live count plus what the other workers
+ * last published, node-load.ts), so N workers steer as one.
+ */
+export interface LoadView {
+  inflight(o: OriginCandidate): number;
+  websockets(o: OriginCandidate): number;
+}
+
+/** This process's own counters. */
+export const localLoad: LoadView = {
+  inflight: (o) => o.load.inflight,
+  websockets: (o) => o.load.websockets,
+};
+
 export interface OriginSelectorOptions {
   /** Uniform [0, 1) source; tests and simulations pass a seeded one. Default Math.random. */
   random?: () => number;
+  /** Where load is read; default `localLoad`. */
+  load?: LoadView;
 }
 
 export type OriginSelectorFactory = (options?: OriginSelectorOptions) => OriginSelector;
