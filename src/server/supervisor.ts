@@ -22,6 +22,8 @@ import { NodeHealth, OVERRIDES_TOPIC, type OverrideList } from './health-link.js
 import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { ClusterHub } from '../cluster/ipc.js';
 import { MemoryCluster } from '../cluster/memory.js';
+import { RedisCluster } from '../cluster/redis.js';
+import { ClusterLink } from './cluster-link.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
 import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -52,8 +54,11 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const ready = new Set<Worker>();
   let stopping = false;
   let restarts = 0;
-  // One node secret (affinity cookies when a balancer sets none); every worker gets the same.
-  const secret = randomBytes(32).toString('base64url');
+  // The file's own text: with a pushed config running, it still gives this PoP's node keys.
+  let localText = first.text;
+  // One secret for the edge (affinity cookies when a balancer sets none, challenge clearances):
+  // every worker gets the same; with cluster.redis every PoP too (cluster-link.ts).
+  let secret = randomBytes(32).toString('base64url');
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
   const broadcast = (m: ToWorker) => { for (const w of workers()) if (w.isConnected()) w.send(m); };
 
@@ -91,8 +96,12 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   };
 
   // The node's shared state (src/cluster): nonces, locks, events, documents, served to every
-  // worker over the bus from the supervisor's own state.
-  const shared = new ClusterHub(new MemoryCluster('supervisor'));
+  // worker over the bus from the supervisor's own state: memory, or Redis shared with other PoPs.
+  const pop = config.pop.id;
+  const shared = new ClusterHub(
+    config.cluster ? new RedisCluster({ url: config.cluster.redis, member: pop, prefix: config.cluster.prefix }) : new MemoryCluster(pop),
+    pop,
+  );
 
   // Health, once per node, here: the monitors and passive ejection of the node's traffic; workers
   // hear verdicts, ejections and admin overrides on node events (health-link.ts).
@@ -125,7 +134,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const fork = () => {
     const bornAt = Date.now();
     const w = cluster.fork();
-    shared.attach(`w${w.id}`, {
+    shared.attach(`${pop}/w${w.id}`, {
       send: (f: BusFrame) => w.isConnected() && w.send(f),
       onFrame: (h) => w.on('message', (m: unknown) => { if (isBusFrame(m)) h(m); }),
     });
@@ -160,7 +169,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     });
     w.on('exit', (code, signal) => {
       ready.delete(w);
-      shared.detach(`w${w.id}`);
+      shared.detach(`${pop}/w${w.id}`);
       if (stopping) return;
       // Crash loop protection: a worker that dies young waits longer before its replacement.
       const young = Date.now() - bornAt < 5_000;
@@ -179,6 +188,33 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     for (const w of workers()) w.process.kill('SIGKILL');
     process.exit(1);
   };
+  // What this PoP shares with the others: the edge's secret, a pushed config, admin actions, the
+  // directory of PoPs. Resolved before the workers start, so they start with both.
+  const link = new ClusterLink(shared, {
+    log,
+    file: first.file,
+    localText: () => localText,
+    config: () => config,
+    apply: (next) => {
+      config = next;
+      own.configReloads.inc({ result: 'applied' });
+      health.apply(config);
+      broadcast({ type: 'outpost:config', config, secret });
+      underAttack.apply(config.security);
+      link.pops.beat();
+    },
+    setUnderAttack: (mode) => model.setUnderAttack(mode),
+    setOrigin: (p, o, action) => model.setOrigin(p, o, action),
+    purge: (request) => model.purge(request),
+    workers: count,
+  });
+  const joined = await link.start();
+  secret = joined.secret;
+  if (joined.config) {
+    config = joined.config;
+    health.apply(config);
+    underAttack.apply(config.security);
+  }
   for (let i = 0; i < count; i++) fork();
 
   // A reload never throws: whatever goes wrong refuses the new file and the running config stays.
@@ -198,7 +234,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       log.error({ type: 'config', errors: next.errors }, `config reload refused, the running config stays:\n${formatErrors(next.file, next.errors)}`);
       return false;
     }
-    config = next.config;
+    localText = next.text;
+    config = link.reloaded(next.text) ?? next.config;
     own.configReloads.inc({ result: 'applied' });
     health.apply(config);
     broadcast({ type: 'outpost:config', config, secret });
@@ -303,7 +340,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       const workers = await aggregator.clusterMetrics();
       return workers + (await own.registry.metrics());
     },
-    api: { token: () => config.admin.token, publicMetrics: () => config.admin.publicMetrics, model },
+    api: { token: () => config.admin.token, publicMetrics: () => config.admin.publicMetrics, model: edgeWide(model, link) },
     ready: () => !stopping && ready.size === count,
     status: () => ({
       pop: config.pop,
@@ -311,8 +348,12 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       stopping,
       loadBalancers: config.loadBalancers.map((lb) => lb.hostname),
       pools: Object.keys(config.pools),
+      config: link.configState,
+      cluster: shared.view.health(),
+      pops: link.popList(),
     }),
   };
+  link.listen();
   const admin = await startAdmin(config.listen.admin, adminSource).catch((err: Error) =>
     startFailed(describeStartFailure(err.message, { admin: config.listen.admin })));
 
@@ -335,6 +376,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         }),
     );
     await Promise.all(exits);
+    link.stop();
     await shared.close();
     admin.server.close();
     admin.server.closeAllConnections();
@@ -366,4 +408,28 @@ export function describeStartFailure(message: string, listen: Partial<Record<str
   const [, code, host, port] = m;
   const key = Object.entries(listen).find(([, a]) => a && a.port === Number(port) && (a.host === host || host === 'null'))?.[0];
   return `${key ? `listen.${key} ` : ''}${host === 'null' ? '' : host}:${port}: ${ERRNO_TEXT[code]}`;
+}
+
+/**
+ * The admin API's actions, taken at this PoP and published to every other (cluster-link.ts):
+ * purge, origin enable/disable/drain, under-attack mode. Reads stay this PoP's.
+ */
+function edgeWide(model: AdminModel, link: ClusterLink): AdminModel {
+  return {
+    ...model,
+    setOrigin(pool, origin, action) {
+      const ok = model.setOrigin(pool, origin, action);
+      if (ok) link.origin(pool, origin, action);
+      return ok;
+    },
+    async purge(request) {
+      link.purge(request);
+      return model.purge(request);
+    },
+    setUnderAttack(mode) {
+      const view = model.setUnderAttack(mode);
+      link.underAttack(mode);
+      return view;
+    },
+  };
 }
