@@ -5,35 +5,16 @@
  * up in /proc, as test/cluster.test.ts does), so it shows the failures were spread over workers
  * and the origin was ejected after exactly `consecutiveFailures` of them, not that many per worker.
  */
-import { readdirSync, readFileSync, readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOutpost, httpGet, type OutpostProcess } from './cli-process.js';
+import { startOutpost, httpGet } from './cli-process.js';
 import { closedPort, ensureBuilt, waitFor } from './helpers.js';
+import { socketOwner } from './socket-owner.js';
 
 const TOKEN = 'health-node-test-token-0123456789';
-
-/** Which of `pids` holds the TCP socket 127.0.0.1:`localPort` → 127.0.0.1:`remotePort` (Linux). */
-export function socketOwner(localPort: number, remotePort: number, pids: number[]): number | undefined {
-  const hex = (port: number) => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const line = readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .find((f) => f[1] === hex(localPort) && f[2] === hex(remotePort));
-  if (!line) return undefined;
-  const target = `socket:[${line[9]}]`;
-  return pids.find((pid) => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; }
-      });
-    } catch {
-      return false;
-    }
-  });
-}
 
 interface CountingOrigin {
   url: string;
