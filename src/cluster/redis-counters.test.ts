@@ -106,5 +106,17 @@ describe('RedisCounters', () => {
     const redis = await redisServer();
     const a = await pop(redis.url);
     expect(() => a.counters.hit({ signature: 's', requests: 1.5, periodMs: 1000, timeoutMs: 1000 }, 'k', Date.now())).toThrow(RangeError);
+    expect(() => a.counters.hit({ signature: 's', requests: 1, periodMs: 0, timeoutMs: 1000 }, 'k', Date.now())).toThrow(/1 per 0 ms/);
+  });
+
+  it('a rule without a timeout holds nothing: a denied key is asked about again', async () => {
+    const redis = await redisServer();
+    const a = await pop(redis.url);
+    const r = rule(1, 10_000, 0);
+    expect((await a.counters.hit(r, 'k', Date.now())).allowed).toBe(true);
+    expect(await a.counters.hit(r, 'k', Date.now())).toMatchObject({ allowed: false, fresh: true });
+    const before = a.link.commands;
+    expect((await a.counters.hit(r, 'k', Date.now())).allowed).toBe(false);
+    expect(a.link.commands).toBe(before + 1);
   });
 });

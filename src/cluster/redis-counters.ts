@@ -24,7 +24,7 @@ import { countedKey, LocalLimits, type LimitDecision, type LimitRule, type Limit
 import type { RedisLink } from './redis-link.js';
 
 /**
- * KEYS[1] the key's hash; ARGV periodMs, requests, timeoutMs (positive integers).
+ * KEYS[1] the key's hash; ARGV periodMs, requests (positive integers), timeoutMs (0: no hold).
  * Returns {1, remaining, resetMs, 0} when allowed; {0, heldMs, retryAfterMs, fresh} when not.
  */
 const GCRA = `
@@ -98,8 +98,8 @@ export class RedisCounters implements Limits {
   }
 
   hit(rule: LimitRule, key: string, now: number): LimitDecision | Promise<LimitDecision> {
-    for (const n of [rule.requests, rule.periodMs, rule.timeoutMs]) {
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`a global rate limit needs positive integer requests, period and timeout (got ${n})`);
+    if (![rule.requests, rule.periodMs].every((n) => Number.isInteger(n) && n >= 1) || !Number.isInteger(rule.timeoutMs) || rule.timeoutMs < 0) {
+      throw new RangeError(`a global rate limit counts whole requests and ms: got ${rule.requests} per ${rule.periodMs} ms, timeout ${rule.timeoutMs} ms`);
     }
     key = countedKey(key);
     const held = this.holds.held(rule, key, now);
