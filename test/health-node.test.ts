@@ -26,6 +26,8 @@ interface CountingOrigin {
 async function countingOrigin(status: number, pids: () => number[]): Promise<CountingOrigin> {
   const hits: (number | undefined)[] = [];
   const server = http.createServer((req, res) => {
+    // The monitor's probe: healthy, and not counted as traffic.
+    if (req.url === '/healthz') return void res.end('ok');
     hits.push(socketOwner(req.socket.remotePort!, req.socket.localPort!, pids()));
     res.statusCode = status;
     res.end(status === 200 ? 'good' : 'bad');
@@ -40,8 +42,8 @@ async function countingOrigin(status: number, pids: () => number[]): Promise<Cou
   };
 }
 
-/** A node of `workers` workers in front of a pool [bad, good]. */
-async function startNode(workers: number, consecutiveFailures: number, bad: string, good: string) {
+/** A node of `workers` workers in front of a pool [bad, good] (`monitored`: checked on /healthz every 300 ms). */
+async function startNode(workers: number, consecutiveFailures: number, bad: string, good: string, monitored = false) {
   const [httpPort, adminPort] = [await closedPort(), await closedPort()];
   const dir = mkdtempSync(join(tmpdir(), 'outpost-health-node-'));
   const file = join(dir, 'outpost.yaml');
@@ -52,10 +54,12 @@ workers: ${workers}
 log: { level: warn, access: false }
 admin: { token: ${TOKEN} }
 health:
-  passive: { consecutiveFailures: ${consecutiveFailures}, baseEjectionTime: 120s }
+  passive: { consecutiveFailures: ${consecutiveFailures}, baseEjectionTime: ${monitored ? '1s' : '120s'} }
+monitors:
+  probe: { path: /healthz, interval: 300ms, timeout: 1s }
 pools:
   main:
-    originSteering: round_robin
+    originSteering: round_robin${monitored ? '\n    monitor: probe' : ''}
     origins: [{ name: bad, address: "${bad}" }, { name: good, address: "${good}" }]
 loadBalancers:
   - { hostname: "*", defaultPools: [main] }
@@ -179,5 +183,42 @@ describe('passive ejection of an origin refusing connections (2 workers)', () =>
     await settle();
     for (let i = 0; i < 8; i++) expect((await node.get()).status).toBe(200);
     expect(await refusedCount()).toBe(4);
+  });
+});
+
+describe('an ejected origin its monitor finds healthy comes back to every worker (2 workers)', () => {
+  let node: Awaited<ReturnType<typeof startNode>>;
+  let bad: CountingOrigin;
+  let good: CountingOrigin;
+
+  beforeAll(async () => {
+    let pids: number[] = [];
+    bad = await countingOrigin(502, () => pids);
+    good = await countingOrigin(200, () => pids);
+    node = await startNode(2, 2, bad.url, good.url, true);
+    pids = node.pids;
+  }, 40_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    await Promise.all([bad?.close(), good?.close()]);
+  });
+
+  it('is back after its ejection time and a healthy check, in the admin view and in traffic', async () => {
+    for (let i = 0; bad.hits.length < 2; i++) {
+      if (i > 40) throw new Error('the bad origin was not tried');
+      await node.get();
+    }
+    await waitFor('bad ejected', () => node.ejected(), 3_000);
+    const ejectedAt = performance.now();
+    await waitFor('bad back', async () => !(await node.ejected()), 5_000);
+    // baseEjectionTime 1 s, then the next healthy check (every 300 ms).
+    expect(performance.now() - ejectedAt).toBeGreaterThan(800);
+    await settle();
+    const before = bad.hits.length;
+    const workers = new Set<number | undefined>();
+    for (let i = 0; i < 12; i++) await node.get();
+    for (const w of bad.hits.slice(before)) workers.add(w);
+    expect(workers.size).toBe(2);
   });
 });
