@@ -98,6 +98,7 @@ export class RedisEvents implements Events {
   private lastId: string | undefined;
   private lastSeq = 0;
   private reposition = true;
+  private readerOk = true;
   private closed = false;
   private readonly loop: Promise<void>;
   private positioned!: () => void;
@@ -129,9 +130,9 @@ export class RedisEvents implements Events {
     this.loop = this.read();
   }
 
-  /** The reader's connection is up. */
+  /** The reader's connection is up and its last read answered in time. */
   get readerConnected(): boolean {
-    return this.reader.status === 'ready';
+    return this.reader.status === 'ready' && this.readerOk;
   }
 
   /** Messages waiting for Redis. */
@@ -223,13 +224,21 @@ export class RedisEvents implements Events {
         }
         if (this.reposition) await this.findPosition();
         const reply = (await this.reader.call('XREAD', 'COUNT', 500, 'BLOCK', this.blockMs, 'STREAMS', this.key, this.lastId!)) as [string, Entry[]][] | null;
+        this.readerOk = true;
         for (const [, entries] of reply ?? []) this.take(entries);
       } catch {
         if (this.closed) break;
         this.readErrors++;
-        // A read past its deadline: the server may be stopped. Queued reads behind a blocked one
-        // would each block in turn once it wakes, so start a fresh connection instead.
-        if (this.reader.status === 'ready') this.reader.disconnect(true);
+        this.readerOk = false;
+        // A read past its deadline: the server may be stopped. Reads queued behind a blocked
+        // one would each block in turn once it wakes, so start a fresh connection instead. The
+        // socket is destroyed, not ended: ending waits for a FIN a stopped server never sends,
+        // and the client would stay "ready" on a socket it cannot write.
+        if (this.reader.status === 'ready') {
+          const socket = (this.reader as { stream?: { destroy(): void } }).stream;
+          if (socket) socket.destroy();
+          else this.reader.disconnect(true);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     }

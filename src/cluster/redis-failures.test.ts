@@ -114,6 +114,27 @@ describe('redis backend: Redis paused (SIGSTOP)', () => {
       return answer === false;
     }, 10_000);
   });
+
+  it('the event reader outlives a pause longer than its read deadline: what was published during it arrives after SIGCONT, in order', async () => {
+    const redis = await redisServer();
+    const a = await pop(redis.url, 'pop-a', 'ps:');
+    const b = await pop(redis.url, 'pop-b', 'ps:');
+    const atA = listen(a, 'purge');
+    redis.pause();
+    try {
+      for (let i = 0; i < 5; i++) b.events.publish('purge', i);
+      await new Promise((r) => setTimeout(r, 3500)); // past the reader's deadline (1 s block + 1.5 s)
+      expect(a.stats().readErrors).toBeGreaterThanOrEqual(1);
+      expect(a.health().connected).toBe(false);
+    } finally {
+      redis.resume();
+    }
+    await until('the five at A', () => atA.length === 5, 10_000);
+    expect(atA.map((m) => m.data)).toEqual([0, 1, 2, 3, 4]);
+    b.events.publish('purge', 5);
+    await until('one more', () => atA.length === 6);
+    await until('A healthy', () => a.health().connected);
+  });
 });
 
 describe('redis backend: Redis restarted', () => {
