@@ -34,8 +34,9 @@ export const cacheLookup: Phase = {
     const rule = ctx.rule;
     const label = rule?.match ?? '-';
     if (method !== 'GET' && method !== 'HEAD') {
-      if (!SAFE.has(method)) ctx.cache = exchange(ctx, rule, label, 'standard', 'bypass', 'method', true);
-      return false;
+      if (SAFE.has(method)) return false;
+      const x = (ctx.cache = exchange(ctx, rule, label, 'standard', 'bypass', 'method', true));
+      return ctx.edge.cache.nodeLock ? ctx.edge.cache.beforeUnsafe(x.key, x.url).then(() => false) : false;
     }
     const level = rule?.cache ?? ctx.edge.cache.settings.level;
     if (level === 'bypass') {
@@ -141,14 +142,21 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
         // committed it between our lookup and the lock (it holds the lock until its commit), so
         // look once more: a client that asks again the moment it has its answer gets a hit from
         // any worker, as it would from one.
-        const filled = await sharedFresh(ctx, x);
-        if (filled) {
+        const found = await sharedEntry(ctx, x);
+        const now = Date.now();
+        const state = found && entryState(found.meta, now);
+        if (found && state!.fresh) {
           if (r === 'lead') nodeLock.release(x.key, 'stored');
           joined.done('stored'); // this worker's waiters find it too
-          countHit(ctx, x, 'hit', filled);
-          const now = Date.now();
-          serveEntry(ctx, filled, r === 'lead' ? `outpost; hit; ttl=${Math.floor(filled.meta.lifetime - entryState(filled.meta, now).age)}` : 'outpost; hit; collapsed', now);
+          countHit(ctx, x, 'hit', found);
+          serveEntry(ctx, found, r === 'lead' ? `outpost; hit; ttl=${Math.floor(found.meta.lifetime - state!.age)}` : 'outpost; hit; collapsed', now);
           return true;
+        }
+        if (found) {
+          // Stored but stale (no-cache, say): revalidated, as the lookup would have had it.
+          x.stale = found;
+          x.fwd = 'stale';
+          x.revalidate = revalidationHeaders(found.meta);
         }
       } else if (r === 'uncacheable') {
         joined.done('uncacheable');
@@ -191,12 +199,12 @@ export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'fa
   lead.done(outcome);
 }
 
-/** A fresh, usable entry in the shared tier, or undefined; `x` is left as it was. */
-async function sharedFresh(ctx: RequestContext, x: CacheExchange): Promise<StoredEntry | undefined> {
+/** A usable entry in the shared tier, or undefined; `x` is left as it was. */
+async function sharedEntry(ctx: RequestContext, x: CacheExchange): Promise<StoredEntry | undefined> {
   const fwd = x.fwd;
-  const filled = await find(ctx, x, true);
+  const found = await find(ctx, x, true);
   x.fwd = fwd;
-  return filled && usable(ctx, filled) && entryState(filled.meta, Date.now()).fresh ? filled : undefined;
+  return found && usable(ctx, found) ? found : undefined;
 }
 
 /** The stored entry for this request: the primary key's, or through its Vary marker the variant's. */

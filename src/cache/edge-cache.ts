@@ -103,6 +103,24 @@ export class EdgeCache {
     this.leave = joinCoherence(this.store, cluster.events);
   }
 
+  /**
+   * Before an unsafe request leaves for the origin (RFC 9111 §4.4), when workers share the tier:
+   * every worker drops its memory copy of the URL now, and a fill of it under way in another
+   * worker is waited for (it holds the node's lock until its commit), so the delete that follows
+   * a success finds what that fill stored. The drop is relayed before the lock is answered (one
+   * ordered channel), so it is in every worker before the origin even sees the request: a client
+   * that asks again once answered is not served the old copy from another worker's memory. On a
+   * failure the disk copy stays and is used again. One lock round trip per unsafe request.
+   */
+  async beforeUnsafe(key: string, url: string): Promise<void> {
+    const lock = this.nodeLock;
+    if (!(this.store instanceof TieredStore) || !lock) return;
+    this.store.dropEverywhere(key === url ? [key] : [key, url]);
+    await Promise.resolve(); // the drop is published in a microtask queued above: it leaves first
+    const r = await lock.acquire(key, Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS));
+    if (r === 'lead') lock.release(key, 'failed');
+  }
+
   get settings(): CacheConfig {
     return this.config;
   }
@@ -153,7 +171,9 @@ export class EdgeCache {
     for (const raw of urls) {
       for (const url of purgeUrls(raw, ruleFor)) {
         // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
-        this.store.delete(url).catch(() => {});
+        // A shared tier's file goes before the response does (another worker could read it).
+        if (this.store instanceof TieredStore) this.store.deleteNow(url);
+        else this.store.delete(url).catch(() => {});
       }
     }
   }
@@ -173,6 +193,9 @@ export class EdgeCache {
     await this.store.close();
   }
 }
+
+/** How long an unsafe request waits at most for another worker's fill of its URL. */
+const UNSAFE_WAIT_MS = 1_000;
 
 function newCoalescer(config: CacheConfig): Coalescer {
   const c = config.coalescing;

@@ -208,6 +208,22 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     }
   }
 
+  /**
+   * `delete`, done before it returns (one unlink on the event loop): an invalidation that must be
+   * gone from the shared directory before its response leaves (RFC 9111 §4.4, tiered-store.ts).
+   */
+  deleteNow(key: string): boolean {
+    const entry = this.index.get(key);
+    const path = entryPath(this.root, entry?.hash ?? hashKey(key));
+    this.index.forgetKey(key);
+    try {
+      unlinkSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async *list(filter: KeyFilter): AsyncIterable<StoredMeta> {
     // Learn the files other workers wrote or removed first: a purge must reach them too.
     await this.rescan();

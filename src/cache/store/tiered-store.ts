@@ -21,7 +21,7 @@ import type { CacheStore, KeyFilter, StoredEntry, StoredMeta, StoreWriter } from
 import type { MemoryStore } from './memory-store.js';
 
 /** A disk tier that can be told about memory hits (DiskStore does). */
-export type DiskTier = CacheStore & { touch?(key: string): void };
+export type DiskTier = CacheStore & { touch?(key: string): void; deleteNow?(key: string): boolean };
 
 export class TieredStore implements CacheStore {
   readonly name = 'tiered';
@@ -35,6 +35,12 @@ export class TieredStore implements CacheStore {
     readonly memory: MemoryStore,
     readonly disk: DiskTier,
   ) {}
+
+  /** Drops the memory copies of `keys` here and, through `onChange`, in every other worker. */
+  dropEverywhere(keys: string[]): void {
+    for (const key of keys) this.dropMemory(key);
+    this.onChange?.(keys);
+  }
 
   /** Forgets this worker's memory copy (another worker changed the entry on disk). */
   dropMemory(key: string): void {
@@ -93,6 +99,22 @@ export class TieredStore implements CacheStore {
     const [m, d] = await Promise.all([this.memory.delete(key), this.disk.delete(key)]);
     this.changed(key);
     return m || d;
+  }
+
+  /**
+   * Deletes before it returns, where the disk tier can (DiskStore's unlink on the event loop):
+   * an invalidation by an unsafe method, whose response must not leave while another worker
+   * could still read the old file.
+   */
+  deleteNow(key: string): void {
+    if (!this.disk.deleteNow) {
+      void this.delete(key);
+      return;
+    }
+    this.drops++;
+    void this.memory.delete(key);
+    this.disk.deleteNow(key);
+    this.changed(key);
   }
 
   async *list(filter: KeyFilter): AsyncIterable<StoredMeta> {
