@@ -4,6 +4,7 @@ import { startRedis, type TestRedis } from '../../test/support/redis-server.js';
 import type { LimitDecision, LimitRule } from '../shield/node-limits.js';
 import { RedisCounters, type RedisCountersOptions } from './redis-counters.js';
 import { RedisLink } from './redis-link.js';
+import { RedisCluster } from './redis.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -100,6 +101,17 @@ describe('RedisCounters', () => {
     const ds: LimitDecision[] = [];
     for (let i = 0; i < 20; i++) ds.push(await a.counters.hit(r, 'k', Date.now()));
     expect(allowed(ds)).toBe(20);
+  });
+
+  it('RedisCluster.counters shares the PoP\'s connection and prefix', async () => {
+    const redis = await redisServer();
+    const cluster = new RedisCluster({ url: redis.url, member: 'pop-a', prefix: 'pc:' });
+    cleanup.push(() => cluster.close());
+    expect(await cluster.ready()).toBe(true);
+    const counters = cluster.counters({ pops: 3 });
+    const before = cluster.link.commands;
+    expect(await counters.hit(rule(3, 10_000), 'k', Date.now())).toMatchObject({ allowed: true, remaining: 2 });
+    expect(cluster.link.commands).toBeGreaterThan(before);
   });
 
   it('a rule the script cannot count exactly is refused with a RangeError', async () => {

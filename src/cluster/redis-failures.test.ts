@@ -166,7 +166,7 @@ describe('redis backend: Redis restarted', () => {
     const b = await pop(redis.url, 'pop-b', 'q:', { events: { queueLimit: 10 } });
     const atA = listen(a, 'purge');
     await redis.kill();
-    await until('B disconnected', () => !b.health().connected);
+    await until('B\'s command connection closed', () => !b.link.connected);
     for (let i = 0; i < 15; i++) b.events.publish('purge', i);
     expect(b.stats()).toMatchObject({ queued: 10, dropped: 5 });
     await redis.restart();

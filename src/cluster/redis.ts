@@ -17,6 +17,7 @@
  * `health().fallbacks`.
  */
 import type { BreakerOptions } from './redis-breaker.js';
+import { RedisCounters, type RedisCountersOptions } from './redis-counters.js';
 import { RedisEvents, type RedisEventsOptions } from './redis-events.js';
 import { RedisLink } from './redis-link.js';
 import { MemoryLocks } from './memory.js';
@@ -107,6 +108,11 @@ export class RedisCluster implements Cluster {
       error: connected ? undefined : (this.link.error ?? 'event reader disconnected'),
       fallbacks: this.link.breaker.fallbacks,
     };
+  }
+
+  /** Global rate-limit counting (`scope: global`) on this PoP's connection and prefix. */
+  counters(options: Omit<RedisCountersOptions, 'link' | 'prefix'>): RedisCounters {
+    return new RedisCounters({ ...options, link: this.link, prefix: this.prefix });
   }
 
   /** Counters for /status and metrics beyond health(). */
