@@ -101,7 +101,7 @@ const upstream = z.strictObject({
   keepAliveTimeout: duration.prefault('30s').describe('Idle keep-alive connections to an origin are closed after this long. Default: 30s.'),
   maxConnectionsPerOrigin: z.number().int().nonnegative().default(0).describe('Connections per origin per worker (0 = no limit). Default: 0.'),
   retries: z.number().int().min(0).max(10).default(2).describe('Extra attempts on another origin when the connection fails before any response byte (refused, connect timeout, TLS, or a reset of an idempotent request). Default: 2.'),
-  retryBudget: z.number().min(0).max(1).default(0.2).describe('Retries in flight stay under this share (0..1) of the requests in flight, per pool, summed over the node's workers (but see retryBudgetMinimum). Default: 0.2.'),
+  retryBudget: z.number().min(0).max(1).default(0.2).describe('Retries in flight stay under this share (0..1) of the requests in flight, per pool, summed over the workers of the node (but see retryBudgetMinimum). Default: 0.2.'),
   retryBudgetMinimum: z.number().int().min(0).default(10).describe('Retries in flight always allowed whatever retryBudget says: an origin that dies resets every request it had in flight at once, and each of those idempotent requests deserves its retry (a burst, not a storm). Default: 10.'),
   retryBodyLimit: size.prefault('64KiB').describe('Bodies of idempotent requests (PUT, DELETE) up to this size are read whole before they are sent, so a reset after sending can still be retried; larger ones stream and are not retried then. Default: 64KiB.'),
   retryDeadline: duration.prefault('10s').describe('No retry starts later than this after the request arrived. Default: 10s.'),
