@@ -47,7 +47,7 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
       `pools: { p: { origins: [{ name: o1, address: "${origin.url}" }, { name: o2, address: "${origin.url}" }] } }`,
       'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
       'rules: [{ match: "*", cache: everything, edgeTtl: 1h }]',
-      extra,
+      extra || 'security: { rateLimits: [{ match: "*/limited*", key: "header:x-user", requests: 10, period: 10s, timeout: 10s, scope: global }] }',
       '',
     ].join('\n');
 
@@ -99,7 +99,9 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
   });
 
   it('each PoP hears the three, itself included (outpost status)', async () => {
-    await waitFor('three PoPs up at a', async () => (await popsSeen(pops.a)).filter((p) => p.state === 'up').length === 3, 15_000);
+    for (const p of Object.values(pops)) {
+      await waitFor(`three PoPs up at ${p.id}`, async () => (await popsSeen(p)).filter((v) => v.state === 'up').length === 3, 15_000);
+    }
     const out = runOutpost(['status', '-c', pops.b.file]);
     expect(out.status, out.stderr).toBe(0);
     for (const id of ['a', 'b', 'c']) expect(out.stdout).toMatch(new RegExp(`^${id}\\s+r-${id}\\s+up\\s+own file`, 'm'));
@@ -182,9 +184,21 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
     }, 5000);
   });
 
+  it('a global limit of 10 per 10 s across the three PoPs lets exactly 10 through', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const p = [pops.a, pops.b, pops.c][i % 3];
+      statuses.push((await get(p, `/limited-${i}`, { 'x-user': 'global-1' })).status);
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+    // Another key has its own 10.
+    expect((await get(pops.b, '/limited-x', { 'x-user': 'global-2' })).status).toBe(200);
+  });
+
   it('a pushed config runs at all three; an invalid push is refused by the CLI', async () => {
     const pushedFile = join(dir, 'pushed.yaml');
-    const text = configText('a', pops.a.http, pops.a.admin, redis.url, 'security: { level: low }').replace(
+    const text = configText('a', pops.a.http, pops.a.admin, redis.url, 'security: { level: low, rateLimits: [{ match: "*/limited*", key: "header:x-user", requests: 10, period: 10s, timeout: 10s, scope: global }] }').replace(
       'rules: [{ match: "*", cache: everything, edgeTtl: 1h }]',
       'rules: [{ match: "*/moved", forwardingUrl: { url: "https://new.example/", status: 302 } }, { match: "*", cache: everything, edgeTtl: 1h }]',
     );
@@ -210,6 +224,13 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
     await cacheStatus(pops.b, '/after-outage');
     await waitFor('a hit at b', async () => (await cacheStatus(pops.b, '/after-outage')).includes('hit'));
     expect((await api(pops.a, '/api/cache/purge', 'POST', { urls: ['http://shop.example/after-outage'] })).status).toBe(200);
+    // The global limit while Redis is down: each PoP alone at ⌊10 ÷ 3⌋ = 3 (docs/cluster.md).
+    const alone: Record<string, number> = {};
+    for (const p of Object.values(pops)) {
+      alone[p.id] = 0;
+      for (let i = 0; i < 6; i++) if ((await get(p, `/limited-down-${i}`, { 'x-user': 'global-down' })).status === 200) alone[p.id]++;
+    }
+    expect(alone).toEqual({ a: 3, b: 3, c: 3 });
     await redis.restart();
     for (const p of Object.values(pops)) {
       await waitFor(`${p.id} reconnected`, async () => ((await api(p, '/status')).json.cluster as { connected: boolean }).connected, 15_000);

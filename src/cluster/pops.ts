@@ -74,9 +74,13 @@ export class PopDirectory {
     return out.sort((a, b) => a.pop.localeCompare(b.pop));
   }
 
-  /** PoPs heard from lately (itself included): what a limit split across PoPs divides by. */
-  liveCount(intervalMs = HEARTBEAT_MS): number {
-    return Math.max(1, this.list(intervalMs).filter((p) => p.state === 'up').length);
+  /**
+   * PoPs heard from in the last hour, itself included: what a global limit divides by while Redis
+   * is away. Not only those up now: without Redis no heartbeat arrives, and the others are still
+   * out there counting their own share.
+   */
+  knownCount(): number {
+    return Math.max(1, this.list().length);
   }
 
   stop(): void {

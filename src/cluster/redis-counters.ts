@@ -64,8 +64,8 @@ export interface RedisCountersOptions {
   link: RedisLink;
   /** Default `outpost:`. */
   prefix?: string;
-  /** PoPs sharing the limit: the local fallback allows ⌊limit ÷ pops⌋. */
-  pops: number;
+  /** PoPs sharing the limit (or how many are heard from now): the local fallback allows ⌊limit ÷ pops⌋. */
+  pops: number | (() => number);
   /** What a hit gets while Redis does not answer. Default 'local'. */
   onRedisError?: 'local' | 'allow';
   /** Bound on keys per rule in the local tables. Default 100,000. */
@@ -75,7 +75,7 @@ export interface RedisCountersOptions {
 export class RedisCounters implements Limits {
   private readonly link: RedisLink;
   private readonly prefix: string;
-  private readonly pops: number;
+  private readonly popsNow: () => number;
   private readonly onRedisError: 'local' | 'allow';
   /** Keys this PoP learned are held (answered here until the hold ends). */
   private readonly holds: LocalLimits;
@@ -88,10 +88,11 @@ export class RedisCounters implements Limits {
   counted = 0;
 
   constructor(options: RedisCountersOptions) {
-    if (!Number.isInteger(options.pops) || options.pops < 1) throw new RangeError(`pops must be a positive integer, got ${options.pops}`);
+    const pops = options.pops;
+    if (typeof pops === 'number' && (!Number.isInteger(pops) || pops < 1)) throw new RangeError(`pops must be a positive integer, got ${pops}`);
     this.link = options.link;
     this.prefix = options.prefix ?? 'outpost:';
-    this.pops = options.pops;
+    this.popsNow = typeof pops === 'number' ? () => pops : () => Math.max(1, Math.floor(pops()));
     this.onRedisError = options.onRedisError ?? 'local';
     this.holds = new LocalLimits(options.maxKeys);
     this.local = new LocalLimits(options.maxKeys);
@@ -128,12 +129,13 @@ export class RedisCounters implements Limits {
     this.counted--;
     this.fallbacks++;
     if (this.onRedisError === 'allow') return { allowed: true, remaining: rule.requests, resetMs: 0 };
-    const share = { ...rule, signature: this.scaled(rule.signature), requests: Math.max(1, Math.floor(rule.requests / this.pops)) };
+    const pops = this.popsNow();
+    const share = { ...rule, signature: this.scaled(rule.signature, pops), requests: Math.max(1, Math.floor(rule.requests / pops)) };
     return this.local.hit(share, key, now);
   }
 
-  private scaled(signature: string): string {
-    return `${signature}\u0000/${this.pops}`;
+  private scaled(signature: string, pops = this.popsNow()): string {
+    return `${signature}\u0000/${pops}`;
   }
 
   /** A short stable id for a rule's signature (it may be long JSON): the same on every PoP. */

@@ -44,6 +44,14 @@ export const rateLimit = z.strictObject({
   action: z.enum(['block', 'challenge', 'log']).default('block').describe('`block` answers 429; `challenge` asks for the proof of work; `log` only counts and logs. Default: block.'),
   timeout: duration.prefault('60s').describe('How long a key that went over stays mitigated. Default: 60s.'),
   status: z.number().int().min(400).max(599).default(429).describe('Status of a blocked request. Default: 429.'),
+  scope: z
+    .enum(['pop', 'global'])
+    .default('pop')
+    .describe('pop: counted by each PoP on its own, with no round trip (default). global: counted across every PoP in cluster.redis (one Lua script per counted hit; a node without cluster.redis counts it node-wide).'),
+  onRedisError: z
+    .enum(['local', 'allow'])
+    .default('local')
+    .describe('A global rule while Redis is slow or down: local counts at this PoP alone at limit ÷ PoPs heard from (default); allow lets the request through.'),
 });
 
 export type RateLimitConfig = z.output<typeof rateLimit>;

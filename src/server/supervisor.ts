@@ -24,6 +24,7 @@ import { ClusterHub } from '../cluster/ipc.js';
 import { MemoryCluster } from '../cluster/memory.js';
 import { RedisCluster } from '../cluster/redis.js';
 import { ClusterLink } from './cluster-link.js';
+import { serveGlobalLimits } from '../shield/global-limits.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
 import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -98,10 +99,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   // The node's shared state (src/cluster): nonces, locks, events, documents, served to every
   // worker over the bus from the supervisor's own state: memory, or Redis shared with other PoPs.
   const pop = config.pop.id;
-  const shared = new ClusterHub(
-    config.cluster ? new RedisCluster({ url: config.cluster.redis, member: pop, prefix: config.cluster.prefix }) : new MemoryCluster(pop),
-    pop,
-  );
+  const state = config.cluster ? new RedisCluster({ url: config.cluster.redis, member: pop, prefix: config.cluster.prefix }) : new MemoryCluster(pop);
+  const shared = new ClusterHub(state, pop);
 
   // Health, once per node, here: the monitors and passive ejection of the node's traffic; workers
   // hear verdicts, ejections and admin overrides on node events (health-link.ts).
@@ -208,6 +207,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     purge: (request) => model.purge(request),
     workers: count,
   });
+  // Rate-limit rules with scope: global, counted in Redis across PoPs (or node-wide without it).
+  serveGlobalLimits(shared.hub, state, () => link.pops.knownCount());
   const joined = await link.start();
   secret = joined.secret;
   if (joined.config) {

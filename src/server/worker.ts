@@ -16,6 +16,7 @@ import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { WorkerCluster } from '../cluster/ipc.js';
 import { withNodeTier } from '../cache/node-tier.js';
 import { NodeLimits } from '../shield/node-limits.js';
+import { BusLimits } from '../shield/global-limits.js';
 import { linkWorkerHealth } from './health-link.js';
 import { NodeLoad } from '../balancer/node-load.js';
 import { isOutpostMessage, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -88,6 +89,7 @@ process.on('message', async (raw: unknown) => {
         edge.runtime.cache.joinNode(shared);
         const shield = edge.runtime.snapshot.shield.state;
         shield.limits = nodeLimits;
+        shield.globalLimits = new BusLimits(shared.spoke);
         shield.underAttack = pendingUnderAttack;
         // The node's under-attack detector reads every worker's traffic once a second.
         setInterval(() => send({ type: 'outpost:traffic', ...shield.takeTraffic() }), 1_000).unref();

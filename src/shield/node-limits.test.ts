@@ -543,9 +543,16 @@ describe('LocalLimits', () => {
 
 describe('limitRule', () => {
   it('keeps the shield\'s signature: timeout, action and status are not part of it', () => {
-    const base = { match: '*/api/*', methods: ['POST'], key: 'ip', requests: 10, period: 60_000, action: 'block' as const, timeout: 60_000, status: 429 };
+    const base = { match: '*/api/*', methods: ['POST'], key: 'ip', requests: 10, period: 60_000, action: 'block' as const, timeout: 60_000, status: 429, scope: 'pop' as const, onRedisError: 'local' as const };
     expect(limitRule(base)).toEqual({ signature: JSON.stringify(['*/api/*', ['POST'], 'ip', 10, 60_000]), requests: 10, periodMs: 60_000, timeoutMs: 60_000 });
     expect(limitRule({ ...base, timeout: 1000, action: 'log', status: 503 }).signature).toBe(limitRule(base).signature);
     expect(limitRule({ ...base, requests: 11 }).signature).not.toBe(limitRule(base).signature);
+  });
+
+  it('a global rule counts apart from the same rule per PoP, and carries what to do without Redis', () => {
+    const base = { match: '*/login', key: 'ip', requests: 5, period: 60_000, action: 'block' as const, timeout: 60_000, status: 429, scope: 'global' as const, onRedisError: 'allow' as const };
+    expect(limitRule(base).signature).not.toBe(limitRule({ ...base, scope: 'pop' }).signature);
+    expect(limitRule(base).global).toEqual({ onRedisError: 'allow' });
+    expect(limitRule({ ...base, scope: 'pop' }).global).toBeUndefined();
   });
 });

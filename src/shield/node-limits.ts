@@ -97,6 +97,8 @@ export interface LimitRule {
   periodMs: number;
   /** How long a key that went over stays mitigated. */
   timeoutMs: number;
+  /** Set on a `scope: global` rule: what its count does while Redis does not answer. */
+  global?: { onRedisError: 'local' | 'allow' };
 }
 
 export type LimitDecision =
@@ -118,8 +120,11 @@ export type { LimitVerdict, NodeLimitMessage, NodeLimitReply } from './limit-mes
 
 /** The signature the shield has always used: a reload that changes only timeout, action or status keeps the counts. */
 export function limitRule(config: RateLimitConfig): LimitRule {
-  const signature = JSON.stringify([config.match, config.methods, config.key, config.requests, config.period]);
-  return { signature, requests: config.requests, periodMs: config.period, timeoutMs: config.timeout };
+  const parts: unknown[] = [config.match, config.methods, config.key, config.requests, config.period];
+  if (config.scope === 'global') parts.push('global');
+  const rule: LimitRule = { signature: JSON.stringify(parts), requests: config.requests, periodMs: config.period, timeoutMs: config.timeout };
+  if (config.scope === 'global') rule.global = { onRedisError: config.onRedisError };
+  return rule;
 }
 
 const MAX_KEY = 64;

@@ -41,6 +41,8 @@ export interface ShieldRules {
 export class ShieldState {
   /** Rate-limit counts: in this process, or (a worker under a supervisor) the node's (node-limits.ts). */
   limits: Limits = new LocalLimits();
+  /** Counts of `scope: global` rules (global-limits.ts); unset: counted as the others are. */
+  globalLimits: Limits | undefined;
   readonly levels = new LevelCounters();
   readonly guard = new MemoryReplayGuard();
   /** Under-attack mode, as the supervisor (admin API, CLI, automatic detector) last said. */
@@ -57,6 +59,7 @@ export class ShieldState {
       return { index, config, rule: limitRule(config), matches: (url: UrlParts) => m(url) !== undefined, methods: config.methods ? new Set(config.methods) : undefined };
     });
     this.limits.retain(new Set(rateLimits.map((r) => r.rule.signature)));
+    this.globalLimits?.retain(new Set(rateLimits.filter((r) => r.rule.global).map((r) => r.rule.signature)));
     return { state: this, security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
   }
 
@@ -152,7 +155,8 @@ function rateLimited(ctx: RequestContext, rules: ShieldRules, from: number): boo
     if (!r.matches(url)) continue;
     const key = keyOf(ctx, r.config.key);
     if (key === undefined) continue;
-    const d = rules.state.limits.hit(r.rule, key, Date.now());
+    const limits = r.rule.global && rules.state.globalLimits ? rules.state.globalLimits : rules.state.limits;
+    const d = limits.hit(r.rule, key, Date.now());
     if (d instanceof Promise) return d.then((decision) => decide(ctx, r, decision) || rateLimited(ctx, rules, i + 1));
     if (decide(ctx, r, d)) return true;
   }
