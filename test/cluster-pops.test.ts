@@ -44,7 +44,8 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
       `admin: { token: ${TOKEN} }`,
       `cluster: { redis: "${redisUrl}", prefix: "pops-test:" }`,
       'limits: { clientConnections: 0, clientConnectionRate: 0 }',
-      `pools: { p: { origins: [{ name: o1, address: "${origin.url}" }, { name: o2, address: "${origin.url}" }] } }`,
+      'monitors: { hc: { type: http, path: /healthz, interval: 1s, timeout: 3s, retries: 2, consecutiveDown: 5 } }',
+      `pools: { p: { monitor: hc, origins: [{ name: o1, address: "${origin.url}" }, { name: o2, address: "${origin.url}" }] } }`,
       'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
       'rules: [{ match: "*", cache: everything, edgeTtl: 1h }]',
       extra || 'security: { rateLimits: [{ match: "*/limited*", key: "header:x-user", requests: 10, period: 10s, timeout: 10s, scope: global }] }',
@@ -106,6 +107,14 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
     expect(out.status, out.stderr).toBe(0);
     for (const id of ['a', 'b', 'c']) expect(out.stdout).toMatch(new RegExp(`^${id}\\s+r-${id}\\s+up\\s+own file`, 'm'));
     expect(out.stdout).toMatch(/shared state: redis/);
+  });
+
+  it('the admin API shows each origin\'s health as every PoP sees it', async () => {
+    await waitFor('o1 seen healthy by a, b and c', async () => {
+      const pools = (await api(pops.b, '/api/pools')).json.pools as { origins: { name: string; seenBy: Record<string, { status: string }> }[] }[];
+      const seen = pools[0].origins.find((o) => o.name === 'o1')!.seenBy;
+      return ['a', 'b', 'c'].every((id) => seen[id]?.status === 'healthy');
+    }, 15_000);
   });
 
   it('a purge at A is gone at B and C within a second', async () => {

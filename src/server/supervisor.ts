@@ -25,6 +25,8 @@ import { MemoryCluster } from '../cluster/memory.js';
 import { RedisCluster } from '../cluster/redis.js';
 import { ClusterLink } from './cluster-link.js';
 import { serveGlobalLimits } from '../shield/global-limits.js';
+import { PopHealth } from '../cluster/pop-health.js';
+import { HEARTBEAT_MS } from '../cluster/pops.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
 import { NodeLimitTable } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
@@ -107,8 +109,16 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const health = new NodeHealth(config, {
     log,
     shared,
-    onChange: (c) => own.healthChanges.inc({ origin: `${c.pool}/${c.origin}`, to: c.to }),
+    onChange: (c) => {
+      own.healthChanges.inc({ origin: `${c.pool}/${c.origin}`, to: c.to });
+      popHealth.publish();
+    },
   });
+  // What this PoP's monitors see, told to every PoP (and what they see, kept): /api/pools seenBy.
+  const popHealth = new PopHealth(shared.view.events, pop, () =>
+    health.checker.list().map((h) => ({ pool: h.pool, origin: h.origin, status: h.status, rttMs: round(h.rttEwmaMs) })));
+  const popHealthTimer = setInterval(() => popHealth.publish(), HEARTBEAT_MS);
+  popHealthTimer.unref();
 
   // Under-attack mode: one state for the node, told to every worker; traffic summed each second.
   const underAttack = new UnderAttackControl(config.security, {
@@ -341,7 +351,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       const workers = await aggregator.clusterMetrics();
       return workers + (await own.registry.metrics());
     },
-    api: { token: () => config.admin.token, publicMetrics: () => config.admin.publicMetrics, model: edgeWide(model, link) },
+    api: { token: () => config.admin.token, publicMetrics: () => config.admin.publicMetrics, model: edgeWide(model, link, popHealth) },
     ready: () => !stopping && ready.size === count,
     status: () => ({
       pop: config.pop,
@@ -378,6 +388,8 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     );
     await Promise.all(exits);
     link.stop();
+    clearInterval(popHealthTimer);
+    popHealth.stop();
     await shared.close();
     admin.server.close();
     admin.server.closeAllConnections();
@@ -413,11 +425,16 @@ export function describeStartFailure(message: string, listen: Partial<Record<str
 
 /**
  * The admin API's actions, taken at this PoP and published to every other (cluster-link.ts):
- * purge, origin enable/disable/drain, under-attack mode. Reads stay this PoP's.
+ * purge, origin enable/disable/drain, under-attack mode. Reads stay this PoP's, but for each
+ * origin's health as every PoP sees it (`seenBy`).
  */
-function edgeWide(model: AdminModel, link: ClusterLink): AdminModel {
+function edgeWide(model: AdminModel, link: ClusterLink, popHealth: PopHealth): AdminModel {
   return {
     ...model,
+    async pools() {
+      const pools = (await model.pools()) as { name: string; origins: { name: string }[] }[];
+      return pools.map((p) => ({ ...p, origins: p.origins.map((o) => ({ ...o, seenBy: popHealth.seenBy(p.name, o.name) })) }));
+    },
     setOrigin(pool, origin, action) {
       const ok = model.setOrigin(pool, origin, action);
       if (ok) link.origin(pool, origin, action);
