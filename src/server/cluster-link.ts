@@ -111,6 +111,12 @@ export class ClusterLink {
       events.subscribe<{ pool: string; origin: string; action: OriginAction }>('admin.origin', (m) => {
         if (m.from !== this.member) this.host.setOrigin(m.data.pool, m.data.origin, m.data.action);
       }),
+      // This PoP was away longer than the stream keeps: a purge may be among what it missed, so
+      // what the cache holds can no longer be vouched for.
+      events.subscribe<{ since: string; firstAvailable: string }>('cluster:gap', (m) => {
+        this.host.log.warn({ type: 'cluster', ...m.data }, 'missed cluster events (away longer than the stream keeps): emptying the cache');
+        this.host.purge({ everything: true }).catch((err: Error) => this.host.log.warn({ type: 'cluster', err }, 'emptying the cache after a gap failed'));
+      }),
       events.subscribe<PurgeRequest>('cache.purge', (m) => {
         if (m.from !== this.member) this.host.purge(m.data).catch((err: Error) => this.host.log.warn({ type: 'cluster', err }, 'a purge from another PoP failed here'));
       }),
