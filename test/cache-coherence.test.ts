@@ -291,6 +291,9 @@ describe('the cache of a node with several workers and no cache.disk', () => {
       [1, 'PUT', '/seq/b'],
       [0, 'HEAD', '/seq/b'],
       [1, 'GET', '/seq/b'],
+      [1, 'GET', '/nocache/f'],
+      [0, 'GET', '/nocache/f'],
+      [1, 'GET', '/nocache/f'],
     ];
     const run = async (c: [Conn, Conn], prefix: string) => {
       const out: string[] = [];
@@ -327,6 +330,9 @@ describe('the cache of a node with several workers and no cache.disk', () => {
       'PUT /seq/b origin',
       'HEAD /seq/b origin',
       'GET /seq/b hit',
+      'GET /nocache/f origin',
+      'GET /nocache/f revalidated',
+      'GET /nocache/f revalidated',
     ]);
   }, 60_000);
 

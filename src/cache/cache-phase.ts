@@ -118,6 +118,7 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
   // A range request that misses goes through as it is, and is not stored (only whole answers are).
   // A HEAD that misses fills the cache with a GET (as Cloudflare does); its client gets the head.
   if (ctx.req.headers.range !== undefined) {
+    if (!entry && cache.nodeLock && (await filledMeanwhile(ctx, x))) return true;
     if (!x.stale) x.fwd = x.fwd === 'vary-miss' ? 'vary-miss' : 'miss';
     x.detail = 'range';
     x.stale = undefined;
@@ -131,6 +132,16 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
       return false;
     }
   }
+  return coalesce(ctx, x, true);
+}
+
+/**
+ * The key missed (or is stale): lead its fill, wait for the one under way, or pass. `again`: a
+ * waiter whose leader stored an entry that must be revalidated before use (no-cache) joins once
+ * more to revalidate it, instead of fetching it whole.
+ */
+async function coalesce(ctx: RequestContext, x: CacheExchange, again: boolean): Promise<boolean> {
+  const cache = ctx.edge.cache;
   const joined = cache.coalescer.join(x.key);
   if (joined.role === 'lead') {
     const nodeLock = cache.nodeLock;
@@ -184,6 +195,12 @@ async function lookup(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
       serveEntry(ctx, filled, 'outpost; hit; collapsed', Date.now());
       return true;
     }
+    if (filled && usable(ctx, filled) && again) {
+      x.stale = filled;
+      x.fwd = 'stale';
+      x.revalidate = revalidationHeaders(filled.meta);
+      return coalesce(ctx, x, false);
+    }
   }
   // The leader's answer was not stored, failed, or took too long: this one goes to the origin uncached.
   x.detail = outcome === 'timeout' ? 'lock-timeout' : 'collapsed-uncacheable';
@@ -197,6 +214,23 @@ export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'fa
   if (!lead) return;
   x.lead = undefined;
   lead.done(outcome);
+}
+
+/**
+ * A request that fills nothing (a range) and missed: another worker may be committing the key
+ * (it holds the node's lock until then); once the lock is free, a fresh entry answers it.
+ */
+async function filledMeanwhile(ctx: RequestContext, x: CacheExchange): Promise<boolean> {
+  const lock = ctx.edge.cache.nodeLock!;
+  const r = await lock.acquire(x.key, ctx.edge.cache.settings.coalescing.waitTimeout);
+  if (r === 'lead') lock.release(x.key, 'failed'); // filled nothing: a waiter fills it itself
+  const found = await sharedEntry(ctx, x);
+  const now = Date.now();
+  const state = found && entryState(found.meta, now);
+  if (!found || !state!.fresh) return false;
+  countHit(ctx, x, 'hit', found);
+  serveEntry(ctx, found, `outpost; hit; ttl=${Math.floor(found.meta.lifetime - state!.age)}`, now);
+  return true;
 }
 
 /** A usable entry in the shared tier, or undefined; `x` is left as it was. */

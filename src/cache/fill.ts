@@ -138,8 +138,11 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
     ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'revalidated' });
     if (meta) {
       const done = cache.store.update(meta).then((ok) => settle(x, ok ? 'stored' : 'failed'), () => settle(x, 'failed'));
-      void done;
-      serveEntry(ctx, { meta, body: stale.body }, 'outpost; fwd=stale; fwd-status=304', now);
+      const entry = { meta, body: stale.body };
+      if (cache.store.getShared === undefined) serveEntry(ctx, entry, 'outpost; fwd=stale; fwd-status=304', now);
+      // Other workers read the shared tier: the client is answered once the merge is there, so
+      // asking again at once through another worker finds it (as with one worker).
+      else void done.then(() => { if (!ctx.res!.destroyed) serveEntry(ctx, entry, 'outpost; fwd=stale; fwd-status=304', Date.now()); });
     } else {
       // No longer storable (the 304 brought no-store, say): this answer still uses the stored body, once.
       cache.store.delete(stale.meta.key).catch(() => {});
