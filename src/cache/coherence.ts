@@ -13,6 +13,7 @@
  * window that matters most to a client that asks again at once: a miss takes the node's lock
  * for its key, which the worker filling it holds until its commit, then looks again (cache-phase.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { Events } from '../cluster/types.js';
 import type { TieredStore } from './store/tiered-store.js';
 
@@ -22,6 +23,8 @@ export const CACHE_TOPIC = 'node:cache';
 export interface CacheChanges {
   /** Store keys whose entry changed: primary keys (a URL, with its Vary marker) and variant keys. */
   keys: string[];
+  /** The publishing cache (its own messages come back to it: they are skipped). */
+  by: string;
 }
 
 /** Keys per message: a purge of everything is sent in slices, not as one huge frame. */
@@ -29,11 +32,13 @@ const SLICE = 1000;
 
 /** Joins `store` to the node: publishes its changes, drops what others changed. Returns the leave function. */
 export function joinCoherence(store: TieredStore, events: Events): () => void {
+  // Our own id, not the bus member's: how the hub names a worker is the hub's business.
+  const by = randomUUID();
   let pending: string[] | undefined;
   const flush = () => {
     const keys = pending!;
     pending = undefined;
-    for (let i = 0; i < keys.length; i += SLICE) events.publish<CacheChanges>(CACHE_TOPIC, { keys: keys.slice(i, i + SLICE) });
+    for (let i = 0; i < keys.length; i += SLICE) events.publish<CacheChanges>(CACHE_TOPIC, { keys: keys.slice(i, i + SLICE), by });
   };
   store.onChange = (keys) => {
     if (pending === undefined) {
@@ -43,7 +48,7 @@ export function joinCoherence(store: TieredStore, events: Events): () => void {
     for (const k of keys) pending.push(k);
   };
   const unsubscribe = events.subscribe<CacheChanges>(CACHE_TOPIC, (m) => {
-    if (m.from === events.member) return; // our own change: our memory already has it
+    if (m.data?.by === by) return; // our own change: our memory already has it
     const keys = m.data?.keys;
     if (!Array.isArray(keys)) return;
     for (const key of keys) if (typeof key === 'string') store.dropMemory(key);
