@@ -36,16 +36,19 @@ export function joinCoherence(store: TieredStore, events: Events): () => void {
   const by = randomUUID();
   let pending: string[] | undefined;
   const flush = () => {
-    const keys = pending!;
+    const keys = pending;
+    if (keys === undefined) return; // already sent at once
     pending = undefined;
     for (let i = 0; i < keys.length; i += SLICE) events.publish<CacheChanges>(CACHE_TOPIC, { keys: keys.slice(i, i + SLICE), by });
   };
-  store.onChange = (keys) => {
+  store.onChange = (keys, now) => {
     if (pending === undefined) {
       pending = [];
-      queueMicrotask(flush);
+      if (!now) queueMicrotask(flush);
     }
     for (const k of keys) pending.push(k);
+    // An invalidation goes out before the response that caused it (the bus keeps order).
+    if (now) flush();
   };
   const unsubscribe = events.subscribe<CacheChanges>(CACHE_TOPIC, (m) => {
     if (m.data?.by === by) return; // our own change: our memory already has it

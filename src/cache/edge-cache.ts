@@ -115,8 +115,7 @@ export class EdgeCache {
   async beforeUnsafe(key: string, url: string): Promise<void> {
     const lock = this.nodeLock;
     if (!(this.store instanceof TieredStore) || !lock) return;
-    this.store.dropEverywhere(key === url ? [key] : [key, url]);
-    await Promise.resolve(); // the drop is published in a microtask queued above: it leaves first
+    this.store.dropEverywhere(key === url ? [key] : [key, url]); // sent before the lock call
     const r = await lock.acquire(key, Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS));
     if (r === 'lead') lock.release(key, 'failed');
   }

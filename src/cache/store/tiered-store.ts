@@ -26,8 +26,11 @@ export type DiskTier = CacheStore & { touch?(key: string): void; deleteNow?(key:
 export class TieredStore implements CacheStore {
   readonly name = 'tiered';
 
-  /** Keys whose entry changed on disk (stored, updated, deleted), after the change. */
-  onChange: ((keys: string[]) => void) | undefined;
+  /**
+   * Keys whose entry changed on disk (stored, updated, deleted), after the change. `now`: tell
+   * the others before returning (an invalidation, whose response is about to leave), not batched.
+   */
+  onChange: ((keys: string[], now?: boolean) => void) | undefined;
   /** Drops, deletes and updates so far: a disk read that saw one happen meanwhile is not kept in memory. */
   private drops = 0;
 
@@ -39,7 +42,7 @@ export class TieredStore implements CacheStore {
   /** Drops the memory copies of `keys` here and, through `onChange`, in every other worker. */
   dropEverywhere(keys: string[]): void {
     for (const key of keys) this.dropMemory(key);
-    this.onChange?.(keys);
+    this.onChange?.(keys, true);
   }
 
   /** Forgets this worker's memory copy (another worker changed the entry on disk). */
@@ -114,7 +117,7 @@ export class TieredStore implements CacheStore {
     this.drops++;
     void this.memory.delete(key);
     this.disk.deleteNow(key);
-    this.changed(key);
+    this.onChange?.([key], true);
   }
 
   async *list(filter: KeyFilter): AsyncIterable<StoredMeta> {
