@@ -229,6 +229,9 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
       expect((await get(p, '/still-serving')).status).toBe(200);
       await waitFor(`${p.id} says Redis is away`, async () => ((await api(p, '/status')).json.cluster as { connected: boolean }).connected === false, 10_000);
     }
+    // ... in its metrics and its log too.
+    expect(await (await request(`http://127.0.0.1:${pops.b.admin}/metrics`)).body.text()).toMatch(/^outpost_cluster_connected 0$/m);
+    await waitFor('the log line', () => pops.b.proc.output().includes('the shared state is away'), 5000);
     // A purge while Redis is down: applied at A now, sent when Redis is back.
     await cacheStatus(pops.b, '/after-outage');
     await waitFor('a hit at b', async () => (await cacheStatus(pops.b, '/after-outage')).includes('hit'));

@@ -130,6 +130,21 @@ export function createSupervisorMetrics(registry: Registry = new Registry()) {
       labelNames: ['pool'] as const,
       registers: [registry],
     }),
+    clusterConnected: new Gauge({
+      name: 'outpost_cluster_connected',
+      help: 'Whether this PoP reaches the state it shares with other PoPs (cluster.redis): 1 yes, 0 no (the local fallbacks answer)',
+      registers: [registry],
+    }),
+    clusterFallbacks: new Gauge({
+      name: 'outpost_cluster_fallbacks',
+      help: 'Calls to the shared state answered by a local fallback since start (Redis slow or away)',
+      registers: [registry],
+    }),
+    pushedConfigVersion: new Gauge({
+      name: 'outpost_config_pushed_version',
+      help: 'The pushed config version this PoP runs (0: its own file)',
+      registers: [registry],
+    }),
   };
 }
 

@@ -65,6 +65,7 @@ export class ClusterLink {
   private readonly startedAt = Date.now();
   private readonly unsubscribes: (() => void)[] = [];
   private poll: NodeJS.Timeout | undefined;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly shared: ClusterHub,
@@ -125,6 +126,17 @@ export class ClusterLink {
     // A push whose event this PoP missed (it was away, the event was dropped) is found here.
     this.poll = setInterval(() => void this.onPushed(), PUSH_POLL_MS);
     this.poll.unref();
+    // One log line when the shared state goes away and one when it is back (metrics and /status
+    // say it all the time).
+    let connected = true;
+    this.watch = setInterval(() => {
+      const h = this.shared.view.health();
+      if (h.connected === connected) return;
+      connected = h.connected;
+      if (connected) this.host.log.info({ type: 'cluster', backend: h.backend }, 'the shared state is back: other PoPs hear this one again');
+      else this.host.log.warn({ type: 'cluster', backend: h.backend, error: h.error }, `the shared state is away (${h.error ?? 'no answer'}): this PoP serves alone, with its last good config`);
+    }, 1_000);
+    this.watch.unref();
   }
 
   /** A reload of the PoP's own file: with a pushed config running, the file gives only the node keys. */
@@ -153,6 +165,7 @@ export class ClusterLink {
 
   stop(): void {
     clearInterval(this.poll);
+    clearInterval(this.watch);
     this.pops.stop();
     for (const u of this.unsubscribes) u();
   }

@@ -343,6 +343,10 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   const adminSource: AdminSource = {
     metricsContentType: aggregator.contentType,
     async metrics() {
+      const shared_ = shared.view.health();
+      own.clusterConnected.set(shared_.connected ? 1 : 0);
+      own.clusterFallbacks.set(shared_.fallbacks);
+      own.pushedConfigVersion.set(link.configState.version);
       for (const h of health.checker.list()) own.originHealthy.set({ origin: `${h.pool}/${h.origin}` }, h.status === 'healthy' ? 1 : h.status === 'unhealthy' ? 0 : -1);
       for (const pool of Object.keys(config.pools)) {
         const ms = health.checker.poolRtt(pool);
