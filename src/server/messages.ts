@@ -2,7 +2,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { PurgeRequest } from '../cache/edge-cache.js';
-import type { NodeLimitMessage, NodeLimitReply } from '../shield/node-limits.js';
 
 export type ToWorker =
   /** `secret` keys affinity cookies when a balancer sets none: one per node, so every worker agrees. */
@@ -11,8 +10,7 @@ export type ToWorker =
   | { type: 'outpost:stats-request'; id: number }
   | { type: 'outpost:purge'; id: number; request: PurgeRequest }
   /** Under-attack mode of the node (admin API, CLI, automatic detector). */
-  | { type: 'outpost:under-attack'; active: boolean }
-  | NodeLimitReply;
+  | { type: 'outpost:under-attack'; active: boolean };
 
 /** A worker's live counts per origin, summed by the supervisor for the admin API. */
 export interface OriginStats {
@@ -29,8 +27,7 @@ export type FromWorker =
   | { type: 'outpost:stats'; id: number; origins: Record<string, OriginStats>; cache: CacheStats }
   | { type: 'outpost:purged'; id: number; count: number; error?: string }
   /** Requests seen and mitigated by rules in the last second, for the under-attack detector. */
-  | { type: 'outpost:traffic'; requests: number; mitigated: number }
-  | NodeLimitMessage;
+  | { type: 'outpost:traffic'; requests: number; mitigated: number };
 
 /** A worker's cache: bytes and entries its store holds, and why it degraded if it did. */
 export interface CacheStats {

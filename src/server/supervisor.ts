@@ -28,7 +28,7 @@ import { serveGlobalLimits } from '../shield/global-limits.js';
 import { PopHealth } from '../cluster/pop-health.js';
 import { HEARTBEAT_MS } from '../cluster/pops.js';
 import { UnderAttackControl, type UnderAttackMode } from '../shield/under-attack.js';
-import { NodeLimitTable } from '../shield/node-limits.js';
+import { NodeLimitTable, type NodeLimitMessage, type NodeLimitReply } from '../shield/node-limits.js';
 import { isOutpostMessage, type CacheStats, type FromWorker, type OriginStats, type ToWorker } from './messages.js';
 import { NodeTier } from '../cache/node-tier.js';
 
@@ -132,10 +132,14 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     traffic.requests = traffic.mitigated = 0;
   }, 1_000);
   trafficTimer.unref();
-  // Rate-limit counts for the whole node: a limit of 100 is 100 per PoP, not per worker.
-  const limitTable = new NodeLimitTable((workerId, m) => {
-    const w = cluster.workers?.[workerId];
-    if (w?.isConnected()) w.send(m);
+  // Rate-limit counts for the whole node: a limit of 100 is 100 per PoP, not per worker. A batch
+  // of a worker's hits is one bus call; the table answers it at once (its reply is the result).
+  let verdicts: NodeLimitReply | null = null;
+  const limitTable = new NodeLimitTable((_workerId, m) => { verdicts = m; });
+  shared.hub.serve('limits.node', (m, from) => {
+    verdicts = null;
+    limitTable.handle(workerNumber(from), m as NodeLimitMessage);
+    return verdicts;
   });
 
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
@@ -155,8 +159,6 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         health.publish();
         publishOverrides();
         w.send({ type: 'outpost:under-attack', active: underAttack.active } satisfies ToWorker);
-      } else if (m.type === 'outpost:limit-hits') {
-        limitTable.handle(w.id, m);
       } else if (m.type === 'outpost:traffic') {
         traffic.requests += m.requests;
         traffic.mitigated += m.mitigated;
@@ -454,4 +456,9 @@ function edgeWide(model: AdminModel, link: ClusterLink, popHealth: PopHealth): A
       return view;
     },
   };
+}
+
+/** `fra/w3` → 3: the worker's number, as the limit table counts workers. */
+function workerNumber(member: string): number {
+  return Number(member.slice(member.lastIndexOf('/w') + 2)) || 0;
 }

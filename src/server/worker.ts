@@ -15,7 +15,7 @@ import cluster from 'node:cluster';
 import { isBusFrame, type BusFrame } from '../cluster/bus.js';
 import { WorkerCluster } from '../cluster/ipc.js';
 import { withNodeTier } from '../cache/node-tier.js';
-import { NodeLimits } from '../shield/node-limits.js';
+import { NodeLimits, type NodeLimitReply } from '../shield/node-limits.js';
 import { BusLimits } from '../shield/global-limits.js';
 import { linkWorkerHealth } from './health-link.js';
 import { NodeLoad } from '../balancer/node-load.js';
@@ -42,10 +42,11 @@ const shared = new WorkerCluster(
 );
 // Health verdicts, passive ejection and admin overrides are the node's (health-link.ts).
 linkWorkerHealth(shared, status);
-// Rate-limit counts are the node's, kept by the supervisor. (process.send's false means "queued", not "lost".)
-const nodeLimits = new NodeLimits((m) => {
+// Rate-limit counts are the node's, kept by the supervisor: each batch of hits is one bus call;
+// NodeLimits keeps its own deadline (it decides here when the answer is late).
+const nodeLimits: NodeLimits = new NodeLimits((m) => {
   if (!process.connected) return false;
-  process.send!(m);
+  shared.spoke.call<NodeLimitReply | null>('limits.node', m, 10_000).then((reply) => { if (reply) nodeLimits.onMessage(reply); }, () => {});
   return true;
 });
 
@@ -57,7 +58,6 @@ process.on('error', () => {});
 
 process.on('message', async (raw: unknown) => {
   if (!isOutpostMessage(raw)) return;
-  if (nodeLimits.onMessage(raw)) return;
   const m = raw as ToWorker;
   if (m.type === 'outpost:config') {
     try {

@@ -61,13 +61,11 @@
  * when the worker can decide alone (key known mitigated, supervisor unreachable, LocalLimits) and
  * a Promise otherwise: `const d = limits.hit(...); const decision = d instanceof Promise ? await d : d`.
  * The worker builds `new NodeLimits(send)` (its `now` option is the clock the shield passes to
- * `hit`, Date.now by default) and feeds every message to `onMessage` first, where
- * `send` returns false only when there is no channel: `process.send()` also returns false when
- * its write queue is merely long (over 128 KiB), yet still sends, so use
- * `(m) => { if (!process.connected) return false; process.send!(m); return true; }`.
- * The supervisor builds `new NodeLimitTable((id, m) => worker(id).send(m))`, hands it each
- * `outpost:limit-hits` (`NodeLimitMessage`) and calls `workerGone` on exit; the reply is
- * `outpost:limit-verdicts` (`NodeLimitReply`). `limitRule(config)` gives the rule's signature.
+ * `hit`, Date.now by default) where `send` carries a `NodeLimitMessage` over the cluster bus
+ * (`limits.node`, src/cluster/bus.ts) and hands the reply to `onMessage`; `send` returns false
+ * only when there is no channel. The supervisor serves `limits.node` from a `NodeLimitTable`,
+ * whose `handle` answers synchronously (the `NodeLimitReply` is the call's result, or null when
+ * the message only gave tokens back). `limitRule(config)` gives the rule's signature.
  *
  * Cost of leases, measured with `bench/attack.sh` idle (wrk -c64, one client key, 2 workers, a
  * limit of 1,000,000/s, a shared and noisy 2-CPU VM): about 1 hit in 150–190 is asked about (one
