@@ -18,6 +18,11 @@
 #   CONFORMANCE_OUTPOST_DIR=DIR  run the Outpost of another checkout (e.g. an older commit
 #                            extracted with git archive, node_modules linked), built there
 #   CONFORMANCE_OUTPOST_VERSION=TEXT  the version shown for it (default: git rev of the checkout)
+#   CONFORMANCE_WORKERS=N    run Outpost with `workers: N` (default: the config's default, one per
+#                            core); the result is saved as outpost-workers-N
+#   CONFORMANCE_REPEAT=N     run the suite N times against each proxy, each run against a freshly
+#                            started proxy; every run is kept in results/runs/NAME-K.json, the last
+#                            is NAME.json, and RESULTS.md compares the runs test by test
 #
 # Raw results (the suite CLI's JSON) go to bench/conformance/results/NAME.json with NAME.meta.json
 # beside (date, versions, command); summarize.mjs turns every result there into RESULTS.md.
@@ -26,7 +31,7 @@
 set -euo pipefail
 
 COMMAND=
-for v in CACHE_TESTS_DIR CACHE_TESTS_GIT CONFORMANCE_ID CONFORMANCE_SKIP_BUILD CONFORMANCE_OUTPOST_DIR; do
+for v in CACHE_TESTS_DIR CACHE_TESTS_GIT CONFORMANCE_ID CONFORMANCE_SKIP_BUILD CONFORMANCE_OUTPOST_DIR CONFORMANCE_WORKERS CONFORMANCE_REPEAT; do
   [[ -n ${!v:-} ]] && COMMAND+="$v=${!v} "
 done
 COMMAND+="bash bench/conformance/run.sh${*:+ $*}"
@@ -204,6 +209,7 @@ start_outpost() {
   local d=$WORK/outpost
   mkdir -p "$d"
   fill "$CONF/outpost.yaml" "$d/outpost.yaml" outpost
+  [[ -n ${CONFORMANCE_WORKERS:-} ]] && echo "workers: $CONFORMANCE_WORKERS" >>"$d/outpost.yaml"
   OUTPOST_MODE=cache
   if ! node "$OUTPOST_DIR/bin/outpost.js" validate -c "$d/outpost.yaml" >"$d/validate.txt" 2>&1; then
     if grep -qiE 'cache|rules' "$d/validate.txt"; then
@@ -253,13 +259,20 @@ start cache-tests-server env LISTEN_HOST=$SERVER_HOST npm_config_protocol=http \
 wait_tcp "$SERVER_HOST:$SERVER_PORT"
 
 mkdir -p "$CONF/results"
+REPEAT=${CONFORMANCE_REPEAT:-1}
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "CONFORMANCE_REPEAT must be a positive integer"
+((REPEAT > 1)) && mkdir -p "$CONF/results/runs"
 for p in "${PROXIES[@]}"; do
-  log "$p on ${HOST[$p]}:${PORT[$p]}"
+ for ((run = 1; run <= REPEAT; run++)); do
+  log "$p on ${HOST[$p]}:${PORT[$p]}${CONFORMANCE_REPEAT:+ (run $run of $REPEAT)}"
   "start_$p"
   [[ $p == outpost ]] || wait_tcp "${HOST[$p]}:${PORT[$p]}"
   proxy_pid=$LAST_PID
   name=$p
+  [[ $p == outpost && -n ${CONFORMANCE_WORKERS:-} ]] && name=outpost-workers-$CONFORMANCE_WORKERS
   [[ $p == outpost && $OUTPOST_MODE == before-cache ]] && name=outpost-before-cache
+  # the runs of an earlier repeat of this proxy would be compared with this one's: start afresh
+  ((REPEAT > 1 && run == 1)) && rm -f "$CONF/results/runs/$name"-*.json
   base="http://${HOST[$p]}:${PORT[$p]}"
   if [[ -n ${CONFORMANCE_ID:-} ]]; then
     fg bash -c 'cd "$1" && exec npm run --silent cli --base="$2" --id="$3"' _ "$SUITE" "$base" "$CONFORMANCE_ID"
@@ -270,6 +283,7 @@ for p in "${PROXIES[@]}"; do
     node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$WORK/$name.json" ||
       die "the CLI did not print JSON for $p; see $WORK/$name.json"
     cp "$WORK/$name.json" "$CONF/results/$name.json"
+    ((REPEAT > 1)) && cp "$WORK/$name.json" "$CONF/results/runs/$name-$run.json"
     NAME=$name PROXY_VERSION=$(version_of "$p") SUITE_VERSION=$SUITE_VERSION SUITE_FROM=$SUITE_FROM \
       COMMAND=$COMMAND BASE=$base SECONDS_=$(($(date +%s) - started)) node -e '
         const e = process.env;
@@ -281,6 +295,7 @@ for p in "${PROXIES[@]}"; do
     echo "$name: $(node -p "const r = require('$WORK/$name.json'); const v = Object.values(r); v.filter((x) => x === true).length + ' of ' + v.length + ' true'")" >&2
   fi
   stop "$proxy_pid"
+ done
 done
 
 if [[ -z ${CONFORMANCE_ID:-} ]]; then

@@ -33,13 +33,14 @@ const tests = new Map();
 for (const suite of suites) for (const t of suite.tests) tests.set(t.id, { ...t, suite: suite.name });
 const kindOf = (id) => tests.get(id)?.kind ?? 'required';
 
-const ORDER = ['nginx', 'varnish', 'squid', 'outpost-before-cache', 'outpost'];
+const ORDER = ['nginx', 'varnish', 'squid', 'outpost-before-cache', 'outpost-workers-1', 'outpost'];
 const LABEL = {
   nginx: 'nginx',
   varnish: 'Varnish',
   squid: 'Squid',
   'outpost-before-cache': 'Outpost (before the cache)',
-  outpost: 'Outpost',
+  'outpost-workers-1': 'Outpost (workers: 1)',
+  outpost: 'Outpost (default config)',
 };
 const names = readdirSync(args.results)
   .filter((f) => f.endsWith('.json') && !f.endsWith('.meta.json'))
@@ -155,6 +156,36 @@ for (const row of rows.filter((r) => r.name === 'outpost')) {
   out.push('| --- | --- | --- | --- |');
   for (const id of [...row.c.optimalIds, ...row.c.setupIds]) {
     out.push(`| \`${id}\` | ${row.c.optimalIds.includes(id) ? 'optimal' : 'setup'} | ${cell(short(tests.get(id).name))} | ${cell(short(message(row.results[id])))} |`);
+  }
+}
+// CONFORMANCE_REPEAT=N keeps every run in results/runs/NAME-K.json: the same proxy, started
+// afresh for each run, must classify every test the same way each time.
+const runsDir = join(args.results, 'runs');
+const runFiles = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => /-\d+\.json$/.test(f)) : [];
+const runNames = [...new Set(runFiles.map((f) => f.replace(/-\d+\.json$/, '')))].sort();
+if (runNames.length) {
+  out.push('');
+  out.push('## Run after run');
+  out.push('');
+  out.push('`CONFORMANCE_REPEAT=N`: the suite run N times in a row, each run against a freshly started proxy, raw results in [results/runs/](results/runs/). A test *differs* when its classification (pass, fail, optional fail, yes/no, setup, dependency) is not the same in every run.');
+  out.push('');
+  out.push('| proxy | run | passed | required failed | optimal not met | check "no" | tests classified differently from run 1 |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const name of runNames) {
+    const runs = runFiles.filter((f) => f.replace(/-\d+\.json$/, '') === name)
+      .map((f) => ({ k: Number(/-(\d+)\.json$/.exec(f)[1]), results: readJson(join(runsDir, f)) }))
+      .sort((a, b) => a.k - b.k);
+    const classOf = (results, id) => tests.has(id) ? determineTestResult(suites, id, results, true) : undefined;
+    const differing = new Set();
+    for (const run of runs) {
+      const c = classify(run.results);
+      let diff = 0;
+      for (const id of Object.keys(runs[0].results)) {
+        if (classOf(run.results, id) !== classOf(runs[0].results, id)) { diff++; differing.add(id); }
+      }
+      out.push(`| ${LABEL[name] ?? name} | ${run.k} | ${c.passed} | **${c.requiredFailed.length}**${c.requiredFailed.length ? ` (${c.requiredFailed.map((id) => `\`${id}\``).join(', ')})` : ''} | ${c.optimalFailed} | ${c.checkNo} | ${diff} |`);
+    }
+    if (differing.size) out.push(`\n${LABEL[name] ?? name}: tests classified differently between runs: ${[...differing].map((id) => `\`${id}\``).join(', ')}`);
   }
 }
 out.push('');
