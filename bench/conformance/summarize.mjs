@@ -120,6 +120,9 @@ out.push('- configs: [nginx.conf](nginx.conf), [varnish.vcl](varnish.vcl) (with 
 if (rows.some((r) => r.name === 'outpost-before-cache')) {
   out.push('- *Outpost (before the cache)*: Outpost as it was before its cache was wired (the same config without `cache:` and `rules:`, which that build rejected): a pass-through proxy. It stores nothing, so the optimal tests that need a stored response fail and the required tests built on them are not assessed.');
 }
+if (rows.some((r) => r.name === 'outpost')) {
+  out.push('- *Outpost (default config)*: `outpost start` with [outpost.yaml](outpost.yaml): `workers` and `cache` unset, so one worker per core (two on the machine of the run above) over the node\'s shared cache tier (docs/cache.md, "Many workers, one cache"). Each connection of the suite\'s client may reach either worker.');
+}
 out.push('');
 
 out.push('## Required tests failed');
