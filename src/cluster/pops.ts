@@ -37,14 +37,26 @@ export class PopDirectory {
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
+  /** Another process heartbeating under this PoP's id (two PoPs given one `pop.id`). */
+  private twin: { startedAt: number } | undefined;
+
   constructor(
     private readonly events: Events,
     private readonly self: () => PopHeartbeat,
     private readonly now: () => number = Date.now,
+    private readonly onTwin: (other: PopHeartbeat) => void = () => {},
   ) {
     this.unsubscribe = events.subscribe<PopHeartbeat>('pops.heartbeat', (m) => {
       const beat = m.data;
       if (typeof beat?.pop !== 'string') return;
+      const me = this.self();
+      // Events from a PoP's own id are skipped as its own echo: two PoPs sharing one id would
+      // never apply each other's purges. Said once per twin.
+      if (beat.pop === me.pop && beat.startedAt !== me.startedAt) {
+        if (this.twin?.startedAt !== beat.startedAt) this.onTwin(beat);
+        this.twin = { startedAt: beat.startedAt };
+        return;
+      }
       this.heard.set(beat.pop, { beat, receivedAt: this.now() });
     });
   }

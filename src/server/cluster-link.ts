@@ -81,7 +81,8 @@ export class ClusterLink {
       workers: host.workers,
       startedAt: this.startedAt,
       at: Date.now(),
-    }));
+    }), Date.now, (other) =>
+      host.log.error({ type: 'cluster', pop: this.member, otherStartedAt: new Date(other.startedAt).toISOString() }, `another PoP runs with pop.id "${this.member}": each PoP needs its own id, or they ignore each other's purges and admin actions`));
   }
 
   get configState(): ConfigState {
