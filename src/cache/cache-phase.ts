@@ -147,7 +147,10 @@ async function coalesce(ctx: RequestContext, x: CacheExchange, again: boolean): 
     const nodeLock = cache.nodeLock;
     if (nodeLock) {
       // Other workers may be filling this key into the shared tier: one fill per node.
-      const r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
+      let r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
+      // 'failed': the holder stored nothing (an unsafe request or a range waiting out a fill, or a
+      // fill that failed): ask again, to lead the fill rather than race another worker's.
+      if (r === 'failed') r = await nodeLock.acquire(x.key, cache.settings.coalescing.waitTimeout);
       if (r === 'stored' || r === 'lead') {
         // 'stored': another worker filled it while we waited. 'lead': another worker may have
         // committed it between our lookup and the lock (it holds the lock until its commit), so

@@ -171,26 +171,10 @@ export class EdgeCache {
       for (const url of purgeUrls(raw, ruleFor)) {
         // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
         // A shared tier's file goes before the response does (another worker could read it).
-        if (this.store instanceof TieredStore) {
-          this.store.deleteNow(url);
-          this.afterFill(url);
-        } else this.store.delete(url).catch(() => {});
+        if (this.store instanceof TieredStore) this.store.deleteNow(url);
+        else this.store.delete(url).catch(() => {});
       }
     }
-  }
-
-  /**
-   * A fill of `key` under way in another worker may commit after the delete above (a Location
-   * target filled just before): once that fill lets go of the node's lock, delete again.
-   */
-  private afterFill(key: string): void {
-    const lock = this.nodeLock;
-    const store = this.store as TieredStore;
-    if (!lock) return;
-    void lock.acquire(key, UNSAFE_WAIT_MS).then((r) => {
-      store.deleteNow(key);
-      if (r === 'lead') lock.release(key, 'failed');
-    });
   }
 
   /** Entries being committed (the client may already have its answer): close waits for them. */
