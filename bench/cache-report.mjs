@@ -10,7 +10,9 @@ const fmt = (x, d = 2) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const int = (x) => (x == null || Number.isNaN(x) ? '–' : Math.round(x).toString());
 const ratio = (a, b) => (a == null || !b ? '–' : `${(a / b).toFixed(2)}×`);
 const LABEL = { nginx: 'nginx (2 workers)', 'nginx-stale': 'nginx + use_stale updating', varnish: 'Varnish', outpost: 'Outpost (2 workers)', 'outpost-1': 'Outpost (1 worker)', 'outpost-disk': 'Outpost (2 workers, disk tier)' };
-const label = (s) => LABEL[s] ?? s;
+const label = (s) => LABEL[s] ?? s.replace(/^outpost@(.*)$/, 'Outpost (2 workers, $1)');
+/** The Outpost setups measured: `outpost`, or one `outpost@REV` per checkout (OUTPOST_DIRS). */
+const isOutpost = (s) => s === 'outpost' || s.startsWith('outpost@');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
@@ -33,14 +35,15 @@ if (http.length) {
     }
   }
   out.push('');
-  if (http.some((r) => r.setup === 'outpost')) {
-    out.push('| payload | req/s Outpost/nginx | req/s Outpost/Varnish | p99 Outpost/nginx | p99 Outpost/Varnish | CPU/req Outpost/nginx | CPU/req Outpost/Varnish |');
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const payload of [...new Set(http.map((r) => r.payload))]) {
-      const o = get('outpost', payload);
+  const outposts = [...new Set(http.filter((r) => isOutpost(r.setup)).map((r) => r.setup))];
+  if (outposts.length) {
+    out.push('| Outpost | payload | req/s Outpost/nginx | req/s Outpost/Varnish | p99 Outpost/nginx | p99 Outpost/Varnish | CPU/req Outpost/nginx | CPU/req Outpost/Varnish |');
+    out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const payload of [...new Set(http.map((r) => r.payload))]) for (const setup of outposts) {
+      const o = get(setup, payload);
       const n = get('nginx', payload);
       const v = get('varnish', payload);
-      out.push(`| /${payload} | ${ratio(o?.rps, n?.rps)} | ${ratio(o?.rps, v?.rps)} | ${ratio(o?.p99_ms, n?.p99_ms)} | ${ratio(o?.p99_ms, v?.p99_ms)} | ${ratio(o?.cpu_us_per_req, n?.cpu_us_per_req)} | ${ratio(o?.cpu_us_per_req, v?.cpu_us_per_req)} |`);
+      out.push(`| ${label(setup)} | /${payload} | ${ratio(o?.rps, n?.rps)} | ${ratio(o?.rps, v?.rps)} | ${ratio(o?.p99_ms, n?.p99_ms)} | ${ratio(o?.p99_ms, v?.p99_ms)} | ${ratio(o?.cpu_us_per_req, n?.cpu_us_per_req)} | ${ratio(o?.cpu_us_per_req, v?.cpu_us_per_req)} |`);
     }
     out.push('');
   } else {

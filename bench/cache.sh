@@ -20,6 +20,9 @@
 #                         over 3 s (our servers idle) is under CACHE_MAX_BUSY=0.5 cores and no
 #                         vitest runs
 #   CACHE_APPEND=0        print the report only, do not append it to bench/RESULTS.md
+#   OUTPOST_DIRS="A B"    cache hits through the Outpost of each of these checkouts too (as in
+#                         bench/run.sh; not built here, each needs its dist/), labelled with its
+#                         commit; the first one also runs the coalescing check. Default: this one.
 #
 # Ports (127.0.0.1): origin 18301, nginx 18311 (and 18315: with proxy_cache_use_stale updating,
 # coalescing check only), Varnish 18312, Outpost 18313 (admin 18323),
@@ -30,8 +33,10 @@ set -euo pipefail
 
 COMMAND=
 for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_BUILD CACHE_SKIP_OUTPOST CACHE_COALESCE_TOTAL \
-  CACHE_COALESCE_PROCS CACHE_COALESCE_REPS CACHE_ORIGIN_DELAY CACHE_MAX_LOAD CACHE_MAX_BUSY CACHE_APPEND; do
-  if [[ -n ${!v:-} ]]; then COMMAND+="$v=${!v} "; fi
+  CACHE_COALESCE_PROCS CACHE_COALESCE_REPS CACHE_ORIGIN_DELAY CACHE_MAX_LOAD CACHE_MAX_BUSY CACHE_APPEND OUTPOST_DIRS; do
+  if [[ -n ${!v:-} ]]; then
+    if [[ ${!v} == *' '* ]]; then COMMAND+="$v=\"${!v}\" "; else COMMAND+="$v=${!v} "; fi
+  fi
 done
 COMMAND+="bash bench/cache.sh"
 
@@ -204,11 +209,21 @@ start varnish varnishd -F -n "$WORK/varnish/n" -a "127.0.0.1:$VARNISH_PORT" -f "
 VARNISH_PID=$LAST_PID
 wait_tcp $VARNISH_PORT
 
+# Further checkouts (OUTPOST_DIRS) listen on 18317, 18318… (admin 18327, 18328…).
+read -r -a DIRS <<<"${OUTPOST_DIRS:-$ROOT}"
+EXTRA_SETUPS=()
 if ((OUTPOST)); then
-  start outpost node "$ROOT/bin/outpost.js" start -c "$WORK/outpost.yaml"
+  start outpost node "${DIRS[0]}/bin/outpost.js" start -c "$WORK/outpost.yaml"
   OUTPOST_PID=$LAST_PID
   node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$OUTPOST_ADMIN/readyz" 30 "$LAST_PID" ||
     die "Outpost did not become ready; see $WORK/outpost.err"
+  for ((i = 1; i < ${#DIRS[@]}; i++)); do
+    fill "$CONFDIR/outpost.yaml" "$WORK/outpost-dir$i.yaml" PORT=$((18316 + i)) ADMIN_PORT=$((18326 + i)) WORKERS=2 DISK_LINE=
+    start "outpost-dir$i" node "${DIRS[i]}/bin/outpost.js" start -c "$WORK/outpost-dir$i.yaml"
+    node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$((18326 + i))/readyz" 30 "$LAST_PID" ||
+      die "Outpost of ${DIRS[i]} did not become ready; see $WORK/outpost-dir$i.err"
+    EXTRA_SETUPS+=("outpost@$(git -C "${DIRS[i]}" rev-parse --short HEAD):$((18316 + i)):$LAST_PID")
+  done
 fi
 
 origin_count() { curl -s "http://127.0.0.1:$ORIGIN_PORT/__count$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).count))'; }
@@ -225,7 +240,13 @@ warm() {
 # ---------------------------------------------------------------- cache hits
 
 SETUPS=(nginx:$NGINX_PORT:$NGINX_PID varnish:$VARNISH_PORT:$VARNISH_PID)
-((OUTPOST)) && SETUPS+=(outpost:$OUTPOST_PORT:$OUTPOST_PID)
+if ((OUTPOST)); then
+  if ((${#DIRS[@]} > 1)); then
+    SETUPS+=("outpost@$(git -C "${DIRS[0]}" rev-parse --short HEAD):$OUTPOST_PORT:$OUTPOST_PID" "${EXTRA_SETUPS[@]}")
+  else
+    SETUPS+=(outpost:$OUTPOST_PORT:$OUTPOST_PID)
+  fi
+fi
 
 for payload in 1k 100k; do
   for s in "${SETUPS[@]}"; do
@@ -236,6 +257,7 @@ for payload in 1k 100k; do
     before=$(origin_count "/$payload")
     variant="2 workers"
     [[ $name == varnish ]] && variant="default"
+    [[ $name == outpost@* ]] && variant="2 workers, ${name#outpost@}"
     fg node "$BENCH/http-bench.mjs" --setup "$name" --variant "$variant" --payload "$payload" \
       --url "http://127.0.0.1:$port/$payload" --pid "$pid" --out "$RESULTS"
     after=$(origin_count "/$payload")
@@ -258,6 +280,10 @@ if ((OUTPOST)); then
   node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$OUTPOST_DISK_ADMIN/readyz" 30 "$LAST_PID" ||
     die "Outpost (2 workers, disk tier) did not become ready; see $WORK/outpost-disk.err"
   SETUPS+=(outpost-disk:$OUTPOST_DISK_PORT:$LAST_PID)
+fi
+# The coalescing check runs on the first checkout's Outpost only.
+if ((OUTPOST && ${#DIRS[@]} > 1)); then
+  SETUPS=("${SETUPS[@]:0:2}" "outpost:${SETUPS[2]#*:}" "${SETUPS[@]:3+${#EXTRA_SETUPS[@]}}")
 fi
 SETUPS=("${SETUPS[0]}" nginx-stale:$NGINX_STALE_PORT:$NGINX_PID "${SETUPS[@]:1}")
 for s in "${SETUPS[@]}"; do

@@ -101,7 +101,7 @@ if (ws.length) {
     table(
       ['path', 'msg/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'msg/s vs direct', 'p99 vs direct'],
       ws.map((r) => [
-        (names[r.setup] ?? r.setup) + (r.median.errors ? ` ⚠ ${r.median.errors} errors` : ''),
+        (names[r.setup] ?? r.setup.replace(/^outpost, (.*)$/, 'Outpost (2 workers, $1)')) + (r.median.errors ? ` ⚠ ${r.median.errors} errors` : ''),
         int(r.median.msg_per_s),
         fmt(r.median.p50_ms),
         fmt(r.median.p99_ms),

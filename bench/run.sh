@@ -11,6 +11,12 @@
 #   BENCH_IDLE_CONNS=10000  idle WebSocket count
 #   BENCH_SKIP_OUTPOST=1 leave Outpost out (compare the peers only)
 #   BENCH_SKIP_BUILD=1   do not run `npm run build` first (use the dist/ that is there)
+#   BENCH_SKIP_HAPROXY=1 leave HAProxy out
+#   OUTPOST_DIRS="A B"   measure the Outpost of each of these checkouts (built there unless
+#                        BENCH_SKIP_BUILD=1), one after the other beside the same nginx run, each
+#                        labelled with its commit; default: this checkout. A/B of two commits:
+#                        `git worktree add /tmp/base REV`, link or install its node_modules, then
+#                        OUTPOST_DIRS="/tmp/base $PWD" (a directory may appear twice: A B A B).
 #
 # Every server runs in the foreground of this script with its own config in bench/.work/,
 # on 127.0.0.1 high ports, and is stopped on exit. Results are printed as markdown and
@@ -19,8 +25,10 @@ set -euo pipefail
 
 # The command as typed (BENCH_* settings from the environment), for the results heading.
 COMMAND=
-for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_IDLE BENCH_IDLE_CONNS BENCH_SKIP_OUTPOST BENCH_SKIP_BUILD; do
-  if [[ -n ${!v:-} ]]; then COMMAND+="$v=${!v} "; fi
+for v in BENCH_DURATION BENCH_REPS BENCH_WARMUP BENCH_SKIP_IDLE BENCH_IDLE_CONNS BENCH_SKIP_OUTPOST BENCH_SKIP_BUILD BENCH_SKIP_HAPROXY OUTPOST_DIRS; do
+  if [[ -n ${!v:-} ]]; then
+    if [[ ${!v} == *' '* ]]; then COMMAND+="$v=\"${!v}\" "; else COMMAND+="$v=${!v} "; fi
+  fi
 done
 if [[ ${npm_lifecycle_event:-} == bench ]]; then COMMAND+="npm run bench"; else COMMAND+="bash bench/run.sh"; fi
 
@@ -66,17 +74,30 @@ install_peers
 [[ -d node_modules/ws ]] || { log "npm ci"; npm ci; }
 
 OUTPOST=1
+# The checkouts whose Outpost is measured, and a label for each (its commit when there are several).
+read -r -a DIRS <<<"${OUTPOST_DIRS:-$ROOT}"
+LABELS=()
+for d in "${DIRS[@]}"; do
+  [[ -d $d ]] || die "OUTPOST_DIRS: no directory $d"
+  rev=$(git -C "$d" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -n $(git -C "$d" status --porcelain -- src 2>/dev/null) ]] && rev+="+changes"
+  LABELS+=("$rev")
+done
 if [[ ${BENCH_SKIP_OUTPOST:-} == 1 ]]; then
   OUTPOST=0
 elif [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
-  log "npm run build"
-  if ! npm run build --silent; then
-    [[ -f dist/cli/main.js ]] || die "build failed and there is no dist/cli/main.js"
-    echo "bench: build failed; using the existing dist/" >&2
-  fi
+  for d in $(printf '%s\n' "${DIRS[@]}" | sort -u); do
+    log "npm run build ($d)"
+    if ! (cd "$d" && npm run build --silent); then
+      [[ -f $d/dist/cli/main.js ]] || die "build failed in $d and there is no dist/cli/main.js"
+      echo "bench: build failed in $d; using the existing dist/" >&2
+    fi
+  done
 fi
 if ((OUTPOST)); then
-  [[ -f dist/cli/main.js ]] || die "no dist/cli/main.js: run npm run build (or BENCH_SKIP_OUTPOST=1)"
+  for d in "${DIRS[@]}"; do
+    [[ -f $d/dist/cli/main.js ]] || die "no $d/dist/cli/main.js: run npm run build (or BENCH_SKIP_OUTPOST=1)"
+  done
 fi
 
 # ---------------------------------------------------------------- processes
@@ -274,7 +295,7 @@ EOF
   wait_tcp $HAPROXY_PORT
 }
 
-# start_outpost NAME WORKERS ORIGIN_PORT
+# start_outpost NAME WORKERS ORIGIN_PORT [CHECKOUT]
 start_outpost() {
   local d=$WORK/$1
   mkdir -p "$d"
@@ -291,7 +312,7 @@ loadBalancers:
     defaultPools: [origin]
 EOF
   # stdout (the JSON access log) goes to NAME.out
-  start "$1" node "$ROOT/bin/outpost.js" start -c "$d/outpost.yaml"
+  start "$1" node "${4:-$ROOT}/bin/outpost.js" start -c "$d/outpost.yaml"
   PROXY_PID=$LAST_PID
   node "$BENCH/lib/wait.mjs" http "http://127.0.0.1:$OUTPOST_ADMIN/readyz" 30 "$LAST_PID" ||
     die "Outpost did not become ready; see $WORK/$1.err and $WORK/$1.out"
@@ -330,19 +351,26 @@ for n in 1 2; do
   stop "$PROXY_PID"
 done
 
-for n in 1 2; do
-  log "HTTP: HAProxy, nbthread $n"
-  start_haproxy $n
-  bench_http haproxy "nbthread $n" $HAPROXY_PORT "$PROXY_PID"
-  stop "$PROXY_PID"
-done
+if [[ ${BENCH_SKIP_HAPROXY:-} != 1 ]]; then
+  for n in 1 2; do
+    log "HTTP: HAProxy, nbthread $n"
+    start_haproxy $n
+    bench_http haproxy "nbthread $n" $HAPROXY_PORT "$PROXY_PID"
+    stop "$PROXY_PID"
+  done
+fi
+
+# label I: how the I-th checkout's Outpost is named in the results (nothing when there is one)
+label() { ((${#DIRS[@]} > 1)) && echo ", ${LABELS[$1]}" || true; }
 
 if ((OUTPOST)); then
   for n in 1 2; do
-    log "HTTP: Outpost, $(plural $n worker)"
-    start_outpost "outpost-http-$n" $n $ORIGIN_PORT
-    bench_http outpost "$(plural $n worker)" $OUTPOST_PORT "$PROXY_PID"
-    stop "$PROXY_PID"
+    for i in "${!DIRS[@]}"; do
+      log "HTTP: Outpost, $(plural $n worker)$(label "$i")"
+      start_outpost "outpost-http-$n-$i" $n $ORIGIN_PORT "${DIRS[i]}"
+      bench_http outpost "$(plural $n worker)$(label "$i")" $OUTPOST_PORT "$PROXY_PID"
+      stop "$PROXY_PID"
+    done
   done
 fi
 
@@ -355,14 +383,16 @@ bench_ws nginx "ws://127.0.0.1:$NGINX_PORT/ws" "$PROXY_PID"
 stop "$PROXY_PID"
 
 if ((OUTPOST)); then
-  log "WebSocket echo: Outpost, 2 workers"
-  start_outpost outpost-ws 2 $ECHO_PORT
-  bench_ws outpost "ws://127.0.0.1:$OUTPOST_PORT/ws" "$PROXY_PID"
-  stop "$PROXY_PID"
+  for i in "${!DIRS[@]}"; do
+    log "WebSocket echo: Outpost, 2 workers$(label "$i")"
+    start_outpost "outpost-ws-$i" 2 $ECHO_PORT "${DIRS[i]}"
+    bench_ws "outpost$(label "$i")" "ws://127.0.0.1:$OUTPOST_PORT/ws" "$PROXY_PID"
+    stop "$PROXY_PID"
+  done
 
   if [[ ${BENCH_SKIP_IDLE:-} != 1 ]]; then
     log "Idle WebSockets: $IDLE_CONNS through Outpost, 2 workers"
-    start_outpost outpost-idle 2 $ECHO_PORT
+    start_outpost outpost-idle 2 $ECHO_PORT "${DIRS[0]}"
     node "$BENCH/ws-idle.mjs" --url "ws://127.0.0.1:$OUTPOST_PORT/ws" --total "$IDLE_CONNS" \
       --procs 4 --pid "$PROXY_PID" --out "$RESULTS"
     stop "$PROXY_PID"
@@ -371,8 +401,9 @@ fi
 
 # ---------------------------------------------------------------- report
 
-outpost_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git status --porcelain -- src 2>/dev/null) ]] && outpost_rev+=" + uncommitted changes in src/"
+outpost_rev=$(git -C "${DIRS[0]}" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -n $(git -C "${DIRS[0]}" status --porcelain -- src 2>/dev/null) ]] && outpost_rev+=" + uncommitted changes in src/"
+((${#DIRS[@]} > 1)) && outpost_rev=$(printf '%s\n' "${LABELS[@]}" | awk '!s[$0]++' | paste -sd' ' | sed 's/ / and /g')
 
 report=$WORK/report.md
 {
