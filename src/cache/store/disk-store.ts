@@ -97,6 +97,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     liveInstances.add(this.instance);
     this.probe();
     this.ready = this.rescan();
+    void this.ready.then(() => { this.scanned = true; }, () => { this.scanned = true; });
     this.timer = setInterval(() => void this.rescan(), options.rescanMs ?? 30_000);
     this.timer.unref();
   }
@@ -235,6 +236,18 @@ export class DiskStore implements CacheStore, DiskWriterHost {
   usage(): { bytes: number; entries: number } {
     return { bytes: this.index.bytes, entries: this.index.size };
   }
+
+  /**
+   * Whether this process knows a file for `key`: one it wrote, read, or found in a directory walk.
+   * Another worker's new file is unknown until a walk or a read; the tiered store asks this to
+   * spare a miss the failed open().
+   */
+  knows(key: string): boolean {
+    // Until the start-up scan has rebuilt the index, every key may be on disk.
+    return !this.scanned || this.index.get(key) !== undefined;
+  }
+
+  private scanned = false;
 
   /** Marks an entry used without reading it (the tiered store's memory hits). */
   touch(key: string): void {

@@ -61,3 +61,42 @@ describe('TieredStore', () => {
     expect(s).toBeInstanceOf(MemoryStore);
   });
 });
+
+describe('TieredStore: misses the disk tier does not know', () => {
+  it('answers a miss without reading the disk, unless another worker announced the key or the disk knows it', async () => {
+    const { s, disk, path } = await tiered();
+    // Another worker (a second store on the same directory) writes the entry.
+    const other = new DiskStore({ path, maxSize: 10_000_000, maxObjectSize: 1_000_000 });
+    cleanups.push(() => other.close());
+    await other.ready;
+    expect(await store(other, testMeta(A), bytes(100))).toBe(true);
+    let reads = 0;
+    const get = disk.get.bind(disk);
+    disk.get = (key: string) => { reads++; return get(key); };
+    // Unknown here: a miss, and no file was opened for it.
+    expect(await s.get(A)).toBeUndefined();
+    expect(reads).toBe(0);
+    // The shared read (what a miss that won the node's lock does) finds it, and from then on
+    // this worker knows the key.
+    expect((await s.getShared(A))?.meta.key).toBe(A);
+    expect(reads).toBe(1);
+    // A key another worker announced is looked for on disk.
+    const B = 'https://a.test/two';
+    expect(await store(other, testMeta(B), bytes(100))).toBe(true);
+    s.dropMemory(B);
+    expect((await s.get(B))?.meta.key).toBe(B);
+  });
+
+  it('keeps a disk hit whose body the memory tier takes in memory (no file read on the next hit)', async () => {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    const s = createStore({ memory: { maxSize: 1_000_000, maxObjectSize: 200_000 }, disk: { path: dir.path, maxSize: 10_000_000 } }) as TieredStore;
+    cleanups.push(() => s.close());
+    await (s.disk as DiskStore).ready;
+    expect(await store(s.disk, testMeta(A), bytes(100_000))).toBe(true);
+    s.dropMemory(A);
+    const first = await s.get(A);
+    expect(Buffer.isBuffer(first?.body)).toBe(true);
+    expect(s.memory.peek(A)).toBeDefined();
+  });
+});

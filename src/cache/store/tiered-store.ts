@@ -21,7 +21,10 @@ import type { CacheStore, KeyFilter, StoredEntry, StoredMeta, StoreWriter } from
 import type { MemoryStore } from './memory-store.js';
 
 /** A disk tier that can be told about memory hits (DiskStore does). */
-export type DiskTier = CacheStore & { touch?(key: string): void; deleteNow?(key: string): boolean };
+export type DiskTier = CacheStore & { touch?(key: string): void; deleteNow?(key: string): boolean; knows?(key: string): boolean };
+
+/** Keys other workers announced changing, remembered so a miss knows to look on disk (bounded). */
+const MAX_ANNOUNCED = 100_000;
 
 export class TieredStore implements CacheStore {
   readonly name = 'tiered';
@@ -49,7 +52,16 @@ export class TieredStore implements CacheStore {
   dropMemory(key: string): void {
     this.drops++;
     void this.memory.delete(key);
+    if (this.announced.size >= MAX_ANNOUNCED) this.announced.clear();
+    this.announced.add(key);
   }
+
+  /**
+   * A miss looks on disk only for a key the disk tier knows or another worker announced: most
+   * misses (new URLs, uncacheable answers) would otherwise pay a failed open() each. One the
+   * announcement has not reached yet is found by `getShared`, which the node's lock leads to.
+   */
+  private readonly announced = new Set<string>();
 
   get failure(): string | undefined {
     return this.disk.failure;
@@ -69,6 +81,7 @@ export class TieredStore implements CacheStore {
       this.disk.touch?.(key);
       return hit;
     }
+    if (this.disk.knows && !this.disk.knows(key) && !this.announced.has(key)) return Promise.resolve(undefined);
     return this.fromDisk(key);
   }
 
