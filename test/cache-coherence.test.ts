@@ -5,11 +5,12 @@
  * socket's inode in the worker's descriptors), so every assertion knows which worker answered.
  */
 import http from 'node:http';
-import { readdirSync, readFileSync, readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, ensureBuilt, startOrigin, waitFor, type TestServer } from './helpers.js';
+import { socketOwner } from './socket-owner.js';
 import { startOutpost, type OutpostProcess } from './cli-process.js';
 
 const TOKEN = 'coherence-test-token-0123456789';
@@ -59,35 +60,6 @@ class Conn {
   }
 }
 
-const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
-
-/** The worker (of `pids`) holding the server side of the connection from `clientPort` to `serverPort`. */
-function workerOf(serverPort: number, clientPort: number, pids: number[]): number | undefined {
-  const local = `0100007F:${hex(serverPort)}`;
-  const remote = `0100007F:${hex(clientPort)}`;
-  let inode: string | undefined;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === local && f[2] === remote) inode = f[9];
-  }
-  if (!inode) return undefined;
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return undefined;
-}
 
 describe('the cache of a node with several workers and no cache.disk', () => {
   let origin: TestServer;
@@ -150,7 +122,7 @@ describe('the cache of a node with several workers and no cache.disk', () => {
       const c = new Conn(node.http);
       conns.push(c);
       await c.request('GET', '/hello');
-      const pid = workerOf(node.http, c.localPort, node.pids);
+      const pid = socketOwner(node.http, c.localPort, node.pids);
       if (pid !== undefined && !byPid.has(pid)) byPid.set(pid, c);
     }
     expect(byPid.size).toBe(node.pids.length);

@@ -9,7 +9,7 @@
  * other end of the connection the request came on (Linux only, like the production target).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { closedPort, ensureBuilt, repoRoot, startWsOrigin, waitFor, type WsOrigin } from './helpers.js';
+import { socketOwner } from './socket-owner.js';
 
 interface LogLine {
   msg?: string;
@@ -48,26 +49,6 @@ function refused(port: number): Promise<boolean> {
     const s = net.connect(port, '127.0.0.1');
     s.once('connect', () => { s.destroy(); resolve(false); });
     s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
-
-/** Which of `pids` holds the TCP socket 127.0.0.1:`localPort` → 127.0.0.1:`remotePort`. */
-function socketOwner(localPort: number, remotePort: number, pids: number[]): number | undefined {
-  const hex = (port: number) => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const line = readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .find((f) => f[1] === hex(localPort) && f[2] === hex(remotePort));
-  if (!line) return undefined;
-  const target = `socket:[${line[9]}]`;
-  return pids.find((pid) => {
-    try {
-      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; }
-      });
-    } catch {
-      return false;
-    }
   });
 }
 
