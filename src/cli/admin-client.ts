@@ -12,8 +12,7 @@ export async function callAdmin(file: string, method: 'GET' | 'POST', path: stri
   if (!r.ok) return { ok: false, message: formatErrors(r.file, r.errors) };
   const { admin, listen } = r.config;
   if (!admin.token) return { ok: false, message: `${r.file} sets no admin.token, so the node's admin API is off` };
-  const host = listen.admin.host === '0.0.0.0' ? '127.0.0.1' : listen.admin.host === '::' ? '::1' : listen.admin.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${listen.admin.port}${path}`;
+  const url = adminUrl(listen.admin, path);
   try {
     const res = await request(url, {
       method,
@@ -27,4 +26,10 @@ export async function callAdmin(file: string, method: 'GET' | 'POST', path: stri
   } catch (e) {
     return { ok: false, message: `cannot reach the admin API at ${url}: ${(e as Error).message}` };
   }
+}
+
+/** The URL of `path` on a node's admin listener (a wildcard address is reached on loopback). */
+export function adminUrl(admin: { host: string; port: number }, path: string): string {
+  const host = admin.host === '0.0.0.0' ? '127.0.0.1' : admin.host === '::' ? '::1' : admin.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}${path}`;
 }

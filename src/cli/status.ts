@@ -5,6 +5,7 @@
 import { request } from 'undici';
 import { formatErrors, loadConfigFile } from '../config/load.js';
 import type { PopView } from '../cluster/pops.js';
+import { adminUrl } from './admin-client.js';
 
 interface StatusBody {
   pop: { id: string };
@@ -21,8 +22,7 @@ export async function statusCommand(file: string, json: boolean): Promise<number
     return 1;
   }
   const { admin, listen } = r.config;
-  const host = listen.admin.host === '0.0.0.0' ? '127.0.0.1' : listen.admin.host === '::' ? '::1' : listen.admin.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${listen.admin.port}/status`;
+  const url = adminUrl(listen.admin, '/status');
   let body: StatusBody;
   try {
     const res = await request(url, { headers: admin.token ? { authorization: `Bearer ${admin.token}` } : {}, headersTimeout: 5_000 });
