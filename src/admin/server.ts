@@ -20,7 +20,18 @@ export interface AdminSource {
   api?: { token(): string | undefined; model: AdminModel; publicMetrics?(): boolean };
 }
 
-export async function startAdmin(addr: { host: string; port: number }, source: AdminSource): Promise<{ server: http.Server; address: AddressInfo }> {
+/**
+ * How long a client may take to send its head, and its whole request: a slow client must not hold
+ * the supervisor's sockets (Node's own defaults are 60 s and 300 s). Tests pass shorter ones.
+ */
+export interface AdminTimeouts {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+const ADMIN_TIMEOUTS: AdminTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+
+export async function startAdmin(addr: { host: string; port: number }, source: AdminSource, timeouts: AdminTimeouts = ADMIN_TIMEOUTS): Promise<{ server: http.Server; address: AddressInfo }> {
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -59,7 +70,7 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
         return send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /status\n');
     }
   };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ connectionsCheckingInterval: Math.min(1000, Math.max(50, timeouts.headersTimeoutMs / 4)) }, (req, res) => {
     // The admin listener lives in the supervisor: a throw here would stop the whole node.
     try {
       handle(req, res);
@@ -70,7 +81,10 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
       } else res.destroy();
     }
   });
-  // Malformed bytes (a bad request line, oversize headers): answer 400 and free the socket.
+  server.headersTimeout = timeouts.headersTimeoutMs;
+  server.requestTimeout = timeouts.requestTimeoutMs;
+  // Malformed bytes (a bad request line, oversize headers, a head or request past its timeout):
+  // answer 400 and free the socket.
   server.on('clientError', (_err, socket) => {
     if (!socket.writable) return void socket.destroy();
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
