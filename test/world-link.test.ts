@@ -84,13 +84,22 @@ describe('the latency link', () => {
       const warm = await connect(l.port);
       await roundTrip(warm, Buffer.from('w'));
       warm.destroy();
-      const t0 = performance.now();
-      const s = await connect(l.port);
-      const first = (await roundTrip(s, Buffer.from('x'))) + 0;
-      const connectAndFirst = performance.now() - t0;
+      // A new connection's cost, the least of several for the same reason as the RTT below: load
+      // only adds (one sample alone once read 81 ms for 40 beside a busy suite).
+      let connectAndFirst = Number.POSITIVE_INFINITY;
+      let first = 0;
+      let s: Awaited<ReturnType<typeof connect>> | undefined;
+      for (let i = 0; i < 5; i++) {
+        s?.destroy();
+        const t0 = performance.now();
+        s = await connect(l.port);
+        const f = await roundTrip(s, Buffer.from('x'));
+        const took = performance.now() - t0;
+        if (took < connectAndFirst) [connectAndFirst, first] = [took, f];
+      }
       const rtts: number[] = [];
-      for (let i = 0; i < (rtt > 100 ? 5 : 15); i++) rtts.push(await roundTrip(s, Buffer.from(`ping ${i}`)));
-      s.destroy();
+      for (let i = 0; i < (rtt > 100 ? 5 : 15); i++) rtts.push(await roundTrip(s!, Buffer.from(`ping ${i}`)));
+      s!.destroy();
       // The link's own RTT is the least one measured: what a loaded machine adds (a test file
       // beside this one, the event loop of this client and echo) only ever comes on top.
       const shown = `RTTs ${rtts.map((x) => x.toFixed(1)).join(' ')}`;
