@@ -137,7 +137,10 @@ describe('the cache of a node with several workers and no cache.disk', () => {
         // An unsafe request changes the resource: the next GET must see the new version.
         versions.set(path, (versions.get(path) ?? 1) + 1);
         req.resume();
-        res.writeHead(200, { 'content-type': 'text/plain' });
+        // `?location=/x`: the answer names another URL it changed (RFC 9111 §4.4: invalidated too).
+        const location = new URL(req.url ?? '/', 'http://o').searchParams.get('location');
+        if (location) versions.set(location, (versions.get(location) ?? 1) + 1);
+        res.writeHead(200, { 'content-type': 'text/plain', ...(location ? { location } : {}) });
         res.end('changed');
         return;
       }
@@ -155,7 +158,9 @@ describe('the cache of a node with several workers and no cache.disk', () => {
       }
       const lang = path.includes('/vary/') ? ` ${req.headers['accept-language'] ?? '-'}` : '';
       res.writeHead(200, headers);
-      res.end(`${path} v${v}${lang}`);
+      // `/slow/`: the body comes 300 ms after the head (a HEAD's client is answered before the fill commits).
+      if (path.includes('/slow/')) setTimeout(() => res.end(`${path} v${v}`), 300);
+      else res.end(`${path} v${v}${lang}`);
     });
     dir = mkdtempSync(join(tmpdir(), 'outpost-coherence-'));
     await ensureBuilt();
@@ -202,6 +207,18 @@ describe('the cache of a node with several workers and no cache.disk', () => {
         const got = await c.request('GET', path);
         expect(got.body, `round ${round}`).toBe(`${path} v${v + 1}`);
       }
+    }
+  });
+
+  it('a Location target whose fill is under way when a POST through either worker names it is not served afterwards (RFC 9111 §4.4)', async () => {
+    for (let round = 0; round < 4; round++) {
+      const target = `/slow/loc-${round}`;
+      // The POST through the other worker, then through the filling worker itself.
+      const [filler, writer] = [[a, b], [b, a], [a, a], [b, b]][round];
+      // A HEAD that misses fills with a GET; its client has the head while the body still comes.
+      expect((await filler.request('HEAD', target)).status).toBe(200);
+      expect((await writer.request('POST', `/form?location=${target}`)).status).toBe(200);
+      for (const c of [filler, writer]) expect((await c.request('GET', target)).body, `round ${round}`).toBe(`${target} v2`);
     }
   });
 

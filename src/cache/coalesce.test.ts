@@ -36,6 +36,28 @@ describe('Coalescer', () => {
     expect(c.join('k').role).toBe('lead');
   });
 
+  it('settled: resolves at once with no flight, when the flight ends, or at its own timeout, whatever maxWaiters says', async () => {
+    const c = new Coalescer(options);
+    let done = false;
+    await c.settled('k', 10);
+    const leader = lead(c.join('k'));
+    for (let i = 0; i < options.maxWaiters; i++) wait(c.join('k'));
+    const s = c.settled('k', 500).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(done).toBe(false);
+    leader.done('stored');
+    await s;
+    const other = lead(c.join('other'));
+    let timedOut = false;
+    const t = c.settled('other', 200).then(() => (timedOut = true));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(timedOut).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await t;
+    expect(c.busy('other')).toBe(true); // the flight goes on: only the wait ended
+    other.done('failed');
+  });
+
   it('keeps keys apart', () => {
     const c = new Coalescer(options);
     expect(c.join('a').role).toBe('lead');

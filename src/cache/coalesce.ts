@@ -80,12 +80,22 @@ export class Coalescer {
     const flight = this.flights.get(key);
     if (flight === undefined) return this.lead(key);
     if (flight.waiters.size >= this.options.maxWaiters) return PASS_QUEUE_FULL;
-    return { role: 'wait', result: this.wait(flight) };
+    return { role: 'wait', result: this.wait(flight, this.options.waitTimeoutMs) };
   }
 
   /** Has `key` a leader in flight? (A background refresh asks before joining, so it never waits.) */
   busy(key: string): boolean {
     return this.flights.has(key);
+  }
+
+  /**
+   * Resolves when the flight of `key` under way (if any) ends, or after `timeoutMs`: an
+   * invalidation waits out a fill in this process, whose commit could land after its delete.
+   * Not a waiter in the queue's sense: maxWaiters does not apply.
+   */
+  settled(key: string, timeoutMs: number): Promise<void> {
+    const flight = this.flights.get(key);
+    return flight === undefined ? Promise.resolve() : this.wait(flight, timeoutMs).then(() => {});
   }
 
   /** Keys with a leader in flight. */
@@ -119,14 +129,14 @@ export class Coalescer {
     };
   }
 
-  private wait(flight: Flight): Promise<WaitOutcome> {
+  private wait(flight: Flight, timeoutMs: number): Promise<WaitOutcome> {
     return new Promise<WaitOutcome>((resolve) => {
       const waiter: Waiter = {
         resolve,
         timer: setTimeout(() => {
           flight.waiters.delete(waiter);
           resolve('timeout');
-        }, this.options.waitTimeoutMs),
+        }, timeoutMs),
       };
       waiter.timer.unref();
       flight.waiters.add(waiter);

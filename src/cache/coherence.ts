@@ -8,10 +8,15 @@
  * memory copies of those keys, so its next lookup reads the disk. Nothing is asked on a hit: a
  * hit in memory stays a Map lookup; the cost is one message per change, batched per turn.
  *
- * What this does not promise: a worker serves its memory copy until the message arrives (the
- * supervisor relays it, well under a millisecond on an idle node). The cache phase closes the
- * window that matters most to a client that asks again at once: a miss takes the node's lock
- * for its key, which the worker filling it holds until its commit, then looks again (cache-phase.ts).
+ * An invalidation by an unsafe method (RFC 9111 §4.4 is a MUST) is acknowledged: its response
+ * waits until every worker has dropped its copy (one bus round trip, 250 ms at most), so a client
+ * that asks again at once, on any connection, cannot get the old response.
+ *
+ * What this does not promise for stores and refreshes: a worker serves its memory copy until the
+ * message arrives (the supervisor relays it, well under a millisecond on an idle node). The cache
+ * phase closes the window that matters most to a client that asks again at once: a miss takes
+ * the node's lock for its key, which the worker filling it holds until its commit, then looks
+ * again (cache-phase.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Events } from '../cluster/types.js';
@@ -26,6 +31,9 @@ export interface CacheChanges {
   /** The publishing cache (its own messages come back to it: they are skipped). */
   by: string;
 }
+
+/** How long an invalidation's response waits at most for the other workers' acknowledgements. */
+const ACK_MS = 250;
 
 /** Keys per message: a purge of everything is sent in slices, not as one huge frame. */
 const SLICE = 1000;
@@ -42,13 +50,17 @@ export function joinCoherence(store: TieredStore, events: Events): () => void {
     for (let i = 0; i < keys.length; i += SLICE) events.publish<CacheChanges>(CACHE_TOPIC, { keys: keys.slice(i, i + SLICE), by });
   };
   store.onChange = (keys, now) => {
+    // An invalidation: every worker acknowledges before the response that caused it leaves.
+    // What was batched goes first (the bus keeps order).
+    if (now) {
+      flush();
+      return events.publishAndWait<CacheChanges>(CACHE_TOPIC, { keys, by }, ACK_MS);
+    }
     if (pending === undefined) {
       pending = [];
-      if (!now) queueMicrotask(flush);
+      queueMicrotask(flush);
     }
     for (const k of keys) pending.push(k);
-    // An invalidation goes out before the response that caused it (the bus keeps order).
-    if (now) flush();
   };
   const unsubscribe = events.subscribe<CacheChanges>(CACHE_TOPIC, (m) => {
     if (m.data?.by === by) return; // our own change: our memory already has it

@@ -165,16 +165,34 @@ export class EdgeCache {
     return memoryOnly ? 0 : n;
   }
 
-  /** RFC 9111 §4.4: after an unsafe request succeeded, stored responses for these URLs are no longer used. */
-  invalidate(urls: readonly string[], ruleFor: (url: UrlParts) => RuleConfig | undefined): void {
-    for (const raw of urls) {
-      for (const url of purgeUrls(raw, ruleFor)) {
-        // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
-        // A shared tier's file goes before the response does (another worker could read it).
-        if (this.store instanceof TieredStore) this.store.deleteNow(url);
-        else this.store.delete(url).catch(() => {});
-      }
+  /**
+   * RFC 9111 §4.4: after an unsafe request succeeded, stored responses for these URLs are no
+   * longer used. Resolves once no worker of the node can serve them: the response waits for it.
+   * With a shared tier, a fill of one of them under way, in this worker or another, is waited for
+   * first (it holds the node's lock until its commit, and a Location target fetched just before
+   * the POST could otherwise land after the delete); fills that start meanwhile wait, then lead
+   * afresh.
+   */
+  async invalidate(urls: readonly string[], ruleFor: (url: UrlParts) => RuleConfig | undefined): Promise<void> {
+    const store = this.store;
+    const lock = this.nodeLock;
+    const keys = urls.flatMap((raw) => purgeUrls(raw, ruleFor));
+    if (!(store instanceof TieredStore)) {
+      for (const url of keys) store.delete(url).catch(() => {});
+      return;
     }
+    // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
+    // A shared tier's file goes before the response does (another worker could read it).
+    const wait = Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS);
+    await Promise.all(
+      keys.map(async (url) => {
+        // This worker's own fill first: the node's lock is re-entrant for the worker holding it.
+        await this.coalescer.settled(url, wait);
+        const r = lock ? await lock.acquire(url, wait) : undefined;
+        await store.deleteNow(url);
+        if (r === 'lead') lock!.release(url, 'failed');
+      }),
+    ).catch(() => {});
   }
 
   /** Entries being committed (the client may already have its answer): close waits for them. */

@@ -84,8 +84,11 @@ export function metaOf(
 }
 
 export type FillAction =
-  /** Send the origin's answer with these headers, body streamed (and stored when a writer is open). */
-  | { kind: 'stream'; headers: string[] }
+  /**
+   * Send the origin's answer with these headers, body streamed (and stored when a writer is open);
+   * `after`: not before it resolves (an invalidation every worker must have applied first).
+   */
+  | { kind: 'stream'; headers: string[]; after?: Promise<void> }
   /** The client has been answered from the cache; the origin's body (if any) is only read. */
   | { kind: 'answered' };
 
@@ -112,12 +115,11 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
   const hostLabel = ctx.lb!.config.hostname;
   const now = Date.now();
   if (x.invalidate) {
-    if (status >= 200 && status < 400) {
-      const { headers } = headerObject(raw);
-      const urls = invalidatedUrls(ctx.method, status, `${ctx.scheme}://${ctx.authority}${ctx.path}`, headers);
-      cache.invalidate(urls.map((u) => lowerHost(u)), (url) => ctx.snapshot.rules(url)?.rule);
-    }
-    return { kind: 'stream', headers: labelled(clientHeaders, `outpost; fwd=bypass; detail=method`) };
+    const headers = labelled(clientHeaders, `outpost; fwd=bypass; detail=method`);
+    if (status < 200 || status >= 400) return { kind: 'stream', headers };
+    const urls = invalidatedUrls(ctx.method, status, `${ctx.scheme}://${ctx.authority}${ctx.path}`, headerObject(raw).headers);
+    const after = cache.invalidate(urls.map((u) => lowerHost(u)), (url) => ctx.snapshot.rules(url)?.rule);
+    return { kind: 'stream', headers, after };
   }
   if (!x.lead) {
     ctx.cacheResult = x.fwd === 'bypass' ? 'bypass' : 'miss';

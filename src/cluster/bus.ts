@@ -7,6 +7,7 @@
  *   worker (Spoke)                        supervisor (Hub)
  *   call(name, data, deadline) ── req ──▶ served handler(data, from) ── res ──▶ resolves / rejects
  *   publish(topic, data)       ── pub ──▶ its subscribers, then every spoke (the sender included)
+ *   fanOutAndWait(topic, data) ◀─ pub+ack ── each spoke delivers, then answers `ack`
  *
  * A call that gets no answer by its deadline rejects with BusTimeout; a channel that is gone
  * rejects at once with BusUnavailable. Nothing waits forever.
@@ -16,7 +17,8 @@ export type BusFrame =
   | { type: 'outpost:bus'; k: 'req'; id: number; name: string; data: unknown }
   | { type: 'outpost:bus'; k: 'res'; id: number; ok: true; data: unknown }
   | { type: 'outpost:bus'; k: 'res'; id: number; ok: false; error: string }
-  | { type: 'outpost:bus'; k: 'pub'; topic: string; data: unknown; from: string };
+  | { type: 'outpost:bus'; k: 'pub'; topic: string; data: unknown; from: string; ack?: number }
+  | { type: 'outpost:bus'; k: 'ack'; id: number };
 
 /** One end of a message channel: a worker's `process`, the supervisor's `Worker`, a MessagePort in tests. */
 export interface Channel {
@@ -93,6 +95,7 @@ export class Spoke {
       else p.reject(new Error(f.error));
     } else if (f.k === 'pub') {
       for (const s of this.subscribers) s(f.topic, f.data, f.from);
+      if (f.ack !== undefined) this.send({ type: 'outpost:bus', k: 'ack', id: f.ack });
     }
   }
 }
@@ -102,6 +105,9 @@ export class Hub {
   private readonly spokes = new Map<string, Channel>();
   private readonly handlers = new Map<string, (data: unknown, from: string) => unknown>();
   private onPub: (topic: string, data: unknown, from: string) => void = (topic, data, from) => this.fanOut(topic, data, from);
+  private ackSeq = 0;
+  /** fanOutAndWait calls still waiting: the spokes that have not acknowledged yet. */
+  private readonly acks = new Map<number, { left: Set<string>; done(): void }>();
 
   /** What a spoke's publish does; by default fan it out to every spoke. */
   routePublished(handler: (topic: string, data: unknown, from: string) => void): void {
@@ -114,11 +120,13 @@ export class Hub {
       if (this.spokes.get(member) !== channel) return; // a channel replaced or detached
       if (f.k === 'req') void this.answer(member, channel, f.id, f.name, f.data);
       else if (f.k === 'pub') this.onPub(f.topic, f.data, member);
+      else if (f.k === 'ack') this.acked(f.id, member);
     });
   }
 
   detach(member: string): void {
     this.spokes.delete(member);
+    for (const id of [...this.acks.keys()]) this.acked(id, member); // a gone spoke is not waited for
   }
 
   serve(name: string, handler: (data: unknown, from: string) => unknown): void {
@@ -135,6 +143,41 @@ export class Hub {
         // that worker is going away; its exit detaches it
       }
     }
+  }
+
+  /**
+   * Sends a published message to every attached spoke and resolves once each has delivered it to
+   * its subscribers, or at `deadlineMs` (a stuck worker delays, never blocks, the caller).
+   */
+  fanOutAndWait(topic: string, data: unknown, from: string, deadlineMs: number): Promise<void> {
+    const id = ++this.ackSeq;
+    const frame: BusFrame = { type: 'outpost:bus', k: 'pub', topic, data, from, ack: id };
+    const left = new Set<string>();
+    for (const [member, ch] of this.spokes) {
+      try {
+        if (ch.send(frame) !== false) left.add(member);
+      } catch {
+        // going away: not waited for
+      }
+    }
+    if (left.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), deadlineMs);
+      timer.unref();
+      const done = () => {
+        clearTimeout(timer);
+        this.acks.delete(id);
+        resolve();
+      };
+      this.acks.set(id, { left, done });
+    });
+  }
+
+  private acked(id: number, member: string): void {
+    const a = this.acks.get(id);
+    if (!a) return;
+    a.left.delete(member);
+    if (a.left.size === 0) a.done();
   }
 
   get members(): string[] {

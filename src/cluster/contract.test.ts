@@ -70,6 +70,34 @@ describe('ipc backend: failures', () => {
     expect(w.health()).toMatchObject({ backend: 'ipc', connected: false, fallbacks: 2 });
   });
 
+  it('publishAndWait: a worker that never acknowledges delays the answer to the deadline, one that leaves is not waited for', async () => {
+    const node = ipcNode(2);
+    const mute: Channel = { send: () => true, onFrame: () => {} };
+    node.hub.attach('w3', mute); // takes the frames, never answers
+    try {
+      let t = Date.now();
+      await node.workers[0].events.publishAndWait('node:x', 1, 150);
+      expect(Date.now() - t).toBeGreaterThanOrEqual(140);
+      const slow = node.workers[0].events.publishAndWait('node:x', 2, 5000);
+      t = Date.now();
+      setTimeout(() => node.hub.detach('w3'), 30);
+      await slow;
+      expect(Date.now() - t).toBeLessThan(2000);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('publishAndWait with no supervisor: delivered to the worker itself, counted as a fallback', async () => {
+    const gone: Channel = { send: () => false, onFrame: () => {} };
+    const w = new WorkerCluster(gone, 'w1');
+    const got: unknown[] = [];
+    w.events.subscribe('node:x', (m) => got.push(m.data));
+    await w.events.publishAndWait('node:x', 7, 100);
+    expect(got).toEqual([7]);
+    expect(w.health().fallbacks).toBe(1);
+  });
+
   it('a supervisor that does not answer in time: the call ends at its deadline', async () => {
     const silent: Channel = { send: () => true, onFrame: () => {} };
     const w = new WorkerCluster(silent, 'w1');

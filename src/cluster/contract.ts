@@ -80,6 +80,20 @@ export function clusterContract(name: string, setup: () => Promise<ContractSetup
       expect(got).toEqual([{ key: 'k1' }]);
     }));
 
+    it('events: publishAndWait on a node topic resolves once every member of the node has delivered it', withSetup(async ({ a, b, sharedLocks }) => {
+      const topic = `node:ack-${Math.random()}`;
+      const got: Record<'a' | 'b', unknown[]> = { a: [], b: [] };
+      a.events.subscribe(topic, (m) => got.a.push(m.data));
+      b.events.subscribe(topic, (m) => got.b.push(m.data));
+      for (let i = 0; i < 5; i++) {
+        await b.events.publishAndWait(topic, i, 1000);
+        // Already delivered when it resolves: no wait here. Across PoPs a node topic stays home.
+        expect(got.b).toHaveLength(i + 1);
+        if (sharedLocks) expect(got.a).toHaveLength(i + 1);
+      }
+      expect(got.b).toEqual([0, 1, 2, 3, 4]);
+    }));
+
     it('documents: each put is the next version; both members read the latest', withSetup(async ({ a, b }) => {
       const doc = `d-${Math.random()}`;
       expect(await b.documents.get(doc)).toBeUndefined();

@@ -68,6 +68,11 @@ export class WorkerCluster implements Cluster {
         // No supervisor: the message still reaches this worker's own subscribers.
         if (!spoke.publish(topic, data)) local.publish(topic, data);
       },
+      publishAndWait: (topic, data, deadlineMs) =>
+        spoke.call<void>('events.wait', { topic, data, deadlineMs }, deadlineMs + CALL_MS).then(ok, (err) => {
+          failed(err);
+          local.deliver({ topic, data, from: member });
+        }),
       subscribe: (topic, handler) => local.subscribe(topic, handler),
     };
     this.documents = {
@@ -119,6 +124,10 @@ export class ClusterHub {
       const { name, value } = d as { name: string; value: unknown };
       return state.documents.put(name, value);
     });
+    hub.serve('events.wait', (d, from) => {
+      const { topic, data, deadlineMs } = d as { topic: string; data: unknown; deadlineMs: number };
+      return this.publishAndWait(topic, data, from, Math.min(Number(deadlineMs) || 0, CALL_MS));
+    });
     // A worker's message: node topics to the node at once, the others through the shared state,
     // whose subscription below brings them (and other PoPs' messages) back to every worker.
     hub.routePublished((topic, data, from) => {
@@ -134,6 +143,7 @@ export class ClusterHub {
         if (isNodeTopic(topic)) queueMicrotask(() => this.deliver({ topic, data, from }));
         else state.events.publish(topic, data, from);
       },
+      publishAndWait: (topic, data, deadlineMs) => this.publishAndWait(topic, data, member, deadlineMs),
       subscribe: (topic, handler) => this.local.subscribe(topic, handler),
     };
     this.view = {
@@ -160,6 +170,16 @@ export class ClusterHub {
   close(): Promise<void> {
     this.unsubscribe();
     return this.state.close();
+  }
+
+  /** Node topics: every worker acknowledges; other topics: handed to the shared state. */
+  private publishAndWait(topic: string, data: unknown, from: string, deadlineMs: number): Promise<void> {
+    if (!isNodeTopic(topic)) {
+      this.view.events.publish(topic, data, from);
+      return Promise.resolve();
+    }
+    this.local.deliver({ topic, data, from });
+    return this.hub.fanOutAndWait(topic, data, from, deadlineMs);
   }
 
   private deliver(m: EventMessage): void {

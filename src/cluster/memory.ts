@@ -99,6 +99,12 @@ export class MemoryEvents implements Events {
     queueMicrotask(() => this.deliver(message));
   }
 
+  /** One process: delivered before it resolves. */
+  publishAndWait<T>(topic: string, data: T, _deadlineMs: number, from = this.member): Promise<void> {
+    this.deliver({ topic, data, from });
+    return Promise.resolve();
+  }
+
   /** Delivers at once (the IPC hub replaying a message that already crossed a process). */
   deliver(message: EventMessage): void {
     for (const name of [message.topic, '*']) {
@@ -161,7 +167,12 @@ export class MemoryCluster implements Cluster {
     return {
       nonces: this.nonces,
       locks: { acquire: (k, t) => locks.acquireAs(member, k, t), release: (k, o) => locks.releaseAs(member, k, o) },
-      events: { member, publish: (t, d, from = member) => events.publish(t, d, from), subscribe: (t, h) => events.subscribe(t, h) },
+      events: {
+        member,
+        publish: (t, d, from = member) => events.publish(t, d, from),
+        publishAndWait: (t, d, ms) => events.publishAndWait(t, d, ms, member),
+        subscribe: (t, h) => events.subscribe(t, h),
+      },
       documents: this.documents,
       health: () => this.health(),
       close: () => this.close(),

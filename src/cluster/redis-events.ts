@@ -145,6 +145,16 @@ export class RedisEvents implements Events {
     return this.lastId;
   }
 
+  /**
+   * A node topic stays in this process and is delivered before it resolves; any other topic is
+   * published (no PoP waits for the others).
+   */
+  publishAndWait<T>(topic: string, data: T, _deadlineMs: number, from = this.member): Promise<void> {
+    if (topic.startsWith('node:')) this.local.deliver({ topic, data, from });
+    else this.publish(topic, data, from);
+    return Promise.resolve();
+  }
+
   publish<T>(topic: string, data: T, from = this.member): void {
     const message: Outgoing = { topic, data: JSON.stringify(data) ?? 'null', from, mid: `${this.member}.${this.boot}.${++this.seq}` };
     // The bound is for Redis being away; a burst while it answers only has to fit in memory.

@@ -62,6 +62,12 @@ export interface Events {
   /** `from`: on behalf of another member (the IPC hub, for its workers); default `member`. */
   publish<T>(topic: string, data: T, from?: string): void;
   subscribe<T>(topic: string, handler: (message: EventMessage<T>) => void): () => void;
+  /**
+   * Publishes on a node topic and resolves once every process of the node has delivered it to its
+   * subscribers, or after `deadlineMs`: what must be known everywhere before the caller answers
+   * (an invalidation by an unsafe method, before its response leaves). Never rejects.
+   */
+  publishAndWait<T>(topic: string, data: T, deadlineMs: number): Promise<void>;
 }
 
 /** A versioned document (the config pushed to every PoP). */

@@ -160,10 +160,25 @@ class ProxyHandler {
         return true;
       }
       headers = action.headers;
+      if (action.after) {
+        // The origin's body waits (undici pauses on false) until every worker applied the invalidation.
+        const head = headers;
+        void action.after.then(() => {
+          if (res.destroyed) return;
+          this.writeHead(statusCode, head, resume);
+          resume();
+        });
+        return false;
+      }
     }
+    this.writeHead(statusCode, headers, resume);
+    return true;
+  }
+
+  private writeHead(statusCode: number, headers: string[], resume: () => void): void {
+    const res = this.ctx.res!;
     res.writeHead(statusCode, headers as unknown as Record<string, string>);
     res.on('drain', this.encoder ? () => this.encoder!.resume() : resume);
-    return true;
   }
 
   /**

@@ -31,9 +31,10 @@ export class TieredStore implements CacheStore {
 
   /**
    * Keys whose entry changed on disk (stored, updated, deleted), after the change. `now`: tell
-   * the others before returning (an invalidation, whose response is about to leave), not batched.
+   * the others at once, not batched, and return a promise that resolves once every worker has
+   * dropped its copy (an invalidation, whose response must not leave before).
    */
-  onChange: ((keys: string[], now?: boolean) => void) | undefined;
+  onChange: ((keys: string[], now?: boolean) => Promise<void> | void) | undefined;
   /** Drops, deletes and updates so far: a disk read that saw one happen meanwhile is not kept in memory. */
   private drops = 0;
 
@@ -45,7 +46,7 @@ export class TieredStore implements CacheStore {
   /** Drops the memory copies of `keys` here and, through `onChange`, in every other worker. */
   dropEverywhere(keys: string[]): void {
     for (const key of keys) this.dropMemory(key);
-    this.onChange?.(keys, true);
+    void this.onChange?.(keys, true);
   }
 
   /** Forgets this worker's memory copy (another worker changed the entry on disk). */
@@ -120,17 +121,17 @@ export class TieredStore implements CacheStore {
   /**
    * Deletes before it returns, where the disk tier can (DiskStore's unlink on the event loop):
    * an invalidation by an unsafe method, whose response must not leave while another worker
-   * could still read the old file.
+   * could still read the old file. Resolves once every worker has dropped its memory copy.
    */
-  deleteNow(key: string): void {
+  async deleteNow(key: string): Promise<void> {
     if (!this.disk.deleteNow) {
-      void this.delete(key);
+      await this.delete(key);
       return;
     }
     this.drops++;
     void this.memory.delete(key);
     this.disk.deleteNow(key);
-    this.onChange?.([key], true);
+    await this.onChange?.([key], true);
   }
 
   async *list(filter: KeyFilter): AsyncIterable<StoredMeta> {
