@@ -7,6 +7,7 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
 import { formatSize } from '../src/upstream/body-limit.js';
@@ -89,6 +90,7 @@ describe('request body size limit (limits.maxBodySize)', () => {
     await Promise.all(edges.splice(0).map((e) => e.shutdown(500)));
   });
   afterAll(async () => {
+    rmSync(tlsFiles.dir, { recursive: true, force: true });
     await origin.close();
   });
 

@@ -9,6 +9,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startOrigin, startTestEdge, waitFor, writeDevTls, type DevTlsFiles, type TestServer } from './helpers.js';
@@ -110,7 +111,10 @@ describe('connection limits', () => {
     for (const s of sockets.splice(0)) s.destroy();
     await Promise.all(edges.splice(0).map((e) => e.shutdown(500)));
   });
-  afterAll(async () => { await origin.close(); });
+  afterAll(async () => {
+    await origin.close();
+    rmSync(tlsFiles.dir, { recursive: true, force: true });
+  });
 
   async function edgeWith(limits: Record<string, unknown>, https = false): Promise<Edge> {
     const edge = await startTestEdge(edgeConfig([origin.url], {

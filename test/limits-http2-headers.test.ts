@@ -4,6 +4,7 @@
  * neither reaches the origin nor ends the session for the requests after it.
  */
 import http2 from 'node:http2';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startOrigin, startTestEdge, writeDevTls, type DevTlsFiles, type TestServer } from './helpers.js';
@@ -27,6 +28,7 @@ describe('HTTP/2 head bounds', () => {
     session.on('error', () => {});
   });
   afterAll(async () => {
+    rmSync(tls.dir, { recursive: true, force: true });
     session?.close();
     await edge?.shutdown(100);
     await origin?.close();

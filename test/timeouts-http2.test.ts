@@ -9,6 +9,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startOrigin, startTestEdge, waitFor, writeDevTls, type DevTlsFiles, type TestServer } from './helpers.js';
@@ -69,7 +70,10 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
     for (const c of cleanups.splice(0)) c();
     await Promise.all(edges.splice(0).map((e) => e.shutdown(200)));
   });
-  afterAll(async () => { await origin.close(); });
+  afterAll(async () => {
+    await origin.close();
+    rmSync(tlsFiles.dir, { recursive: true, force: true });
+  });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
     const edge = await startTestEdge(edgeConfig([origin.url], {

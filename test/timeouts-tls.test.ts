@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startOrigin, startTestEdge, writeDevTls, type DevTlsFiles, type TestServer } from './helpers.js';
@@ -38,7 +39,10 @@ describe('TLS handshake timeout', () => {
     origin = await startOrigin((_req, res) => res.end('ok'));
   });
   afterEach(async () => { await Promise.all(edges.splice(0).map((e) => e.shutdown(200))); });
-  afterAll(async () => { await origin.close(); });
+  afterAll(async () => {
+    await origin.close();
+    rmSync(tlsFiles.dir, { recursive: true, force: true });
+  });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
     const edge = await startTestEdge(edgeConfig([origin.url], {

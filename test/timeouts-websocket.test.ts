@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Edge } from '../src/server/edge.js';
@@ -39,7 +40,10 @@ describe('WebSocket upgrades and head timeouts', () => {
     origin = await startWsOrigin();
   });
   afterEach(async () => { await Promise.all(edges.splice(0).map((e) => e.shutdown(200))); });
-  afterAll(async () => { await origin.close(); });
+  afterAll(async () => {
+    await origin.close();
+    rmSync(tlsFiles.dir, { recursive: true, force: true });
+  });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
     const edge = await startTestEdge(edgeConfig([origin.url], {
