@@ -8,7 +8,7 @@
  * loses Redis while the others keep it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,8 +33,8 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-function launch(port: number, dir: string, appendonly: boolean): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--loglevel', 'warning'];
+function launch(port: number, dir: string, appendonly: boolean, extra: string[] = []): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--loglevel', 'warning', ...extra];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -194,4 +194,42 @@ export async function startSentinel(masterPort: number, name = 'mymaster'): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A Redis Cluster of `n` masters (no replicas): n redis-servers with cluster mode on, joined and
+ * given every slot by `redis-cli --cluster create`; ready when every node says cluster_state:ok.
+ */
+export async function startRedisCluster(n = 3): Promise<{ ports: number[]; url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'outpost-redis-cluster-'));
+  const ports: number[] = [];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    for (const c of children) await exited(c, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      const port = await closedPort();
+      const own = path.join(dir, String(port));
+      mkdirSync(own);
+      children.push(await launch(port, own, false, ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(own, 'nodes.conf'), '--cluster-node-timeout', '2000']));
+      ports.push(port);
+    }
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    const deadline = Date.now() + 20_000;
+    for (const port of ports) {
+      for (;;) {
+        const info = spawnSync('redis-cli', ['-p', String(port), 'CLUSTER', 'INFO'], { encoding: 'utf8' }).stdout ?? '';
+        if (info.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new Error(`redis cluster node ${port} not ok: ${info}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
 }
