@@ -7,7 +7,7 @@
  */
 import type { Phase, RequestContext } from '../pipeline/context.js';
 import type { RuleConfig } from '../config/cache-schema.js';
-import type { CacheExchange } from './edge-cache.js';
+import { settle, type CacheExchange } from './edge-cache.js';
 import { cacheUrl, cookies, primaryKey, variantKey } from './key.js';
 import { entryState } from './policy/lookup.js';
 import { parseCacheControl } from './policy/cache-control.js';
@@ -209,14 +209,6 @@ async function coalesce(ctx: RequestContext, x: CacheExchange, again: boolean): 
   x.detail = outcome === 'timeout' ? 'lock-timeout' : 'collapsed-uncacheable';
   x.stale = undefined;
   return false;
-}
-
-/** Calls the leader's done once. */
-export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'failed'): void {
-  const lead = x.lead;
-  if (!lead) return;
-  x.lead = undefined;
-  lead.done(outcome);
 }
 
 /**

@@ -85,6 +85,11 @@ const COMPRESSIBLE = new Set([
   'application/vnd.ms-fontobject',
 ]);
 
+/** The value the cache keys Accept-Encoding by: the encoding this edge would choose. */
+export function acceptEncodingKey(value: string | string[] | undefined): string {
+  return negotiateEncoding(value) ?? 'identity';
+}
+
 /**
  * Whether a Content-Type names text-like content that compresses well. Parameters are ignored,
  * names are case-insensitive. Formats that are compressed already (images other than SVG, audio,

@@ -211,6 +211,14 @@ export class EdgeCache {
   }
 }
 
+/** Calls the leader's done once. */
+export function settle(x: CacheExchange, outcome: 'stored' | 'uncacheable' | 'failed'): void {
+  const lead = x.lead;
+  if (!lead) return;
+  x.lead = undefined;
+  lead.done(outcome);
+}
+
 /** How long an unsafe request waits at most for another worker's fill of its URL. */
 const UNSAFE_WAIT_MS = 1_000;
 

@@ -8,8 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../pipeline/context.js';
-import type { CacheExchange } from './edge-cache.js';
-import { settle } from './cache-phase.js';
+import { settle, type CacheExchange } from './edge-cache.js';
 import { VARIANT, variantKey } from './key.js';
 import { decideFill, type FillDecision } from './policy/storable.js';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -11,7 +11,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RuleConfig } from '../config/cache-schema.js';
 import { secondaryKey } from './policy/vary.js';
-import { acceptEncodingKey } from '../upstream/compression.js';
+import { acceptEncodingKey } from './compress.js';
 
 /** Separates the URL from keyed header/cookie values. */
 const EXTRAS = '\u0001';

@@ -1,4 +1,7 @@
-import type { Region } from './regions.js';
+/** The regions countries belong to (regions.ts describes each). */
+export type Region =
+  | 'us-west' | 'us-east' | 'sa-north' | 'sa-south' | 'eu-west' | 'eu-east' | 'me'
+  | 'af-north' | 'af-south' | 'ap-south' | 'ap-southeast' | 'ap-northeast' | 'oceania';
 
 /**
  * The country table we own: every ISO 3166-1 alpha-2 code (249) plus XK (Kosovo, user-assigned

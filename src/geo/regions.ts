@@ -1,4 +1,4 @@
-import { COUNTRIES } from './countries.js';
+import { COUNTRIES, type Region } from './countries.js';
 import type { LatLon } from './distance.js';
 
 /**
@@ -27,9 +27,7 @@ import type { LatLon } from './distance.js';
  * where Cloudflare's mapping is not known to us.
  */
 
-export type Region =
-  | 'us-west' | 'us-east' | 'sa-north' | 'sa-south' | 'eu-west' | 'eu-east' | 'me'
-  | 'af-north' | 'af-south' | 'ap-south' | 'ap-southeast' | 'ap-northeast' | 'oceania';
+export type { Region } from './countries.js';
 
 export type CloudflareRegionCode =
   | 'WNAM' | 'ENAM' | 'NSAM' | 'SSAM' | 'WEU' | 'EEU' | 'ME'

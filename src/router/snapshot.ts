@@ -12,7 +12,7 @@ import { createClientIpResolver, type ClientIpResolver } from '../geo/client-ip.
 import { HostTable } from './host-table.js';
 import { firstMatch, type UrlParts } from './url-pattern.js';
 import type { RuleConfig } from '../config/cache-schema.js';
-import { ShieldState, type ShieldRules } from '../shield/shield-phase.js';
+import { ShieldState, type ShieldRules } from '../shield/shield-state.js';
 
 export interface Snapshot {
   readonly version: number;

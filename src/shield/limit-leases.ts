@@ -17,7 +17,7 @@
  * lease time; the sweep stops at the first slot not yet expired, so a lease of a rule with a
  * shorter period behind a longer one goes back late (by at most LEASE_MS), though never spent late.
  */
-import type { LimitDecision, LimitRule } from './node-limits.js';
+import type { LimitDecision, LimitRule } from './limit-types.js';
 
 /** The most a lease carries, and its longest life. */
 export const MAX_LEASE = 256;

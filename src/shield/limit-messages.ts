@@ -3,7 +3,7 @@
  * worker's `NodeLimits` and the supervisor's `NodeLimitTable`, as short JSON (parallel arrays and
  * tuples: a busy worker sends up to 1,000 hits a message), and their checks.
  */
-import type { LimitDecision, LimitRule } from './node-limits.js';
+import type { LimitDecision, LimitRule } from './limit-types.js';
 import { leaseSize } from './limit-leases.js';
 
 /**

@@ -83,37 +83,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { RateLimitConfig } from '../config/security-schema.js';
+import type { LimitDecision, LimitRule, Limits } from './limit-types.js';
 import { RateLimiter } from './rate-limit.js';
 import { LEASE_MS, LeaseTable, leaseSize, type LeaseAsk } from './limit-leases.js';
 import { decode, encode, leaseOf, readable, type LimitVerdict, type NodeLimitMessage, type NodeLimitReply } from './limit-messages.js';
 
-/** One rate-limit rule as the counters see it. */
-export interface LimitRule {
-  /** Identifies the rule across reloads: a reload that keeps it keeps its counts. */
-  signature: string;
-  requests: number;
-  periodMs: number;
-  /** How long a key that went over stays mitigated. */
-  timeoutMs: number;
-  /** Set on a `scope: global` rule: what its count does while Redis does not answer. */
-  global?: { onRedisError: 'local' | 'allow' };
-}
-
-export type LimitDecision =
-  | { allowed: true; remaining: number; resetMs: number }
-  /**
-   * `until`: ms epoch the key stays mitigated. `retryAfterMs`: for the Retry-After header.
-   * `fresh`: this hit put the key over (the first denial); false when it was already mitigated.
-   */
-  | { allowed: false; until: number; retryAfterMs: number; fresh: boolean };
-
-/** What the shield phase calls: one counted hit. Synchronous when it can decide locally. */
-export interface Limits {
-  hit(rule: LimitRule, key: string, now: number): LimitDecision | Promise<LimitDecision>;
-  /** Drops the tables of rules no longer configured, keeps the rest across reloads. */
-  retain(signatures: Set<string>): void;
-}
-
+export type { LimitDecision, LimitRule, Limits } from './limit-types.js';
 export type { LimitVerdict, NodeLimitMessage, NodeLimitReply } from './limit-messages.js';
 
 /** The signature the shield has always used: a reload that changes only timeout, action or status keeps the counts. */

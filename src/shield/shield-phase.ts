@@ -11,65 +11,16 @@
  */
 import type { Phase, RequestContext } from '../pipeline/context.js';
 import { sendSimple } from '../pipeline/error-page.js';
-import type { RateLimitConfig } from '../config/security-schema.js';
-import { firstMatch, portOf, type UrlParts } from '../router/url-pattern.js';
+import { portOf } from '../router/url-pattern.js';
 import { readCookie } from '../balancer/affinity.js';
-import { compileIpRules, needsGeo, type IpRuleMatcher } from './ip-rules.js';
 import { clientKey, rateLimitHeaders } from './rate-limit.js';
-import { limitRule, LocalLimits, type LimitDecision, type LimitRule, type Limits } from './node-limits.js';
-import type { SecurityConfig } from '../config/security-schema.js';
-import { LevelCounters } from './levels.js';
-import { answerChallenge, challengeKey, CHALLENGE_PATH, cleared, isNavigation, sendChallenge, type ChallengeRuntime } from './challenge/endpoint.js';
-import { MemoryReplayGuard } from './challenge/token.js';
+import type { LimitDecision } from './limit-types.js';
+import { countAction } from './actions.js';
+import type { ChallengeRuntime } from './challenge/runtime.js';
+import { answerChallenge, CHALLENGE_PATH, cleared, isNavigation, sendChallenge } from './challenge/endpoint.js';
+import type { ShieldRules } from './shield-state.js';
 
-/** What the shield keeps per config snapshot: compiled rules, and limiters kept across reloads. */
-export interface ShieldRules {
-  state: ShieldState;
-  security: SecurityConfig;
-  ipRules: IpRuleMatcher;
-  ipRulesNeedGeo: boolean;
-  rateLimits: { index: number; config: RateLimitConfig; rule: LimitRule; matches: (url: UrlParts) => boolean; methods: Set<string> | undefined }[];
-  /** The challenge's runtime, made on first use (it needs the node secret). */
-  challenge?: ChallengeRuntime;
-}
-
-/**
- * The shield's state that outlives a config snapshot: rate-limit counts by rule signature (a
- * reload that keeps a rule keeps its counts), level counters, the replay guard, under-attack
- * mode, and the traffic counts the supervisor's detector reads.
- */
-export class ShieldState {
-  /** Rate-limit counts: in this process, or (a worker under a supervisor) the node's (node-limits.ts). */
-  limits: Limits = new LocalLimits();
-  /** Counts of `scope: global` rules (global-limits.ts); unset: counted as the others are. */
-  globalLimits: Limits | undefined;
-  readonly levels = new LevelCounters();
-  readonly guard = new MemoryReplayGuard();
-  /** Under-attack mode, as the supervisor (admin API, CLI, automatic detector) last said. */
-  underAttack = false;
-  /** Requests seen and requests mitigated by rules since the last report (under-attack challenges not counted). */
-  requests = 0;
-  mitigated = 0;
-  /** Single use of challenge answers across the node's workers, when a supervisor runs them. */
-  claimNode: ((nonce: string, expiresAt: number) => Promise<boolean>) | undefined;
-
-  compile(security: SecurityConfig): ShieldRules {
-    const rateLimits = security.rateLimits.map((config, index) => {
-      const m = firstMatch([{ match: config.match }]);
-      return { index, config, rule: limitRule(config), matches: (url: UrlParts) => m(url) !== undefined, methods: config.methods ? new Set(config.methods) : undefined };
-    });
-    this.limits.retain(new Set(rateLimits.map((r) => r.rule.signature)));
-    this.globalLimits?.retain(new Set(rateLimits.filter((r) => r.rule.global).map((r) => r.rule.signature)));
-    return { state: this, security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
-  }
-
-  /** Takes the counts since the last call (the worker reports them every second). */
-  takeTraffic(): { requests: number; mitigated: number } {
-    const t = { requests: this.requests, mitigated: this.mitigated };
-    this.requests = this.mitigated = 0;
-    return t;
-  }
-}
+export { ShieldState, type ShieldRules } from './shield-state.js';
 
 const VERIFIED = /^\/(\.well-known\/|robots\.txt(?:$|\?))/;
 
@@ -133,13 +84,7 @@ function challenge(ctx: RequestContext, rule: string, countsAsMitigated: boolean
 
 function challengeOf(ctx: RequestContext): ChallengeRuntime {
   const rules = ctx.snapshot.shield;
-  return (rules.challenge ??= {
-    key: challengeKey(rules.security.challenge, ctx.edge.secret),
-    config: rules.security.challenge,
-    guard: rules.state.guard,
-    claimNode: (nonce, expiresAt) => rules.state.claimNode?.(nonce, expiresAt) ?? Promise.resolve(true),
-    count: countAction,
-  });
+  return rules.state.challengeFor(rules.security.challenge, ctx.edge.secret);
 }
 
 /**
@@ -190,17 +135,6 @@ function keyOf(ctx: RequestContext, key: string): string | undefined {
   return readCookie(ctx.req.headers.cookie, key.slice(7));
 }
 
-function countAction(ctx: RequestContext, rule: string, action: string, detail?: string): void {
-  ctx.edge.metrics.shieldActions.inc({ rule, action });
-  const now = Date.now();
-  // Sampled: one log line per rule and action per second at most.
-  const k = `${rule}/${action}`;
-  if ((lastLogged.get(k) ?? 0) + 1000 > now) return;
-  lastLogged.set(k, now);
-  ctx.edge.log.info({ type: 'shield', rule, action, detail, client: ctx.clientIp, host: ctx.host, path: ctx.path, requestId: ctx.id }, `shield: ${action} by ${rule}${detail ? ` (${detail})` : ''}`);
-}
-
-const lastLogged = new Map<string, number>();
 
 /** Answers a mitigated request: JSON for API clients, a short HTML page for browsers. */
 function mitigate(ctx: RequestContext, action: 'block' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {

@@ -68,7 +68,3 @@ export function compressedHeaderObject(headers: Record<string, string>, plan: Co
   return out;
 }
 
-/** The value the cache keys Accept-Encoding by: the encoding this edge would choose. */
-export function acceptEncodingKey(value: string | string[] | undefined): string {
-  return negotiateEncoding(value) ?? 'identity';
-}

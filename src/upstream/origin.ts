@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Pool, buildConnector } from 'undici';
 import type { Config, OriginConfig } from '../config/schema.js';
-import { SpareSockets } from './spare-sockets.js';
-import { spareTarget } from './upgrade-handshake.js';
+import { SpareSockets, spareTarget, type OriginTls } from './spare-sockets.js';
 
 /** Live counters of one (pool, origin), kept across reloads. */
 export interface OriginLoad {
@@ -36,13 +35,7 @@ export interface OriginRuntime {
   readonly spares: SpareSockets | undefined;
 }
 
-export interface OriginTls {
-  rejectUnauthorized: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  servername?: string;
-}
+export type { OriginTls };
 
 /**
  * Owns undici pools and load counters by key, so snapshots can share them. `retain` marks what

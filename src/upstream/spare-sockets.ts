@@ -13,10 +13,26 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { OriginTls } from './origin.js';
 
 const IN_USE_MS = 5 * 60_000;
 const MAX_IDLE_MS = 10_000;
+
+export interface OriginTls {
+  rejectUnauthorized: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+}
+
+/** Where raw connections to `origin` go: host, port, TLS with the server name pinned as for the pool. */
+export function spareTarget(origin: { url: URL; secure: boolean; tls: OriginTls | undefined }, connectTimeoutMs: number): SpareTarget {
+  const host = origin.url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
+  // origin.tls spreads first: its `servername` key is there even when unset, and must not erase the default.
+  const t = origin.secure ? { ...origin.tls!, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host) } : undefined;
+  return { host, port, tls: t, connectTimeoutMs };
+}
 
 export interface SpareTarget {
   host: string;

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { OriginRuntime } from './origin.js';
-import { connectTo, type SpareTarget } from './spare-sockets.js';
+import { connectTo, spareTarget } from './spare-sockets.js';
 
 export interface HandshakeResult {
   socket: net.Socket;
@@ -38,15 +38,6 @@ export function upgradeHandshake(origin: OriginRuntime, path: string, headers: s
     if (signal.aborted || (err.code !== 'UND_ERR_SOCKET' && err.code !== 'ECONNRESET' && err.code !== 'EPIPE')) throw err;
     return handshake(origin, connectTo(spareTarget(origin, connectTimeoutMs)), false, path, headers, connectTimeoutMs, responseTimeoutMs, signal);
   });
-}
-
-/** Where raw connections to `origin` go: host, port, TLS with the server name pinned as for the pool. */
-export function spareTarget(origin: Pick<OriginRuntime, 'url' | 'secure' | 'tls'>, connectTimeoutMs: number): SpareTarget {
-  const host = origin.url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(origin.url.port) || (origin.secure ? 443 : 80);
-  // origin.tls spreads first: its `servername` key is there even when unset, and must not erase the default.
-  const t = origin.secure ? { ...origin.tls!, servername: origin.tls?.servername ?? (net.isIP(host) ? undefined : host) } : undefined;
-  return { host, port, tls: t, connectTimeoutMs };
 }
 
 function handshake(

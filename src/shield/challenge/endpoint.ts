@@ -11,11 +11,11 @@
  * one, so two tabs, or a tab and its XHRs, never loop. Bad or replayed answers get 403 and a link
  * back (the page then asks for a new challenge); malformed or oversized submissions 400.
  */
-import { createHmac } from 'node:crypto';
 import type { RequestContext } from '../../pipeline/context.js';
 import { sendSimple } from '../../pipeline/error-page.js';
 import { readCookie } from '../../balancer/affinity.js';
-import type { SecurityConfig } from '../../config/security-schema.js';
+import { countAction } from '../actions.js';
+import type { ChallengeRuntime } from './runtime.js';
 import { CLEARANCE_COOKIE_NAME, clearanceCookie, clientPrefix, issueClearance, verifyClearance } from './clearance.js';
 import { CHALLENGE_HEADERS, challengePage, escapeHtml, safeReturnTo } from './page.js';
 import { issueChallenge, MAX_TOKEN_LENGTH, MemoryReplayGuard, peekChallenge, verifySolution, verifyWait } from './token.js';
@@ -25,21 +25,6 @@ export const CHALLENGE_PATH = '/.outpost/challenge';
 const MAX_FORM = 4096;
 
 /** What the endpoint needs besides the request: the key, the replay guards, and the counters. */
-export interface ChallengeRuntime {
-  /** The HMAC key of tokens and clearances (config secret, or derived from the node secret). */
-  key: string;
-  config: SecurityConfig['challenge'];
-  /** Single use within this worker, checked first. */
-  guard: MemoryReplayGuard;
-  /** Single use across the node's workers (the supervisor), when there is one: resolves false for a nonce already used. */
-  claimNode: ((nonce: string, expiresAt: number) => Promise<boolean>) | undefined;
-  count(ctx: RequestContext, rule: string, action: string, detail?: string): void;
-}
-
-/** The challenge key: the configured secret, else one derived from the node secret every worker shares. */
-export function challengeKey(config: SecurityConfig['challenge'], nodeSecret: string): string {
-  return config.secret ?? createHmac('sha256', nodeSecret).update('outpost/challenge-key').digest('base64url');
-}
 
 /** True when the request carries a valid clearance for this client. */
 export function cleared(ctx: RequestContext, key: string): boolean {
@@ -67,12 +52,12 @@ export function isNavigation(ctx: RequestContext): boolean {
 export function sendChallenge(ctx: RequestContext, rt: ChallengeRuntime, rule: string): void {
   const headers: [string, string][] = [['x-outpost-mitigated', 'challenge'], ['x-request-id', ctx.id]];
   if (!isNavigation(ctx)) {
-    rt.count(ctx, rule, 'challenge');
+    countAction(ctx, rule, 'challenge');
     const body = `${JSON.stringify({ error: { status: 403, code: 'challenge_required', rule, message: 'This site asks browsers to pass a check first: open it in a browser, then retry with its cookie.', requestId: ctx.id } })}\n`;
     sendSimple(ctx, 403, [['content-type', 'application/json'], ['cache-control', 'no-store'], ...headers], body);
     return;
   }
-  rt.count(ctx, rule, 'challenge_issued');
+  countAction(ctx, rule, 'challenge_issued');
   const c = rt.config;
   const issued = issueChallenge(rt.key, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), difficulty: c.difficulty, now: Date.now(), ttlMs: c.lifetime });
   const page = challengePage({
@@ -131,7 +116,7 @@ async function grant(ctx: RequestContext, rt: ChallengeRuntime, token: string, r
   if (rt.claimNode && !(await rt.claimNode(seen.nonce, seen.expiresAt))) return refuse(ctx, rt, 403, 'replayed', undefined, returnTo);
   const c = rt.config;
   const value = issueClearance(rt.key, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), host: ctx.host, now: Date.now(), lifetimeMs: c.clearance });
-  rt.count(ctx, 'challenge', action);
+  countAction(ctx, 'challenge', action);
   const to = safeReturnTo(returnTo);
   sendSimple(ctx, 303, [
     ['location', to],
@@ -143,7 +128,7 @@ async function grant(ctx: RequestContext, rt: ChallengeRuntime, token: string, r
 }
 
 function refuse(ctx: RequestContext, rt: ChallengeRuntime, status: 400 | 403, reason: string, message?: string, returnTo?: string | null): true {
-  rt.count(ctx, 'challenge', 'challenge_failed', reason);
+  countAction(ctx, 'challenge', 'challenge_failed', reason);
   const to = safeReturnTo(returnTo);
   const text = message ?? (reason === 'expired' ? 'The check took too long.' : 'The check was not passed.');
   const accept = ctx.req.headers.accept ?? '';
