@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CPU per request of several Outpost checkouts, one after the other, proxied through 2 workers:
 #   bash bench/ab-cpu.sh PATH ROUNDS CHECKOUT...   (PATH 1k or 100k; PROF=1 writes --cpu-prof profiles)
+#   HITS=1: the origin's answers are cacheable (max-age=3600), so what is measured is cache hits.
 # Each checkout (built: dist/ present) is started in turn on the same ports in front of one small
 # Node origin; after a 2 s warm-up, wrk -t1 -c64 runs DUR seconds (10) and the proxy tree's CPU
 # time (utime+stime from /proc) is divided by the requests served. CPU per request is steadier
@@ -15,9 +16,11 @@ const http = require("node:http");
 const k1 = Buffer.alloc(1024, "a"), k100 = Buffer.alloc(102400, "b");
 http.createServer((req, res) => {
   const b = req.url === "/100k" ? k100 : k1;
-  res.writeHead(200, { "content-type": "text/plain", "content-length": b.length });
+  const h = { "content-type": "text/plain", "content-length": b.length };
+  if (process.argv[2] === "1") h["cache-control"] = "public, max-age=3600";
+  res.writeHead(200, h);
   res.end(b);
-}).listen(Number(process.argv[1]), "127.0.0.1");' "$ORIGIN_PORT" &
+}).listen(Number(process.argv[1]), "127.0.0.1");' "$ORIGIN_PORT" "${HITS:-0}" &
 OP=$!
 trap 'kill $OP 2>/dev/null' EXIT
 sleep 0.5

@@ -102,10 +102,15 @@ if (opt.child) {
     const child = fork(fileURLToPath(import.meta.url), ['--child', '--proxy', opt.proxy, '--path', opt.path, '--conns', String(conns)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
   }
-  const ready = await Promise.all(children.map((c) => new Promise((resolve, reject) => {
-    c.once('message', resolve);
-    c.once('exit', (code) => reject(new Error(`client process exited (${code}) before it was ready`)));
-  })));
+  const ready = await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve, reject) => {
+          c.once('message', resolve);
+          c.once('exit', (code) => reject(new Error(`client process exited (${code}) before it was ready`)));
+        }),
+    ),
+  );
   const pingErrors = ready.reduce((a, r) => a + r.pingErrors, 0);
 
   // 3. wait for expiry, burst, count
@@ -146,5 +151,5 @@ if (opt.child) {
   };
   const line = JSON.stringify(result);
   console.log(line);
-  if (opt.out) appendFileSync(opt.out, line + '\n');
+  if (opt.out) appendFileSync(opt.out, `${line}\n`);
 }

@@ -91,8 +91,5 @@ async function run(startAt, durationMs) {
   });
   await Promise.all(pending);
   const round = (a) => Array.from(a, (x) => Math.round(x * 100) / 100);
-  process.send(
-    { type: 'done', result: { due: round(due), lag: round(lag), latency: round(latency), status: Array.from(status), origin, err } },
-    () => process.exit(0),
-  );
+  process.send({ type: 'done', result: { due: round(due), lag: round(lag), latency: round(latency), status: Array.from(status), origin, err } }, () => process.exit(0));
 }

@@ -38,10 +38,10 @@ for (const r of rows) {
 out.push('');
 out.push(
   '- **window**: from the kill to the restart; a request counts in it when it finished after the kill and was due before the restart (so the requests in flight at the kill count).',
-  "- **a unused after**: from the kill to the last time the proxy's own counters for a moved (Outpost: `outpost_requests_total`, `outpost_upstream_errors_total`, `outpost_upstream_retries_total` with `origin=\"eu/a\"`; HAProxy: `stot + econ + eresp + wretr + wredis` of server a; health checks count in neither), sampled every ~100 ms, so values up to ~100 mean \"at the kill\". A killed origin answers nothing, so response bodies cannot show this: the last answer naming a comes at the kill in every run (in the details below).",
+  '- **a unused after**: from the kill to the last time the proxy\'s own counters for a moved (Outpost: `outpost_requests_total`, `outpost_upstream_errors_total`, `outpost_upstream_retries_total` with `origin="eu/a"`; HAProxy: `stot + econ + eresp + wretr + wredis` of server a; health checks count in neither), sampled every ~100 ms, so values up to ~100 mean "at the kill". A killed origin answers nothing, so response bodies cannot show this: the last answer naming a comes at the kill in every run (in the details below).',
   '- **a used again after**: from the moment the restarted a listens to the first answer whose body names a.',
   '- **WS on a**: sockets greeted by a and open at the kill. Reconnected *at once*: the first attempt after the close got a greeting; *in all*: greeted before the end (failed attempts are retried every 100 ms). Reconnect time: from the close to the new greeting.',
-  '- **request p99**: latency from the time the request was due (open loop), so a stall counts in full. It includes the load generator\'s own lag (when it sent a request later than due: the generator, the proxy, both origins and the WebSocket clients share the CPUs), shown in the details.',
+  "- **request p99**: latency from the time the request was due (open loop), so a stall counts in full. It includes the load generator's own lag (when it sent a request later than due: the generator, the proxy, both origins and the WebSocket clients share the CPUs), shown in the details.",
 );
 out.push('');
 out.push('Details:');

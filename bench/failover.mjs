@@ -105,9 +105,7 @@ const wsTotal = Number(opt.ws);
 const wsProcs = Number(opt['ws-procs']);
 const [http, ...wsKids] = await Promise.all([
   helper('failover-http.mjs', ['--url', opt.url, '--rate', opt.rate, '--connections', opt.connections]),
-  ...Array.from({ length: wsProcs }, (_, i) =>
-    helper('failover-ws.mjs', ['--url', wsUrl, '--count', String(Math.floor(wsTotal / wsProcs) + (i < wsTotal % wsProcs ? 1 : 0))]),
-  ),
+  ...Array.from({ length: wsProcs }, (_, i) => helper('failover-ws.mjs', ['--url', wsUrl, '--count', String(Math.floor(wsTotal / wsProcs) + (i < wsTotal % wsProcs ? 1 : 0))])),
 ]);
 
 const t0 = now();
@@ -176,7 +174,13 @@ if (opt.raw) {
 // ---------------------------------------------------------------- analysis
 
 const round = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
-const pct = (values, p) => (values.length ? percentile([...values].sort((a, b) => a - b), p) : null);
+const pct = (values, p) =>
+  values.length
+    ? percentile(
+        [...values].sort((a, b) => a - b),
+        p,
+      )
+    : null;
 
 // HTTP. A request counts in the kill window if it finished after the kill and was due before the
 // restart (requests in flight at the kill included).
@@ -276,8 +280,7 @@ for (const s of sockets) {
   }
 }
 const attemptErrors = {};
-for (const s of sockets)
-  for (const [start, , ok, err] of s.attempts) if (!ok && start >= killAt) attemptErrors[err] = (attemptErrors[err] ?? 0) + 1;
+for (const s of sockets) for (const [start, , ok, err] of s.attempts) if (!ok && start >= killAt) attemptErrors[err] = (attemptErrors[err] ?? 0) + 1;
 
 const result = {
   kind: 'failover',
@@ -343,10 +346,7 @@ const result = {
   },
 };
 
-say(
-  `HTTP ${n} sent, ${failed} failed (${failedWindow} in the window); WS on ${A}: ${onA}, closed ${sawClose}, ` +
-    `reconnected ${reconnected} (${reconnectedAtOnce} at once)`,
-);
-if (opt.out) appendFileSync(opt.out, JSON.stringify(result) + '\n');
+say(`HTTP ${n} sent, ${failed} failed (${failedWindow} in the window); WS on ${A}: ${onA}, closed ${sawClose}, ` + `reconnected ${reconnected} (${reconnectedAtOnce} at once)`);
+if (opt.out) appendFileSync(opt.out, `${JSON.stringify(result)}\n`);
 else console.log(JSON.stringify(result, null, 2));
 process.exit(0);

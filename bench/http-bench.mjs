@@ -76,7 +76,4 @@ for (let i = 0; i < Number(opt.reps); i++) {
 // The median run by req/s (for an even count, the lower middle one).
 const sorted = [...runs].sort((a, b) => a.rps - b.rps);
 const med = sorted[Math.floor((sorted.length - 1) / 2)];
-appendFileSync(
-  opt.out,
-  JSON.stringify({ kind: 'http', setup: opt.setup, variant: opt.variant, payload: opt.payload, url: opt.url, median: med, runs }) + '\n',
-);
+appendFileSync(opt.out, `${JSON.stringify({ kind: 'http', setup: opt.setup, variant: opt.variant, payload: opt.payload, url: opt.url, median: med, runs })}\n`);

@@ -14,9 +14,7 @@ const fmt = (x, digits = 2) => (x == null || Number.isNaN(x) ? '–' : x.toFixed
 const int = (x) => (x == null || Number.isNaN(x) ? '–' : Math.round(x).toString());
 const ratio = (a, b) => (a == null || !b ? '–' : `${(a / b).toFixed(2)}×`);
 const table = (head, rows) =>
-  [`| ${head.join(' | ')} |`, `|${head.map((h) => (/^(setup|path|payload|variant)$/.test(h) ? ' --- ' : ' ---: ')).join('|')}|`]
-    .concat(rows.map((r) => `| ${r.join(' | ')} |`))
-    .join('\n');
+  [`| ${head.join(' | ')} |`, `|${head.map((h) => (/^(setup|path|payload|variant)$/.test(h) ? ' --- ' : ' ---: ')).join('|')}|`].concat(rows.map((r) => `| ${r.join(' | ')} |`)).join('\n');
 const out = [];
 
 // ---------------------------------------------------------------- HTTP
@@ -24,10 +22,7 @@ const http = results.filter((r) => r.kind === 'http');
 const payloads = [...new Set(http.map((r) => r.payload))];
 
 /** The best variant (highest median req/s) of a setup for a payload. */
-const best = (setup, payload) =>
-  http
-    .filter((r) => r.setup === setup && r.payload === payload)
-    .sort((a, b) => b.median.rps - a.median.rps)[0];
+const best = (setup, payload) => http.filter((r) => r.setup === setup && r.payload === payload).sort((a, b) => b.median.rps - a.median.rps)[0];
 
 if (http.length) {
   const rows = [];
@@ -37,16 +32,12 @@ if (http.length) {
       ['origin direct', best('origin', payload)],
       [`nginx`, nginx],
       [`HAProxy`, best('haproxy', payload)],
-      ...http
-        .filter((r) => r.setup === 'outpost' && r.payload === payload)
-        .map((r) => [`Outpost (${r.variant})`, r]),
+      ...http.filter((r) => r.setup === 'outpost' && r.payload === payload).map((r) => [`Outpost (${r.variant})`, r]),
     ];
     for (const [name, r] of entries) {
       if (!r) continue;
       const m = r.median;
-      const label =
-        (r.setup === 'nginx' || r.setup === 'haproxy' ? `${name} (${r.variant})` : name) +
-        (m.errors ? ` ⚠ ${m.errors} errors` : '');
+      const label = (r.setup === 'nginx' || r.setup === 'haproxy' ? `${name} (${r.variant})` : name) + (m.errors ? ` ⚠ ${m.errors} errors` : '');
       rows.push([
         label,
         `/${payload}`,
@@ -60,9 +51,7 @@ if (http.length) {
     }
   }
   out.push('### HTTP/1.1 keep-alive (wrk, median run)', '');
-  out.push(
-    table(['setup', 'payload', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'req/s vs nginx', 'p99 vs nginx'], rows),
-  );
+  out.push(table(['setup', 'payload', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'req/s vs nginx', 'p99 vs nginx'], rows));
   out.push(
     '',
     'nginx and HAProxy: the better of their two variants. CPU µs/req: CPU time (user + system) of the ' +
@@ -111,12 +100,7 @@ if (ws.length) {
       ]),
     ),
   );
-  out.push(
-    '',
-    'msg/s: echoes received per second over all clients (one round trip each). CPU µs/msg: the echo ' +
-      "origin's CPU for direct, the proxy's alone otherwise.",
-    '',
-  );
+  out.push('', 'msg/s: echoes received per second over all clients (one round trip each). CPU µs/msg: the echo ' + "origin's CPU for direct, the proxy's alone otherwise.", '');
 }
 
 // ---------------------------------------------------------------- idle WebSockets

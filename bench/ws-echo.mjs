@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 const port = Number(process.argv[2] ?? 18002);
 const host = process.argv[3] ?? '127.0.0.1';
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
   res.end('ok\n');
 });

@@ -92,7 +92,7 @@ async function coordinator() {
     rss_growth_mb: growth / 2 ** 20,
     kib_per_conn: open ? growth / 1024 / open : null,
   };
-  if (opt.out) appendFileSync(opt.out, JSON.stringify(result) + '\n');
+  if (opt.out) appendFileSync(opt.out, `${JSON.stringify(result)}\n`);
   else console.log(JSON.stringify(result));
   process.exit(0);
 }

@@ -111,7 +111,7 @@ const result = {
   median: sorted[Math.floor((sorted.length - 1) / 2)],
   runs,
 };
-if (opt.out) appendFileSync(opt.out, JSON.stringify(result) + '\n');
+if (opt.out) appendFileSync(opt.out, `${JSON.stringify(result)}\n`);
 else console.log(JSON.stringify(result));
 for (const ws of sockets) ws.terminate();
 process.exit(0);

@@ -23,35 +23,54 @@ describe('admin API', () => {
   let bHealthy = true;
 
   beforeAll(async () => {
-    a = await startOrigin((req, res) => { res.end(req.url === '/healthz' ? 'ok' : 'a'); });
+    a = await startOrigin((req, res) => {
+      res.end(req.url === '/healthz' ? 'ok' : 'a');
+    });
     b = await startOrigin((req, res) => {
-      if (req.url === '/healthz') { res.statusCode = bHealthy ? 200 : 503; res.end(); return; }
+      if (req.url === '/healthz') {
+        res.statusCode = bHealthy ? 200 : 503;
+        res.end();
+        return;
+      }
       res.end('b');
     });
     [httpPort, adminPort] = [await closedPort(), await closedPort()];
     dir = mkdtempSync(join(tmpdir(), 'outpost-admin-'));
     const file = join(dir, 'outpost.yaml');
-    writeFileSync(file, [
-      'pop: { id: adm }',
-      `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
-      'workers: 2',
-      'log: { level: warn, access: false }',
-      `admin: { token: ${TOKEN} }`,
-      'monitors: { hc: { type: http, path: /healthz, interval: 200ms, timeout: 200ms, retries: 0 } }',
-      `pools: { p: { monitor: hc, originSteering: round_robin, origins: [{ name: a, address: "${a.url}" }, { name: b, address: "${b.url}" }] } }`,
-      'loadBalancers: [{ hostname: "*", defaultPools: [p], sessionAffinity: { type: cookie, drainDuration: 1m } }]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'pop: { id: adm }',
+        `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
+        'workers: 2',
+        'log: { level: warn, access: false }',
+        `admin: { token: ${TOKEN} }`,
+        'monitors: { hc: { type: http, path: /healthz, interval: 200ms, timeout: 200ms, retries: 0 } }',
+        `pools: { p: { monitor: hc, originSteering: round_robin, origins: [{ name: a, address: "${a.url}" }, { name: b, address: "${b.url}" }] } }`,
+        'loadBalancers: [{ hostname: "*", defaultPools: [p], sessionAffinity: { type: cookie, drainDuration: 1m } }]',
+        '',
+      ].join('\n'),
+    );
     await ensureBuilt();
     proc = spawn(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'start', '-c', file], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     await waitFor('/readyz', async () => (await api('/readyz', { auth: false })).status === 200, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${output}`);
     });
   });
   afterAll(async () => {
-    if (proc?.pid && proc.exitCode === null) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (proc?.pid && proc.exitCode === null) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await a?.close();
     await b?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -78,7 +97,14 @@ describe('admin API', () => {
   });
 
   it('stays up on targets that are not paths, with or without the token (a throw here stopped the node)', async () => {
-    for (const [target, auth] of [['http://[', ''], ['*', ''], ['/api/%E0%A4%A', TOKEN], ['/api/%E0%A4', TOKEN], ['/api/pools/%FF/origins/a/disable', TOKEN], ['http://[', TOKEN]]) {
+    for (const [target, auth] of [
+      ['http://[', ''],
+      ['*', ''],
+      ['/api/%E0%A4%A', TOKEN],
+      ['/api/%E0%A4', TOKEN],
+      ['/api/pools/%FF/origins/a/disable', TOKEN],
+      ['http://[', TOKEN],
+    ]) {
       const r = await sendRaw(adminPort, `GET ${target} HTTP/1.1\r\nHost: x\r\n${auth ? `Authorization: Bearer ${auth}\r\n` : ''}Connection: close\r\n\r\n`);
       expect(r.text, target).toMatch(/^HTTP\/1\.1 400 /);
     }
@@ -91,7 +117,10 @@ describe('admin API', () => {
   });
 
   it('shows health from the monitors, and a failing origin with its last error', async () => {
-    await waitFor('both healthy', async () => { const o = await origins(); return o.a.health === 'healthy' && o.b.health === 'healthy'; });
+    await waitFor('both healthy', async () => {
+      const o = await origins();
+      return o.a.health === 'healthy' && o.b.health === 'healthy';
+    });
     expect((await origins()).a.rttMs).toBeGreaterThan(0);
     bHealthy = false;
     await waitFor('b unhealthy', async () => (await origins()).b.health === 'unhealthy');

@@ -35,8 +35,7 @@ describe('admin listener: admin.publicMetrics', () => {
     server?.close();
   });
 
-  const status = async (path: string, token?: string) =>
-    (await request(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).statusCode;
+  const status = async (path: string, token?: string) => (await request(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).statusCode;
 
   it('true (the default): /metrics and /status are open, /api/ is not', async () => {
     publicMetrics = true;
@@ -56,7 +55,11 @@ describe('admin listener: admin.publicMetrics', () => {
   });
 
   it('false without a token is a config error naming the key', () => {
-    const r = configSchema.safeParse({ pools: { p: { origins: [{ name: 'o', address: 'http://127.0.0.1:1' }] } }, loadBalancers: [{ hostname: '*', defaultPools: ['p'] }], admin: { publicMetrics: false } });
+    const r = configSchema.safeParse({
+      pools: { p: { origins: [{ name: 'o', address: 'http://127.0.0.1:1' }] } },
+      loadBalancers: [{ hostname: '*', defaultPools: ['p'] }],
+      admin: { publicMetrics: false },
+    });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => i.path.join('.'))).toContain('admin.publicMetrics');
   });
@@ -68,7 +71,12 @@ describe('admin listener: what a stranger may send', () => {
   let purges = 0;
 
   beforeAll(async () => {
-    const model = { purge: async () => { purges++; return { purged: 0, workers: 0, errors: [] }; } } as unknown as AdminModel;
+    const model = {
+      purge: async () => {
+        purges++;
+        return { purged: 0, workers: 0, errors: [] };
+      },
+    } as unknown as AdminModel;
     const admin = await startAdmin(
       { host: '127.0.0.1', port: 0 },
       { metricsContentType: 'text/plain', metrics: async () => '', ready: () => true, status: () => ({}), api: { token: () => TOKEN, model } },
@@ -100,7 +108,9 @@ describe('admin listener: what a stranger may send', () => {
     const drip = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
     const got = await new Promise<string>((resolve) => {
       let text = '';
-      socket.on('data', (c: Buffer) => { text += c.toString(); });
+      socket.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
       socket.on('close', () => resolve(text));
     });
     clearInterval(drip);

@@ -12,10 +12,14 @@ const named = (name: string) => startOrigin((_req, res) => res.end(name));
 
 describe('load balancing', () => {
   const origins: Record<string, TestServer> = {};
+  const edges: Edge[] = [];
   beforeAll(async () => {
     for (const n of ['eu1', 'eu2', 'ap1', 'fb1']) origins[n] = await named(n);
   });
-  afterAll(async () => { for (const o of Object.values(origins)) await o.close(); });
+  afterAll(async () => {
+    for (const e of edges) await e.shutdown(200);
+    for (const o of Object.values(origins)) await o.close();
+  });
 
   function config(lb: Record<string, unknown>, pools?: Record<string, unknown>, extra: Record<string, unknown> = {}) {
     return configSchema.parse({
@@ -23,7 +27,14 @@ describe('load balancing', () => {
       listen: { http: '127.0.0.1:0' },
       log: { level: 'silent', access: false },
       pools: pools ?? {
-        eu: { location: { lat: 50.1, lon: 8.7 }, originSteering: 'round_robin', origins: [{ name: 'eu1', address: origins.eu1.url }, { name: 'eu2', address: origins.eu2.url }] },
+        eu: {
+          location: { lat: 50.1, lon: 8.7 },
+          originSteering: 'round_robin',
+          origins: [
+            { name: 'eu1', address: origins.eu1.url },
+            { name: 'eu2', address: origins.eu2.url },
+          ],
+        },
         ap: { location: { lat: 1.3, lon: 103.8 }, origins: [{ name: 'ap1', address: origins.ap1.url }] },
         fb: { origins: [{ name: 'fb1', address: origins.fb1.url }] },
       },
@@ -31,13 +42,11 @@ describe('load balancing', () => {
       ...extra,
     });
   }
-  const edges: Edge[] = [];
   async function edgeFor(cfg: ReturnType<typeof config>, status = new OriginStatus()) {
     const e = await startEdge(cfg, { log: pino({ level: 'silent' }), status, secret: 's'.repeat(32) });
     edges.push(e);
     return e;
   }
-  afterAll(async () => { for (const e of edges) await e.shutdown(200); });
   const get = async (e: Edge, headers: Record<string, string> = {}) => {
     const r = await request(`${edgeUrl(e)}/`, { headers });
     return { status: r.statusCode, body: await r.body.text(), setCookie: r.headers['set-cookie'] as string | undefined };

@@ -52,7 +52,9 @@ function trickle(port: number, head: string, chunks: string[], timeoutMs = 3000)
       socket.destroy();
       resolve({ text, closed, written });
     };
-    socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+    });
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
     socket.write(head);
@@ -77,8 +79,12 @@ describe('request body size limit (limits.maxBodySize)', () => {
       seen.set(req.url!, s);
       // /early/…: the answer starts before the body is read (an echo).
       if (req.url!.startsWith('/early')) res.writeHead(200, { 'content-type': 'text/plain' }).write('started\n');
-      req.on('data', (c: Buffer) => { s.bytes += c.length; });
-      req.on('aborted', () => { s.aborted = true; });
+      req.on('data', (c: Buffer) => {
+        s.bytes += c.length;
+      });
+      req.on('aborted', () => {
+        s.aborted = true;
+      });
       req.on('error', () => {});
       req.on('end', () => {
         s.complete = true;
@@ -131,14 +137,23 @@ describe('request body size limit (limits.maxBodySize)', () => {
    * An HTTP/2 POST of `chunks` (written 20 ms apart while the stream is open, with `headers`):
    * the status and body, the stream's RST_STREAM code, and how many chunks were written.
    */
-  function h2post(session: http2.ClientHttp2Session, path: string, chunks: Buffer[], headers: http2.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; rstCode: number; written: number }> {
+  function h2post(
+    session: http2.ClientHttp2Session,
+    path: string,
+    chunks: Buffer[],
+    headers: http2.OutgoingHttpHeaders = {},
+  ): Promise<{ status: number; body: string; rstCode: number; written: number }> {
     return new Promise((resolve) => {
       const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'text/plain', ...headers });
       let status = 0;
       let body = '';
-      stream.on('response', (h) => { status = Number(h[':status']); });
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+      });
       stream.setEncoding('utf8');
-      stream.on('data', (c: string) => { body += c; });
+      stream.on('data', (c: string) => {
+        body += c;
+      });
       stream.on('error', () => {});
       stream.on('close', () => resolve({ status, body, rstCode: stream.rstCode ?? 0, written: i }));
       let i = 0;
@@ -234,7 +249,12 @@ describe('request body size limit (limits.maxBodySize)', () => {
     try {
       for (let i = 0; i < 5; i++) {
         // 50 chunks would take a second: the edge asks the client to stop long before.
-        const r = await h2post(session, `/h2-declared/${i}`, Array.from({ length: 50 }, () => Buffer.alloc(100, 'e')), { 'content-length': String(50 * 100) });
+        const r = await h2post(
+          session,
+          `/h2-declared/${i}`,
+          Array.from({ length: 50 }, () => Buffer.alloc(100, 'e')),
+          { 'content-length': String(50 * 100) },
+        );
         expect(r.status).toBe(413);
         expect(JSON.parse(r.body)).toMatchObject({ error: { status: 413, code: 'body_too_large' } });
         expect(r.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
@@ -256,7 +276,11 @@ describe('request body size limit (limits.maxBodySize)', () => {
     const edge = await edgeWith({ maxBodySize: LIMIT }, true);
     const session = h2(edge);
     try {
-      const r = await h2post(session, '/h2-stream', Array.from({ length: 10 }, () => Buffer.alloc(300, 'g')));
+      const r = await h2post(
+        session,
+        '/h2-stream',
+        Array.from({ length: 10 }, () => Buffer.alloc(300, 'g')),
+      );
       expect(r.status).toBe(413);
       expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'body_too_large' } });
       await waitFor('the origin to see its request aborted', () => seen.get('/h2-stream')?.aborted);

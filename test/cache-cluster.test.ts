@@ -25,8 +25,12 @@ describe('cache on a node with workers', () => {
   async function start(): Promise<void> {
     output = '';
     proc = spawn(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'start', '-c', file], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     await waitFor('/readyz', async () => (await request(`http://127.0.0.1:${adminPort}/readyz`)).statusCode === 200, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${output}`);
     });
@@ -46,7 +50,10 @@ describe('cache on a node with workers', () => {
       counts.set(path, (counts.get(path) ?? 0) + 1);
       if (path.startsWith('/slow')) {
         const maxAge = path.includes('expiring') ? 1 : 600;
-        setTimeout(() => { res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': `max-age=${maxAge}` }); res.end('slow'); }, 300);
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': `max-age=${maxAge}` });
+          res.end('slow');
+        }, 300);
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(path.length + 5), 'cache-control': 'max-age=600', 'cache-tag': 'all' });
@@ -55,22 +62,31 @@ describe('cache on a node with workers', () => {
     [httpPort, adminPort] = [await closedPort(), await closedPort()];
     dir = mkdtempSync(join(tmpdir(), 'outpost-cache-node-'));
     file = join(dir, 'outpost.yaml');
-    writeFileSync(file, [
-      'pop: { id: cch }',
-      `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
-      'workers: 2',
-      'log: { level: warn, access: false }',
-      `admin: { token: ${TOKEN} }`,
-      'cache: { disk: { path: cache, maxSize: 64MiB } }',
-      `pools: { p: { origins: [{ name: a, address: "${origin.url}" }] } }`,
-      'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'pop: { id: cch }',
+        `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
+        'workers: 2',
+        'log: { level: warn, access: false }',
+        `admin: { token: ${TOKEN} }`,
+        'cache: { disk: { path: cache, maxSize: 64MiB } }',
+        `pools: { p: { origins: [{ name: a, address: "${origin.url}" }] } }`,
+        'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
+        '',
+      ].join('\n'),
+    );
     await ensureBuilt();
     await start();
   });
   afterAll(async () => {
-    if (proc?.pid && proc.exitCode === null) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (proc?.pid && proc.exitCode === null) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await origin?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

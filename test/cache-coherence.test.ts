@@ -43,7 +43,9 @@ class Conn {
         this.localPort = res.socket.localPort!;
         let body = '';
         res.setEncoding('utf8');
-        res.on('data', (c: string) => { body += c; });
+        res.on('data', (c: string) => {
+          body += c;
+        });
         res.on('end', () => {
           const cacheStatus = String(res.headers['cache-status'] ?? '');
           resolve({ status: res.statusCode!, body, hit: cacheStatus.startsWith('outpost; hit'), cacheStatus });
@@ -60,7 +62,6 @@ class Conn {
   }
 }
 
-
 describe('the cache of a node with several workers and no cache.disk', () => {
   let origin: TestServer;
   let dir: string;
@@ -76,22 +77,31 @@ describe('the cache of a node with several workers and no cache.disk', () => {
   async function startNode(name: string, workers: number): Promise<Node> {
     const [httpPort, adminPort] = [await closedPort(), await closedPort()];
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `pop: { id: ${name} }`,
-      `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
-      `workers: ${workers}`,
-      'log: { level: warn, access: false }',
-      `admin: { token: ${TOKEN} }`,
-      `pools: { p: { origins: [{ name: a, address: "${origin.url}" }] } }`,
-      'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `pop: { id: ${name} }`,
+        `listen: { http: 127.0.0.1:${httpPort}, admin: 127.0.0.1:${adminPort} }`,
+        `workers: ${workers}`,
+        'log: { level: warn, access: false }',
+        `admin: { token: ${TOKEN} }`,
+        `pools: { p: { origins: [{ name: a, address: "${origin.url}" }] } }`,
+        'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
+        '',
+      ].join('\n'),
+    );
     const proc = startOutpost(file, dir);
-    const status = await waitFor(`${name} ready`, async () => {
-      const r = await admin(adminPort, 'GET', '/status').catch(() => undefined);
-      const w = (r?.json as { workers?: { ready: number; pids: number[] } } | undefined)?.workers;
-      return w && w.ready === workers ? w : undefined;
-    }, 20_000).catch((err: Error) => { throw new Error(`${err.message}\n${proc.output()}`); });
+    const status = await waitFor(
+      `${name} ready`,
+      async () => {
+        const r = await admin(adminPort, 'GET', '/status').catch(() => undefined);
+        const w = (r?.json as { workers?: { ready: number; pids: number[] } } | undefined)?.workers;
+        return w && w.ready === workers ? w : undefined;
+      },
+      20_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${proc.output()}`);
+    });
     const node = { proc, http: httpPort, admin: adminPort, file, pids: status.pids };
     nodes.push(node);
     return node;
@@ -101,7 +111,9 @@ describe('the cache of a node with several workers and no cache.disk', () => {
     return new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
         let text = '';
-        res.on('data', (c: Buffer) => { text += c.toString(); });
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
         res.on('end', () => {
           try {
             resolve({ status: res.statusCode!, json: JSON.parse(text) as Record<string, unknown> });
@@ -214,7 +226,12 @@ describe('the cache of a node with several workers and no cache.disk', () => {
     for (let round = 0; round < 4; round++) {
       const target = `/slow/loc-${round}`;
       // The POST through the other worker, then through the filling worker itself.
-      const [filler, writer] = [[a, b], [b, a], [a, a], [b, b]][round];
+      const [filler, writer] = [
+        [a, b],
+        [b, a],
+        [a, a],
+        [b, b],
+      ][round];
       // A HEAD that misses fills with a GET; its client has the head while the body still comes.
       expect((await filler.request('HEAD', target)).status).toBe(200);
       expect((await writer.request('POST', `/form?location=${target}`)).status).toBe(200);

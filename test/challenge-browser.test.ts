@@ -52,7 +52,9 @@ describe('under attack, in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const statuses: number[] = [];
-    page.on('response', (r) => { if (r.request().isNavigationRequest()) statuses.push(r.status()); });
+    page.on('response', (r) => {
+      if (r.request().isNavigationRequest()) statuses.push(r.status());
+    });
     const before = pageHits;
     await page.goto(`${edgeUrl(edge)}/app?from=test`);
     if (process.env.SCREENSHOT_DIR) {
@@ -79,8 +81,12 @@ describe('under attack, in Chromium', () => {
     const context = await browser.newContext();
     const [a, b] = await Promise.all([context.newPage(), context.newPage()]);
     const navigations = { a: 0, b: 0 };
-    a.on('framenavigated', (f) => { if (f === a.mainFrame()) navigations.a++; });
-    b.on('framenavigated', (f) => { if (f === b.mainFrame()) navigations.b++; });
+    a.on('framenavigated', (f) => {
+      if (f === a.mainFrame()) navigations.a++;
+    });
+    b.on('framenavigated', (f) => {
+      if (f === b.mainFrame()) navigations.b++;
+    });
     await Promise.all([a.goto(`${edgeUrl(edge)}/tab/a`), b.goto(`${edgeUrl(edge)}/tab/b`)]);
     await Promise.all([a.waitForSelector('#title', { timeout: 30_000 }), b.waitForSelector('#title', { timeout: 30_000 })]);
     await Promise.all([a, b].map((p) => p.waitForFunction("document.getElementById('ws')?.textContent === 'ws: ws-origin'", undefined, { timeout: 10_000 })));
@@ -93,4 +99,3 @@ describe('under attack, in Chromium', () => {
     await context.close();
   }, 60_000);
 });
-

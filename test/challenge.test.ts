@@ -37,7 +37,12 @@ async function get(path: string, opts: { from?: string; headers?: Record<string,
 function formOf(html: string) {
   const attr = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(html)?.[1];
   const input = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
-  return { nonce: attr('data-nonce')!, difficulty: Number(attr('data-difficulty')), token: input('token')!, returnTo: input('returnTo')!.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))) };
+  return {
+    nonce: attr('data-nonce')!,
+    difficulty: Number(attr('data-difficulty')),
+    token: input('token')!,
+    returnTo: input('returnTo')!.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))),
+  };
 }
 
 /** Opens `path` as a browser from `address`, solves the page, returns the clearance cookie pair. */
@@ -64,7 +69,12 @@ function post(fields: Record<string, string>, address: string, ua = UA) {
 }
 
 beforeAll(async () => {
-  origin = await startWsOrigin({ onRequest: (_req, res) => { originHits++; res.end('origin'); } });
+  origin = await startWsOrigin({
+    onRequest: (_req, res) => {
+      originHits++;
+      res.end('origin');
+    },
+  });
   const config = edgeConfig([origin.url], {
     security: {
       level: 'under_attack',
@@ -214,7 +224,10 @@ describe('bad answers are refused and logged, never crash', () => {
     // supervisor's claim here; this in-process edge records what it is asked).
     const state = edge.runtime.snapshot.shield.state;
     const claimed: string[] = [];
-    state.claimNode = async (nonce) => { claimed.push(nonce); return true; };
+    state.claimNode = async (nonce) => {
+      claimed.push(nonce);
+      return true;
+    };
     try {
       expect((await post({ token: p2.token, answer: String(wrong), returnTo: '/' }, '127.0.0.9')).status).toBe(403);
     } finally {
@@ -242,7 +255,7 @@ describe('bad answers are refused and logged, never crash', () => {
     const json = await get('/.outpost/challenge', { method: 'POST', from: '127.0.0.10', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(json.status).toBe(400);
     expect((await get('/.outpost/challenge', { method: 'PUT', from: '127.0.0.10' })).status).toBe(405);
-    for (const cookie of ['__outpost_clearance=1.99999999999999.AAAA', `__outpost_clearance=1.${Date.now() + 60_000}.${'A'.repeat(43)}`, '__outpost_clearance=' + 'x'.repeat(500)]) {
+    for (const cookie of ['__outpost_clearance=1.99999999999999.AAAA', `__outpost_clearance=1.${Date.now() + 60_000}.${'A'.repeat(43)}`, `__outpost_clearance=${'x'.repeat(500)}`]) {
       expect((await get('/', { from: '127.0.0.10', headers: { ...BROWSER, cookie } })).status).toBe(503);
     }
     // Still serving.

@@ -23,14 +23,17 @@ describe('access log of a quiet node', () => {
     [httpPort, adminPort] = [await closedPort(), await closedPort()];
     dir = mkdtempSync(join(tmpdir(), 'outpost-access-'));
     const file = join(dir, 'outpost.yaml');
-    writeFileSync(file, `pop: { id: access-test }
+    writeFileSync(
+      file,
+      `pop: { id: access-test }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: 1
 log: { level: info, access: true }
 pools:
   main: { origins: [{ name: o1, address: "${origin.url}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [main] }]
-`);
+`,
+    );
     await ensureBuilt();
     node = startOutpost(file, dir);
     await waitFor('/readyz 200', async () => (await httpGet(adminPort, '/readyz')).status === 200, 15_000).catch((err: Error) => {
@@ -46,8 +49,15 @@ loadBalancers: [{ hostname: "*", defaultPools: [main] }]
 
   it("one request's access line reaches stdout without more traffic", async () => {
     expect(await httpGet(httpPort, '/one-request?x=1')).toEqual({ status: 200, body: 'hello' });
-    const line = await waitFor('the access log line on stdout', () =>
-      node.stdout().split('\n').find((l) => l.includes('"type":"access"') && l.includes('/one-request')), 5_000);
+    const line = await waitFor(
+      'the access log line on stdout',
+      () =>
+        node
+          .stdout()
+          .split('\n')
+          .find((l) => l.includes('"type":"access"') && l.includes('/one-request')),
+      5_000,
+    );
     expect(JSON.parse(line)).toMatchObject({ type: 'access', pop: 'access-test', method: 'GET', path: '/one-request?x=1', status: 200, origin: 'main/o1', msg: 'access' });
     expect(node.proc.exitCode).toBe(null);
   });

@@ -32,14 +32,17 @@ afterAll(async () => {
 
 function config(name: string, listen: string, workers = 2): string {
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, `pop: { id: listen-test }
+  writeFileSync(
+    path,
+    `pop: { id: listen-test }
 listen: ${listen}
 workers: ${workers}
 log: { level: warn, access: false }
 pools:
   main: { origins: [{ name: o1, address: "${origin.url}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [main] }]
-`);
+`,
+  );
   return path;
 }
 
@@ -79,7 +82,7 @@ describe('outpost start with a port in use', () => {
     expect(r.stderr.trim()).toBe(`outpost: listen.admin 127.0.0.1:${port}: address already in use`);
   });
 
-  it('a second node on the first one\'s port exits 1; the first keeps serving', async () => {
+  it("a second node on the first one's port exits 1; the first keeps serving", async () => {
     const [http, admin1, admin2] = [await closedPort(), await closedPort(), await closedPort()];
     const first = startOutpost(config('first', `{ http: "127.0.0.1:${http}", admin: "127.0.0.1:${admin1}" }`, 1), dir);
     running.push(first);

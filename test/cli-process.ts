@@ -36,10 +36,15 @@ export function startOutpost(file: string, cwd = tmpdir(), bin = outpostBin): Ou
   let all = '';
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (c: Buffer) => { all += c.toString(); out += c.toString(); });
-  proc.stderr!.on('data', (c: Buffer) => { all += c.toString(); err += c.toString(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout!.on('data', (c: Buffer) => {
+    all += c.toString();
+    out += c.toString();
+  });
+  proc.stderr!.on('data', (c: Buffer) => {
+    all += c.toString();
+    err += c.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     proc,
     output: () => all,
@@ -49,7 +54,11 @@ export function startOutpost(file: string, cwd = tmpdir(), bin = outpostBin): Ou
     async kill() {
       if (proc.pid === undefined) return;
       // The group outlives the supervisor when it died first: its workers are killed too.
-      try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* nobody left */ }
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* nobody left */
+      }
       if (proc.exitCode === null && proc.signalCode === null) await exited;
     },
   };
@@ -61,7 +70,9 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body }));
       res.on('error', reject);
     });

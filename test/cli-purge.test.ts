@@ -28,7 +28,9 @@ describe('outpost purge --prefix with a port', () => {
     [httpPort, adminPort] = [await closedPort(), await closedPort()];
     dir = mkdtempSync(join(tmpdir(), 'outpost-purge-'));
     file = join(dir, 'outpost.yaml');
-    writeFileSync(file, `pop: { id: purge-test }
+    writeFileSync(
+      file,
+      `pop: { id: purge-test }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: 1
 log: { level: warn, access: false }
@@ -36,7 +38,8 @@ admin: { token: "a-test-token-of-some-length" }
 pools:
   main: { origins: [{ name: o1, address: "${origin.url}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [main] }]
-`);
+`,
+    );
     await ensureBuilt();
     node = startOutpost(file, dir);
     await waitFor('/readyz 200', async () => (await httpGet(adminPort, '/readyz')).status === 200, 15_000).catch((err: Error) => {

@@ -14,7 +14,12 @@ import { httpGet, runOutpost, startOutpost, type OutpostProcess } from './cli-pr
 /** Nine lines whose aliases expand to 9^9 values ("billion laughs"), after a config that would be valid. */
 function aliasBomb(valid: string): string {
   const lines = ['lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) lines.push(`lol${i}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    lines.push(
+      `lol${i}: &${'abcdefghi'[i]} [${Array(9)
+        .fill(`*${'abcdefghi'[i - 1]}`)
+        .join(',')}]`,
+    );
   return `${valid}${lines.join('\n')}\n`;
 }
 
@@ -104,7 +109,7 @@ loadBalancers:
     expect(await httpGet(httpPort, '/')).toEqual({ status: 200, body: 'from the origin' });
   });
 
-  it('`outpost validate` refuses the bomb: exit 1, one line with the alias\'s position', () => {
+  it("`outpost validate` refuses the bomb: exit 1, one line with the alias's position", () => {
     const bomb = join(dir, 'bomb.yaml');
     writeFileSync(bomb, aliasBomb(config('new')));
     const r = runOutpost(['validate', '-c', bomb]);

@@ -85,9 +85,17 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
       pops[id] = { id, file, http, admin, proc: startOutpost(file) };
     }
     for (const p of Object.values(pops)) {
-      await waitFor(`PoP ${p.id} ready`, async () => (await request(`http://127.0.0.1:${p.admin}/readyz`).then((r) => r.statusCode, () => 0)) === 200, 20_000).catch(
-        (err: Error) => { throw new Error(`${err.message}\n${p.proc.output()}`); },
-      );
+      await waitFor(
+        `PoP ${p.id} ready`,
+        async () =>
+          (await request(`http://127.0.0.1:${p.admin}/readyz`).then(
+            (r) => r.statusCode,
+            () => 0,
+          )) === 200,
+        20_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${p.proc.output()}`);
+      });
     }
   }, 60_000);
 
@@ -109,12 +117,16 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
     expect(out.stdout).toMatch(/shared state: redis/);
   });
 
-  it('the admin API shows each origin\'s health as every PoP sees it', async () => {
-    await waitFor('o1 seen healthy by a, b and c', async () => {
-      const pools = (await api(pops.b, '/api/pools')).json.pools as { origins: { name: string; seenBy: Record<string, { status: string }> }[] }[];
-      const seen = pools[0].origins.find((o) => o.name === 'o1')!.seenBy;
-      return ['a', 'b', 'c'].every((id) => seen[id]?.status === 'healthy');
-    }, 15_000);
+  it("the admin API shows each origin's health as every PoP sees it", async () => {
+    await waitFor(
+      'o1 seen healthy by a, b and c',
+      async () => {
+        const pools = (await api(pops.b, '/api/pools')).json.pools as { origins: { name: string; seenBy: Record<string, { status: string }> }[] }[];
+        const seen = pools[0].origins.find((o) => o.name === 'o1')!.seenBy;
+        return ['a', 'b', 'c'].every((id) => seen[id]?.status === 'healthy');
+      },
+      15_000,
+    );
   });
 
   it('a purge at A is gone at B and C within a second', async () => {
@@ -142,7 +154,11 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
     await cacheStatus(pops.c, '/while-away');
     await waitFor('a hit at c', async () => (await cacheStatus(pops.c, '/while-away')).includes('hit'));
     hop.cut();
-    await waitFor('c says it lost Redis', async () => (await api(pops.c, '/status')).json.cluster && ((await api(pops.c, '/status')).json.cluster as { connected: boolean }).connected === false, 10_000);
+    await waitFor(
+      'c says it lost Redis',
+      async () => (await api(pops.c, '/status')).json.cluster && ((await api(pops.c, '/status')).json.cluster as { connected: boolean }).connected === false,
+      10_000,
+    );
     expect((await api(pops.a, '/api/cache/purge', 'POST', { urls: ['http://shop.example/while-away'] })).status).toBe(200);
     // Cut off, c still serves its copy: it has not heard of the purge.
     expect(await cacheStatus(pops.c, '/while-away')).toContain('hit');
@@ -181,16 +197,24 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
   it('an origin disabled at A is disabled at B and C', async () => {
     expect((await api(pops.a, '/api/pools/p/origins/o2/disable', 'POST')).status).toBe(200);
     for (const p of [pops.b, pops.c]) {
-      await waitFor(`o2 disabled at ${p.id}`, async () => {
-        const pools = (await api(p, '/api/pools')).json.pools as { origins: { name: string; adminState: string }[] }[];
-        return pools[0].origins.find((o) => o.name === 'o2')?.adminState === 'disabled';
-      }, 5000);
+      await waitFor(
+        `o2 disabled at ${p.id}`,
+        async () => {
+          const pools = (await api(p, '/api/pools')).json.pools as { origins: { name: string; adminState: string }[] }[];
+          return pools[0].origins.find((o) => o.name === 'o2')?.adminState === 'disabled';
+        },
+        5000,
+      );
     }
     expect((await api(pops.b, '/api/pools/p/origins/o2/enable', 'POST')).status).toBe(200);
-    await waitFor('o2 enabled at a', async () => {
-      const pools = (await api(pops.a, '/api/pools')).json.pools as { origins: { name: string; adminState: string }[] }[];
-      return pools[0].origins.find((o) => o.name === 'o2')?.adminState === 'enabled';
-    }, 5000);
+    await waitFor(
+      'o2 enabled at a',
+      async () => {
+        const pools = (await api(pops.a, '/api/pools')).json.pools as { origins: { name: string; adminState: string }[] }[];
+        return pools[0].origins.find((o) => o.name === 'o2')?.adminState === 'enabled';
+      },
+      5000,
+    );
   });
 
   it('a global limit of 10 per 10 s across the three PoPs lets exactly 10 through', async () => {
@@ -207,7 +231,13 @@ describe.skipIf(!hasRedisServer())('three PoPs on one Redis', () => {
 
   it('a pushed config runs at all three; an invalid push is refused by the CLI', async () => {
     const pushedFile = join(dir, 'pushed.yaml');
-    const text = configText('a', pops.a.http, pops.a.admin, redis.url, 'security: { level: low, rateLimits: [{ match: "*/limited*", key: "header:x-user", requests: 10, period: 10s, timeout: 10s, scope: global }] }').replace(
+    const text = configText(
+      'a',
+      pops.a.http,
+      pops.a.admin,
+      redis.url,
+      'security: { level: low, rateLimits: [{ match: "*/limited*", key: "header:x-user", requests: 10, period: 10s, timeout: 10s, scope: global }] }',
+    ).replace(
       'rules: [{ match: "*", cache: everything, edgeTtl: 1h }]',
       'rules: [{ match: "*/moved", forwardingUrl: { url: "https://new.example/", status: 302 } }, { match: "*", cache: everything, edgeTtl: 1h }]',
     );

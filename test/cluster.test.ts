@@ -35,7 +35,9 @@ function get(port: number, path: string): Promise<Reply> {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body }));
       res.on('error', reject);
     });
@@ -47,7 +49,10 @@ function get(port: number, path: string): Promise<Reply> {
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
     s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
 }
@@ -79,9 +84,13 @@ describe('outpost start: a supervisor and two workers', () => {
   let sent = 0;
   /** The `/slow` request: the origin holds it until the test releases it (not a fixed delay, so the order of events in the SIGTERM test is certain). */
   let slowArrived!: () => void;
-  const slowSeen = new Promise<void>((r) => { slowArrived = r; });
+  const slowSeen = new Promise<void>((r) => {
+    slowArrived = r;
+  });
   let releaseSlow!: () => void;
-  const slowReleased = new Promise<void>((r) => { releaseSlow = r; });
+  const slowReleased = new Promise<void>((r) => {
+    releaseSlow = r;
+  });
 
   const config = (origin: string, extra = '') => `# written by test/cluster.test.ts
 pop: { id: cluster-test }
@@ -146,8 +155,12 @@ loadBalancers:
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
     await waitFor('/readyz 200', async () => (await admin('/readyz')).status === 200, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}\noutput:\n${output}`);
@@ -159,7 +172,11 @@ loadBalancers:
     for (const ws of sockets) ws.terminate();
     releaseSlow();
     if (proc?.pid && proc.exitCode === null && proc.signalCode === null) {
-      try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       await exited;
     }
     await Promise.all(Object.values(origins).map((o) => o.close()));
@@ -171,10 +188,16 @@ loadBalancers:
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`);
     sockets.add(ws);
     const messages: string[] = [];
-    let notify = () => {};
-    ws.on('message', (d) => { messages.push(d.toString()); notify(); });
+    const notify = () => {};
+    ws.on('message', (d) => {
+      messages.push(d.toString());
+      notify();
+    });
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     const ask = async (text: string) => {
       const n = messages.length;
       ws.send(text);
@@ -263,13 +286,18 @@ loadBalancers:
     const bad = config('delta').replace('headersTimeout: 10s', 'headersTimeout: soon');
     expect(bad.split('\n')[7]).toBe('  headersTimeout: soon');
     save(bad);
-    await waitFor('the refusal to be counted', async () =>
-      metricValue(await metrics(), 'outpost_config_reloads_total', 'result="refused"') === 1);
+    await waitFor('the refusal to be counted', async () => metricValue(await metrics(), 'outpost_config_reloads_total', 'result="refused"') === 1);
     for (let i = 0; i < 6; i++) expect(await whoAnswers()).toBe('gamma');
 
     const refusal = output
       .split('\n')
-      .flatMap((l) => { try { return [JSON.parse(l) as LogLine]; } catch { return []; } })
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as LogLine];
+        } catch {
+          return [];
+        }
+      })
       .find((l) => l.msg?.startsWith('config reload refused'));
     expect(refusal).toBeDefined();
     expect(refusal!.msg).toContain(`${file}:8:19 limits.headersTimeout: expected a duration`);
@@ -279,8 +307,7 @@ loadBalancers:
 
   it('a WebSocket opened before a reload keeps working after it; new ones go to the new origin', async () => {
     save(config('gamma')); // repair the file first (a reload to the same origin)
-    await waitFor('the repaired file to be applied', async () =>
-      metricValue(await metrics(), 'outpost_config_reloads_total', 'result="applied"') === 3);
+    await waitFor('the repaired file to be applied', async () => metricValue(await metrics(), 'outpost_config_reloads_total', 'result="applied"') === 3);
     const before = await openWs();
     expect(await before.ask('whoami')).toBe('gamma');
 
@@ -299,7 +326,9 @@ loadBalancers:
     const ws = await openWs();
     expect(await ws.ask('whoami')).toBe('delta');
     let slowDone = false;
-    const slow = get(httpPort, '/slow').finally(() => { slowDone = true; });
+    const slow = get(httpPort, '/slow').finally(() => {
+      slowDone = true;
+    });
     await slowSeen;
 
     proc.kill('SIGTERM');

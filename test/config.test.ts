@@ -119,19 +119,21 @@ describe('config errors', () => {
   });
 
   it('reports bad page rules and cache settings with their key path and line', () => {
-    const text = GOOD.concat([
-      'cache:',
-      '  memory: { maxSize: lots }', // line 13
-      '  coalescing: { waitTimout: 5s }', // line 14: typo
-      'rules:',
-      '  - { match: "*/api/*", cache: bypas }', // line 16
-      '  - { match: "ftp://example.com/*", edgeTtl: 30 }', // line 17: scheme, TTL without unit
-      '  - { match: "*", bypassCacheOnCookie: "(unclosed", browserTTL: 1d }', // line 18: regex, typo
-      '  - { match: "*", alwaysUseHttps: true }', // line 19: no https listener
-      '  - { match: "old/*", forwardingUrl: { url: "https://new/$1" }, edgeTtl: 1h }', // line 20
-      '  - { match: "has space/*" }', // line 21
-      '',
-    ].join('\n'));
+    const text = GOOD.concat(
+      [
+        'cache:',
+        '  memory: { maxSize: lots }', // line 13
+        '  coalescing: { waitTimout: 5s }', // line 14: typo
+        'rules:',
+        '  - { match: "*/api/*", cache: bypas }', // line 16
+        '  - { match: "ftp://example.com/*", edgeTtl: 30 }', // line 17: scheme, TTL without unit
+        '  - { match: "*", bypassCacheOnCookie: "(unclosed", browserTTL: 1d }', // line 18: regex, typo
+        '  - { match: "*", alwaysUseHttps: true }', // line 19: no https listener
+        '  - { match: "old/*", forwardingUrl: { url: "https://new/$1" }, edgeTtl: 1h }', // line 20
+        '  - { match: "has space/*" }', // line 21
+        '',
+      ].join('\n'),
+    );
     const r = loadConfigFile(file('rules.yaml', text));
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -149,22 +151,24 @@ describe('config errors', () => {
   });
 
   it('reports bad shield settings (CIDR, country, ASN, durations, keys, secret) with their key path and line', () => {
-    const text = GOOD.concat([
-      'security:',
-      '  level: paranoid', // line 13
-      '  underAttack: maybe', // line 14
-      '  challenge: { secret: short, difficulty: 40, clearance: forever }', // line 15
-      '  auto: { factor: 1, window: 10 }', // line 16
-      '  ipRules:',
-      '    - { action: block, cidr: 10.0.0.0/33 }', // line 18
-      '    - { action: block, country: ZZ }', // line 19
-      '    - { action: challenge, asn: -5 }', // line 20
-      '    - { action: allow, ip: 10.0.0.1, cidr: 10.0.0.0/8 }', // line 21
-      '  rateLimits:',
-      '    - { match: "*/api/*", requests: 10, period: 10 parsecs, key: "header:bad header" }', // line 23
-      '    - { match: "*", requests: 0, period: 1s, timeout: soon, action: tarpit }', // line 24
-      '',
-    ].join('\n'));
+    const text = GOOD.concat(
+      [
+        'security:',
+        '  level: paranoid', // line 13
+        '  underAttack: maybe', // line 14
+        '  challenge: { secret: short, difficulty: 40, clearance: forever }', // line 15
+        '  auto: { factor: 1, window: 10 }', // line 16
+        '  ipRules:',
+        '    - { action: block, cidr: 10.0.0.0/33 }', // line 18
+        '    - { action: block, country: ZZ }', // line 19
+        '    - { action: challenge, asn: -5 }', // line 20
+        '    - { action: allow, ip: 10.0.0.1, cidr: 10.0.0.0/8 }', // line 21
+        '  rateLimits:',
+        '    - { match: "*/api/*", requests: 10, period: 10 parsecs, key: "header:bad header" }', // line 23
+        '    - { match: "*", requests: 0, period: 1s, timeout: soon, action: tarpit }', // line 24
+        '',
+      ].join('\n'),
+    );
     const r = loadConfigFile(file('shield.yaml', text));
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -215,11 +219,14 @@ describe('config errors', () => {
 });
 
 /** Nine lines whose aliases expand to 9^9 values ("billion laughs"). */
-const ALIAS_BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+const ALIAS_BOMB = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
   ...'bcdefghi'.split('').map((k, i) => {
     const prev = 'abcdefghi'[i];
     return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]`;
-  }), ''].join('\n');
+  }),
+  '',
+].join('\n');
 
 describe('YAML aliases', () => {
   it('refuses an alias bomb with the line of the alias that blows up, without throwing', () => {
@@ -240,9 +247,8 @@ describe('YAML aliases', () => {
   });
 
   it('still reads ordinary anchors and aliases, even one anchor used 150 times', () => {
-    const origins = Array.from({ length: 150 }, (_, i) =>
-      `      - { name: o${i}, address: "http://127.0.0.1:${3000 + i}", weight: ${i === 0 ? '&w 0.5' : '*w'} }`).join('\n');
-    const text = GOOD.replace(/    origins:\n.*\n/, `    origins:\n${origins}\n`);
+    const origins = Array.from({ length: 150 }, (_, i) => `      - { name: o${i}, address: "http://127.0.0.1:${3000 + i}", weight: ${i === 0 ? '&w 0.5' : '*w'} }`).join('\n');
+    const text = GOOD.replace(/ {4}origins:\n.*\n/, `    origins:\n${origins}\n`);
     const r = loadConfigFile(file('anchors.yaml', text));
     expect(r.ok ? [] : r.errors).toEqual([]);
     if (r.ok) expect(r.config.pools.main.origins.map((o) => o.weight)).toEqual(Array(150).fill(0.5));
@@ -276,7 +282,7 @@ describe('outpost validate', () => {
     const path = file('cli-syntax.yaml', 'pop: [\n');
     const r = validate(path);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^${escape(path)}:\\d+:\\d+ \\(file\\): YAML: `));
+    expect(r.stderr).toMatch(new RegExp(`^${escapeRegExp(path)}:\\d+:\\d+ \\(file\\): YAML: `));
   });
 });
 
@@ -325,9 +331,7 @@ describe('certificate files', () => {
     const r = loadConfigFile(path);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.errors).toEqual([
-      { path: 'tls.certificates[0].key', line: 8, column: 12, message: 'this key does not match the certificate' },
-    ]);
+    expect(r.errors).toEqual([{ path: 'tls.certificates[0].key', line: 8, column: 12, message: 'this key does not match the certificate' }]);
     const cli = validate(path);
     expect(cli.status).toBe(1);
     expect(cli.stderr).toContain(`${path}:8:12 tls.certificates[0].key: this key does not match the certificate`);
@@ -369,6 +373,6 @@ describe('outpost.schema.json', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -97,7 +97,9 @@ describe('connection limits', () => {
     origin = await startOrigin((req, res) => {
       let body = '';
       req.setEncoding('latin1');
-      req.on('data', (c: string) => { body += c; });
+      req.on('data', (c: string) => {
+        body += c;
+      });
       req.on('aborted', () => abortedAtOrigin.push(req.url!));
       req.on('error', () => {});
       req.on('end', () => {
@@ -117,10 +119,12 @@ describe('connection limits', () => {
   });
 
   async function edgeWith(limits: Record<string, unknown>, https = false): Promise<Edge> {
-    const edge = await startTestEdge(edgeConfig([origin.url], {
-      limits,
-      ...(https ? { listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' }, tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] } } : {}),
-    }));
+    const edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        limits,
+        ...(https ? { listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' }, tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] } } : {}),
+      }),
+    );
     edges.push(edge);
     return edge;
   }
@@ -190,18 +194,31 @@ describe('connection limits', () => {
     const head = `GET /slow HTTP/1.1\r\nHost: a.test\r\nX-Slow: ${'s'.repeat(400)}\r\n\r\n`;
     const started = Date.now();
     // Ten slow clients at 1 byte / 30 ms: the heads would take 13 s.
-    const slow = Array.from({ length: 10 }, () => new Promise<{ sent: number; ms: number; text: string }>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port, localAddress: ATTACKER });
-      sockets.push(socket);
-      let sent = 0;
-      let text = '';
-      const timer = setInterval(() => { if (sent < head.length) socket.write(head[sent++]); }, 30);
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
-      socket.on('error', () => {});
-      const done = () => { clearInterval(timer); clearTimeout(giveUp); socket.destroy(); resolve({ sent, ms: Date.now() - started, text }); };
-      const giveUp = setTimeout(done, 8000);
-      socket.on('close', done);
-    }));
+    const slow = Array.from(
+      { length: 10 },
+      () =>
+        new Promise<{ sent: number; ms: number; text: string }>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port, localAddress: ATTACKER });
+          sockets.push(socket);
+          let sent = 0;
+          let text = '';
+          const timer = setInterval(() => {
+            if (sent < head.length) socket.write(head[sent++]);
+          }, 30);
+          socket.on('data', (c: Buffer) => {
+            text += c.toString('latin1');
+          });
+          socket.on('error', () => {});
+          const done = () => {
+            clearInterval(timer);
+            clearTimeout(giveUp);
+            socket.destroy();
+            resolve({ sent, ms: Date.now() - started, text });
+          };
+          const giveUp = setTimeout(done, 8000);
+          socket.on('close', done);
+        }),
+    );
     // Meanwhile a normal client is served, again and again.
     const normal: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -231,7 +248,12 @@ describe('connection limits', () => {
       socket.write('POST /slow-post HTTP/1.1\r\nHost: a.test\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n');
       let sent = 0;
       let text = '';
-      const timer = setInterval(() => { if (!socket.destroyed) { socket.write('b'); sent++; } }, 30);
+      const timer = setInterval(() => {
+        if (!socket.destroyed) {
+          socket.write('b');
+          sent++;
+        }
+      }, 30);
       const done = (closed: boolean) => {
         clearInterval(timer);
         clearTimeout(giveUp);
@@ -239,7 +261,9 @@ describe('connection limits', () => {
         resolve({ sent, ms: Date.now() - started, text, closed });
       };
       const giveUp = setTimeout(() => done(false), 8000);
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+      });
       socket.on('error', () => {});
       socket.on('close', () => done(true));
     });
@@ -269,8 +293,13 @@ describe('connection limits', () => {
       let text = '';
       const giveUp = setTimeout(() => resolve({ text, closed: false }), 5000);
       first.socket.removeAllListeners('data');
-      first.socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
-      first.socket.once('close', () => { clearTimeout(giveUp); resolve({ text, closed: true }); });
+      first.socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+      });
+      first.socket.once('close', () => {
+        clearTimeout(giveUp);
+        resolve({ text, closed: true });
+      });
       first.socket.write(GET);
     });
     expect(second.closed).toBe(true);
@@ -283,7 +312,9 @@ describe('connection limits', () => {
     const port = edge.addresses.https!.port;
     const attacker = h2connect(port, tlsFiles.ca, ATTACKER);
     let goaway: number | undefined;
-    attacker.on('goaway', (code) => { goaway ??= code; });
+    attacker.on('goaway', (code) => {
+      goaway ??= code;
+    });
     const closed = new Promise<void>((r) => attacker.once('close', () => r()));
     await new Promise((r) => attacker.once('connect', r));
     let sent = 0;
@@ -308,20 +339,30 @@ describe('connection limits', () => {
     const hungUp = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 8000))]);
     if (!hungUp) attacker.destroy();
     expect(hungUp, 'the attacker saw its session close').toBe(true);
-    await waitFor('the edge to let go of the attacker\'s connection', () => edge.runtime.connections.open(ATTACKER) === 0);
+    await waitFor("the edge to let go of the attacker's connection", () => edge.runtime.connections.open(ATTACKER) === 0);
     // Ours: nghttp2's own guard (a burst of 1000, then GOAWAY INTERNAL_ERROR) would say 2.
     expect(goaway).toBe(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
     expect(await refusedCount(edge, 'h2-rapid-reset', 'https')).toBe(1);
 
     // Another client: served over HTTP/2, and it may cancel a few streams without harm.
     const other = h2connect(port, tlsFiles.ca, NORMAL);
-    for (let i = 0; i < 10; i++) other.request({ ':path': `/cancel/${i}` }).on('error', () => {}).close(http2.constants.NGHTTP2_CANCEL);
-    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => new Promise<number>((resolve, reject) => {
-      const req = other.request({ ':path': `/fine/${i}` });
-      req.on('response', (h) => resolve(Number(h[':status'])));
-      req.on('error', reject);
-      req.resume();
-    })));
+    for (let i = 0; i < 10; i++)
+      other
+        .request({ ':path': `/cancel/${i}` })
+        .on('error', () => {})
+        .close(http2.constants.NGHTTP2_CANCEL);
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          new Promise<number>((resolve, reject) => {
+            const req = other.request({ ':path': `/fine/${i}` });
+            req.on('response', (h) => resolve(Number(h[':status'])));
+            req.on('error', reject);
+            req.resume();
+          }),
+      ),
+    );
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(other.closed).toBe(false);
     other.close();
@@ -337,11 +378,13 @@ describe('connection limits', () => {
       return max;
     };
     expect(await settingsOf()).toBe(7);
-    edge.apply(edgeConfig([origin.url], {
-      limits: { http2MaxStreams: 9 },
-      listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
-      tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
-    }));
+    edge.apply(
+      edgeConfig([origin.url], {
+        limits: { http2MaxStreams: 9 },
+        listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
+        tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
+      }),
+    );
     expect(await settingsOf()).toBe(9);
   });
 });

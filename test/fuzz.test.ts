@@ -22,14 +22,75 @@ const TOKEN = 'fuzz-admin-token-0123456789';
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 300);
 
-
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'PRI', 'G3T', 'get', ''];
-const PIECES = ['/', '/api/', '/api/pools', '/api/cache/purge', '/metrics', '/status', '..', '.', '%', '%2e', '%2F', '%E0%A4%A', '%ff', '%00', '//', '?', '#', '*',
-  'http://', 'https://', '[', ']', '@', ':', '\\', ' ', '\t', '\x00', '\x7f', '\u00e9', '\ud83d\ude00', 'a', 'Z', '0', '-', '~', ';', '&', '=', '"', "'", '<script>'];
-const HEADERS = ['Host: a.test', 'Host: ', 'Host: [', 'Host: a.test:99999', 'Content-Length: 5', 'Content-Length: -1', 'Transfer-Encoding: chunked',
-  'Transfer-Encoding: gzip, chunked', 'Upgrade: websocket', 'Connection: Upgrade', 'Expect: 100-continue', 'X-Forwarded-For: 1.2.3.4', 'Cookie: a=b',
-  `Authorization: Bearer ${TOKEN}`, 'Authorization: Bearer x', 'Content-Type: application/json', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-  'Sec-WebSocket-Version: 13', 'X-: y', ': x', 'Bad Header: 1', 'X-Long: ' + 'x'.repeat(3000)];
+const PIECES = [
+  '/',
+  '/api/',
+  '/api/pools',
+  '/api/cache/purge',
+  '/metrics',
+  '/status',
+  '..',
+  '.',
+  '%',
+  '%2e',
+  '%2F',
+  '%E0%A4%A',
+  '%ff',
+  '%00',
+  '//',
+  '?',
+  '#',
+  '*',
+  'http://',
+  'https://',
+  '[',
+  ']',
+  '@',
+  ':',
+  '\\',
+  ' ',
+  '\t',
+  '\x00',
+  '\x7f',
+  '\u00e9',
+  '\ud83d\ude00',
+  'a',
+  'Z',
+  '0',
+  '-',
+  '~',
+  ';',
+  '&',
+  '=',
+  '"',
+  "'",
+  '<script>',
+];
+const HEADERS = [
+  'Host: a.test',
+  'Host: ',
+  'Host: [',
+  'Host: a.test:99999',
+  'Content-Length: 5',
+  'Content-Length: -1',
+  'Transfer-Encoding: chunked',
+  'Transfer-Encoding: gzip, chunked',
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Expect: 100-continue',
+  'X-Forwarded-For: 1.2.3.4',
+  'Cookie: a=b',
+  `Authorization: Bearer ${TOKEN}`,
+  'Authorization: Bearer x',
+  'Content-Type: application/json',
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version: 13',
+  'X-: y',
+  ': x',
+  'Bad Header: 1',
+  `X-Long: ${'x'.repeat(3000)}`,
+];
 
 function pick<T>(rand: () => number, list: readonly T[]): T {
   return list[Math.floor(rand() * list.length)];
@@ -79,29 +140,42 @@ describe('fuzz: a node stays up whatever it is sent', () => {
     dir = mkdtempSync(join(tmpdir(), 'outpost-fuzz-'));
     tlsFiles = writeDevTls(join(dir, 'tls'));
     const file = join(dir, 'outpost.yaml');
-    writeFileSync(file, [
-      'pop: { id: fuzz }',
-      `listen: { http: 127.0.0.1:${httpPort}, https: 127.0.0.1:${httpsPort}, admin: 127.0.0.1:${adminPort} }`,
-      'workers: 1',
-      'log: { level: error, access: false }',
-      `admin: { token: ${TOKEN} }`,
-      `tls: { certificates: [{ cert: ${tlsFiles.certFile}, key: ${tlsFiles.keyFile} }] }`,
-      'limits: { clientConnections: 0, clientConnectionRate: 0 }',
-      'health: { passive: { consecutiveFailures: 3 } }',
-      `pools: { p: { origins: [{ name: o, address: "${origin.url}" }] } }`,
-      'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'pop: { id: fuzz }',
+        `listen: { http: 127.0.0.1:${httpPort}, https: 127.0.0.1:${httpsPort}, admin: 127.0.0.1:${adminPort} }`,
+        'workers: 1',
+        'log: { level: error, access: false }',
+        `admin: { token: ${TOKEN} }`,
+        `tls: { certificates: [{ cert: ${tlsFiles.certFile}, key: ${tlsFiles.keyFile} }] }`,
+        'limits: { clientConnections: 0, clientConnectionRate: 0 }',
+        'health: { passive: { consecutiveFailures: 3 } }',
+        `pools: { p: { origins: [{ name: o, address: "${origin.url}" }] } }`,
+        'loadBalancers: [{ hostname: "*", defaultPools: [p] }]',
+        '',
+      ].join('\n'),
+    );
     await ensureBuilt();
     proc = spawn(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'start', '-c', file], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     await waitFor('/readyz', async () => (await request(`http://127.0.0.1:${adminPort}/readyz`)).statusCode === 200, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${output}`);
     });
   });
   afterAll(async () => {
-    if (proc?.pid && proc.exitCode === null) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (proc?.pid && proc.exitCode === null) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await origin?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -161,7 +235,9 @@ describe('fuzz: a node stays up whatever it is sent', () => {
       // One target the edge itself must refuse in every batch, whatever the seed.
       paths[0] = '/%E0%A4%A';
       const got = await Promise.all(paths.map(ask));
-      got.forEach((status, k) => expect(status, `seed ${SEED}: h2 :path ${JSON.stringify(paths[k])}`).not.toBe(500));
+      got.forEach((status, k) => {
+        expect(status, `seed ${SEED}: h2 :path ${JSON.stringify(paths[k])}`).not.toBe(500);
+      });
       answers.push(...got);
     }
     session.close();
@@ -170,7 +246,11 @@ describe('fuzz: a node stays up whatever it is sent', () => {
     await new Promise<void>((resolve) => {
       const s = tls.connect({ port: httpsPort, host: '127.0.0.1', rejectUnauthorized: false });
       s.on('error', () => resolve());
-      s.on('secureConnect', () => { s.write(randomMessage(rand)); s.end(); resolve(); });
+      s.on('secureConnect', () => {
+        s.write(randomMessage(rand));
+        s.end();
+        resolve();
+      });
     });
     await alive();
   }, 120_000);

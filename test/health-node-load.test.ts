@@ -43,15 +43,24 @@ describe('least_connections across 2 workers steers by the node', () => {
   const connect = async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`);
     open.add(ws);
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
-    const name = await new Promise<string>((resolve) => { ws.once('message', (d) => resolve(d.toString())); ws.send('whoami'); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const name = await new Promise<string>((resolve) => {
+      ws.once('message', (d) => resolve(d.toString()));
+      ws.send('whoami');
+    });
     const c = origins[name].connections.at(-1)!;
     const worker = socketOwner(c.socket.remotePort!, c.socket.localPort!, pids);
     return { ws, origin: name, worker };
   };
   const close = async (ws: WebSocket) => {
     open.delete(ws);
-    await new Promise<void>((r) => { ws.once('close', () => r()); ws.close(); });
+    await new Promise<void>((r) => {
+      ws.once('close', () => r());
+      ws.close();
+    });
   };
 
   beforeAll(async () => {
@@ -59,7 +68,9 @@ describe('least_connections across 2 workers steers by the node', () => {
     [httpPort, adminPort] = [await closedPort(), await closedPort()];
     dir = mkdtempSync(join(tmpdir(), 'outpost-health-node-load-'));
     const file = join(dir, 'outpost.yaml');
-    writeFileSync(file, `# written by test/health-node-load.test.ts
+    writeFileSync(
+      file,
+      `# written by test/health-node-load.test.ts
 pop: { id: node-load }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: 2
@@ -71,7 +82,8 @@ pools:
     origins: [{ name: a, address: "${origins.a.url}" }, { name: b, address: "${origins.b.url}" }]
 loadBalancers:
   - { hostname: "*", defaultPools: [main] }
-`);
+`,
+    );
     await ensureBuilt();
     proc = startOutpost(file, dir);
     await waitFor('/readyz 200', async () => (await admin('/readyz').catch(() => ({ status: 0 }))).status === 200, 20_000).catch((err: Error) => {
@@ -87,7 +99,7 @@ loadBalancers:
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('WebSockets held through one worker send the other worker\'s new ones to the other origin', async () => {
+  it("WebSockets held through one worker send the other worker's new ones to the other origin", async () => {
     // Four tunnels on a, all through the same worker (b disabled meanwhile; others closed again).
     expect(await post('/api/pools/main/origins/b/disable')).toBe(200);
     await settle();

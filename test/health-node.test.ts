@@ -38,7 +38,11 @@ async function countingOrigin(status: number, pids: () => number[]): Promise<Cou
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -47,7 +51,9 @@ async function startNode(workers: number, consecutiveFailures: number, bad: stri
   const [httpPort, adminPort] = [await closedPort(), await closedPort()];
   const dir = mkdtempSync(join(tmpdir(), 'outpost-health-node-'));
   const file = join(dir, 'outpost.yaml');
-  writeFileSync(file, `# written by test/health-node.test.ts
+  writeFileSync(
+    file,
+    `# written by test/health-node.test.ts
 pop: { id: health-node }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: ${workers}
@@ -63,7 +69,8 @@ pools:
     origins: [{ name: bad, address: "${bad}" }, { name: good, address: "${good}" }]
 loadBalancers:
   - { hostname: "*", defaultPools: [main] }
-`);
+`,
+  );
   await ensureBuilt();
   const proc = startOutpost(file, dir);
   const admin = (path: string) => httpGet(adminPort, path, { authorization: `Bearer ${TOKEN}` });
@@ -150,7 +157,7 @@ describe('passive ejection of an origin refusing connections (2 workers)', () =>
     let n = 0;
     for (const line of (await node.metrics()).split('\n')) {
       const m = /^outpost_upstream_errors_total\{([^}]*)\} (\S+)$/.exec(line);
-      if (m && m[1].includes('origin="main/bad"')) n += Number(m[2]);
+      if (m?.[1].includes('origin="main/bad"')) n += Number(m[2]);
     }
     return n;
   };

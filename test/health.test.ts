@@ -9,8 +9,10 @@ import { healthTargets, localActiveHealth } from '../src/server/health-link.js';
 import { createHealthChecker, type HealthChecker } from '../src/health/scheduler.js';
 import { edgeUrl, startOrigin, type TestServer } from './helpers.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
 
 async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -22,7 +24,11 @@ async function waitUntil(what: string, check: () => boolean | Promise<boolean>, 
 
 async function origin(name: string, healthy = () => true, status = () => 200): Promise<TestServer> {
   const o = await startOrigin((req, res) => {
-    if (req.url === '/healthz') { res.statusCode = healthy() ? 200 : 503; res.end(); return; }
+    if (req.url === '/healthz') {
+      res.statusCode = healthy() ? 200 : 503;
+      res.end();
+      return;
+    }
     res.statusCode = status();
     res.end(name);
   });
@@ -36,7 +42,16 @@ function configFor(a: TestServer, b: TestServer, extra: Record<string, unknown> 
     listen: { http: '127.0.0.1:0' },
     log: { level: 'silent', access: false },
     monitors: { hc: { type: 'http', path: '/healthz', interval: '100ms', timeout: '200ms', retries: 0 } },
-    pools: { p: { monitor: 'hc', originSteering: 'round_robin', origins: [{ name: 'a', address: a.url }, { name: 'b', address: b.url }] } },
+    pools: {
+      p: {
+        monitor: 'hc',
+        originSteering: 'round_robin',
+        origins: [
+          { name: 'a', address: a.url },
+          { name: 'b', address: b.url },
+        ],
+      },
+    },
     loadBalancers: [{ hostname: '*', defaultPools: ['p'] }],
     ...extra,
   });
@@ -49,7 +64,10 @@ async function edgeWithChecker(cfg: ReturnType<typeof configFor>): Promise<{ edg
   const status = new OriginStatus();
   status.active = localActiveHealth(checker);
   const edge = await startEdge(cfg, { log: pino({ level: 'silent' }), status });
-  cleanups.push(() => checker.stop(), () => edge.shutdown(200));
+  cleanups.push(
+    () => checker.stop(),
+    () => edge.shutdown(200),
+  );
   return { edge, checker, status };
 }
 
@@ -95,13 +113,25 @@ describe('active health through the edge', () => {
 describe('passive health through the edge', () => {
   it('an origin answering 5xx is ejected after consecutive failures; at most half the pool', async () => {
     const a = await origin('a');
-    const b = await origin('b', () => true, () => 500);
+    const b = await origin(
+      'b',
+      () => true,
+      () => 500,
+    );
     const cfg = configSchema.parse({
       pop: { id: 'test' },
       listen: { http: '127.0.0.1:0' },
       log: { level: 'silent', access: false },
       health: { passive: { consecutiveFailures: 3, baseEjectionTime: '10s' } },
-      pools: { p: { originSteering: 'round_robin', origins: [{ name: 'a', address: a.url }, { name: 'b', address: b.url }] } },
+      pools: {
+        p: {
+          originSteering: 'round_robin',
+          origins: [
+            { name: 'a', address: a.url },
+            { name: 'b', address: b.url },
+          ],
+        },
+      },
       loadBalancers: [{ hostname: '*', defaultPools: ['p'] }],
     });
     const edge = await startEdge(cfg, { log: pino({ level: 'silent' }) });

@@ -24,7 +24,11 @@ export async function startOrigin(handler: Handler): Promise<TestServer> {
     server,
     port,
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -79,7 +83,11 @@ export async function startRawOrigin(onConnection: (socket: Socket) => void): Pr
     server: raw,
     port,
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); raw.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        raw.close(() => r());
+      }),
   };
 }
 
@@ -137,9 +145,7 @@ export function sendRaw(port: number, bytes: string | Buffer, timeoutMs = 2000):
 /** `outpost_upstream_errors_total` for `kind` (summed over origins, or one `origin` id). */
 export async function upstreamErrorCount(edge: Edge, kind: string, origin?: string): Promise<number> {
   const { values } = await edge.runtime.metrics.upstreamErrors.get();
-  return values
-    .filter((v) => v.labels.kind === kind && (origin === undefined || v.labels.origin === origin))
-    .reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => v.labels.kind === kind && (origin === undefined || v.labels.origin === origin)).reduce((sum, v) => sum + v.value, 0);
 }
 // --- end of raw sockets and failure fixtures -------------------------------------------------
 
@@ -318,7 +324,8 @@ export async function ensureBuilt(): Promise<void> {
     const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
     await new Promise<void>((resolve, reject) => {
       execFile(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: repoRoot }, (err, stdout, stderr) =>
-        err ? reject(new Error(`npx tsc -p tsconfig.json failed:\n${stdout}${stderr}`)) : resolve());
+        err ? reject(new Error(`npx tsc -p tsconfig.json failed:\n${stdout}${stderr}`)) : resolve(),
+      );
     });
   } finally {
     rmSync(lock, { recursive: true, force: true });

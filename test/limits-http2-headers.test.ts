@@ -17,13 +17,18 @@ describe('HTTP/2 head bounds', () => {
   let originRequests = 0;
 
   beforeAll(async () => {
-    origin = await startOrigin((_req, res) => { originRequests++; res.end('ok'); });
+    origin = await startOrigin((_req, res) => {
+      originRequests++;
+      res.end('ok');
+    });
     tls = writeDevTls();
-    edge = await startTestEdge(edgeConfig([origin.url], {
-      listen: { https: '127.0.0.1:0', admin: '127.0.0.1:0' },
-      tls: { certificates: [{ cert: tls.certFile, key: tls.keyFile }] },
-      limits: { maxHeaderSize: '8KiB' },
-    }));
+    edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        listen: { https: '127.0.0.1:0', admin: '127.0.0.1:0' },
+        tls: { certificates: [{ cert: tls.certFile, key: tls.keyFile }] },
+        limits: { maxHeaderSize: '8KiB' },
+      }),
+    );
     session = http2.connect(`https://127.0.0.1:${edge.addresses.https!.port}`, { ca: tls.ca, servername: 'localhost' });
     session.on('error', () => {});
   });
@@ -38,7 +43,9 @@ describe('HTTP/2 head bounds', () => {
     new Promise<{ status?: number; rst?: number }>((resolve) => {
       const stream = session.request({ ':path': '/', ':authority': 'a.test', ...headers }, { endStream: true });
       let status: number | undefined;
-      stream.on('response', (h) => { status = Number(h[':status']); });
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+      });
       stream.on('error', () => {});
       stream.resume();
       stream.on('close', () => resolve({ status, rst: status === undefined ? stream.rstCode : undefined }));

@@ -11,10 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { Edge } from '../src/server/edge.js';
 import type { OriginRuntime } from '../src/upstream/origin.js';
-import {
-  closedPort, edgeConfig, edgeUrl, sendRaw, startOrigin, startRawOrigin, startTestEdge, upstreamErrorCount,
-  type RawServer, type TestServer,
-} from './helpers.js';
+import { closedPort, edgeConfig, edgeUrl, sendRaw, startOrigin, startRawOrigin, startTestEdge, upstreamErrorCount, type RawServer, type TestServer } from './helpers.js';
 
 interface ErrorJson {
   error: { status: number; code: string; message: string; pop: string; requestId: string };
@@ -41,12 +38,14 @@ describe('origin failures', () => {
       res.end(JSON.stringify({ url: req.url, headers: req.headers }));
     });
     // A large response sent slowly: 64 KiB every 20 ms, 64 MiB in all (never finishes in a test).
-    slow = await startOrigin((req, res) => {
+    slow = await startOrigin((_req, res) => {
       let finishedResponse = false;
       slowClosed = new Promise((resolve) => {
         res.once('close', () => resolve({ finished: finishedResponse }));
       });
-      res.once('finish', () => { finishedResponse = true; });
+      res.once('finish', () => {
+        finishedResponse = true;
+      });
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024 * 1024) });
       const chunk = Buffer.alloc(64 * 1024, 'z');
       const timer = setInterval(() => res.write(chunk), 20);
@@ -57,7 +56,12 @@ describe('origin failures', () => {
     const hang = await startRawOrigin(onRequest(() => {}));
     const garbage = await startRawOrigin(onRequest((s) => s.end('SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n')));
     // Sends a tenth of its body, then closes when the test says (once the client has the headers).
-    const truncated = await startRawOrigin(onRequest((s) => { truncatedSocket = s; s.write(partialResponse(1000, 100)); }));
+    const truncated = await startRawOrigin(
+      onRequest((s) => {
+        truncatedSocket = s;
+        s.write(partialResponse(1000, 100));
+      }),
+    );
     const stall = await startRawOrigin(onRequest((s) => s.write(partialResponse(100_000, 1000))));
     raws.push(reset, hang, garbage, truncated, stall);
     const refusedPort = await closedPort();
@@ -77,12 +81,14 @@ describe('origin failures', () => {
       site('stall', stall.url),
       site('disabled', ok.url, { enabled: false }),
     ];
-    edge = await startTestEdge(edgeConfig([], {
-      upstream: { responseTimeout: '300ms', bodyTimeout: '300ms' },
-      pools: Object.fromEntries(sites.map((s) => s.pool)),
-      // No `*` balancer: unknown hosts get 421.
-      loadBalancers: sites.map((s) => s.lb),
-    }));
+    edge = await startTestEdge(
+      edgeConfig([], {
+        upstream: { responseTimeout: '300ms', bodyTimeout: '300ms' },
+        pools: Object.fromEntries(sites.map((s) => s.pool)),
+        // No `*` balancer: unknown hosts get 421.
+        loadBalancers: sites.map((s) => s.lb),
+      }),
+    );
     base = edgeUrl(edge);
   });
 
@@ -91,8 +97,7 @@ describe('origin failures', () => {
     await Promise.all([ok.close(), slow.close(), ...raws.map((r) => r.close())]);
   });
 
-  const get = (host: string, headers: Record<string, string> = {}) =>
-    request(`${base}/path`, { headers: { host, ...headers } });
+  const get = (host: string, headers: Record<string, string> = {}) => request(`${base}/path`, { headers: { host, ...headers } });
 
   /** The edge is alive and still proxies. */
   async function expectServing(): Promise<void> {
@@ -248,31 +253,39 @@ describe('streaming origins', () => {
 
   beforeAll(async () => {
     // Server-sent events: headers and a first event, then nothing until the test says so.
-    stream = await startOrigin((req, res) => {
+    stream = await startOrigin((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
       res.write('data: first\n\n');
       releaseStream = () => res.end('data: last\n\n');
     });
     edge = await startTestEdge(edgeConfig([stream.url]));
   });
-  afterAll(async () => { await edge.shutdown(1000); await stream.close(); });
+  afterAll(async () => {
+    await edge.shutdown(1000);
+    await stream.close();
+  });
 
   it('an origin that pauses: what it sent so far reaches the client without waiting for more', async () => {
     // The origin sends nothing more until the client has the first event, so a proxy that holds
     // it back (for a later, bigger write) never delivers it. 5 s guards the deadlock; it is no speed limit.
     const deadlock = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the first event never reached the client')), 5000).unref());
     const client = http.get(`${edgeUrl(edge)}/events`);
-    const res = await Promise.race([deadlock, new Promise<http.IncomingMessage>((resolve, reject) => {
-      client.once('error', reject);
-      client.once('response', resolve);
-    })]);
+    const res = await Promise.race([
+      deadlock,
+      new Promise<http.IncomingMessage>((resolve, reject) => {
+        client.once('error', reject);
+        client.once('response', resolve);
+      }),
+    ]);
     res.setEncoding('utf8');
     const first = new Promise<string>((resolve) => res.once('data', resolve));
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/event-stream');
     expect(await Promise.race([first, deadlock])).toBe('data: first\n\n');
     let rest = '';
-    res.on('data', (c: string) => { rest += c; });
+    res.on('data', (c: string) => {
+      rest += c;
+    });
     const ended = new Promise<void>((resolve) => res.once('end', resolve));
     releaseStream();
     await ended;

@@ -29,7 +29,9 @@ afterAll(async () => {
 /** A config whose IP rules include one by ASN (64500, a documentation ASN: it blocks nobody here). */
 function writeConfig(dir: string, httpPort: number, adminPort: number): string {
   const file = join(dir, 'outpost.yaml');
-  writeFileSync(file, `pop: { id: asn-test }
+  writeFileSync(
+    file,
+    `pop: { id: asn-test }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: 1
 log: { level: info, access: false }
@@ -38,7 +40,8 @@ security:
 pools:
   main: { origins: [{ name: o1, address: "${origin.url}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [main] }]
-`);
+`,
+  );
   return file;
 }
 
@@ -60,8 +63,11 @@ describe('the edge without @ip-location-db/asn', () => {
       mkdirSync(join(dir, f, '..'), { recursive: true });
       cpSync(join(repoRoot, f), join(dir, f));
     }
-    const npm = spawnSync('npm', ['ci', '--omit=dev', '--omit=optional', '--workspaces=false', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'],
-      { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const npm = spawnSync('npm', ['ci', '--omit=dev', '--omit=optional', '--workspaces=false', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (/ENOTCACHED/.test(npm.stderr)) ctx.skip(); // this machine's npm cache lacks a package (offline)
     expect(npm.status, npm.stderr).toBe(0);
     expect(existsSync(join(dir, 'node_modules/@ip-location-db/asn'))).toBe(false);
@@ -70,7 +76,12 @@ describe('the edge without @ip-location-db/asn', () => {
 
     const [httpPort, adminPort] = [await closedPort(), await closedPort()];
     const node = await startAndServe(join(dir, 'bin/outpost.js'), writeConfig(dir, httpPort, adminPort), dir, httpPort, adminPort);
-    const warning = await waitFor('the warning', () => node.stdout().split('\n').find((l) => l.includes('ASN lookups are off')));
+    const warning = await waitFor('the warning', () =>
+      node
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('ASN lookups are off')),
+    );
     expect(JSON.parse(warning)).toMatchObject({ level: 40, type: 'geo' });
     expect(JSON.parse(warning).msg).toBe('ASN lookups are off: the optional package @ip-location-db/asn is not installed and no ASN file is configured; security.ipRules matching by asn never match');
   }, 150_000);
@@ -82,7 +93,12 @@ describe('the edge with @ip-location-db/asn (this checkout)', () => {
     dirs.push(dir);
     const [httpPort, adminPort] = [await closedPort(), await closedPort()];
     const node = await startAndServe(join(repoRoot, 'bin/outpost.js'), writeConfig(dir, httpPort, adminPort), dir, httpPort, adminPort);
-    const loaded = await waitFor('the geo data line', () => node.stdout().split('\n').find((l) => l.includes('"msg":"geo data loaded"')));
+    const loaded = await waitFor('the geo data line', () =>
+      node
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('"msg":"geo data loaded"')),
+    );
     const sources = (JSON.parse(loaded) as { sources: { kind: string; files: string[] }[] }).sources;
     expect(sources.map((s) => s.kind)).toEqual(['country', 'asn']);
     expect(sources[1].files.every((f) => f.includes('@ip-location-db/asn'))).toBe(true);

@@ -24,7 +24,9 @@ function runProbe(script: string, args: string[]): Promise<{ status: number | nu
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    p.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    p.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     p.once('close', (status) => resolve({ status, stderr }));
   });
 }
@@ -41,7 +43,10 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const s = /^\[(.+)\]$/.exec(line);
-    if (s) { out.set(s[1], (section = new Map())); continue; }
+    if (s) {
+      out.set(s[1], (section = new Map()));
+      continue;
+    }
     const eq = line.indexOf('=');
     if (!section || eq === -1) throw new Error(`not a unit line: ${line}`);
     const key = line.slice(0, eq);
@@ -145,19 +150,22 @@ describe('packaging/Containerfile', () => {
   });
 
   it('copies only files that exist in the repository (the build context), none that .dockerignore drops', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-    const sources = steps
-      .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from'))
-      .flatMap((s) => s.args.split(' ').slice(0, -1));
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    const sources = steps.filter((s) => s.op === 'COPY' && !s.args.startsWith('--from')).flatMap((s) => s.args.split(' ').slice(0, -1));
     expect(sources.length).toBeGreaterThan(5);
     for (const src of sources) {
       expect(existsSync(join(repoRoot, src)), src).toBe(true);
-      expect(ignored.some((i) => src === i || src.startsWith(`${i}/`)), src).toBe(false);
+      expect(
+        ignored.some((i) => src === i || src.startsWith(`${i}/`)),
+        src,
+      ).toBe(false);
     }
   });
 });
 
-describe('the image\'s runtime stage, replayed without a container engine', () => {
+describe("the image's runtime stage, replayed without a container engine", () => {
   let dir: string;
   let origin: TestServer;
   let imageNode: ChildProcess | undefined;
@@ -180,7 +188,13 @@ describe('the image\'s runtime stage, replayed without a container engine', () =
   }, 150_000);
 
   afterAll(async () => {
-    if (imageNode?.pid) { try { process.kill(-imageNode.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (imageNode?.pid) {
+      try {
+        process.kill(-imageNode.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await origin?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -193,18 +207,25 @@ describe('the image\'s runtime stage, replayed without a container engine', () =
 
     const [httpPort, adminPort] = [await closedPort(), await closedPort()];
     const config = join(dir, 'outpost.yaml');
-    writeFileSync(config, `pop: { id: image-test }
+    writeFileSync(
+      config,
+      `pop: { id: image-test }
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
 workers: 1
 log: { level: warn }
 pools:
   main: { origins: [{ name: o1, address: "${origin.url}" }] }
 loadBalancers: [{ hostname: "*", defaultPools: [main] }]
-`);
+`,
+    );
     const proc = spawn(process.execPath, [join(dir, 'bin/outpost.js'), 'start', '-c', config], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-    proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    proc.stderr!.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     imageNode = proc;
     const ready = await runProbe(join(dir, 'packaging/probe.mjs'), [`http://127.0.0.1:${adminPort}/readyz`, '--wait', '30']);
     expect(ready.stderr + output).toBe('');
@@ -227,7 +248,10 @@ describe('packaging/probe.mjs', () => {
   });
 
   it('a non-2xx answer is a failure', async () => {
-    const server = await startOrigin((_req, res) => { res.statusCode = 503; res.end('not ready\n'); });
+    const server = await startOrigin((_req, res) => {
+      res.statusCode = 503;
+      res.end('not ready\n');
+    });
     try {
       const r = await runProbe(probe, [`${server.url}/readyz`]);
       expect(r.status).toBe(1);

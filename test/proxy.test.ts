@@ -18,7 +18,10 @@ describe('proxying', () => {
     });
     edge = await startTestEdge(edgeConfig([origin.url]));
   });
-  afterAll(async () => { await edge.shutdown(1000); await origin.close(); });
+  afterAll(async () => {
+    await edge.shutdown(1000);
+    await origin.close();
+  });
 
   it('forwards a GET with forwarding headers', async () => {
     const r = await request(`${edgeUrl(edge)}/hello?x=1`, { headers: { host: 'chat.example.com', 'x-request-id': 'client-id-1' } });

@@ -36,14 +36,11 @@ describe('request target', () => {
   const requestsCounted = async () => (await edge.runtime.metrics.requests.get()).values.reduce((n, v) => n + v.value, 0);
   const get = (target: string, host = 'a.example') => sendRaw(port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
 
-  it.each(['/admin/x', '/x/../admin/x', '/x/%2e%2e/admin/x', '//admin/x', '/x/.%2E/admin/./x', 'http://a.example/x/../admin/x'])(
-    'a rule for /admin/* matches %s',
-    async (target) => {
-      const r = await get(target);
-      expect(r.text).toMatch(/^HTTP\/1\.1 302 /);
-      expect(r.text).toMatch(/location: https:\/\/login\.example\//i);
-    },
-  );
+  it.each(['/admin/x', '/x/../admin/x', '/x/%2e%2e/admin/x', '//admin/x', '/x/.%2E/admin/./x', 'http://a.example/x/../admin/x'])('a rule for /admin/* matches %s', async (target) => {
+    const r = await get(target);
+    expect(r.text).toMatch(/^HTTP\/1\.1 302 /);
+    expect(r.text).toMatch(/location: https:\/\/login\.example\//i);
+  });
 
   it('a rate limit counts /limited/a and /x/../limited/a as one URL', async () => {
     expect((await get('/limited/a')).text).toMatch(/^HTTP\/1\.1 200 /);

@@ -22,21 +22,40 @@ describe('retries', () => {
   beforeAll(async () => {
     good = await startOrigin((req, res) => {
       let n = 0;
-      req.on('data', (c: Buffer) => { n += c.length; });
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
       req.on('end', () => res.end(JSON.stringify({ origin: 'good', bodyBytes: n })));
     });
     // Accepts, reads the request, then resets the connection before answering.
-    resetter = await startOrigin((req) => { resetterSeen++; req.socket.resetAndDestroy(); });
+    resetter = await startOrigin((req) => {
+      resetterSeen++;
+      req.socket.resetAndDestroy();
+    });
     deadUrl = `http://127.0.0.1:${await closedPort()}`;
   });
-  afterAll(async () => { await edge?.shutdown(500); await good.close(); await resetter.close(); });
+  afterAll(async () => {
+    await edge?.shutdown(500);
+    await good.close();
+    await resetter.close();
+  });
 
   it('sends every request to a live origin when the other refuses connections', async () => {
     // Round robin and no passive ejection: the dead origin is chosen for every other request.
-    edge = await startTestEdge(edgeConfig([deadUrl, good.url], {
-      pools: { main: { originSteering: 'round_robin', origins: [{ name: 'dead', address: deadUrl }, { name: 'good', address: good.url }] } },
-      health: { passive: { enabled: false } },
-    }));
+    edge = await startTestEdge(
+      edgeConfig([deadUrl, good.url], {
+        pools: {
+          main: {
+            originSteering: 'round_robin',
+            origins: [
+              { name: 'dead', address: deadUrl },
+              { name: 'good', address: good.url },
+            ],
+          },
+        },
+        health: { passive: { enabled: false } },
+      }),
+    );
     for (let i = 0; i < 10; i++) {
       const r = await request(`${edgeUrl(edge)}/x`, { method: i % 2 ? 'POST' : 'GET', body: i % 2 ? 'hello' : undefined });
       expect(r.statusCode).toBe(200);
@@ -50,7 +69,19 @@ describe('retries', () => {
   });
 
   it('retries a reset GET but never a reset POST', async () => {
-    edge = await startTestEdge(edgeConfig([resetter.url, good.url], { pools: { main: { originSteering: 'round_robin', origins: [{ name: 'r', address: resetter.url }, { name: 'g', address: good.url, weight: 0 }] } } }));
+    edge = await startTestEdge(
+      edgeConfig([resetter.url, good.url], {
+        pools: {
+          main: {
+            originSteering: 'round_robin',
+            origins: [
+              { name: 'r', address: resetter.url },
+              { name: 'g', address: good.url, weight: 0 },
+            ],
+          },
+        },
+      }),
+    );
     const get = await request(`${edgeUrl(edge)}/idempotent`);
     expect(get.statusCode).toBe(200);
     expect(((await get.body.json()) as { origin: string }).origin).toBe('good');
@@ -63,7 +94,15 @@ describe('retries', () => {
   });
 
   it('retries a reset PUT whose small body was buffered, not one over upstream.retryBodyLimit', async () => {
-    const pools = { main: { originSteering: 'round_robin', origins: [{ name: 'r', address: resetter.url }, { name: 'g', address: good.url, weight: 0 }] } };
+    const pools = {
+      main: {
+        originSteering: 'round_robin',
+        origins: [
+          { name: 'r', address: resetter.url },
+          { name: 'g', address: good.url, weight: 0 },
+        ],
+      },
+    };
     edge = await startTestEdge(edgeConfig([], { pools, upstream: { retryBodyLimit: '4KiB' }, health: { passive: { enabled: false } } }));
     const small = await request(`${edgeUrl(edge)}/put`, { method: 'PUT', body: Buffer.alloc(3000, 'x') });
     expect(small.statusCode).toBe(200);

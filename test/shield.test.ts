@@ -13,7 +13,7 @@ const clients = loopbackClients();
 const from = clients.from;
 
 let origin: TestServer;
-let originHits = 0;
+let _originHits = 0;
 let edge: Edge;
 /** A second edge with rate limits and no IP rules (an `allow` rule would exempt clients from limits). */
 let limited: Edge;
@@ -26,7 +26,7 @@ async function get(path: string, opts: { from?: string; headers?: Record<string,
 
 beforeAll(async () => {
   origin = await startOrigin((_req, res) => {
-    originHits++;
+    _originHits++;
     res.end('origin');
   });
   const geo = await openGeoDatabase({ asnDb: false, privateDefault: { country: 'FR' } });
@@ -43,15 +43,18 @@ beforeAll(async () => {
     rules: [{ match: '*/open/*', disableSecurity: true }],
   });
   edge = await startEdge(config, { log: pino({ level: 'silent' }), geo });
-  limited = await startEdge(edgeConfig([origin.url], {
-    security: {
-      rateLimits: [
-        { match: '*/api/*', key: 'header:x-api-key', requests: 3, period: '10s', timeout: '30s' },
-        { match: '*/limited/*', requests: 5, period: '10s', timeout: '30s' },
-        { match: '*/watched/*', requests: 1, period: '10s', action: 'log' },
-      ],
-    },
-  }), { log: pino({ level: 'silent' }) });
+  limited = await startEdge(
+    edgeConfig([origin.url], {
+      security: {
+        rateLimits: [
+          { match: '*/api/*', key: 'header:x-api-key', requests: 3, period: '10s', timeout: '30s' },
+          { match: '*/limited/*', requests: 5, period: '10s', timeout: '30s' },
+          { match: '*/watched/*', requests: 1, period: '10s', action: 'log' },
+        ],
+      },
+    }),
+    { log: pino({ level: 'silent' }) },
+  );
 });
 afterAll(async () => {
   await edge.shutdown(1000);
@@ -93,7 +96,10 @@ describe('IP access rules', () => {
   });
 
   it('refuses a WebSocket upgrade from a blocked address', async () => {
-    const r = await sendRaw(edge.addresses.http!.port, 'GET /ws HTTP/1.1\r\nHost: site.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const r = await sendRaw(
+      edge.addresses.http!.port,
+      'GET /ws HTTP/1.1\r\nHost: site.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     // sendRaw connects from 127.0.0.1, inside the blocked /29.
     expect(r.text).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(r.text).toMatch(/x-outpost-mitigated: block/);
@@ -103,7 +109,7 @@ describe('IP access rules', () => {
 describe('rate limits', () => {
   it('lets exactly `requests` through per key, then answers 429 with Retry-After and RateLimit headers', async () => {
     const codes: number[] = [];
-    let last;
+    let last: Awaited<ReturnType<typeof get>> | undefined;
     for (let i = 0; i < 7; i++) {
       last = await get('/limited/x', { from: '127.0.1.10', edge: limited });
       codes.push(last.status);

@@ -36,7 +36,10 @@ function parseResponses(text: string): RawResponse[] {
         const lineEnd = rest.indexOf('\r\n');
         const size = parseInt(rest.slice(0, lineEnd), 16);
         rest = rest.slice(lineEnd + 2);
-        if (size === 0) { rest = rest.slice(rest.indexOf('\r\n') + 2); break; }
+        if (size === 0) {
+          rest = rest.slice(rest.indexOf('\r\n') + 2);
+          break;
+        }
         body += rest.slice(0, size);
         rest = rest.slice(size + 2);
       }
@@ -68,7 +71,9 @@ describe('request smuggling and malformed requests', () => {
     origin = await startOrigin((req, res) => {
       let body = '';
       req.setEncoding('latin1');
-      req.on('data', (c: string) => { body += c; });
+      req.on('data', (c: string) => {
+        body += c;
+      });
       req.on('end', () => {
         const s = { method: req.method!, url: req.url!, headers: req.headers as Record<string, string>, body };
         seen.push(s);
@@ -79,7 +84,10 @@ describe('request smuggling and malformed requests', () => {
     edge = await startTestEdge(edgeConfig([origin.url], { limits: { maxHeaderSize: 4096, headersTimeout: '500ms' } }));
     port = edge.addresses.http!.port;
   });
-  afterAll(async () => { await edge.shutdown(1000); await origin.close(); });
+  afterAll(async () => {
+    await edge.shutdown(1000);
+    await origin.close();
+  });
 
   /** Sends `bytes`; the edge must answer `status`, close the connection, and forward nothing. */
   async function expectRefused(bytes: string, status: number): Promise<RawResponse> {
@@ -94,20 +102,13 @@ describe('request smuggling and malformed requests', () => {
 
   it('Content-Length with Transfer-Encoding (CL.TE): 400, closed, nothing forwarded', async () => {
     const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: a.test\r\n\r\n';
-    const r = await expectRefused(
-      'POST /front HTTP/1.1\r\nHost: a.test\r\n' +
-        `Content-Length: ${5 + smuggled.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
-      400,
-    );
+    const r = await expectRefused(`POST /front HTTP/1.1\r\nHost: a.test\r\nContent-Length: ${5 + smuggled.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400);
     expect(r.headers.connection).toBe('close');
     expect(JSON.parse(r.body)).toEqual({ error: { status: 400, code: 'malformed', pop: 'test' } });
   });
 
   it('Transfer-Encoding before Content-Length (TE.CL): 400', async () => {
-    await expectRefused(
-      'POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n',
-      400,
-    );
+    await expectRefused('POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n', 400);
   });
 
   it('obfuscated Transfer-Encoding: 400', async () => {
@@ -174,9 +175,14 @@ describe('request smuggling and malformed requests', () => {
       const timer = setInterval(() => {
         if (sent < head.length) socket.write(head[sent++]);
       }, 40);
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+      });
       socket.on('error', () => {});
-      socket.on('close', () => { clearInterval(timer); resolve({ text, sent }); });
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ text, sent });
+      });
     });
     expect(result.sent).toBeLessThan(head.length); // closed while the head was still arriving
     if (result.text) expect(parseResponses(result.text).map((r) => r.status)).toEqual([408]);
@@ -186,15 +192,17 @@ describe('request smuggling and malformed requests', () => {
   it('pipelined requests on one connection are answered in order', async () => {
     const ex = await sendRaw(
       port,
-      'POST /one HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\n\r\nfirst' +
-        'GET /two HTTP/1.1\r\nHost: a.test\r\n\r\n' +
-        'GET /three HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
+      'POST /one HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\n\r\nfirst' + 'GET /two HTTP/1.1\r\nHost: a.test\r\n\r\n' + 'GET /three HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
     );
     expect(ex.closed).toBe(true);
     const responses = parseResponses(ex.text);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     const bodies = responses.map((r) => JSON.parse(r.body) as Seen);
-    expect(bodies.map((b) => [b.method, b.url, b.body])).toEqual([['POST', '/one', 'first'], ['GET', '/two', ''], ['GET', '/three', '']]);
+    expect(bodies.map((b) => [b.method, b.url, b.body])).toEqual([
+      ['POST', '/one', 'first'],
+      ['GET', '/two', ''],
+      ['GET', '/three', ''],
+    ]);
   });
 
   it('hop-by-hop headers, and the ones Connection names, never reach the origin', async () => {

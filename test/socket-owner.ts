@@ -16,7 +16,11 @@ export function socketOwner(localPort: number, remotePort: number, pids: number[
   return pids.find((pid) => {
     try {
       return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; }
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+        } catch {
+          return false;
+        }
       });
     } catch {
       return false;

@@ -27,11 +27,19 @@ function outcome(stream: http2.ClientHttp2Stream, giveUpMs = 8000): Promise<Stre
   const started = Date.now();
   return new Promise((resolve) => {
     let status = 0;
-    stream.on('response', (h) => { status = Number(h[':status']); });
+    stream.on('response', (h) => {
+      status = Number(h[':status']);
+    });
     stream.on('error', () => {});
     stream.resume();
-    const giveUp = setTimeout(() => { stream.close(http2.constants.NGHTTP2_CANCEL); resolve({ status: -1, rstCode: -1, ms: Date.now() - started }); }, giveUpMs);
-    stream.once('close', () => { clearTimeout(giveUp); resolve({ status, rstCode: stream.rstCode ?? 0, ms: Date.now() - started }); });
+    const giveUp = setTimeout(() => {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      resolve({ status: -1, rstCode: -1, ms: Date.now() - started });
+    }, giveUpMs);
+    stream.once('close', () => {
+      clearTimeout(giveUp);
+      resolve({ status, rstCode: stream.rstCode ?? 0, ms: Date.now() - started });
+    });
   });
 }
 
@@ -76,11 +84,13 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
   });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
-    const edge = await startTestEdge(edgeConfig([origin.url], {
-      limits,
-      listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
-      tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
-    }));
+    const edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        limits,
+        listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
+        tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
+      }),
+    );
     edges.push(edge);
     return edge;
   }
@@ -94,7 +104,12 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
 
   /** PING and SETTINGS frames every 100 ms on `session`, the way a client keeps a connection looking alive. */
   function keepPinging(session: http2.ClientHttp2Session): void {
-    const timer = setInterval(() => { if (!session.closed && !session.destroyed) { session.ping(() => {}); session.settings({ enablePush: false }); } }, 100);
+    const timer = setInterval(() => {
+      if (!session.closed && !session.destroyed) {
+        session.ping(() => {});
+        session.settings({ enablePush: false });
+      }
+    }, 100);
     cleanups.push(() => clearInterval(timer));
   }
 
@@ -104,7 +119,9 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
     keepPinging(session);
     const stream = session.request({ ':method': 'POST', ':path': '/trickle', 'content-type': 'text/plain' }, { endStream: false });
     // One byte every 100 ms: never idle, never done.
-    const timer = setInterval(() => { if (!stream.closed) stream.write('x'); }, 100);
+    const timer = setInterval(() => {
+      if (!stream.closed) stream.write('x');
+    }, 100);
     cleanups.push(() => clearInterval(timer));
     const r = await outcome(stream);
     expect(r.status).toBe(408);
@@ -151,7 +168,10 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
     expect(r.status).toBe(200);
     const closed = await new Promise<boolean>((resolve) => {
       const giveUp = setTimeout(() => resolve(false), 8000);
-      session.once('close', () => { clearTimeout(giveUp); resolve(true); });
+      session.once('close', () => {
+        clearTimeout(giveUp);
+        resolve(true);
+      });
     });
     expect(closed, 'the edge closed the idle session').toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
@@ -162,16 +182,26 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
     const head = 'POST /quiet HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n';
     const plain = net.connect(edge.addresses.http!.port, '127.0.0.1');
     const secure = tls.connect({ port: edge.addresses.https!.port, host: '127.0.0.1', ca: tlsFiles.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
-    const results = await Promise.all([plain, secure].map((socket) => new Promise<{ text: string; ms: number; closed: boolean }>((resolve) => {
-      cleanups.push(() => socket.destroy());
-      const started = Date.now();
-      let text = '';
-      socket.on('error', () => {});
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
-      const giveUp = setTimeout(() => resolve({ text, ms: Date.now() - started, closed: false }), 8000);
-      socket.once('close', () => { clearTimeout(giveUp); resolve({ text, ms: Date.now() - started, closed: true }); });
-      socket.write(head);
-    })));
+    const results = await Promise.all(
+      [plain, secure].map(
+        (socket) =>
+          new Promise<{ text: string; ms: number; closed: boolean }>((resolve) => {
+            cleanups.push(() => socket.destroy());
+            const started = Date.now();
+            let text = '';
+            socket.on('error', () => {});
+            socket.on('data', (c: Buffer) => {
+              text += c.toString('latin1');
+            });
+            const giveUp = setTimeout(() => resolve({ text, ms: Date.now() - started, closed: false }), 8000);
+            socket.once('close', () => {
+              clearTimeout(giveUp);
+              resolve({ text, ms: Date.now() - started, closed: true });
+            });
+            socket.write(head);
+          }),
+      ),
+    );
     for (const r of results) {
       expect(r.closed).toBe(true);
       expect(r.text).toMatch(/^HTTP\/1\.1 408 /);
@@ -186,19 +216,25 @@ describe('HTTP/2 and HTTP/1.1 request timeouts', () => {
     const head = `GET / HTTP/1.1\r\nHost: a.test\r\nX-Slow: ${'s'.repeat(200)}\r\n\r\n`;
     let sent = 0;
     socket.once('secureConnect', () => {
-      const timer = setInterval(() => { if (sent < head.length && !socket.destroyed) socket.write(head[sent++]); }, 30);
+      const timer = setInterval(() => {
+        if (sent < head.length && !socket.destroyed) socket.write(head[sent++]);
+      }, 30);
       cleanups.push(() => clearInterval(timer));
     });
     const r = await new Promise<{ text: string; closed: boolean }>((resolve) => {
       let text = '';
       socket.on('error', () => {});
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+      });
       const giveUp = setTimeout(() => resolve({ text, closed: false }), 8000);
-      socket.once('close', () => { clearTimeout(giveUp); resolve({ text, closed: true }); });
+      socket.once('close', () => {
+        clearTimeout(giveUp);
+        resolve({ text, closed: true });
+      });
     });
     expect(r.closed).toBe(true);
     expect(r.text).toMatch(/^HTTP\/1\.1 408 /);
     expect(sent).toBeLessThan(head.length);
   });
 });
-

@@ -21,7 +21,9 @@ const SMUGGLING = 'POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\nTrans
 function rude(port: number, bytes: string): net.Socket & { received: string } {
   const socket = Object.assign(net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }), { received: '' });
   socket.on('error', () => {});
-  socket.on('data', (c: Buffer) => { socket.received += c.toString('latin1'); });
+  socket.on('data', (c: Buffer) => {
+    socket.received += c.toString('latin1');
+  });
   socket.write(bytes);
   return socket;
 }
@@ -38,13 +40,17 @@ describe('refused connections are closed by the edge', () => {
     for (const s of sockets.splice(0)) s.destroy();
     await Promise.all(edges.splice(0).map((e) => e.shutdown(200)));
   });
-  afterAll(async () => { await origin.close(); });
+  afterAll(async () => {
+    await origin.close();
+  });
 
   it('clients that get 400 or 408 and never read nor close cannot hold maxConnections', async () => {
     const MAX = 20;
-    const edge = await startTestEdge(edgeConfig([origin.url], {
-      limits: { maxConnections: MAX, clientConnections: 0, clientConnectionRate: 0, headersTimeout: '300ms', requestTimeout: '2s' },
-    }));
+    const edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        limits: { maxConnections: MAX, clientConnections: 0, clientConnectionRate: 0, headersTimeout: '300ms', requestTimeout: '2s' },
+      }),
+    );
     edges.push(edge);
     const port = edge.addresses.http!.port;
     const open = () => metricSum(edge.runtime.metrics.connections);

@@ -17,8 +17,14 @@ function heldFor(port: number, bytes: Buffer, giveUpMs = 8000): Promise<number> 
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', () => {});
     socket.resume();
-    const giveUp = setTimeout(() => { socket.destroy(); resolve(-1); }, giveUpMs);
-    socket.once('close', () => { clearTimeout(giveUp); resolve(Date.now() - started); });
+    const giveUp = setTimeout(() => {
+      socket.destroy();
+      resolve(-1);
+    }, giveUpMs);
+    socket.once('close', () => {
+      clearTimeout(giveUp);
+      resolve(Date.now() - started);
+    });
     if (bytes.length) socket.write(bytes);
   });
 }
@@ -38,18 +44,22 @@ describe('TLS handshake timeout', () => {
     tlsFiles = writeDevTls();
     origin = await startOrigin((_req, res) => res.end('ok'));
   });
-  afterEach(async () => { await Promise.all(edges.splice(0).map((e) => e.shutdown(200))); });
+  afterEach(async () => {
+    await Promise.all(edges.splice(0).map((e) => e.shutdown(200)));
+  });
   afterAll(async () => {
     await origin.close();
     rmSync(tlsFiles.dir, { recursive: true, force: true });
   });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
-    const edge = await startTestEdge(edgeConfig([origin.url], {
-      limits,
-      listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
-      tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
-    }));
+    const edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        limits,
+        listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
+        tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
+      }),
+    );
     edges.push(edge);
     return edge;
   }
@@ -75,7 +85,9 @@ describe('TLS handshake timeout', () => {
         socket.write('GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n');
       });
       let text = '';
-      socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+      });
       socket.on('error', reject);
       socket.on('close', () => resolve(text.split('\r\n')[0]));
     });

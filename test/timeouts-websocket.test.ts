@@ -12,19 +12,26 @@ import WebSocket from 'ws';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startTestEdge, startWsOrigin, writeDevTls, type DevTlsFiles, type WsOrigin } from './helpers.js';
 
-const UPGRADE_HEAD =
-  'GET /chat HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+const UPGRADE_HEAD = 'GET /chat HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
 /** Writes UPGRADE_HEAD one byte per 30 ms on `socket`; resolves with what came back once it closes. */
 function trickle(socket: net.Socket): Promise<{ text: string; sent: number; closed: boolean }> {
   return new Promise((resolve) => {
     let sent = 0;
     let text = '';
-    const timer = setInterval(() => { if (sent < UPGRADE_HEAD.length && !socket.destroyed) socket.write(UPGRADE_HEAD[sent++]); }, 30);
+    const timer = setInterval(() => {
+      if (sent < UPGRADE_HEAD.length && !socket.destroyed) socket.write(UPGRADE_HEAD[sent++]);
+    }, 30);
     socket.on('error', () => {});
-    socket.on('data', (c: Buffer) => { text += c.toString('latin1'); });
-    const done = (closed: boolean) => { clearInterval(timer); clearTimeout(giveUp); socket.destroy(); resolve({ text, sent, closed }); };
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+    });
+    const done = (closed: boolean) => {
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      socket.destroy();
+      resolve({ text, sent, closed });
+    };
     const giveUp = setTimeout(() => done(false), 8000);
     socket.once('close', () => done(true));
   });
@@ -39,18 +46,22 @@ describe('WebSocket upgrades and head timeouts', () => {
     tlsFiles = writeDevTls();
     origin = await startWsOrigin();
   });
-  afterEach(async () => { await Promise.all(edges.splice(0).map((e) => e.shutdown(200))); });
+  afterEach(async () => {
+    await Promise.all(edges.splice(0).map((e) => e.shutdown(200)));
+  });
   afterAll(async () => {
     await origin.close();
     rmSync(tlsFiles.dir, { recursive: true, force: true });
   });
 
   async function edgeWith(limits: Record<string, unknown>): Promise<Edge> {
-    const edge = await startTestEdge(edgeConfig([origin.url], {
-      limits,
-      listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
-      tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
-    }));
+    const edge = await startTestEdge(
+      edgeConfig([origin.url], {
+        limits,
+        listen: { http: '127.0.0.1:0', https: '127.0.0.1:0' },
+        tls: { certificates: [{ cert: tlsFiles.certFile, key: tlsFiles.keyFile }] },
+      }),
+    );
     edges.push(edge);
     return edge;
   }
@@ -73,7 +84,10 @@ describe('WebSocket upgrades and head timeouts', () => {
     const edge = await edgeWith({ headersTimeout: '300ms', requestTimeout: '600ms' });
     const ws = new WebSocket(`ws://127.0.0.1:${edge.addresses.http!.port}/chat`, { headers: { host: 'a.test' } });
     ws.on('error', () => {});
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('close', reject); });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('close', reject);
+    });
     await new Promise((r) => setTimeout(r, 1500));
     expect(ws.readyState).toBe(WebSocket.OPEN);
     const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));

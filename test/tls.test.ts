@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -49,7 +49,11 @@ async function startHttpsOrigin(options: https.ServerOptions, address = '127.0.0
   return {
     server,
     url: `https://${name}:${port}`,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -104,14 +108,24 @@ describe('TLS', () => {
     const httpsOrigin = await startHttpsOrigin({ cert: originCert.cert, key: originCert.key });
     const mtlsOrigin = await startHttpsOrigin({ cert: originCert.cert, key: originCert.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true });
     origins.push(httpsOrigin, mtlsOrigin);
-    httpsOrigin.server.on('secureConnection', () => { originConnections++; });
+    httpsOrigin.server.on('secureConnection', () => {
+      originConnections++;
+    });
     // An origin addressed by name, serving HTTP and a WebSocket echo; bound where `localhost` resolves.
     const localhostCert = issueCert(ca, ['localhost']);
     const byName = await startHttpsOrigin({ cert: localhostCert.cert, key: localhostCert.key }, (await lookup('localhost')).address, 'localhost');
-    byName.server.on('secureConnection', (socket: TLSSocket) => { namedOriginSni.push(socket.servername); });
+    byName.server.on('secureConnection', (socket: TLSSocket) => {
+      namedOriginSni.push(socket.servername);
+    });
     const wss = new WebSocketServer({ server: byName.server });
     wss.on('connection', (ws) => ws.on('message', (m, binary) => ws.send(m, { binary })));
-    origins.push(byName, { close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) });
+    origins.push(byName, {
+      close: () =>
+        new Promise((r) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close(() => r());
+        }),
+    });
 
     const site = (name: string, address: string, tlsOptions?: Record<string, unknown>) => ({
       pool: [name, { origins: [{ name: 'o1', address, ...(tlsOptions ? { tls: tlsOptions } : {}) }] }] as const,
@@ -173,9 +187,15 @@ describe('TLS', () => {
       const tlsErrors = async () => (await edge.runtime.metrics.clientErrors.get()).values.find((v) => v.labels.kind === 'tls')?.value ?? 0;
       const before = await tlsErrors();
       const err = await handshake(httpsPort, {
-        servername: 'a.example.test', rejectUnauthorized: false,
-        minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0',
-      }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+        servername: 'a.example.test',
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      }).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
       // The edge answered with a protocol_version alert (RFC 8446 §6.2): the refusal is the server's.
       expect(err?.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
       await expect.poll(tlsErrors).toBe(before + 1);
@@ -188,7 +208,10 @@ describe('TLS', () => {
       // closes at once (health checks, port scanners) resets the server's side of the handshake.
       await new Promise<void>((resolve, reject) => {
         const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, servername: 'a.example.test', ca: ca.cert });
-        socket.once('secureConnect', () => { socket.destroy(); resolve(); });
+        socket.once('secureConnect', () => {
+          socket.destroy();
+          resolve();
+        });
         socket.once('error', reject);
       });
       await expect.poll(() => count('reset')).toBe(resetBefore + 1);
@@ -202,7 +225,9 @@ describe('TLS', () => {
         const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, servername: 'a.example.test', ca: ca.cert, ALPNProtocols: ['http/1.1'] });
         let got = '';
         socket.once('secureConnect', () => socket.write('GET / HTTP/1.1\r\nHost: a.example.test\r\nBad Header: x\r\n\r\n'));
-        socket.on('data', (c: Buffer) => { got += c.toString('latin1'); });
+        socket.on('data', (c: Buffer) => {
+          got += c.toString('latin1');
+        });
         socket.once('close', () => resolve(got));
         socket.once('error', reject);
       });
@@ -230,8 +255,12 @@ describe('TLS', () => {
           let body = '';
           let headers: http2.IncomingHttpHeaders = {};
           stream.setEncoding('utf8');
-          stream.on('response', (h) => { headers = h; });
-          stream.on('data', (c: string) => { body += c; });
+          stream.on('response', (h) => {
+            headers = h;
+          });
+          stream.on('data', (c: string) => {
+            body += c;
+          });
           stream.on('end', () => resolve({ headers, body }));
           stream.on('error', reject);
         });
@@ -250,15 +279,26 @@ describe('TLS', () => {
 
     it('HTTP/1.1 on the same port', async () => {
       const { res, body, alpn } = await new Promise<{ res: http.IncomingMessage; body: string; alpn: string | false | null }>((resolve, reject) => {
-        const req = https.request({
-          host: '127.0.0.1', port: httpsPort, path: '/h1', servername: 'x.wild.test', ca: ca.cert,
-          headers: { host: 'x.wild.test' }, ALPNProtocols: ['http/1.1'], agent: false,
-        } as https.RequestOptions, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => { body += c; });
-          res.on('end', () => resolve({ res, body, alpn: (res.socket as TLSSocket).alpnProtocol }));
-        });
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: httpsPort,
+            path: '/h1',
+            servername: 'x.wild.test',
+            ca: ca.cert,
+            headers: { host: 'x.wild.test' },
+            ALPNProtocols: ['http/1.1'],
+            agent: false,
+          } as https.RequestOptions,
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+            });
+            res.on('end', () => resolve({ res, body, alpn: (res.socket as TLSSocket).alpnProtocol }));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -353,10 +393,12 @@ describe('TLS', () => {
       const before = await handshake(httpsPort, { servername: 'a.example.test', ca: ca.cert });
       expect(before.cert.fingerprint256).toBe(fingerprint(certA.cert));
       const certA2 = issueCert(ca, ['a.example.test', 'b.example.test']);
-      edge.apply(makeConfig([
-        { cert: file('a2.pem', certA2.cert), key: file('a2.key', certA2.key) },
-        { cert: file('wild.pem', certWild.cert), key: file('wild.key', certWild.key) },
-      ]));
+      edge.apply(
+        makeConfig([
+          { cert: file('a2.pem', certA2.cert), key: file('a2.key', certA2.key) },
+          { cert: file('wild.pem', certWild.cert), key: file('wild.key', certWild.key) },
+        ]),
+      );
       for (const servername of ['a.example.test', 'b.example.test', 'unknown.test']) {
         const after = await handshake(httpsPort, { servername, ca: ca.cert, checkServerIdentity: () => undefined });
         expect(after.cert.fingerprint256, servername).toBe(fingerprint(certA2.cert));
@@ -377,9 +419,16 @@ describe('TLS', () => {
     });
 
     it('apply() with tls.minVersion TLSv1.3 refuses TLS 1.2 from then on', async () => {
-      edge.apply(makeConfig(config.tls!.certificates.map((c) => ({ cert: c.cert, key: c.key })), 'TLSv1.3'));
-      const err = await handshake(httpsPort, { servername: 'a.example.test', ca: ca.cert, maxVersion: 'TLSv1.2' })
-        .then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      edge.apply(
+        makeConfig(
+          config.tls!.certificates.map((c) => ({ cert: c.cert, key: c.key })),
+          'TLSv1.3',
+        ),
+      );
+      const err = await handshake(httpsPort, { servername: 'a.example.test', ca: ca.cert, maxVersion: 'TLSv1.2' }).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
       expect(err?.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
       const ok = await handshake(httpsPort, { servername: 'a.example.test', ca: ca.cert });
       expect(ok.protocol).toBe('TLSv1.3');

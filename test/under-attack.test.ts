@@ -18,7 +18,11 @@ import { solve } from '../src/shield/challenge/solve.js';
 const TOKEN = 'test-admin-token-123456';
 const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0', accept: 'text/html', 'accept-language': 'en' };
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 /** One request on a new connection (cluster workers are picked per connection). */
 function call(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<Reply> {
@@ -26,7 +30,9 @@ function call(port: number, path: string, opts: { method?: string; headers?: Rec
     const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false, localAddress: opts.from }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
       res.on('error', reject);
     });
@@ -47,20 +53,31 @@ let httpPort: number;
 let adminPort: number;
 
 const admin = (path: string, body?: unknown) =>
-  call(adminPort, path, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  call(adminPort, path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 const security = async () => JSON.parse((await admin('/api/security')).body) as { underAttack: { mode: string; active: boolean; reason: string; events: { active: boolean; cause: string }[] } };
 
 beforeAll(async () => {
   origin = await startOrigin((_req, res) => res.end('origin'));
   hooks = await startOrigin((req, res) => {
     let b = '';
-    req.on('data', (c) => { b += c; });
-    req.on('end', () => { webhookEvents.push(JSON.parse(b)); res.end(); });
+    req.on('data', (c) => {
+      b += c;
+    });
+    req.on('end', () => {
+      webhookEvents.push(JSON.parse(b));
+      res.end();
+    });
   });
   [httpPort, adminPort] = [await closedPort(), await closedPort()];
   dir = mkdtempSync(join(tmpdir(), 'outpost-shield-'));
   file = join(dir, 'outpost.yaml');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 pop: { id: lab, region: local }
 workers: 2
 listen: { http: "127.0.0.1:${httpPort}", admin: "127.0.0.1:${adminPort}" }
@@ -74,11 +91,16 @@ security:
   challenge: { difficulty: 6 }
   rateLimits:
     - { match: "*/limited/*", requests: 10, period: 1m, timeout: 1m }
-`);
+`,
+  );
   await ensureBuilt();
   proc = spawn(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'start', '-c', file], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  proc.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  proc.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  proc.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   exited = new Promise((resolve) => proc.once('exit', resolve));
   await waitFor('/readyz 200', async () => (await call(adminPort, '/readyz').catch(() => ({ status: 0 }))).status === 200, 15_000).catch((err: Error) => {
     throw new Error(`${err.message}\noutput:\n${output}`);
@@ -87,7 +109,11 @@ security:
 
 afterAll(async () => {
   if (proc?.pid && proc.exitCode === null && proc.signalCode === null) {
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     await exited;
   }
   await origin?.close();
@@ -131,7 +157,10 @@ describe('under-attack mode by hand', () => {
       return r.every((x) => x.status === 200);
     });
     const s = await security();
-    expect(s.underAttack.events.slice(0, 2).map((e) => [e.active, e.cause])).toEqual([[false, 'admin'], [true, 'admin']]);
+    expect(s.underAttack.events.slice(0, 2).map((e) => [e.active, e.cause])).toEqual([
+      [false, 'admin'],
+      [true, 'admin'],
+    ]);
     await cli(process.execPath, [join(repoRoot, 'bin/outpost.js'), 'under-attack', 'auto', '-c', file]);
     expect((await security()).underAttack.mode).toBe('auto');
   });

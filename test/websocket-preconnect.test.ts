@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import type { Edge } from '../src/server/edge.js';
 import { edgeConfig, startRawOrigin, startTestEdge, startWsOrigin, waitFor, type RawServer, type WsOrigin } from './helpers.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -104,7 +104,7 @@ describe('websocket.preconnect', () => {
         head += chunk.toString('latin1');
         if (!head.includes('\r\n\r\n')) return;
         const key = /sec-websocket-key: *(\S+)/i.exec(head)![1];
-        const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
         entry.answered = true;
         socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
       });

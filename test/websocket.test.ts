@@ -11,10 +11,7 @@ import type http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { Edge } from '../src/server/edge.js';
-import {
-  closedPort, edgeConfig, metricSum, startTestEdge, startWsOrigin, waitFor, writeDevTls,
-  type DevTlsFiles, type WsOrigin,
-} from './helpers.js';
+import { closedPort, edgeConfig, metricSum, startTestEdge, startWsOrigin, waitFor, writeDevTls, type DevTlsFiles, type WsOrigin } from './helpers.js';
 
 interface Message {
   data: Buffer;
@@ -75,7 +72,9 @@ function refusedUpgrade(url: string): Promise<{ status: number; headers: http.In
     ws.once('unexpected-response', (req, res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
+      res.on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => {
         req.destroy();
         resolve({ status: res.statusCode!, headers: res.headers, body });
@@ -84,8 +83,7 @@ function refusedUpgrade(url: string): Promise<{ status: number; headers: http.In
   });
 }
 
-const wsUrl = (edge: Edge, path = '/chat', scheme: 'ws' | 'wss' = 'ws') =>
-  `${scheme}://127.0.0.1:${edge.addresses[scheme === 'ws' ? 'http' : 'https']!.port}${path}`;
+const wsUrl = (edge: Edge, path = '/chat', scheme: 'ws' | 'wss' = 'ws') => `${scheme}://127.0.0.1:${edge.addresses[scheme === 'ws' ? 'http' : 'https']!.port}${path}`;
 
 async function echo(c: Client, text: string): Promise<string> {
   c.ws.send(text);
@@ -268,14 +266,18 @@ describe('WebSocket through the edge', () => {
 
   describe('over TLS', () => {
     let tls: DevTlsFiles;
-    beforeAll(() => { tls = writeDevTls(); });
+    beforeAll(() => {
+      tls = writeDevTls();
+    });
     afterAll(() => rmSync(tls.dir, { recursive: true, force: true }));
 
     it('wss from the client to the edge', async () => {
-      const secure = await startTestEdge(edgeConfig([origin.url], {
-        listen: { https: '127.0.0.1:0', admin: '127.0.0.1:0' },
-        tls: { certificates: [{ cert: tls.certFile, key: tls.keyFile }] },
-      }));
+      const secure = await startTestEdge(
+        edgeConfig([origin.url], {
+          listen: { https: '127.0.0.1:0', admin: '127.0.0.1:0' },
+          tls: { certificates: [{ cert: tls.certFile, key: tls.keyFile }] },
+        }),
+      );
       extraEdges.push(secure);
       const accepted = origin.nextConnection();
       const c = await open(wsUrl(secure, '/secure', 'wss'), undefined, { ca: tls.ca });
@@ -290,9 +292,11 @@ describe('WebSocket through the edge', () => {
     it('wss from the edge to a TLS origin, verified with the configured CA', async () => {
       const secureOrigin = await startWsOrigin({ name: 'tls-origin', tls: { cert: tls.cert, key: tls.key } });
       extraOrigins.push(secureOrigin);
-      const e = await startTestEdge(edgeConfig([], {
-        pools: { main: { origins: [{ name: 's1', address: secureOrigin.url, tls: { ca: tls.caFile } }] } },
-      }));
+      const e = await startTestEdge(
+        edgeConfig([], {
+          pools: { main: { origins: [{ name: 's1', address: secureOrigin.url, tls: { ca: tls.caFile } }] } },
+        }),
+      );
       extraEdges.push(e);
       const c = await open(wsUrl(e));
       expect(await echo(c, 'whoami')).toBe('tls-origin');
@@ -336,8 +340,7 @@ describe('WebSocket through the edge', () => {
     const accepted = origin.nextConnection();
     const c = await open(wsUrl(e));
     const server = await accepted;
-    const originClose = new Promise<{ code: number; reason: string }>((r) =>
-      server.ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+    const originClose = new Promise<{ code: number; reason: string }>((r) => server.ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
     expect(await echo(c, 'before the stop')).toBe('before the stop');
 
     await e.shutdown(2000);

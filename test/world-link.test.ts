@@ -11,7 +11,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs bench module without types
 import { startLink } from '../bench/world/link.mjs';
 
-interface Link { port: number; close(): Promise<void> }
+interface Link {
+  port: number;
+  close(): Promise<void>;
+}
 const closers: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
@@ -34,7 +37,9 @@ async function echo(): Promise<number> {
  * the clients it measures would measure them too).
  */
 async function linkProcess(targetPort: number, oneWayMs: number): Promise<{ port: number }> {
-  const proc = spawn(process.execPath, [fileURLToPath(new URL('../bench/world/link.mjs', import.meta.url)), '0', `127.0.0.1:${targetPort}`, String(oneWayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [fileURLToPath(new URL('../bench/world/link.mjs', import.meta.url)), '0', `127.0.0.1:${targetPort}`, String(oneWayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   closers.push(() => void proc.kill());
   const line = await new Promise<string>((resolve, reject) => {
     proc.stdout!.once('data', (d) => resolve(String(d)));

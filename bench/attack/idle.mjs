@@ -67,7 +67,9 @@ for (let i = 0; i < Number(opt.reps); i++) {
     };
     s.runs.push(run);
     const errs = Object.values(r.errors).reduce((a, b) => a + b, 0);
-    console.error(`  idle, shield ${s.name}, run ${i + 1}/${opt.reps}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99_ms.toFixed(2)} ms, ${run.cpu_us_per_req.toFixed(1)} CPU µs/req${errs ? `, ${errs} errors/non-2xx ${JSON.stringify(r.errors)}` : ''}`);
+    console.error(
+      `  idle, shield ${s.name}, run ${i + 1}/${opt.reps}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99_ms.toFixed(2)} ms, ${run.cpu_us_per_req.toFixed(1)} CPU µs/req${errs ? `, ${errs} errors/non-2xx ${JSON.stringify(r.errors)}` : ''}`,
+    );
   }
 }
 const med = (s) => {

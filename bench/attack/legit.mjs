@@ -37,19 +37,22 @@ const now = () => performance.timeOrigin + performance.now();
 const timeout = Number(opt.timeout);
 const rate = Number(opt.rate);
 
-const clients = opt.addrs.split(',').filter(Boolean).map((addr) => ({
-  addr,
-  cookie: '',
-  pool: new Pool(opt.url, {
-    connections: Number(opt.conns),
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    connect: { timeout },
-    localAddress: addr,
-  }),
-}));
+const clients = opt.addrs
+  .split(',')
+  .filter(Boolean)
+  .map((addr) => ({
+    addr,
+    cookie: '',
+    pool: new Pool(opt.url, {
+      connections: Number(opt.conns),
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connect: { timeout },
+      localAddress: addr,
+    }),
+  }));
 
 function headers(c, accept) {
   const h = { host: 'bench.local', 'user-agent': UA, accept, 'accept-language': 'en-GB,en;q=0.8' };
@@ -57,7 +60,13 @@ function headers(c, accept) {
   return h;
 }
 
-const unescapeHtml = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s) =>
+  s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The challenge form's fields, or undefined when the page has no #oc-form. */
 export function parseChallenge(html) {
@@ -150,28 +159,30 @@ async function run(startAt, durationMs) {
     const c = clients[ci];
     due[i] = t;
     client[i] = ci;
-    return c.pool
-      // The whole request, the wait for a free connection included, within --timeout.
-      .request({ path: `${opt.path}/${i}`, method: 'GET', headers: headers(c, 'application/json'), signal: AbortSignal.timeout(timeout) })
-      .then(async (res) => {
-        const text = await res.body.text();
-        status[i] = res.statusCode;
-        if (res.statusCode >= 300) {
-          // An edge refusal names itself ({"error": {"code": "rate_limited"}}); the origin's 503 is plain text.
-          try {
-            err[i] = String(JSON.parse(text)?.error?.code ?? '');
-          } catch {
-            err[i] = text.slice(0, 40).trim();
+    return (
+      c.pool
+        // The whole request, the wait for a free connection included, within --timeout.
+        .request({ path: `${opt.path}/${i}`, method: 'GET', headers: headers(c, 'application/json'), signal: AbortSignal.timeout(timeout) })
+        .then(async (res) => {
+          const text = await res.body.text();
+          status[i] = res.statusCode;
+          if (res.statusCode >= 300) {
+            // An edge refusal names itself ({"error": {"code": "rate_limited"}}); the origin's 503 is plain text.
+            try {
+              err[i] = String(JSON.parse(text)?.error?.code ?? '');
+            } catch {
+              err[i] = text.slice(0, 40).trim();
+            }
           }
-        }
-      })
-      .catch((e) => {
-        status[i] = 0;
-        err[i] = e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError' ? 'timeout' : e.code || e.name || 'error';
-      })
-      .finally(() => {
-        latency[i] = now() - t;
-      });
+        })
+        .catch((e) => {
+          status[i] = 0;
+          err[i] = e.name === 'TimeoutError' || e.cause?.name === 'TimeoutError' ? 'timeout' : e.code || e.name || 'error';
+        })
+        .finally(() => {
+          latency[i] = now() - t;
+        })
+    );
   };
 
   await new Promise((resolve) => {
@@ -184,10 +195,13 @@ async function run(startAt, durationMs) {
       }
     };
     let timer;
-    setTimeout(() => {
-      timer = setInterval(tick, 1);
-      tick();
-    }, Math.max(0, startAt - now()));
+    setTimeout(
+      () => {
+        timer = setInterval(tick, 1);
+        tick();
+      },
+      Math.max(0, startAt - now()),
+    );
   });
   await Promise.all(pending);
   return { due, latency, status, err, client, addrs: clients.map((c) => c.addr), cookies: clients.map((c) => !!c.cookie) };

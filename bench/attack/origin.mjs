@@ -123,7 +123,9 @@ server.maxRequestsPerSocket = 0;
 server.maxConnections = Number(opt['max-conns']);
 server.on('clientError', (_err, socket) => socket.destroy());
 server.listen(Number(opt.port), opt.host, () => {
-  console.error(`attack origin on ${opt.host}:${opt.port}, budget ${budget > 0 ? `${budget} req/s (${serviceMs.toFixed(3)} ms each, queue ≤ ${queueMs} ms)` : 'unlimited'}, ≤ ${server.maxConnections} connections`);
+  console.error(
+    `attack origin on ${opt.host}:${opt.port}, budget ${budget > 0 ? `${budget} req/s (${serviceMs.toFixed(3)} ms each, queue ≤ ${queueMs} ms)` : 'unlimited'}, ≤ ${server.maxConnections} connections`,
+  );
 });
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.on(sig, () => {

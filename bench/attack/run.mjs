@@ -81,8 +81,17 @@ function spawnGen(file, args) {
 // ---------------------------------------------------------------- generators
 
 const legit = spawnGen('./legit.mjs', [
-  '--url', opt.edge, '--addrs', opt['legit-addrs'], '--rate', opt['legit-rate'], '--conns', opt['legit-conns'],
-  '--timeout', opt.timeout, ...(opt.solver ? ['--solver', opt.solver] : []),
+  '--url',
+  opt.edge,
+  '--addrs',
+  opt['legit-addrs'],
+  '--rate',
+  opt['legit-rate'],
+  '--conns',
+  opt['legit-conns'],
+  '--timeout',
+  opt.timeout,
+  ...(opt.solver ? ['--solver', opt.solver] : []),
 ]);
 const floodAddrs = opt['flood-addrs'].split(',').filter(Boolean);
 const floodRate = Number(opt['flood-rate']);
@@ -91,10 +100,22 @@ if (floodRate > 0 && floodAddrs.length > 0) {
   const procs = Math.min(Number(opt['flood-procs']), floodAddrs.length);
   for (let p = 0; p < procs; p++) {
     const mine = floodAddrs.filter((_, i) => i % procs === p);
-    floods.push(spawnGen('./flood.mjs', [
-      '--host', edgeUrl.hostname, '--port', edgeUrl.port, '--rate', String(floodRate / procs), '--addrs', mine.join(','),
-      '--conns-per-addr', opt['flood-conns'], '--depth', opt['flood-depth'],
-    ]));
+    floods.push(
+      spawnGen('./flood.mjs', [
+        '--host',
+        edgeUrl.hostname,
+        '--port',
+        edgeUrl.port,
+        '--rate',
+        String(floodRate / procs),
+        '--addrs',
+        mine.join(','),
+        '--conns-per-addr',
+        opt['flood-conns'],
+        '--depth',
+        opt['flood-depth'],
+      ]),
+    );
   }
 }
 const gens = [legit, ...floods];
@@ -124,7 +145,10 @@ if (opt.challenge) {
   const answered = legit.on('challenged');
   legit.child.send({ cmd: 'challenge' });
   challenge = (await answered).clients;
-  for (const c of challenge) console.error(`  challenge ${c.addr}: page ${c.page}, difficulty ${c.difficulty}, solved in ${c.solveMs?.toFixed(0)} ms, POST ${c.post}, cookie ${c.cookie}, then / ${c.verify}${c.error ? ` — ${c.error}` : ''}`);
+  for (const c of challenge)
+    console.error(
+      `  challenge ${c.addr}: page ${c.page}, difficulty ${c.difficulty}, solved in ${c.solveMs?.toFixed(0)} ms, POST ${c.post}, cookie ${c.cookie}, then / ${c.verify}${c.error ? ` — ${c.error}` : ''}`,
+    );
 }
 
 const legitStart = Math.max(now() + 200, t0 + (floods.length ? 500 : 0));
@@ -256,20 +280,25 @@ const result = {
         offered_rps: flood.offered / nFull,
         sent_rps: flood.sent / nFull,
         answered_rps: flood.answered / nFull,
-        answered_2xx_rps: Object.entries(flood.status).filter(([c]) => c.startsWith('2')).reduce((a, [, n]) => a + n, 0) / nFull,
+        answered_2xx_rps:
+          Object.entries(flood.status)
+            .filter(([c]) => c.startsWith('2'))
+            .reduce((a, [, n]) => a + n, 0) / nFull,
       }
     : null,
-  origin: !originStats ? { budget, seconds: 0, received: [], max_rps: null, max_since_attack_rps: null, mean_rps: NaN, served_rps: NaN, shed: null, over_budget_s: null } : {
-    budget,
-    seconds: fullSeconds.length,
-    received: origin.received,
-    max_rps: Math.max(0, ...origin.received),
-    max_since_attack_rps: maxSinceAttack,
-    mean_rps: sum(origin.received) / nFull,
-    served_rps: sum(origin.served) / nFull,
-    shed: sum(origin.shed),
-    over_budget_s: budget > 0 ? origin.received.filter((n) => n > budget).length : 0,
-  },
+  origin: !originStats
+    ? { budget, seconds: 0, received: [], max_rps: null, max_since_attack_rps: null, mean_rps: NaN, served_rps: NaN, shed: null, over_budget_s: null }
+    : {
+        budget,
+        seconds: fullSeconds.length,
+        received: origin.received,
+        max_rps: Math.max(0, ...origin.received),
+        max_since_attack_rps: maxSinceAttack,
+        mean_rps: sum(origin.received) / nFull,
+        served_rps: sum(origin.served) / nFull,
+        shed: sum(origin.shed),
+        over_budget_s: budget > 0 ? origin.received.filter((n) => n > budget).length : 0,
+      },
   cpu: {
     edge_cores: (cpu1.edge - cpu0.edge) / windowS,
     origin_cores: (cpu1.origin - cpu0.origin) / windowS,

@@ -20,9 +20,7 @@ const suiteDir = resolve(args.suite);
 const load = (p) => import(pathToFileURL(join(suiteDir, p)).href);
 const { default: suites } = await load('tests/index.mjs');
 // test-engine/lib/results.mjs in the repository; lib/display.mjs in older (npm) releases.
-const engine = existsSync(join(suiteDir, 'test-engine/lib/results.mjs'))
-  ? await load('test-engine/lib/results.mjs')
-  : await load('lib/display.mjs');
+const engine = existsSync(join(suiteDir, 'test-engine/lib/results.mjs')) ? await load('test-engine/lib/results.mjs') : await load('lib/display.mjs');
 const determine = engine.determineTestResult;
 // The result kinds by the symbol the suite prints for them (the same in every release).
 const SYMBOL = { pass: '✅', fail: '⛔️', optional_fail: '⚠️', yes: 'Y', no: 'N', setup_fail: '🔹', harness_fail: '⁉️', dependency_fail: '⚪️', retry: '↻' };
@@ -49,8 +47,20 @@ const names = readdirSync(args.results)
 
 function classify(results) {
   const c = {
-    run: 0, passed: 0, requiredTotal: 0, requiredPassed: 0, requiredFailed: [], requiredRaw: 0,
-    optimalFailed: 0, optimalIds: [], setupIds: [], checkNo: 0, setup: 0, dependency: 0, harness: 0, retry: 0,
+    run: 0,
+    passed: 0,
+    requiredTotal: 0,
+    requiredPassed: 0,
+    requiredFailed: [],
+    requiredRaw: 0,
+    optimalFailed: 0,
+    optimalIds: [],
+    setupIds: [],
+    checkNo: 0,
+    setup: 0,
+    dependency: 0,
+    harness: 0,
+    retry: 0,
   };
   for (const [id, raw] of Object.entries(results)) {
     if (!tests.has(id)) continue; // a test the current suite no longer has
@@ -65,10 +75,14 @@ function classify(results) {
       c.passed++;
       if (kind === 'required') c.requiredPassed++;
     } else if (r === resultTypes.fail) c.requiredFailed.push(id);
-    else if (r === resultTypes.optional_fail) { c.optimalFailed++; c.optimalIds.push(id); }
-    else if (r === resultTypes.no) c.checkNo++;
-    else if (r === resultTypes.setup_fail) { c.setup++; c.setupIds.push(id); }
-    else if (r === resultTypes.dependency_fail) c.dependency++;
+    else if (r === resultTypes.optional_fail) {
+      c.optimalFailed++;
+      c.optimalIds.push(id);
+    } else if (r === resultTypes.no) c.checkNo++;
+    else if (r === resultTypes.setup_fail) {
+      c.setup++;
+      c.setupIds.push(id);
+    } else if (r === resultTypes.dependency_fail) c.dependency++;
     else if (r === resultTypes.retry) c.retry++;
     else c.harness++;
   }
@@ -100,28 +114,36 @@ out.push('# HTTP caching conformance (cache-tests.fyi)');
 out.push('');
 out.push('Written by `bash bench/conformance/run.sh` (see [README.md](README.md)) from the raw results in');
 out.push('[results/](results/): the independent [cache-tests](https://github.com/http-tests/cache-tests)');
-out.push('suite run against each proxy as a shared cache in front of the suite\'s own test server, on');
-out.push('one machine\'s loopback. Results are classified with the suite\'s own rules (dependencies');
+out.push("suite run against each proxy as a shared cache in front of the suite's own test server, on");
+out.push("one machine's loopback. Results are classified with the suite's own rules (dependencies");
 out.push('honoured, as on cache-tests.fyi): a *required* test is a MUST of RFC 9111; *optimal* is what');
 out.push('a good cache does; a *check* only records a behaviour. A test whose dependency failed is not');
-out.push('assessed; a *setup* failure means the test\'s precondition did not hold (not a failure).');
+out.push("assessed; a *setup* failure means the test's precondition did not hold (not a failure).");
 out.push('');
-out.push('| proxy | version | date (UTC) | tests run | passed | required failed | required passed / total | optimal not met | check "no" | setup failed | not assessed (dependency) | harness / retry | required failed, dependencies ignored | required failed in the suite\'s published results |');
+out.push(
+  '| proxy | version | date (UTC) | tests run | passed | required failed | required passed / total | optimal not met | check "no" | setup failed | not assessed (dependency) | harness / retry | required failed, dependencies ignored | required failed in the suite\'s published results |',
+);
 out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const { name, meta, c } of rows) {
-  out.push(`| ${LABEL[name] ?? name} | ${cell(meta.version ?? '?')} | ${(meta.date ?? '?').slice(0, 16).replace('T', ' ')} | ${c.run} | ${c.passed} | **${c.requiredFailed.length}** | ${c.requiredPassed} / ${c.requiredTotal} | ${c.optimalFailed} | ${c.checkNo} | ${c.setup} | ${c.dependency} | ${c.harness + c.retry} | ${c.requiredRaw} | ${published(name)} |`);
+  out.push(
+    `| ${LABEL[name] ?? name} | ${cell(meta.version ?? '?')} | ${(meta.date ?? '?').slice(0, 16).replace('T', ' ')} | ${c.run} | ${c.passed} | **${c.requiredFailed.length}** | ${c.requiredPassed} / ${c.requiredTotal} | ${c.optimalFailed} | ${c.checkNo} | ${c.setup} | ${c.dependency} | ${c.harness + c.retry} | ${c.requiredRaw} | ${published(name)} |`,
+  );
 }
 out.push('');
 const suites_ = [...new Set(rows.map((r) => r.meta.suite).filter(Boolean))];
 const commands = [...new Set(rows.map((r) => r.meta.command).filter(Boolean))];
 out.push(`- suite: ${suites_.join('; ') || '?'}; node ${rows[0]?.meta.node ?? '?'}`);
 out.push(`- commands: ${commands.map((c) => `\`${c}\``).join(', ') || '?'}`);
-out.push('- configs: [nginx.conf](nginx.conf), [varnish.vcl](varnish.vcl) (with the suite\'s varnishd parameters), [squid.conf](squid.conf), [outpost.yaml](outpost.yaml)');
+out.push("- configs: [nginx.conf](nginx.conf), [varnish.vcl](varnish.vcl) (with the suite's varnishd parameters), [squid.conf](squid.conf), [outpost.yaml](outpost.yaml)");
 if (rows.some((r) => r.name === 'outpost-before-cache')) {
-  out.push('- *Outpost (before the cache)*: Outpost as it was before its cache was wired (the same config without `cache:` and `rules:`, which that build rejected): a pass-through proxy. It stores nothing, so the optimal tests that need a stored response fail and the required tests built on them are not assessed.');
+  out.push(
+    '- *Outpost (before the cache)*: Outpost as it was before its cache was wired (the same config without `cache:` and `rules:`, which that build rejected): a pass-through proxy. It stores nothing, so the optimal tests that need a stored response fail and the required tests built on them are not assessed.',
+  );
 }
 if (rows.some((r) => r.name === 'outpost')) {
-  out.push('- *Outpost (default config)*: `outpost start` with [outpost.yaml](outpost.yaml): `workers` and `cache` unset, so one worker per core (two on the machine of the run above) over the node\'s shared cache tier (docs/cache.md, "Many workers, one cache"). Each connection of the suite\'s client may reach either worker.');
+  out.push(
+    '- *Outpost (default config)*: `outpost start` with [outpost.yaml](outpost.yaml): `workers` and `cache` unset, so one worker per core (two on the machine of the run above) over the node\'s shared cache tier (docs/cache.md, "Many workers, one cache"). Each connection of the suite\'s client may reach either worker.',
+  );
 }
 out.push('');
 
@@ -142,9 +164,7 @@ for (const row of rows) {
   out.push('| test id | test | reported | also failed by |');
   out.push('| --- | --- | --- | --- |');
   for (const id of c.requiredFailed) {
-    const others = rows
-      .filter((r) => r.name !== name && !r.name.startsWith('outpost') && r.c.requiredFailed.includes(id))
-      .map((r) => LABEL[r.name] ?? r.name);
+    const others = rows.filter((r) => r.name !== name && !r.name.startsWith('outpost') && r.c.requiredFailed.includes(id)).map((r) => LABEL[r.name] ?? r.name);
     out.push(`| \`${id}\` | ${cell(short(tests.get(id).name))} | ${cell(short(message(results[id])))} | ${others.join(', ')} |`);
   }
   if (!open) out.push('\n</details>');
@@ -170,23 +190,31 @@ if (runNames.length) {
   out.push('');
   out.push('## Run after run');
   out.push('');
-  out.push('`CONFORMANCE_REPEAT=N`: the suite run N times in a row, each run against a freshly started proxy, raw results in [results/runs/](results/runs/). A test *differs* when its classification (pass, fail, optional fail, yes/no, setup, dependency) is not the same in every run.');
+  out.push(
+    '`CONFORMANCE_REPEAT=N`: the suite run N times in a row, each run against a freshly started proxy, raw results in [results/runs/](results/runs/). A test *differs* when its classification (pass, fail, optional fail, yes/no, setup, dependency) is not the same in every run.',
+  );
   out.push('');
   out.push('| proxy | run | passed | required failed | optimal not met | check "no" | tests classified differently from run 1 |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of runNames) {
-    const runs = runFiles.filter((f) => f.replace(/-\d+\.json$/, '') === name)
+    const runs = runFiles
+      .filter((f) => f.replace(/-\d+\.json$/, '') === name)
       .map((f) => ({ k: Number(/-(\d+)\.json$/.exec(f)[1]), results: readJson(join(runsDir, f)) }))
       .sort((a, b) => a.k - b.k);
-    const classOf = (results, id) => tests.has(id) ? determineTestResult(suites, id, results, true) : undefined;
+    const classOf = (results, id) => (tests.has(id) ? determineTestResult(suites, id, results, true) : undefined);
     const differing = new Set();
     for (const run of runs) {
       const c = classify(run.results);
       let diff = 0;
       for (const id of Object.keys(runs[0].results)) {
-        if (classOf(run.results, id) !== classOf(runs[0].results, id)) { diff++; differing.add(id); }
+        if (classOf(run.results, id) !== classOf(runs[0].results, id)) {
+          diff++;
+          differing.add(id);
+        }
       }
-      out.push(`| ${LABEL[name] ?? name} | ${run.k} | ${c.passed} | **${c.requiredFailed.length}**${c.requiredFailed.length ? ` (${c.requiredFailed.map((id) => `\`${id}\``).join(', ')})` : ''} | ${c.optimalFailed} | ${c.checkNo} | ${diff} |`);
+      out.push(
+        `| ${LABEL[name] ?? name} | ${run.k} | ${c.passed} | **${c.requiredFailed.length}**${c.requiredFailed.length ? ` (${c.requiredFailed.map((id) => `\`${id}\``).join(', ')})` : ''} | ${c.optimalFailed} | ${c.checkNo} | ${diff} |`,
+      );
     }
     if (differing.size) out.push(`\n${LABEL[name] ?? name}: tests classified differently between runs: ${[...differing].map((id) => `\`${id}\``).join(', ')}`);
   }

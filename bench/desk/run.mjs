@@ -66,7 +66,6 @@ function start(name, cmd, args) {
   return child;
 }
 
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const db = join(WORK, 'desk.db');
 
@@ -110,7 +109,19 @@ async function measure(label, visitorUrls, operatorBases, during) {
     const out = join(WORK, `${label}-visitors-${i}.json`);
     outs.push(out);
     const n = Math.floor(VISITORS / PROCS) + (i < VISITORS % PROCS ? 1 : 0);
-    procs.push(start(`${label} visitors ${i}`, process.execPath, ['bench/desk/visitors.mjs', visitorUrls[i % visitorUrls.length], String(n), String(PERIOD), String(DURATION), String(RAMP), out, `127.0.0.${2 + i}`, String(t0)]));
+    procs.push(
+      start(`${label} visitors ${i}`, process.execPath, [
+        'bench/desk/visitors.mjs',
+        visitorUrls[i % visitorUrls.length],
+        String(n),
+        String(PERIOD),
+        String(DURATION),
+        String(RAMP),
+        out,
+        `127.0.0.${2 + i}`,
+        String(t0),
+      ]),
+    );
   }
   if (during) await during();
   await Promise.all(procs.map((p) => p.done));
@@ -148,9 +159,16 @@ async function main() {
   await waitPort(PORTS.redis);
   const a0 = deskNode('desk-a', PORTS.a);
   await waitPort(PORTS.a);
-  execFileSync(process.execPath, ['-e', `import('./desk/dist/store/index.js').then(async ({ openStore }) => { const s = await openStore('sqlite:${db}'); const { seedDemo } = await import('./desk/dist/seed.js'); await seedDemo(s); await s.close(); })`], { cwd: ROOT });
-  let nodeA = a0;
-  let nodeB = deskNode('desk-b', PORTS.b);
+  execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `import('./desk/dist/store/index.js').then(async ({ openStore }) => { const s = await openStore('sqlite:${db}'); const { seedDemo } = await import('./desk/dist/seed.js'); await seedDemo(s); await s.close(); })`,
+    ],
+    { cwd: ROOT },
+  );
+  const nodeA = a0;
+  const nodeB = deskNode('desk-b', PORTS.b);
   await waitPort(PORTS.b);
   writeFileSync(join(WORK, 'edge.yaml'), edgeConfig());
   start('edge', process.execPath, ['bin/outpost.js', 'start', '-c', join(WORK, 'edge.yaml')]);
@@ -203,7 +221,9 @@ function report(r) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const x of Object.values(r)) {
-    lines.push(`| ${x.label} | ${x.sent.toLocaleString('en-US')} | ${x.acked.toLocaleString('en-US')} | ${x.received.toLocaleString('en-US')} | ${f(q(x.latencies, 0.5))} | ${f(q(x.latencies, 0.99))} | ${f(Math.max(...x.latencies))} | ${x.reconnects} |`);
+    lines.push(
+      `| ${x.label} | ${x.sent.toLocaleString('en-US')} | ${x.acked.toLocaleString('en-US')} | ${x.received.toLocaleString('en-US')} | ${f(q(x.latencies, 0.5))} | ${f(q(x.latencies, 0.99))} | ${f(Math.max(...x.latencies))} | ${x.reconnects} |`,
+    );
   }
   if (r.direct && r.edge) {
     const d50 = q(r.edge.latencies, 0.5) - q(r.direct.latencies, 0.5);
@@ -226,11 +246,15 @@ function report(r) {
         `**${x.lost} lost, ${x.twice} stored twice, ${x.duplicates} delivered twice** to the operator; ${x.unacked} sends still unacked 10 s after the end (${x.sent - x.acked} sent but never acked).`,
       `Reconnect time (a visitor's socket closed → welcomed again through the edge, ${x.reconnectMs.length.toLocaleString('en-US')} reconnects): ` +
         `p50 ${f(q(x.reconnectMs, 0.5))} ms, p99 ${f(q(x.reconnectMs, 0.99))} ms, max ${f(Math.max(...x.reconnectMs))} ms (the visitors retry after 0.5 s ±25 %, doubling up to 2 s). ` +
-        `Attempts that got no welcome: ${Object.entries(x.failedAttempts).map(([why, n]) => `${why} × ${n}`).join(', ') || 'none'}.`,
+        `Attempts that got no welcome: ${
+          Object.entries(x.failedAttempts)
+            .map(([why, n]) => `${why} × ${n}`)
+            .join(', ') || 'none'
+        }.`,
       'Its p99 and max include the messages sent while a visitor was reconnecting (kept by the visitor until it was back).',
     );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 main().then(
@@ -238,7 +262,7 @@ main().then(
     const md = report(r);
     writeFileSync(join(WORK, 'report.md'), md);
     process.stdout.write(md);
-    if (process.env.BENCH_RECORD === '1') appendFileSync(join(ROOT, 'bench/RESULTS.md'), '\n' + md);
+    if (process.env.BENCH_RECORD === '1') appendFileSync(join(ROOT, 'bench/RESULTS.md'), `\n${md}`);
     stopping = true;
     process.exit(0);
   },

@@ -113,24 +113,30 @@ for (let i = 0; i < count; i++) {
 // Sending starts once every visitor had time to connect; each at its own phase.
 const start = rampMs + 1000;
 for (const v of visitors) {
-  setTimeout(() => {
-    v.timer = setInterval(() => v.send(), periodMs);
-    v.send();
-  }, at(start + Math.random() * periodMs));
+  setTimeout(
+    () => {
+      v.timer = setInterval(() => v.send(), periodMs);
+      v.send();
+    },
+    at(start + Math.random() * periodMs),
+  );
 }
 
-setTimeout(() => {
-  for (const v of visitors) clearInterval(v.timer);
-  // Let the last sends be acked (a node may just have died: give reconnects time).
-  const settle = Date.now() + 10_000;
-  const finish = () => {
-    const unacked = visitors.reduce((n, v) => n + v.pending.size, 0);
-    if (unacked > 0 && Date.now() < settle) return setTimeout(finish, 200);
-    if (Date.now() < t0 + start + durationMs + 2000) return setTimeout(finish, at(start + durationMs + 2000));
-    stopping = true;
-    for (const v of visitors) v.ws?.terminate();
-    writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked] }));
-    process.exit(0);
-  };
-  finish();
-}, at(start + durationMs));
+setTimeout(
+  () => {
+    for (const v of visitors) clearInterval(v.timer);
+    // Let the last sends be acked (a node may just have died: give reconnects time).
+    const settle = Date.now() + 10_000;
+    const finish = () => {
+      const unacked = visitors.reduce((n, v) => n + v.pending.size, 0);
+      if (unacked > 0 && Date.now() < settle) return setTimeout(finish, 200);
+      if (Date.now() < t0 + start + durationMs + 2000) return setTimeout(finish, at(start + durationMs + 2000));
+      stopping = true;
+      for (const v of visitors) v.ws?.terminate();
+      writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked] }));
+      process.exit(0);
+    };
+    finish();
+  },
+  at(start + durationMs),
+);

@@ -12,7 +12,10 @@ function tryTcp() {
   const [host, port] = target.split(/:(?=\d+$)/);
   return new Promise((resolve) => {
     const s = net.connect({ host, port: Number(port) });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }

@@ -46,14 +46,17 @@ export function summarize(r) {
     firstMessage: mean(r.runs.map((x) => x.firstMessage)),
     p50: quantile(messages, 0.5),
     p99: quantile(messages, 0.99),
-    committed: quantile(r.runs.flatMap((x) => x.committed ?? x.messages), 0.5),
+    committed: quantile(
+      r.runs.flatMap((x) => x.committed ?? x.messages),
+      0.5,
+    ),
     widgetCache: r.runs.map((x) => x.widgetCache).find(Boolean) ?? '',
     floor: floors(r),
   };
 }
 
 /** The issue's goals, for the regions far from the core. */
-function goals(world, table, cost) {
+function goals(_world, table, cost) {
   const lines = [];
   const far = ['ap-southeast', 'oceania'].filter((r) => table.has(r));
   for (const region of far) {
@@ -63,13 +66,18 @@ function goals(world, table, cost) {
     if (!a || !c) continue;
     const ok = (b) => (b ? 'met' : '**not met**');
     const ratio = c.chatReady / a.chatReady;
-    lines.push(`| ${region} | chat-ready (c) ≤ 0.25× (a) | ${ratio.toFixed(3)}× (${fmt(c.chatReady)} vs ${fmt(a.chatReady)} ms; floors ${fmt(c.floor.chatReady)} vs ${fmt(a.floor.chatReady)}) | ${ok(ratio <= 0.25)} |`);
-    if (region === 'oceania') lines.push(`| ${region} | saving ≥ 2 s | ${fmt(a.chatReady - c.chatReady)} ms (floor difference ${fmt(a.floor.chatReady - c.floor.chatReady)}) | ${ok(a.chatReady - c.chatReady >= 2000)} |`);
+    lines.push(
+      `| ${region} | chat-ready (c) ≤ 0.25× (a) | ${ratio.toFixed(3)}× (${fmt(c.chatReady)} vs ${fmt(a.chatReady)} ms; floors ${fmt(c.floor.chatReady)} vs ${fmt(a.floor.chatReady)}) | ${ok(ratio <= 0.25)} |`,
+    );
+    if (region === 'oceania')
+      lines.push(`| ${region} | saving ≥ 2 s | ${fmt(a.chatReady - c.chatReady)} ms (floor difference ${fmt(a.floor.chatReady - c.floor.chatReady)}) | ${ok(a.chatReady - c.chatReady >= 2000)} |`);
     const alone = cost?.links ? quantile(cost.links, 0.99) : undefined;
     const beside = !alone
       ? ''
-      : `; the links alone: ${fmt(alone)} ms, ${(alone / c.floor.message).toFixed(2)}× (${c.p99 <= alone ? 'Outpost and Desk are lost in the links\' own tail' : `Outpost and Desk add ${fmt(c.p99 - alone)} ms to it`})`;
-    lines.push(`| ${region} | message p99 (c) ≤ 1.2× client-to-atlas floor | ${fmt(c.p99)} ms vs ${fmt(c.floor.message)} ms floor: ${(c.p99 / c.floor.message).toFixed(2)}×${beside} | ${ok(c.p99 <= 1.2 * c.floor.message)} |`);
+      : `; the links alone: ${fmt(alone)} ms, ${(alone / c.floor.message).toFixed(2)}× (${c.p99 <= alone ? "Outpost and Desk are lost in the links' own tail" : `Outpost and Desk add ${fmt(c.p99 - alone)} ms to it`})`;
+    lines.push(
+      `| ${region} | message p99 (c) ≤ 1.2× client-to-atlas floor | ${fmt(c.p99)} ms vs ${fmt(c.floor.message)} ms floor: ${(c.p99 / c.floor.message).toFixed(2)}×${beside} | ${ok(c.p99 <= 1.2 * c.floor.message)} |`,
+    );
   }
   if (lines.length === 0) return [];
   return ['## The goals (issue 7)', '', '| client | goal | measured | |', '| --- | --- | --- | --- |', ...lines, ''];
@@ -86,9 +94,9 @@ export function renderReport({ world, results, browser = [], failover, previous,
     `and setup after one warm-up journey, ${messages} message round trips each. Every path is a latency link`,
     '(bench/world/link.mjs, its own process) with the RTTs of bench/world/world.yaml; TLS is real (TLS 1.3, a local CA).',
     `Desk runs its core (and its database) in ${world.core} and a regional node in every other region ([desk/REGIONAL.md](../../desk/REGIONAL.md)):`,
-    'no database there; it relays each visitor to the core over a link with its region\'s RTT to the core, on sockets',
+    "no database there; it relays each visitor to the core over a link with its region's RTT to the core, on sockets",
     'opened beforehand, welcomes new visitors itself (session and conversation minted there, created at the core',
-    'with those), and accepts messages into its own journal (`message.accepted`), the core\'s ack following.',
+    "with those), and accepts messages into its own journal (`message.accepted`), the core's ack following.",
     `A PoP reaches a Desk node in its own region over a ${world.metroRttMs} ms metro link.`,
     '"message" is until the sender hears its message is safe (the ack; through a regional node, its accept); "at the',
     'core" until the core\'s ack (stored, with its seq: when the operator can see it).',
@@ -103,11 +111,14 @@ export function renderReport({ world, results, browser = [], failover, previous,
     const r = world.regions.get(region);
     const rows = table.get(region);
     const direct = rows.find((x) => x.setup === 'direct');
-    lines.push(`## ${region} (${r.city}): last mile ${world.rtt(region, region)} ms, ${region === world.core ? 'the core is in this region' : `the ${world.core} core ${world.rtt(region, world.core)} ms away`}`, '');
+    lines.push(
+      `## ${region} (${r.city}): last mile ${world.rtt(region, region)} ms, ${region === world.core ? 'the core is in this region' : `the ${world.core} core ${world.rtt(region, world.core)} ms away`}`,
+      '',
+    );
     lines.push('| setup | chat-ready | floor | × direct | first message | floor | message p50 | message p99 | floor | at the core p50 | floor | widget at the edge |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const x of rows) {
-      const ratio = direct ? (x.chatReady / direct.chatReady).toFixed(2) + '×' : '';
+      const ratio = direct ? `${(x.chatReady / direct.chatReady).toFixed(2)}×` : '';
       const f = fmt(x.floor.message);
       lines.push(
         `| ${SETUPS[x.setup] ?? x.setup} | **${fmt(x.chatReady)}** | ${fmt(x.floor.chatReady)} | ${ratio} | ${fmt(x.firstMessage)} | ${f} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${f} | ${fmt(x.committed)} | ${fmt(x.floor.committed)} | ${x.setup === 'direct' ? '—' : x.widgetCache.includes('hit') ? 'hit' : x.widgetCache || '—'} |`,
@@ -123,7 +134,11 @@ export function renderReport({ world, results, browser = [], failover, previous,
   if (browser.length > 0) {
     lines.push('## Confirmed in headless Chromium', '');
     lines.push('One page load per region and setup (after a warm-up), a fresh profile each: from navigation to the widget');
-    lines.push("welcomed (its session stored), beside the scripted journey's mean. Chromium also loads the page's other assets", 'and starts the widget only after them, so its number is larger by those requests.', '');
+    lines.push(
+      "welcomed (its session stored), beside the scripted journey's mean. Chromium also loads the page's other assets",
+      'and starts the widget only after them, so its number is larger by those requests.',
+      '',
+    );
     lines.push('| region | setup | Chromium chat-ready | scripted chat-ready | TCP + TLS (navigation) | page (navigation) |');
     lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
     for (const b of browser) {
@@ -140,14 +155,14 @@ export function renderReport({ world, results, browser = [], failover, previous,
 function costSection(cost) {
   const row = (name, xs) => `| ${name} | ${fmt(quantile(xs, 0.5))} | ${fmt(quantile(xs, 0.99))} |`;
   return [
-    "What the machine itself adds to a message round trip (send → ack, no link on the way, 100 messages): every",
+    'What the machine itself adds to a message round trip (send → ack, no link on the way, 100 messages): every',
     'path below carries this above its floor, and (c) crosses two links and an Outpost before Desk.',
     '',
     '| no links | p50 | p99 |',
     '| --- | ---: | ---: |',
     row('Desk alone (ws, SQLite write, ack)', cost.desk),
     row('Desk behind one Outpost (TLS, WebSocket splice)', cost.outpost),
-    ...(cost.regional ? [row('a regional node\'s accept (journal written, the core far)', cost.regional)] : []),
+    ...(cost.regional ? [row("a regional node's accept (journal written, the core far)", cost.regional)] : []),
     '',
     ...(cost.links
       ? [
@@ -203,7 +218,9 @@ function repeatability(previous, summary) {
     const d = (now.chatReady - was.chatReady) / was.chatReady;
     const d50 = (now.p50 - was.p50) / was.p50;
     worst = Math.max(worst, Math.abs(d), Math.abs(d50));
-    rows.push(`| ${key} | ${fmt(was.chatReady)} → ${fmt(now.chatReady)} (${(d * 100).toFixed(1)} %) | ${fmt(was.p50)} → ${fmt(now.p50)} (${(d50 * 100).toFixed(1)} %) | ${fmt(was.p99)} → ${fmt(now.p99)} |`);
+    rows.push(
+      `| ${key} | ${fmt(was.chatReady)} → ${fmt(now.chatReady)} (${(d * 100).toFixed(1)} %) | ${fmt(was.p50)} → ${fmt(now.p50)} (${(d50 * 100).toFixed(1)} %) | ${fmt(was.p99)} → ${fmt(now.p99)} |`,
+    );
   }
   if (rows.length === 0) return [];
   return [
@@ -255,5 +272,5 @@ function chart(regions, results) {
     x += 18 + labels[setup].length * 7 + 24;
   }
   parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }

@@ -82,7 +82,6 @@ setTimeout(() => {
   process.exit(1);
 }, TIMEOUT_MS).unref();
 
-
 function run(name, args, opts = {}) {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   children.add(child);
@@ -96,7 +95,6 @@ function run(name, args, opts = {}) {
   return child;
 }
 let stopping = false;
-
 
 /** A latency link process from a new port to `targetPort`; returns its port. */
 async function link(rttMs, targetPort) {
@@ -124,13 +122,21 @@ tls: { certificates: [{ cert: ${join(work, 'leaf.crt')}, key: ${join(work, 'leaf
 security: { level: "off" }
 upstream: { keepAliveTimeout: 60s }   # under Desk's 65 s: the edge closes idle connections first
 websocket: { preconnect: 2 }          # upgrades take a connection to the Desk node opened ahead
-${steering ? steeringYaml(steering) : `pools:
+${
+  steering
+    ? steeringYaml(steering)
+    : `pools:
   core: { origins: [{ name: desk-core, address: "http://127.0.0.1:${origin}" }] }
-loadBalancers: [{ hostname: "*", defaultPools: [core] }]`}
+loadBalancers: [{ hostname: "*", defaultPools: [core] }]`
+}
 rules:
-${cache ? `  - { match: "*/api/*", cache: bypass }
+${
+  cache
+    ? `  - { match: "*/api/*", cache: bypass }
   - { match: "*/widget.js", cache: everything, edgeTtl: 1h, originCacheControl: false }
-  - { match: "*", cache: everything }` : '  - { match: "*", cache: bypass }'}
+  - { match: "*", cache: everything }`
+    : '  - { match: "*", cache: bypass }'
+}
 `;
 }
 
@@ -271,10 +277,11 @@ async function localSocket(url, tls, n) {
     const key = ev.type === 'visitor.welcome' ? 'welcome' : ev.type === 'message.ack' || ev.type === 'message.accepted' ? ev.clientId : undefined;
     waiting.get(key)?.();
   });
-  const wait = (key) => new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${key} within 10 s`)), 10_000);
-    waiting.set(key, () => (clearTimeout(t), waiting.delete(key), resolve()));
-  });
+  const wait = (key) =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${key} within 10 s`)), 10_000);
+      waiting.set(key, () => (clearTimeout(t), waiting.delete(key), resolve()));
+    });
   await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   const welcomed = wait('welcome');
   ws.send(JSON.stringify({ type: 'visitor.hello', workspace: 'w_demo', page: 'https://localhost/' }));
@@ -450,7 +457,9 @@ async function browserJourneys(setups) {
           await page.goto(`https://localhost:${port}/`, { waitUntil: 'commit' });
           await page.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null", undefined, { polling: 10, timeout: 30_000 });
           const chatReady = Date.now() - t0;
-          const nav = await page.evaluate("(() => { const n = performance.getEntriesByType('navigation')[0]; return { connect: n.connectEnd - n.connectStart, page: n.responseEnd - n.startTime }; })()");
+          const nav = await page.evaluate(
+            "(() => { const n = performance.getEntriesByType('navigation')[0]; return { connect: n.connectEnd - n.connectStart, page: n.responseEnd - n.startTime }; })()",
+          );
           await context.close();
           return { chatReady, ...nav };
         };
@@ -573,9 +582,9 @@ async function main() {
   const out = renderReport({ world, results, browser, failover, previous, cost, runs: RUNS, messages: MESSAGES });
   writeFileSync(join(OUT, 'RESULTS.md'), out.markdown);
   writeFileSync(join(OUT, 'load-time.svg'), out.svg);
-  writeFileSync(lastRun, JSON.stringify({ date: new Date().toISOString(), summary: out.summary }, null, 1) + '\n');
+  writeFileSync(lastRun, `${JSON.stringify({ date: new Date().toISOString(), summary: out.summary }, null, 1)}\n`);
   // Every journey's raw numbers, for a closer look at a tail (not kept in the repository).
-  if (process.env.WORLD_SAMPLES) writeFileSync(process.env.WORLD_SAMPLES, JSON.stringify({ cost, results, failover }, null, 1) + '\n');
+  if (process.env.WORLD_SAMPLES) writeFileSync(process.env.WORLD_SAMPLES, `${JSON.stringify({ cost, results, failover }, null, 1)}\n`);
   process.stdout.write(out.markdown);
 }
 

@@ -62,7 +62,10 @@ export function parseWorld(text, file = 'world.yaml') {
   else {
     for (const [name, r] of Object.entries(raw.regions)) {
       const key = `regions.${name}`;
-      if (!isObj(r)) { bad(key, 'expected { city, location: { lat, lon }, lastMileRttMs? }'); continue; }
+      if (!isObj(r)) {
+        bad(key, 'expected { city, location: { lat, lon }, lastMileRttMs? }');
+        continue;
+      }
       for (const k of Object.keys(r)) if (!['city', 'location', 'lastMileRttMs'].includes(k)) bad(`${key}.${k}`, 'unknown key');
       const loc = r.location;
       if (!isObj(loc) || typeof loc.lat !== 'number' || typeof loc.lon !== 'number' || Math.abs(loc.lat) > 90 || Math.abs(loc.lon) > 180) {
@@ -83,13 +86,28 @@ export function parseWorld(text, file = 'world.yaml') {
   if (!isObj(raw.rttMs)) bad('rttMs', 'expected a mapping: region → { region: ms }');
   else {
     for (const [a, row] of Object.entries(raw.rttMs)) {
-      if (isObj(raw.regions) && !(a in raw.regions)) { bad(`rttMs.${a}`, `unknown region ${JSON.stringify(a)}`); continue; }
-      if (!isObj(row)) { bad(`rttMs.${a}`, 'expected { region: ms }'); continue; }
+      if (isObj(raw.regions) && !(a in raw.regions)) {
+        bad(`rttMs.${a}`, `unknown region ${JSON.stringify(a)}`);
+        continue;
+      }
+      if (!isObj(row)) {
+        bad(`rttMs.${a}`, 'expected { region: ms }');
+        continue;
+      }
       for (const [b, v] of Object.entries(row)) {
         const key = `rttMs.${a}.${b}`;
-        if (isObj(raw.regions) && !(b in raw.regions)) { bad(key, `unknown region ${JSON.stringify(b)}`); continue; }
-        if (a === b) { bad(key, 'a region to itself is the last mile, not a link'); continue; }
-        if (pairs.has(pairKey(a, b))) { bad(key, `given twice (also as rttMs.${b}.${a})`); continue; }
+        if (isObj(raw.regions) && !(b in raw.regions)) {
+          bad(key, `unknown region ${JSON.stringify(b)}`);
+          continue;
+        }
+        if (a === b) {
+          bad(key, 'a region to itself is the last mile, not a link');
+          continue;
+        }
+        if (pairs.has(pairKey(a, b))) {
+          bad(key, `given twice (also as rttMs.${b}.${a})`);
+          continue;
+        }
         if (!rttOk(key, v)) continue;
         const ra = regions.get(a);
         const rb = regions.get(b);
@@ -109,7 +127,10 @@ export function parseWorld(text, file = 'world.yaml') {
   }
 
   if (!Array.isArray(raw.clients) || raw.clients.length === 0) bad('clients', 'expected a list of regions');
-  else raw.clients.forEach((c, i) => { if (!regions.has(c) && !(isObj(raw.regions) && c in raw.regions)) bad(`clients[${i}]`, `unknown region ${JSON.stringify(c)}`); });
+  else
+    raw.clients.forEach((c, i) => {
+      if (!regions.has(c) && !(isObj(raw.regions) && c in raw.regions)) bad(`clients[${i}]`, `unknown region ${JSON.stringify(c)}`);
+    });
 
   if (problems.length > 0) throw new WorldError(file, problems);
   return {

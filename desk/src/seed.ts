@@ -34,8 +34,7 @@ export async function seedDemo(store: DeskStore): Promise<{ workspace: Workspace
   const operators: Operator[] = [];
   for (const o of OPERATORS) {
     operators.push(
-      (await store.operatorByEmail(o.email)) ??
-        (await store.createOperator({ workspaceId: workspace.id, email: o.email, name: o.name, passwordHash: await hashPassword(DEMO_PASSWORD) })),
+      (await store.operatorByEmail(o.email)) ?? (await store.createOperator({ workspaceId: workspace.id, email: o.email, name: o.name, passwordHash: await hashPassword(DEMO_PASSWORD) })),
     );
   }
   const canned = await store.listCanned(workspace.id);

@@ -169,9 +169,9 @@ describe('two nodes over Redis', () => {
       body: 'from A while Redis is down',
     });
     // B's operator learns of A's conversation, which changed during the outage.
-    expect(
-      (await opB.client.next((e) => e.type === 'conversation.update' && e.conversation.id === vA.conversation && e.conversation.lastSeq === 2, 5000)).conversation,
-    ).toMatchObject({ lastMessage: { body: 'A answers' } });
+    expect((await opB.client.next((e) => e.type === 'conversation.update' && e.conversation.id === vA.conversation && e.conversation.lastSeq === 2, 5000)).conversation).toMatchObject({
+      lastMessage: { body: 'A answers' },
+    });
 
     // And live fan-out works again.
     vA.client.send({ type: 'message.send', clientId: 'k_after', body: 'after the outage' });

@@ -55,7 +55,10 @@ async function startRegional(name: string, core: string[]): Promise<RegionalNode
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   for (const name of ['desk-fra-1', 'desk-fra-2']) await startNode(name);
-  await startRegional('desk-sin-1', ['desk-fra-1', 'desk-fra-2'].map((n) => `http://127.0.0.1:${nodes.get(n)!.port}`));
+  await startRegional(
+    'desk-sin-1',
+    ['desk-fra-1', 'desk-fra-2'].map((n) => `http://127.0.0.1:${nodes.get(n)!.port}`),
+  );
 
   // The demo's config, on free ports: nothing else changes.
   const raw = YAML.parse(readFileSync(DEMO, 'utf8')) as Record<string, any>;
@@ -85,7 +88,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Side { context: BrowserContext; page: Page }
+interface Side {
+  context: BrowserContext;
+  page: Page;
+}
 
 async function open(path: string, site = base): Promise<Side> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -141,15 +147,14 @@ describe('Desk behind the edge (the npm start demo config)', () => {
     const second = await fetch(`${base}/widget.js`);
     expect(await second.text()).toContain('data-workspace');
     expect(second.headers.get('cache-status')).toMatch(/hit/);
-    const login = () =>
-      fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@acme.test', password: 'demo-password' }) });
+    const login = () => fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@acme.test', password: 'demo-password' }) });
     const [a, b] = [await login(), await login()];
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(b.headers.get('cache-status') ?? '').not.toMatch(/hit/);
     expect(((await a.json()) as { token: string }).token).not.toBe(((await b.json()) as { token: string }).token);
   });
 
-  it('a visitor and an operator talk through the edge; the visitor\'s node dies and the chat goes on elsewhere, nothing lost', async () => {
+  it("a visitor and an operator talk through the edge; the visitor's node dies and the chat goes on elsewhere, nothing lost", async () => {
     const visitor = await shop(base);
     const operator = await exchange(visitor, 'Hello through the edge', 'Hi! Answered from the inbox.');
 

@@ -44,7 +44,10 @@ afterAll(async () => {
   await store?.close();
 });
 
-interface Side { context: BrowserContext; page: Page }
+interface Side {
+  context: BrowserContext;
+  page: Page;
+}
 
 /** Console lines where Chromium reports a Content-Security-Policy violation, of every page opened. */
 const cspViolations: string[] = [];

@@ -73,7 +73,7 @@ async function smtp(localAddress = '127.0.0.1') {
   socket.on('data', (d) => {
     buffer += String(d);
     // A reply's last line has a space after the code (RFC 5321 §4.2.1); earlier ones a hyphen.
-    for (let m; (m = /^\d{3} .*\r\n/m.exec(buffer)); ) {
+    for (let m: RegExpExecArray | null; (m = /^\d{3} .*\r\n/m.exec(buffer)); ) {
       replies.push(buffer.slice(0, m.index + m[0].length));
       buffer = buffer.slice(m.index + m[0].length);
     }
@@ -88,7 +88,7 @@ async function smtp(localAddress = '127.0.0.1') {
     }
     return replies[read++]!;
   };
-  return { socket, reply, closed, say: (line: string) => (socket.write(line + '\r\n'), reply()) };
+  return { socket, reply, closed, say: (line: string) => (socket.write(`${line}\r\n`), reply()) };
 }
 
 const health = async () => (await fetch(`${base}/healthz`)).status;

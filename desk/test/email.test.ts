@@ -98,7 +98,7 @@ async function smtpDialog(port: number, lines: string[]): Promise<string[]> {
   socket.on('data', (d) => {
     buffer += String(d);
     // A reply ends with a line "ddd text" (a space after the code, RFC 5321 §4.2.1).
-    for (let m; (m = /^(\d{3}) .*\r\n/m.exec(buffer)); ) {
+    for (let m: RegExpExecArray | null; (m = /^(\d{3}) .*\r\n/m.exec(buffer)); ) {
       replies.push(buffer.slice(m.index, m.index + m[0].length).trim());
       buffer = buffer.slice(m.index + m[0].length);
       waiting?.();
@@ -111,7 +111,7 @@ async function smtpDialog(port: number, lines: string[]): Promise<string[]> {
   await reply(1);
   const out: string[] = [];
   for (const [i, line] of lines.entries()) {
-    socket.write(line + '\r\n');
+    socket.write(`${line}\r\n`);
     out.push(await reply(i + 2));
   }
   socket.destroy();
@@ -314,7 +314,14 @@ describe('inbound email', () => {
     const to = `reply+${replyToken}@${DOMAIN}`;
     await expect(send.sendMail({ from: 'x@example.com', to, subject: 's', text: 'x'.repeat(MAX_SIZE * 2) })).rejects.toMatchObject({ responseCode: 552 });
     // A client that declares no SIZE is cut at the end of DATA.
-    const dialog = await smtpDialog(node.smtpPort!, ['EHLO test', 'MAIL FROM:<x@example.com>', `RCPT TO:<${to}>`, 'DATA', `From: x@example.com\r\nSubject: big\r\n\r\n${'y'.repeat(MAX_SIZE * 2)}\r\n.`, 'QUIT']);
+    const dialog = await smtpDialog(node.smtpPort!, [
+      'EHLO test',
+      'MAIL FROM:<x@example.com>',
+      `RCPT TO:<${to}>`,
+      'DATA',
+      `From: x@example.com\r\nSubject: big\r\n\r\n${'y'.repeat(MAX_SIZE * 2)}\r\n.`,
+      'QUIT',
+    ]);
     expect(dialog[4]).toMatch(/^552 /);
     // Raw messages: no header block at all, and no sender.
     await expect(send.sendMail({ envelope: { from: 'x@example.com', to }, raw: 'just some words\r\nwithout headers\r\n' })).rejects.toMatchObject({ responseCode: 554 });
@@ -339,7 +346,7 @@ describe('transcripts', () => {
     const confirm = await mailTo(fay, (c) => c.mail.subject?.startsWith('Confirm') === true, before);
     expect(confirm.mail.text).not.toContain('It ships Monday.');
     const link = linkIn(confirm)!;
-    expect(link.startsWith(base + '/email/confirm?')).toBe(true);
+    expect(link.startsWith(`${base}/email/confirm?`)).toBe(true);
 
     // Opening the link shows a button (a scanner that fetches it confirms nothing); a forged one is refused.
     const page = await fetch(link);

@@ -88,7 +88,12 @@ describe('visitor and operator', () => {
     const seen = await op.client.next('message.new');
     expect(seen.message).toMatchObject({ id: ack.id, seq: 1, body: 'Where is my order?', note: false, author: { kind: 'visitor' } });
     const update = await op.client.next('conversation.update');
-    expect(update.conversation).toMatchObject({ id: v.conversation, lastSeq: 1, unread: 1, visitor: { meta: { page: 'https://shop.example/cart', country: 'DE', userAgent: 'TestBrowser/1 (KHTML, like Gecko)' } } });
+    expect(update.conversation).toMatchObject({
+      id: v.conversation,
+      lastSeq: 1,
+      unread: 1,
+      visitor: { meta: { page: 'https://shop.example/cart', country: 'DE', userAgent: 'TestBrowser/1 (KHTML, like Gecko)' } },
+    });
 
     op.client.send({ type: 'message.send', conversation: v.conversation, clientId: 'k_o1', body: 'Let me check.' });
     expect(await op.client.next('message.ack')).toMatchObject({ clientId: 'k_o1', seq: 2 });
@@ -345,7 +350,7 @@ describe('REST', () => {
     await until(() => mine().length >= 2, 5000, 'two webhooks');
     const { webhookSecret } = (await store.getWorkspace('w_demo'))!;
     for (const h of mine()) {
-      const expected = 'sha256=' + createHmac('sha256', webhookSecret).update(h.body).digest('hex');
+      const expected = `sha256=${createHmac('sha256', webhookSecret).update(h.body).digest('hex')}`;
       expect(h.headers['x-desk-signature']).toBe(expected);
       expect(h.headers['content-type']).toBe('application/json');
     }

@@ -162,7 +162,13 @@ describe('a new visitor', () => {
     const first = await DeskClient.open(url, { headers: { origin: 'https://evil.example' } });
     first.send({ type: 'visitor.hello', workspace: 'w_strict' });
     expect((await first.closed).code).toBe(4403);
-    await until(async () => (await DeskClient.open(url, { headers: { origin: 'https://evil.example' } }).then((c) => (c.close(), 0), (e: { status?: number }) => e.status)) === 403);
+    await until(
+      async () =>
+        (await DeskClient.open(url, { headers: { origin: 'https://evil.example' } }).then(
+          (c) => (c.close(), 0),
+          (e: { status?: number }) => e.status,
+        )) === 403,
+    );
     const allowed = await visitor(base, { workspace: 'w_strict' }, { query: '?workspace=w_strict', headers: { origin: 'https://shop.example' } });
     expect(allowed.welcome.workspace).toEqual({ id: 'w_strict', name: 'Strict' });
     await allowed.client.close();

@@ -53,7 +53,7 @@ const MAX_BODY = 1 << 20;
 export function handleApi(req: IncomingMessage, res: ServerResponse, path: string, token: string | undefined, model: AdminModel): boolean {
   if (!path.startsWith('/api/')) return false;
   const json = (status: number, body: unknown) => {
-    const text = JSON.stringify(body, null, 2) + '\n';
+    const text = `${JSON.stringify(body, null, 2)}\n`;
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
@@ -75,17 +75,26 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, path: strin
   if (req.method === 'GET' && parts[1] === 'loadbalancers' && parts.length === 2) {
     json(200, { loadBalancers: model.loadBalancers() });
   } else if (req.method === 'GET' && parts[1] === 'pools' && parts.length === 2) {
-    model.pools().then((pools) => json(200, { pools }), (err: Error) => json(500, { error: err.message }));
+    model.pools().then(
+      (pools) => json(200, { pools }),
+      (err: Error) => json(500, { error: err.message }),
+    );
   } else if (req.method === 'GET' && parts[1] === 'events' && parts.length === 2) {
     json(200, { events: model.events() });
   } else if (req.method === 'GET' && parts[1] === 'cache' && parts.length === 2) {
-    model.cache().then((c) => json(200, c), (err: Error) => json(500, { error: err.message }));
+    model.cache().then(
+      (c) => json(200, c),
+      (err: Error) => json(500, { error: err.message }),
+    );
   } else if (req.method === 'POST' && parts[1] === 'cache' && parts[2] === 'purge' && parts.length === 3) {
     readJson(req).then(
       (body) => {
         const parsed = purgeRequest.safeParse(body);
         if (!parsed.success) return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
-        return model.purge(parsed.data).then((r) => json(r.errors.length ? 500 : 200, r), (err: Error) => json(500, { error: err.message }));
+        return model.purge(parsed.data).then(
+          (r) => json(r.errors.length ? 500 : 200, r),
+          (err: Error) => json(500, { error: err.message }),
+        );
       },
       (err: Error) => json(400, { error: err.message }),
     );
@@ -106,7 +115,16 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, path: strin
   } else {
     json(404, {
       error: `no route ${route}`,
-      routes: ['GET /api/loadbalancers', 'GET /api/pools', 'GET /api/events', 'POST /api/pools/:pool/origins/:origin/enable|disable|drain', 'GET /api/cache', 'POST /api/cache/purge', 'GET /api/security', 'POST /api/security/under-attack'],
+      routes: [
+        'GET /api/loadbalancers',
+        'GET /api/pools',
+        'GET /api/events',
+        'POST /api/pools/:pool/origins/:origin/enable|disable|drain',
+        'GET /api/cache',
+        'POST /api/cache/purge',
+        'GET /api/security',
+        'POST /api/security/under-attack',
+      ],
     });
   }
   return true;

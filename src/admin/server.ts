@@ -65,7 +65,7 @@ export async function startAdmin(addr: { host: string; port: number }, source: A
         );
         return;
       case '/status':
-        return send(200, 'application/json', JSON.stringify(source.status(), null, 2) + '\n');
+        return send(200, 'application/json', `${JSON.stringify(source.status(), null, 2)}\n`);
       default:
         return send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /status\n');
     }

@@ -11,7 +11,7 @@ describe('affinity pins', () => {
   it('rejects tampering, another key, expiry and garbage', () => {
     const v = signPin({ originId: 'eu-west/fra-1', expiresAt: 2000 }, key);
     const [payload, sig] = v.split('.');
-    const forged = Buffer.from('eu-west/fra-2|2000').toString('base64url') + '.' + sig;
+    const forged = `${Buffer.from('eu-west/fra-2|2000').toString('base64url')}.${sig}`;
     expect(verifyPin(forged, key, 1000)).toBeUndefined();
     expect(verifyPin(`${payload}.${sig.slice(0, -2)}AA`, key, 1000)).toBeUndefined();
     expect(verifyPin(v, 'x'.repeat(32), 1000)).toBeUndefined();

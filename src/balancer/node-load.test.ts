@@ -25,7 +25,10 @@ function twoWorkers() {
 describe('sampleLoad', () => {
   it('lists the non-zero counts once per origin id, and the pools with requests in flight', () => {
     const a = origin('p/a', 2, 1);
-    const budgets = new Map([['p', Object.assign(new RetryBudget(), { active: 3, retrying: 1 })], ['q', new RetryBudget()]]);
+    const budgets = new Map([
+      ['p', Object.assign(new RetryBudget(), { active: 3, retrying: 1 })],
+      ['q', new RetryBudget()],
+    ]);
     expect(sampleLoad('w', [a, a, origin('p/b')], budgets)).toEqual({ by: 'w', origins: [['p/a', 2, 1]], pools: [['p', 3, 1]] });
   });
 });

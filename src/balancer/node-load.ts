@@ -69,7 +69,10 @@ export class NodeLoad implements PeerLoad {
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly events: Events, private readonly opts: NodeLoadOptions) {
+  constructor(
+    private readonly events: Events,
+    private readonly opts: NodeLoadOptions,
+  ) {
     this.self = opts.self ?? String(process.pid);
     this.now = opts.now ?? Date.now;
     this.unsubscribe = events.subscribe<LoadSample>(LOAD_TOPIC, (m) => this.receive(m));

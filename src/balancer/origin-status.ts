@@ -64,7 +64,7 @@ export class OriginStatus implements LoadView {
   /** Healthy by the monitor and not ejected (regardless of admin state). */
   healthy(o: OriginRuntime, now = Date.now()): boolean {
     if (this.active && this.active.verdict(o) === 'unhealthy') return false;
-    if (this.passive && this.passive.isEjected(o.id, now)) return false;
+    if (this.passive?.isEjected(o.id, now)) return false;
     return true;
   }
 

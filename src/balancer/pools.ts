@@ -55,8 +55,9 @@ export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[
       let out: OriginRuntime[] | undefined;
       for (let i = 0; i < origins.length; i++) {
         const o = origins[i];
-        if (status.usable(o, now)) { if (out) out.push(o); }
-        else out ??= origins.slice(0, i);
+        if (status.usable(o, now)) {
+          if (out) out.push(o);
+        } else out ??= origins.slice(0, i);
       }
       return out ?? origins;
     },
@@ -73,8 +74,7 @@ export function buildPool(name: string, cfg: PoolConfig, origins: OriginRuntime[
 
 export function buildLoadBalancer(cfg: LoadBalancerConfig, pools: Map<string, PoolRuntime>, normalizeRegion: (r: string) => string): LoadBalancerRuntime {
   const list = (names: readonly string[]) => names.map((p) => pools.get(p)!);
-  const map = (m: Record<string, readonly string[]>, key: (k: string) => string = (k) => k) =>
-    new Map(Object.entries(m).map(([k, v]) => [key(k), list(v)] as const));
+  const map = (m: Record<string, readonly string[]>, key: (k: string) => string = (k) => k) => new Map(Object.entries(m).map(([k, v]) => [key(k), list(v)] as const));
   return {
     hostname: cfg.hostname,
     config: cfg,

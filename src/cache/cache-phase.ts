@@ -179,11 +179,18 @@ async function coalesce(ctx: RequestContext, x: CacheExchange, again: boolean): 
         return false;
       }
       // 'lead', or the other worker failed or took too long: this worker fills it.
-      x.lead = { done: (outcome) => { joined.done(outcome); if (r === 'lead') nodeLock.release(x.key, outcome); } };
+      x.lead = {
+        done: (outcome) => {
+          joined.done(outcome);
+          if (r === 'lead') nodeLock.release(x.key, outcome);
+        },
+      };
     } else {
       x.lead = joined;
     }
-    ctx.res!.once('close', () => { if (!x.writer) settle(x, 'failed'); });
+    ctx.res!.once('close', () => {
+      if (!x.writer) settle(x, 'failed');
+    });
     return false;
   }
   if (joined.role === 'pass') {

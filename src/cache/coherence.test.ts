@@ -30,7 +30,7 @@ const settle = () => new Promise((r) => setTimeout(r, 10));
 const text = async (s: TieredStore, key: string) => (await s.get(key))?.body.toString();
 
 describe('joinCoherence', () => {
-  it('a store, an update and a delete in one worker drop the other\'s memory copy; its own stays', async () => {
+  it("a store, an update and a delete in one worker drop the other's memory copy; its own stays", async () => {
     const [w1, w2] = await twoWorkers();
     await store(w1, testMeta(A), Buffer.from('v1'));
     expect(await text(w2, A)).toBe('v1'); // from disk, now in w2's memory too

@@ -3,17 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  createEncoder,
-  isCompressible,
-  negotiateEncoding,
-  shouldCompress,
-  varyWithAcceptEncoding,
-  weakEtag,
-  type CompressionInput,
-  type Encoder,
-  type Encoding,
-} from './compress.js';
+import { createEncoder, isCompressible, negotiateEncoding, shouldCompress, varyWithAcceptEncoding, weakEtag, type CompressionInput, type Encoder, type Encoding } from './compress.js';
 
 describe('negotiateEncoding', () => {
   it.each<[string | string[] | undefined, Encoding | undefined]>([
@@ -289,9 +279,7 @@ describe('createEncoder', () => {
     encoder.write('data: second event\n\n');
     await once(encoder, 'data');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(decompressPartial[encoding](Buffer.concat(out)).toString()).toBe(
-      'data: first event\n\ndata: second event\n\n',
-    );
+    expect(decompressPartial[encoding](Buffer.concat(out)).toString()).toBe('data: first event\n\ndata: second event\n\n');
 
     encoder.end();
     await once(encoder, 'end');

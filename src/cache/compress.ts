@@ -40,8 +40,7 @@ export function negotiateEncoding(acceptEncoding: string | string[] | undefined)
     if (parsed && !weights.has(parsed.coding)) weights.set(parsed.coding, parsed.q);
   }
   const star = weights.get('*');
-  const weight = (coding: string, alias?: string): number =>
-    weights.get(coding) ?? (alias === undefined ? undefined : weights.get(alias)) ?? star ?? 0;
+  const weight = (coding: string, alias?: string): number => weights.get(coding) ?? (alias === undefined ? undefined : weights.get(alias)) ?? star ?? 0;
   const br = weight('br');
   const gzip = weight('gzip', 'x-gzip');
   if (br <= 0 && gzip <= 0) return undefined;

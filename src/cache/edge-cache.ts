@@ -74,7 +74,10 @@ export class EdgeCache {
   private config: CacheConfig;
   private leave: (() => void) | undefined;
 
-  constructor(config: CacheConfig, private readonly log: Logger) {
+  constructor(
+    config: CacheConfig,
+    private readonly log: Logger,
+  ) {
     this.config = config;
     this.store = createStore({ memory: config.memory, disk: config.disk });
     this.coalescer = newCoalescer(config);

@@ -58,16 +58,16 @@ export function decideFor(
     level: fill.level,
     edgeTtl: rule?.edgeTtl === undefined ? undefined : rule.edgeTtl / 1000,
     originCacheControl: rule?.originCacheControl ?? true,
-    defaultTtl: (s) => { const t = settings.defaultTtl[String(s)]; return t === undefined ? undefined : t / 1000; },
+    defaultTtl: (s) => {
+      const t = settings.defaultTtl[String(s)];
+      return t === undefined ? undefined : t / 1000;
+    },
     heuristicFraction: settings.heuristicFraction,
   });
 }
 
 /** The metadata of a response the policy let in. */
-export function metaOf(
-  d: Extract<FillDecision, { store: true }>,
-  at: { key: string; url: string; host: string; status: number; requestTime: number; responseTime: number; size: number },
-): StoredMeta {
+export function metaOf(d: Extract<FillDecision, { store: true }>, at: { key: string; url: string; host: string; status: number; requestTime: number; responseTime: number; size: number }): StoredMeta {
   return {
     ...at,
     headers: d.headers,
@@ -98,7 +98,10 @@ export function headerObject(raw: readonly (Buffer | string)[]): { headers: Reco
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString().toLowerCase();
     const value = raw[i + 1].toString('latin1' as never);
-    if (name === 'set-cookie') { setCookie = true; continue; }
+    if (name === 'set-cookie') {
+      setCookie = true;
+      continue;
+    }
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   return { headers, setCookie };
@@ -117,7 +120,10 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
     const headers = labelled(clientHeaders, `outpost; fwd=bypass; detail=method`);
     if (status < 200 || status >= 400) return { kind: 'stream', headers };
     const urls = invalidatedUrls(ctx.method, status, `${ctx.scheme}://${ctx.authority}${ctx.path}`, headerObject(raw).headers);
-    const after = cache.invalidate(urls.map((u) => lowerHost(u)), (url) => ctx.snapshot.rules(url)?.rule);
+    const after = cache.invalidate(
+      urls.map((u) => lowerHost(u)),
+      (url) => ctx.snapshot.rules(url)?.rule,
+    );
     return { kind: 'stream', headers, after };
   }
   if (!x.lead) {
@@ -138,17 +144,28 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
     ctx.cacheResult = 'revalidated';
     ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'revalidated' });
     if (meta) {
-      const done = cache.store.update(meta).then((ok) => settle(x, ok ? 'stored' : 'failed'), () => settle(x, 'failed'));
+      const done = cache.store.update(meta).then(
+        (ok) => settle(x, ok ? 'stored' : 'failed'),
+        () => settle(x, 'failed'),
+      );
       const entry = { meta, body: stale.body };
       if (cache.store.getShared === undefined) serveEntry(ctx, entry, 'outpost; fwd=stale; fwd-status=304', now);
       // Other workers read the shared tier: the client is answered once the merge is there, so
       // asking again at once through another worker finds it (as with one worker).
-      else void done.then(() => { if (!ctx.res!.destroyed) serveEntry(ctx, entry, 'outpost; fwd=stale; fwd-status=304', Date.now()); });
+      else
+        void done.then(() => {
+          if (!ctx.res!.destroyed) serveEntry(ctx, entry, 'outpost; fwd=stale; fwd-status=304', Date.now());
+        });
     } else {
       // No longer storable (the 304 brought no-store, say): this answer still uses the stored body, once.
       cache.store.delete(stale.meta.key).catch(() => {});
       settle(x, 'uncacheable');
-      serveEntry(ctx, { meta: { ...stale.meta, headers: merged, requestTime: x.requestTime, responseTime: now, initialAge: 0, lifetime: 0 }, body: stale.body }, 'outpost; fwd=stale; fwd-status=304', now);
+      serveEntry(
+        ctx,
+        { meta: { ...stale.meta, headers: merged, requestTime: x.requestTime, responseTime: now, initialAge: 0, lifetime: 0 }, body: stale.body },
+        'outpost; fwd=stale; fwd-status=304',
+        now,
+      );
     }
     return { kind: 'answered' };
   }
@@ -178,7 +195,13 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
   if (pre !== 200) {
     const res = ctx.res as ServerResponse;
     ctx.status = pre;
-    res.writeHead(pre, labelled(pick(clientHeaders, ['etag', 'cache-control', 'date', 'expires', 'vary', 'last-modified', 'content-location', 'via', 'x-request-id']), `${label}; stored`) as unknown as Record<string, string>);
+    res.writeHead(
+      pre,
+      labelled(pick(clientHeaders, ['etag', 'cache-control', 'date', 'expires', 'vary', 'last-modified', 'content-location', 'via', 'x-request-id']), `${label}; stored`) as unknown as Record<
+        string,
+        string
+      >,
+    );
     res.end();
     return { kind: 'answered' };
   }
@@ -203,17 +226,23 @@ export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
   const store = ctx.edge.cache.store;
   // x.writer stays set until the entry is committed: the client's response may close first, and
   // that must not count as a failed fill.
-  const commit = writer.end().then(
-    async () => {
-      if (meta.vary.length) {
-        const marker = store.put({ ...meta, key: x.key, status: 0, headers: {}, size: 0, tags: [] });
-        if (marker) await marker.end();
-      }
-      x.writer = undefined;
-      settle(x, 'stored');
-    },
-    () => { x.writer = undefined; settle(x, 'failed'); },
-  ).catch(() => settle(x, 'failed'));
+  const commit = writer
+    .end()
+    .then(
+      async () => {
+        if (meta.vary.length) {
+          const marker = store.put({ ...meta, key: x.key, status: 0, headers: {}, size: 0, tags: [] });
+          if (marker) await marker.end();
+        }
+        x.writer = undefined;
+        settle(x, 'stored');
+      },
+      () => {
+        x.writer = undefined;
+        settle(x, 'failed');
+      },
+    )
+    .catch(() => settle(x, 'failed'));
   ctx.edge.cache.track(commit);
 }
 
@@ -254,7 +283,16 @@ function serveStaleOnError(ctx: RequestContext, x: CacheExchange, fwdStatus: str
 }
 
 /** The metadata to store for an origin answer, or undefined when the policy says not to store it. */
-function storedMeta(ctx: RequestContext, x: CacheExchange, status: number, headers: Record<string, string>, setCookie: boolean, now: number, size: number, key: string | undefined): StoredMeta | undefined {
+function storedMeta(
+  ctx: RequestContext,
+  x: CacheExchange,
+  status: number,
+  headers: Record<string, string>,
+  setCookie: boolean,
+  now: number,
+  size: number,
+  key: string | undefined,
+): StoredMeta | undefined {
   const requestTime = x.requestTime || now;
   const fill = { rule: ctx.rule, settings: ctx.edge.cache.settings, level: x.level, requestHeaders: ctx.req.headers, requestTime, responseTime: now };
   const d = decideFor(fill, status, headers, setCookie);

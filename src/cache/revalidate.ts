@@ -22,7 +22,7 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
   const joined = cache.coalescer.join(x.key);
   if (joined.role !== 'lead') return; // someone is already refreshing it
   const lb = ctx.lb!;
-  let origin;
+  let origin: ReturnType<typeof pickOrigin>;
   for (const pool of lb.failoverOrder) {
     origin = pickOrigin(pool);
     if (origin) break;
@@ -53,8 +53,7 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
     const { headers: h, setCookie } = headerObject(flat(res.headers));
     const fill = { rule, settings, level: x.level, requestHeaders, requestTime, responseTime };
     const decide = (status: number, responseHeaders: Record<string, string>) => decideFor(fill, status, responseHeaders, setCookie);
-    const meta = (status: number, d: Extract<FillDecision, { store: true }>, key: string, size: number): StoredMeta =>
-      metaOf(d, { key, url: x.url, host, status, requestTime, responseTime, size });
+    const meta = (status: number, d: Extract<FillDecision, { store: true }>, key: string, size: number): StoredMeta => metaOf(d, { key, url: x.url, host, status, requestTime, responseTime, size });
     if (res.statusCode === 304 && notModifiedMatches(entry.meta, h)) {
       res.body.resume();
       const merged = mergeNotModified(entry.meta.headers, h);
@@ -90,13 +89,17 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
     await writer.end();
     return 'stored';
   };
-  run().then(
-    (outcome) => joined.done(outcome),
-    (err) => {
-      ctx.edge.log.debug({ err, url: x.url }, 'background revalidation failed');
-      joined.done('failed');
-    },
-  ).finally(() => { o.load.inflight--; });
+  run()
+    .then(
+      (outcome) => joined.done(outcome),
+      (err) => {
+        ctx.edge.log.debug({ err, url: x.url }, 'background revalidation failed');
+        joined.done('failed');
+      },
+    )
+    .finally(() => {
+      o.load.inflight--;
+    });
 }
 
 function flat(headers: Record<string, string | string[] | undefined>): string[] {

@@ -64,7 +64,11 @@ export async function runDemo(): Promise<void> {
     // The first node migrates and seeds the shared database; the others open it after, and the
     // regional node comes last, when its core answers.
     await startNode(NODES[0]!, true);
-    await Promise.all(NODES.slice(1).filter((n) => !n.core).map((n) => startNode(n, false)));
+    await Promise.all(
+      NODES.slice(1)
+        .filter((n) => !n.core)
+        .map((n) => startNode(n, false)),
+    );
     await Promise.all(NODES.filter((n) => n.core).map((n) => startNode(n, false)));
   } catch (err) {
     stopAll();
@@ -79,7 +83,7 @@ export async function runDemo(): Promise<void> {
       const site = `http://localhost:${http.port}`;
       const api = `curl -H 'Authorization: Bearer ${config.admin.token}' http://${admin.host}:${admin.port}/api/pools`;
       process.stdout.write(
-        [
+        `${[
           '',
           'Outpost demo is running: Desk, a customer-chat app, in two regions behind an edge (Ctrl-C stops it).',
           `  ${site}/                  a shop with the chat box (nearest pool: eu-west)`,
@@ -99,7 +103,7 @@ export async function runDemo(): Promise<void> {
           'Watch a failover: kill a Desk node; its chats reconnect through the edge to another node, nothing lost:',
           ...NODES.map((n, i) => `  kill ${children[i]!.pid}    # ${n.name} (${n.region}, :${n.port})`),
           '',
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       );
     },
   });

@@ -5,25 +5,24 @@
 import { parseArgs } from 'node:util';
 import { OVERVIEW, commandHelp, isCommand, packageVersion } from './help.js';
 
+/** The options every command shares (parseArgs). */
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  url: { type: 'string', multiple: true },
+  prefix: { type: 'string', multiple: true },
+  host: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  everything: { type: 'boolean' },
+  invalidate: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        url: { type: 'string', multiple: true },
-        prefix: { type: 'string', multiple: true },
-        host: { type: 'string', multiple: true },
-        tag: { type: 'string', multiple: true },
-        everything: { type: 'boolean' },
-        invalidate: { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (err) {
     // An unknown or malformed option: say which, and where the help is.
     process.stderr.write(`outpost: ${(err as Error).message}\nSee \`outpost --help\`.\n`);
@@ -88,13 +87,15 @@ async function main(argv: string[]): Promise<number> {
       await (await import('./demo.js')).runDemo();
       return -1;
     case 'schema':
-      process.stdout.write(JSON.stringify((await import('../config/schema.js')).configJsonSchema(), null, 2) + '\n');
+      process.stdout.write(`${JSON.stringify((await import('../config/schema.js')).configJsonSchema(), null, 2)}\n`);
       return 0;
   }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code >= 0) process.exitCode = code; },
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
   (err: Error) => {
     process.stderr.write(`outpost: ${err.message}\n`);
     process.exit(1);

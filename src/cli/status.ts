@@ -41,8 +41,9 @@ export async function statusCommand(file: string, json: boolean): Promise<number
     return 0;
   }
   const c = body.cluster;
-  process.stdout.write(`PoP ${body.pop.id}: ${body.workers.ready}/${body.workers.wanted} workers ready; ` +
-    `shared state: ${c ? `${c.backend}${c.connected ? '' : ` AWAY (${c.error ?? 'no answer'})`}` : 'n/a'}\n`);
+  process.stdout.write(
+    `PoP ${body.pop.id}: ${body.workers.ready}/${body.workers.wanted} workers ready; ` + `shared state: ${c ? `${c.backend}${c.connected ? '' : ` AWAY (${c.error ?? 'no answer'})`}` : 'n/a'}\n`,
+  );
   if (body.config?.refused) process.stdout.write(`pushed config v${body.config.refused.version} refused:\n${body.config.refused.error}\n`);
   const rows = [['POP', 'REGION', 'STATE', 'CONFIG', 'HASH', 'SHARED STATE', 'WORKERS', 'LAST HEARD']];
   for (const p of body.pops ?? []) {
@@ -58,6 +59,12 @@ export async function statusCommand(file: string, json: boolean): Promise<number
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    process.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   return 0;
 }

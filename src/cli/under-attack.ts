@@ -11,9 +11,7 @@ export async function underAttackCommand(file: string, mode: string | undefined,
     err.write(`outpost under-attack: expected on, off, auto or status, got "${mode}"\n`);
     return 2;
   }
-  const r = mode === undefined || mode === 'status'
-    ? await callAdmin(file, 'GET', '/api/security')
-    : await callAdmin(file, 'POST', '/api/security/under-attack', { mode });
+  const r = mode === undefined || mode === 'status' ? await callAdmin(file, 'GET', '/api/security') : await callAdmin(file, 'POST', '/api/security/under-attack', { mode });
   if (!r.ok) {
     err.write(`outpost under-attack: ${r.message}\n`);
     return 1;

@@ -23,7 +23,7 @@ export type BusFrame =
 /** One end of a message channel: a worker's `process`, the supervisor's `Worker`, a MessagePort in tests. */
 export interface Channel {
   /** False (or a throw) when the other end is gone. */
-  send(frame: BusFrame): boolean | void;
+  send(frame: BusFrame): unknown;
   onFrame(handler: (frame: BusFrame) => void): void;
 }
 

@@ -12,18 +12,33 @@ function channelPair(): { worker: Channel; supervisor: Channel; close(): void } 
     send: (f: BusFrame) => port.postMessage(f),
     onFrame: (h) => port.on('message', h),
   });
-  return { worker: end(port1), supervisor: end(port2), close: () => { port1.close(); port2.close(); } };
+  return {
+    worker: end(port1),
+    supervisor: end(port2),
+    close: () => {
+      port1.close();
+      port2.close();
+    },
+  };
 }
 
 /** A supervisor serving from a memory state, and `n` workers attached to it. */
-export function ipcNode(n: number) {
+function ipcNode(n: number) {
   const hub = new ClusterHub(new MemoryCluster('supervisor'));
   const pairs = Array.from({ length: n }, () => channelPair());
   const workers = pairs.map((p, i) => {
     hub.attach(`w${i + 1}`, p.supervisor);
     return new WorkerCluster(p.worker, `w${i + 1}`);
   });
-  return { hub, workers, pairs, close: async () => { for (const p of pairs) p.close(); await hub.close(); } };
+  return {
+    hub,
+    workers,
+    pairs,
+    close: async () => {
+      for (const p of pairs) p.close();
+      await hub.close();
+    },
+  };
 }
 
 clusterContract('memory', async () => {

@@ -33,7 +33,10 @@ export class WorkerCluster implements Cluster {
   private fallbacks = 0;
   private lastError: string | undefined;
 
-  constructor(channel: Channel, readonly member: string) {
+  constructor(
+    channel: Channel,
+    readonly member: string,
+  ) {
     const spoke = (this.spoke = new Spoke(channel, member));
     const failed = (err: unknown) => {
       this.fallbacks++;
@@ -101,7 +104,10 @@ export class ClusterHub {
   private readonly local: MemoryEvents;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly state: Cluster, member = 'supervisor') {
+  constructor(
+    private readonly state: Cluster,
+    member = 'supervisor',
+  ) {
     const hub = this.hub;
     this.locks = new MemoryLocks(member);
     this.local = new MemoryEvents(member);

@@ -24,7 +24,14 @@ async function twoPops() {
   const b = new RedisCluster({ url: cluster.url, member: 'pop-b', prefix });
   expect(await a.ready()).toBe(true);
   expect(await b.ready()).toBe(true);
-  return { a, b, close: async () => { await a.close(); await b.close(); } };
+  return {
+    a,
+    b,
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 }
 
 clusterContract('redis cluster (two PoPs, three masters)', async () => {

@@ -103,7 +103,7 @@ describe('RedisCounters', () => {
     expect(allowed(ds)).toBe(20);
   });
 
-  it('RedisCluster.counters shares the PoP\'s connection and prefix', async () => {
+  it("RedisCluster.counters shares the PoP's connection and prefix", async () => {
     const redis = await redisServer();
     const cluster = new RedisCluster({ url: redis.url, member: 'pop-a', prefix: 'pc:' });
     cleanup.push(() => cluster.close());

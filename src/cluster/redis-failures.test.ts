@@ -109,10 +109,14 @@ describe('redis backend: Redis paused (SIGSTOP)', () => {
     // The probe after the open period goes to Redis, which remembers the first claim.
     await until('redis answering again', () => a.health().connected, 10_000);
     let answer = true;
-    await until('the real answer', () => {
-      void a.nonces.claim('before', Date.now() + 60_000).then((v) => (answer = v));
-      return answer === false;
-    }, 10_000);
+    await until(
+      'the real answer',
+      () => {
+        void a.nonces.claim('before', Date.now() + 60_000).then((v) => (answer = v));
+        return answer === false;
+      },
+      10_000,
+    );
   });
 
   it('the event reader outlives a pause longer than its read deadline: what was published during it arrives after SIGCONT, in order', async () => {
@@ -166,7 +170,7 @@ describe('redis backend: Redis restarted', () => {
     const b = await pop(redis.url, 'pop-b', 'q:', { events: { queueLimit: 10 } });
     const atA = listen(a, 'purge');
     await redis.kill();
-    await until('B\'s command connection closed', () => !b.link.connected);
+    await until("B's command connection closed", () => !b.link.connected);
     for (let i = 0; i < 15; i++) b.events.publish('purge', i);
     expect(b.stats()).toMatchObject({ queued: 10, dropped: 5 });
     await redis.restart();

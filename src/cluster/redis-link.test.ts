@@ -11,7 +11,11 @@ describe('parseRedisUrl', () => {
   it('redis+sentinel:// names the sentinels, the master, the password and the db', () => {
     expect(parseRedisUrl('redis+sentinel://:s%40cret@10.0.0.1:26379,10.0.0.2,[::1]:26380/mymaster/3')).toEqual({
       kind: 'sentinel',
-      sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }, { host: '::1', port: 26380 }],
+      sentinels: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
       name: 'mymaster',
       password: 's@cret',
       db: 3,
@@ -19,7 +23,14 @@ describe('parseRedisUrl', () => {
   });
 
   it('redis+cluster:// names the seed nodes', () => {
-    expect(parseRedisUrl('redis+cluster://a:7000,b:7001')).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }], password: undefined });
+    expect(parseRedisUrl('redis+cluster://a:7000,b:7001')).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ],
+      password: undefined,
+    });
   });
 
   it('refuses what it cannot use, saying why', () => {
@@ -36,8 +47,14 @@ describe('Breaker', () => {
     let t = 0;
     const b = new Breaker({ failures: 3, backoffMs: 100, maxBackoffMs: 300, now: () => t });
     let calls = 0;
-    const fail = () => { calls++; return Promise.reject(new Error('down')); };
-    const ok = () => { calls++; return Promise.resolve('up'); };
+    const fail = () => {
+      calls++;
+      return Promise.reject(new Error('down'));
+    };
+    const ok = () => {
+      calls++;
+      return Promise.resolve('up');
+    };
     for (let i = 0; i < 3; i++) expect(await b.run(fail, () => 'fb')).toBe('fb');
     expect(b.open).toBe(true);
     expect(await b.run(ok, () => 'fb')).toBe('fb');
@@ -57,7 +74,11 @@ describe('Breaker', () => {
 
   it('a failure between successes does not open it', async () => {
     const b = new Breaker({ failures: 3 });
-    for (let i = 0; i < 10; i++) await b.run(() => (i % 3 === 2 ? Promise.reject(new Error('x')) : Promise.resolve(1)), () => 0);
+    for (let i = 0; i < 10; i++)
+      await b.run(
+        () => (i % 3 === 2 ? Promise.reject(new Error('x')) : Promise.resolve(1)),
+        () => 0,
+      );
     expect(b.open).toBe(false);
   });
 });

@@ -136,21 +136,27 @@ export class RedisLink {
 
   /** One command through the breaker: its reply, or `fallback(err)` (counted) when Redis fails or is skipped. */
   command<T>(args: (string | number)[], fallback: (err: unknown) => T): Promise<T> {
-    return this.breaker.run(() => this.send(args) as Promise<T>, (err) => this.fellBack(err, fallback));
+    return this.breaker.run(
+      () => this.send(args) as Promise<T>,
+      (err) => this.fellBack(err, fallback),
+    );
   }
 
   /** A Lua script by its SHA1 (EVALSHA); EVAL (which also loads it) the first time and after a restart. */
   script<T>(source: string, keys: string[], args: (string | number)[], fallback: (err: unknown) => T): Promise<T> {
     let sha = this.loaded.get(source);
     if (!sha) this.loaded.set(source, (sha = createHash('sha1').update(source).digest('hex')));
-    return this.breaker.run(async () => {
-      try {
-        return (await this.send(['EVALSHA', sha, keys.length, ...keys, ...args])) as T;
-      } catch (err) {
-        if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-        return (await this.send(['EVAL', source, keys.length, ...keys, ...args])) as T;
-      }
-    }, (err) => this.fellBack(err, fallback));
+    return this.breaker.run(
+      async () => {
+        try {
+          return (await this.send(['EVALSHA', sha, keys.length, ...keys, ...args])) as T;
+        } catch (err) {
+          if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+          return (await this.send(['EVAL', source, keys.length, ...keys, ...args])) as T;
+        }
+      },
+      (err) => this.fellBack(err, fallback),
+    );
   }
 
   /**
@@ -180,5 +186,4 @@ export class RedisLink {
     const [name, ...rest] = args;
     return this.client.call(String(name), ...rest);
   }
-
 }

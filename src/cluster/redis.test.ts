@@ -18,7 +18,14 @@ async function twoPops(url = redis.url) {
   const b = new RedisCluster({ url, member: 'pop-b', prefix });
   expect(await a.ready()).toBe(true);
   expect(await b.ready()).toBe(true);
-  return { a, b, close: async () => { await a.close(); await b.close(); } };
+  return {
+    a,
+    b,
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 }
 
 clusterContract('redis (two PoPs)', async () => {

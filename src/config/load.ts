@@ -21,18 +21,14 @@ export interface ConfigError {
   message: string;
 }
 
-export type LoadResult =
-  | { ok: true; config: Config; file: string; text: string }
-  | { ok: false; errors: ConfigError[]; file: string };
+export type LoadResult = { ok: true; config: Config; file: string; text: string } | { ok: false; errors: ConfigError[]; file: string };
 
 /**
  * Renders errors the way `outpost validate` prints them: `file:line:col key: message`; an error
  * about the file as a whole (not found, unreadable) is its message alone, which names the file.
  */
 export function formatErrors(file: string, errors: ConfigError[]): string {
-  return errors
-    .map((e) => (e.line === 0 ? e.message : `${file}:${e.line}:${e.column} ${e.path || '(file)'}: ${e.message}`))
-    .join('\n');
+  return errors.map((e) => (e.line === 0 ? e.message : `${file}:${e.line}:${e.column} ${e.path || '(file)'}: ${e.message}`)).join('\n');
 }
 
 /** What `outpost validate` and `outpost start` print for a refused file: every error, then their count (not for a file that could not be read at all). */
@@ -143,24 +139,30 @@ function suggest(key: string, parent: PropertyKey[]): string {
 
 function knownKeys(path: PropertyKey[]): string[] {
   // Walk the schema's JSON form to list the keys allowed at this path.
-  let schema: any = (jsonSchema ??= configJsonSchema());
+  let schema: SchemaNode | undefined = (jsonSchema ??= configJsonSchema() as SchemaNode);
   for (const seg of path) {
     if (!schema) return [];
     if (typeof seg === 'number') schema = schema.items;
     else if (schema.properties?.[seg as string]) schema = schema.properties[seg as string];
     else schema = schema.additionalProperties;
-    if (schema?.anyOf) schema = schema.anyOf.find((s: any) => s.properties || s.items) ?? schema;
+    if (schema?.anyOf) schema = schema.anyOf.find((s) => s.properties || s.items) ?? schema;
   }
   return Object.keys(schema?.properties ?? {});
 }
-let jsonSchema: any;
+let jsonSchema: SchemaNode | undefined;
+
+/** The parts of a JSON Schema node the key suggestions walk. */
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode;
+  anyOf?: SchemaNode[];
+}
 
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -174,12 +176,18 @@ function locate(doc: Document, path: PropertyKey[], message: string, at: Pos, ke
       if (isMap(parent)) {
         const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === sub[sub.length - 1]);
         const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
-        if (range) { offset = range[0]; break; }
+        if (range) {
+          offset = range[0];
+          break;
+        }
       }
       continue;
     }
     const node = (n === 0 ? doc.contents : doc.getIn(sub, true)) as Node | null | undefined;
-    if (node && typeof node === 'object' && 'range' in node && node.range) { offset = node.range[0]; break; }
+    if (node && typeof node === 'object' && 'range' in node && node.range) {
+      offset = node.range[0];
+      break;
+    }
   }
   const { line, col } = at(offset);
   return { path: formatPath(path), line, column: col, message };

@@ -28,7 +28,7 @@ describe('mergePushed', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'outpost-pushed-')), 'outpost.yaml');
   writeFileSync(file, local);
 
-  it('takes the shared keys from the push and the node keys from the PoP\'s own file', () => {
+  it("takes the shared keys from the push and the node keys from the PoP's own file", () => {
     const r = mergePushed(local, pushed, file, 3);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -51,7 +51,14 @@ describe('mergePushed', () => {
 
   it('refuses text that is not YAML or an alias bomb, without throwing', () => {
     expect(mergePushed(local, 'pools: [unclosed', file, 5).ok).toBe(false);
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 12 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     expect(mergePushed(local, bomb, file, 6).ok).toBe(false);
   });
 });

@@ -49,10 +49,16 @@ export function checkReferences(raw: unknown): ReferenceIssue[] {
       if (hosts.has(lb.hostname)) add(at('hostname'), `hostname "${lb.hostname}" has two load balancers`);
       hosts.add(lb.hostname);
     }
-    arr(lb.defaultPools).forEach((p, j) => poolRef(at('defaultPools', j), p));
+    arr(lb.defaultPools).forEach((p, j) => {
+      poolRef(at('defaultPools', j), p);
+    });
     poolRef(at('fallbackPool'), lb.fallbackPool);
     for (const key of ['regionPools', 'countryPools', 'popPools'] as const) {
-      for (const [k, list] of Object.entries(obj(lb[key]))) arr(list).forEach((p, j) => poolRef(at(key, k, j), p));
+      for (const [k, list] of Object.entries(obj(lb[key]))) {
+        arr(list).forEach((p, j) => {
+          poolRef(at(key, k, j), p);
+        });
+      }
     }
     for (const p of Object.keys(obj(obj(lb.randomSteering).poolWeights))) poolRef(at('randomSteering', 'poolWeights', p), p);
 
@@ -98,8 +104,7 @@ function listenClashes(listen: Obj): { key: string; message: string }[] {
     if (typeof value !== 'string' && typeof value !== 'number') continue;
     const addr = parseListen(String(value));
     if (!addr || addr.port === 0) continue;
-    const other = seen.find((s) => s.addr.port === addr.port &&
-      (s.addr.host === addr.host || WILDCARDS.has(s.addr.host) || WILDCARDS.has(addr.host)));
+    const other = seen.find((s) => s.addr.port === addr.port && (s.addr.host === addr.host || WILDCARDS.has(s.addr.host) || WILDCARDS.has(addr.host)));
     if (other) {
       const shown = (a: ListenAddress) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
       const given = key === 'admin' && listen.admin === undefined ? ' (the default admin address)' : '';

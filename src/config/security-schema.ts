@@ -13,9 +13,21 @@ import { duration } from './units-schema.js';
 export const ipRule = z
   .strictObject({
     action: z.enum(['allow', 'block', 'challenge']).describe('`allow` beats every other rule and the security level; `block` answers 403; `challenge` asks for the proof of work.'),
-    ip: z.string().refine((s) => !s.includes('/') && parseCidr(s) !== undefined, 'expected an IP address').optional().describe('One address (`203.0.113.7`, `2001:db8::7`).'),
-    cidr: z.string().refine((s) => parseCidr(s) !== undefined, 'expected a network such as 203.0.113.0/24').optional().describe('A network (`203.0.113.0/24`, `2001:db8::/32`).'),
-    country: z.string().refine((s) => Object.hasOwn(COUNTRIES, s), 'expected an ISO 3166-1 alpha-2 country code such as DE').optional().describe('ISO 3166-1 alpha-2 country of the client (geo database).'),
+    ip: z
+      .string()
+      .refine((s) => !s.includes('/') && parseCidr(s) !== undefined, 'expected an IP address')
+      .optional()
+      .describe('One address (`203.0.113.7`, `2001:db8::7`).'),
+    cidr: z
+      .string()
+      .refine((s) => parseCidr(s) !== undefined, 'expected a network such as 203.0.113.0/24')
+      .optional()
+      .describe('A network (`203.0.113.0/24`, `2001:db8::/32`).'),
+    country: z
+      .string()
+      .refine((s) => Object.hasOwn(COUNTRIES, s), 'expected an ISO 3166-1 alpha-2 country code such as DE')
+      .optional()
+      .describe('ISO 3166-1 alpha-2 country of the client (geo database).'),
     asn: z.number().int().min(1).max(4_294_967_295).optional().describe('Autonomous system number of the client (ASN data: geo.asnDb, or the optional package @ip-location-db/asn).'),
     note: z.string().optional().describe('Why the rule exists (shown in logs and the admin API).'),
   })
@@ -30,14 +42,21 @@ const RATE_KEY = /^(ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[!#$%&'*+.^_`|~
 /** One rate-limit rule: requests per period per key on the URLs it matches; each rule counts on its own. */
 export const rateLimit = z.strictObject({
   // A URL pattern as page rules write them (`*/api/*`).
-  match: z.string().min(1).superRefine((value, ctx) => {
-    try {
-      compilePattern(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid URL pattern: ${(err as Error).message}` });
-    }
-  }).describe('URL pattern as page rules write them (*/api/*): the requests this rule counts.'),
-  methods: z.array(z.string().regex(/^[A-Z]+$/, 'expected an HTTP method in capitals such as GET')).optional().describe('Methods counted (default: all).'),
+  match: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      try {
+        compilePattern(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `invalid URL pattern: ${(err as Error).message}` });
+      }
+    })
+    .describe('URL pattern as page rules write them (*/api/*): the requests this rule counts.'),
+  methods: z
+    .array(z.string().regex(/^[A-Z]+$/, 'expected an HTTP method in capitals such as GET'))
+    .optional()
+    .describe('Methods counted (default: all).'),
   key: z.string().regex(RATE_KEY, 'expected ip, header:<name> or cookie:<name>').default('ip').describe('What is counted: `ip` (IPv6 by /64), `header:<name>` or `cookie:<name>`. Default: ip.'),
   requests: z.number().int().positive().describe('Requests allowed per period and key.'),
   period: duration.describe('The counting window (10s, 1m).'),
@@ -47,7 +66,9 @@ export const rateLimit = z.strictObject({
   scope: z
     .enum(['pop', 'global'])
     .default('pop')
-    .describe('pop: counted by each PoP on its own, with no round trip (default). global: counted across every PoP in cluster.redis (one Lua script per counted hit; a node without cluster.redis counts it node-wide).'),
+    .describe(
+      'pop: counted by each PoP on its own, with no round trip (default). global: counted across every PoP in cluster.redis (one Lua script per counted hit; a node without cluster.redis counts it node-wide).',
+    ),
   onRedisError: z
     .enum(['local', 'allow'])
     .default('local')
@@ -58,10 +79,14 @@ export type RateLimitConfig = z.output<typeof rateLimit>;
 
 /** The proof-of-work challenge and the clearance it earns. */
 const challenge = z.strictObject({
-  secret: z.string().min(32, 'the challenge secret needs at least 32 characters').optional().describe('Key of challenge tokens and clearance cookies (at least 32 characters). Set it to share clearances between PoPs and across restarts; unset, each node draws one at start.'),
+  secret: z
+    .string()
+    .min(32, 'the challenge secret needs at least 32 characters')
+    .optional()
+    .describe('Key of challenge tokens and clearance cookies (at least 32 characters). Set it to share clearances between PoPs and across restarts; unset, each node draws one at start.'),
   difficulty: z.number().int().min(0).max(32).default(16).describe('Leading zero bits of SHA-256 the browser must find: 2^difficulty hashes on average. Default: 16.'),
   lifetime: duration.prefault('5m').describe('How long a challenge page may be answered. Default: 5m.'),
-  clearance: duration.prefault('30m').describe('How long a clearance cookie lets a browser through (Cloudflare\'s challenge passage). Default: 30m.'),
+  clearance: duration.prefault('30m').describe("How long a clearance cookie lets a browser through (Cloudflare's challenge passage). Default: 30m."),
   noJsWait: duration.prefault('5s').describe('The no-JS path: how long a browser without JavaScript waits before it is let through. Default: 5s.'),
 });
 

@@ -13,6 +13,4 @@ export const duration = z
   .transform((s) => parseDuration(s)!);
 
 /** A size (bytes as a number, or `16KiB`, `1MB`) → bytes. */
-export const size = z
-  .union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, 'expected a size such as 16KiB or 1MB')])
-  .transform((v) => parseSize(v)!);
+export const size = z.union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, 'expected a size such as 16KiB or 1MB')]).transform((v) => parseSize(v)!);

@@ -15,7 +15,13 @@ export function parseDuration(text: string): number | undefined {
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
 const SIZE_BYTES: Record<string, number> = {
-  B: 1, KB: 1_000, KiB: 1_024, MB: 1_000_000, MiB: 1_048_576, GB: 1_000_000_000, GiB: 1_073_741_824,
+  B: 1,
+  KB: 1_000,
+  KiB: 1_024,
+  MB: 1_000_000,
+  MiB: 1_048_576,
+  GB: 1_000_000_000,
+  GiB: 1_073_741_824,
 };
 
 /** Bytes in a size (a number of bytes, or a string such as `16KiB`), or undefined when it is not one. */

@@ -6,7 +6,9 @@ import { startDemoOrigin, type DemoOrigin } from './origin.js';
 
 describe('demo origin over real sockets', () => {
   let origin: DemoOrigin;
-  beforeEach(async () => { origin = await startDemoOrigin({ name: 'eu-1', region: 'eu' }); });
+  beforeEach(async () => {
+    origin = await startDemoOrigin({ name: 'eu-1', region: 'eu' });
+  });
   afterEach(() => origin.close());
 
   it('listens on a free port of 127.0.0.1 by default', () => {
@@ -68,7 +70,10 @@ describe('demo origin over real sockets', () => {
     ws.send(Buffer.from('bin'));
     await expect.poll(() => messages.length).toBe(3);
     expect(JSON.parse(messages[0][0])).toEqual({ hello: 'eu-1', region: 'eu' });
-    expect(messages.slice(1)).toEqual([['ping?', false], ['bin', true]]);
+    expect(messages.slice(1)).toEqual([
+      ['ping?', false],
+      ['bin', true],
+    ]);
     ws.close();
   });
 

@@ -22,7 +22,10 @@ class RangeList {
   asn: Uint32Array;
   length = 0;
 
-  constructor(readonly width: number, capacity = 1024) {
+  constructor(
+    readonly width: number,
+    capacity = 1024,
+  ) {
     this.first = new Uint32Array(capacity * width);
     this.last = new Uint32Array(capacity * width);
     this.asn = new Uint32Array(capacity);
@@ -41,7 +44,11 @@ class RangeList {
 
   private grow(): void {
     const cap = this.asn.length * 2;
-    const copy = (a: Uint32Array, n: number) => { const b = new Uint32Array(n); b.set(a); return b; };
+    const copy = (a: Uint32Array, n: number) => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
     this.first = copy(this.first, cap * this.width);
     this.last = copy(this.last, cap * this.width);
     this.asn = copy(this.asn, cap);
@@ -89,7 +96,8 @@ class RangeList {
     let hi = this.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (first[mid] <= key) lo = mid + 1; else hi = mid - 1;
+      if (first[mid] <= key) lo = mid + 1;
+      else hi = mid - 1;
     }
     return hi >= 0 && key <= this.last[hi] ? hi : -1;
   }
@@ -101,7 +109,10 @@ class RangeList {
     let candidate = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compare(key, this.first, mid) >= 0) { candidate = mid; lo = mid + 1; } else hi = mid - 1;
+      if (this.compare(key, this.first, mid) >= 0) {
+        candidate = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return candidate !== -1 && this.compare(key, this.last, candidate) <= 0 ? candidate : -1;
   }
@@ -160,11 +171,17 @@ export class AsnRangeTable {
       if (lineEnd === lineStart) continue;
       const c1 = buf.indexOf(0x2c, lineStart);
       const c2 = c1 === -1 || c1 >= lineEnd ? -1 : buf.indexOf(0x2c, c1 + 1);
-      if (c2 === -1 || c2 >= lineEnd) { this.skipped++; continue; }
+      if (c2 === -1 || c2 >= lineEnd) {
+        this.skipped++;
+        continue;
+      }
       let c3 = buf.indexOf(0x2c, c2 + 1);
       if (c3 === -1 || c3 > lineEnd) c3 = lineEnd;
       const asn = parseDecimal(buf, c2 + 1, c3);
-      if (asn < 0) { this.skipped++; continue; }
+      if (asn < 0) {
+        this.skipped++;
+        continue;
+      }
       if (c3 + 1 < lineEnd && !this.orgs.has(asn)) this.orgs.set(asn, unquote(buf.toString('utf8', c3 + 1, lineEnd)));
       const a = parseIpv4(buf, lineStart, c1);
       const b = parseIpv4(buf, c1 + 1, c2);
@@ -210,7 +227,7 @@ function parseIpv4(buf: Buffer, start: number, end: number): number {
 }
 
 function groupsToWords(g: readonly number[]): number[] {
-  return [(g[0] << 16 | g[1]) >>> 0, (g[2] << 16 | g[3]) >>> 0, (g[4] << 16 | g[5]) >>> 0, (g[6] << 16 | g[7]) >>> 0];
+  return [((g[0] << 16) | g[1]) >>> 0, ((g[2] << 16) | g[3]) >>> 0, ((g[4] << 16) | g[5]) >>> 0, ((g[6] << 16) | g[7]) >>> 0];
 }
 
 /** A decimal uint32 in buf[start, end), or -1. */

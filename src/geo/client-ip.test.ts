@@ -85,7 +85,6 @@ describe('header parsing', () => {
     expect(listEntries(' a , "b",,c ')).toEqual(['a', 'b', '', 'c']);
   });
   it('takes for= from each Forwarded element', () => {
-    expect(forwardedForEntries('for=192.0.2.43, for="[2001:db8:cafe::17]";proto=http;by=203.0.113.43, by=1.2.3.4'))
-      .toEqual(['192.0.2.43', '[2001:db8:cafe::17]', '']);
+    expect(forwardedForEntries('for=192.0.2.43, for="[2001:db8:cafe::17]";proto=http;by=203.0.113.43, by=1.2.3.4')).toEqual(['192.0.2.43', '[2001:db8:cafe::17]', '']);
   });
 });

@@ -62,7 +62,7 @@ describe('openGeoDatabase with the shipped databases', () => {
   it('is cheap per lookup (measured, not asserted)', () => {
     // maxmind's LRU caches decoded records (by position in the file), not addresses: every
     // lookup still walks the tree. Timings vary with the machine's load; they are printed only.
-    const ips = Array.from({ length: 20_000 }, (_, i) => `${1 + (i * 97) % 223}.${(i * 31) % 256}.${(i * 7) % 256}.${i % 256}`);
+    const ips = Array.from({ length: 20_000 }, (_, i) => `${1 + ((i * 97) % 223)}.${(i * 31) % 256}.${(i * 7) % 256}.${i % 256}`);
     for (const ip of ips) db.lookup(ip); // JIT warm-up
     const rounds = 5;
     const started = performance.now();
@@ -93,8 +93,12 @@ describe('openGeoDatabase with the shipped databases', () => {
 
 describe('openGeoDatabase with files of our own', () => {
   let dir: string;
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'outpost-geo-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'outpost-geo-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('reads an ASN MMDB (GeoLite2-ASN layout) and a MaxMind-style country MMDB', async () => {
     const asnDb = join(dir, 'asn.mmdb');
@@ -185,8 +189,7 @@ describe('resolvePrivateDefault', () => {
     expect(resolvePrivateDefault(undefined)).toEqual({});
     expect(resolvePrivateDefault({ country: 'sg' })).toEqual({ country: 'SG', region: 'ap-southeast', location: { lat: 1.35, lon: 103.82 } });
     expect(resolvePrivateDefault({ region: 'WEU' })).toEqual({ region: 'eu-west', location: { lat: 50.11, lon: 8.68 } });
-    expect(resolvePrivateDefault({ country: 'US', region: 'us-west', location: { lat: 37.77, lon: -122.42 } }))
-      .toEqual({ country: 'US', region: 'us-west', location: { lat: 37.77, lon: -122.42 } });
+    expect(resolvePrivateDefault({ country: 'US', region: 'us-west', location: { lat: 37.77, lon: -122.42 } })).toEqual({ country: 'US', region: 'us-west', location: { lat: 37.77, lon: -122.42 } });
   });
   it('refuses unknown countries and regions', () => {
     expect(() => resolvePrivateDefault({ country: 'ZZ' })).toThrow(/privateDefault\.country/);
@@ -227,8 +230,14 @@ function writeMmdb(networks: Array<[address: string, prefix: number, value: Mmdb
     let node = 0;
     for (let i = 0; i < prefix; i++) {
       const bit = Math.floor(bits / 2 ** (31 - i)) & 1;
-      if (i === prefix - 1) { nodes[node][bit] = -2 - offset; break; }
-      if (nodes[node][bit] < 0) { nodes.push([-1, -1]); nodes[node][bit] = nodes.length - 1; }
+      if (i === prefix - 1) {
+        nodes[node][bit] = -2 - offset;
+        break;
+      }
+      if (nodes[node][bit] < 0) {
+        nodes.push([-1, -1]);
+        nodes[node][bit] = nodes.length - 1;
+      }
       node = nodes[node][bit];
     }
   }
@@ -240,9 +249,15 @@ function writeMmdb(networks: Array<[address: string, prefix: number, value: Mmdb
     tree.writeUInt32BE(record(r), i * 8 + 4);
   });
   const metadata = encode({
-    node_count: { uint32: count }, record_size: { uint16: 32 }, ip_version: { uint16: 4 }, database_type: 'Outpost-Test',
-    languages: { array: [] }, binary_format_major_version: { uint16: 2 }, binary_format_minor_version: { uint16: 0 },
-    build_epoch: { uint64: Math.floor(Date.now() / 1000) }, description: {},
+    node_count: { uint32: count },
+    record_size: { uint16: 32 },
+    ip_version: { uint16: 4 },
+    database_type: 'Outpost-Test',
+    languages: { array: [] },
+    binary_format_major_version: { uint16: 2 },
+    binary_format_minor_version: { uint16: 0 },
+    build_epoch: { uint64: Math.floor(Date.now() / 1000) },
+    description: {},
   } as unknown as MmdbValue);
   return Buffer.concat([tree, Buffer.alloc(16), ...data, Buffer.from([0xab, 0xcd, 0xef]), Buffer.from('MaxMind.com'), metadata]);
 }

@@ -108,7 +108,7 @@ export async function openGeoDatabase(options: GeoDatabaseOptions = {}): Promise
   const privateInfo = resolvePrivateDefault(options.privateDefault);
   const cacheSize = options.cacheSize ?? 10_000;
   const countryFile = options.countryDb ?? DEFAULT_COUNTRY_DB;
-  const asnFiles = options.asnDb === undefined ? packagedAsnDb() ?? false : options.asnDb === false ? false : [options.asnDb].flat();
+  const asnFiles = options.asnDb === undefined ? (packagedAsnDb() ?? false) : options.asnDb === false ? false : [options.asnDb].flat();
   if (options.asnDb === undefined && asnFiles === false) {
     options.onNotice?.('ASN lookups are off: the optional package @ip-location-db/asn is not installed and no ASN file is configured');
   }
@@ -121,13 +121,18 @@ export async function openGeoDatabase(options: GeoDatabaseOptions = {}): Promise
 
   let inflight: Promise<boolean> | undefined;
   const refresh = (): Promise<boolean> => {
-    inflight ??= refreshSources(sources).finally(() => { inflight = undefined; });
+    inflight ??= refreshSources(sources).finally(() => {
+      inflight = undefined;
+    });
     return inflight;
   };
   const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
-  const timer = interval > 0
-    ? setInterval(() => { refresh().catch((err: Error) => options.onError?.(err)); }, interval)
-    : undefined;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          refresh().catch((err: Error) => options.onError?.(err));
+        }, interval)
+      : undefined;
   timer?.unref();
 
   return {

@@ -141,12 +141,7 @@ export function ipv6Groups(ip: string): number[] | undefined {
 /** A valid IPv6 address as four unsigned 32-bit words, most significant first (:: if invalid). */
 export function ipv6ToWords(ip: string): [number, number, number, number] {
   const g = ipv6Groups(ip) ?? [0, 0, 0, 0, 0, 0, 0, 0];
-  return [
-    (g[0] * 0x10000 + g[1]) >>> 0,
-    (g[2] * 0x10000 + g[3]) >>> 0,
-    (g[4] * 0x10000 + g[5]) >>> 0,
-    (g[6] * 0x10000 + g[7]) >>> 0,
-  ];
+  return [(g[0] * 0x10000 + g[1]) >>> 0, (g[2] * 0x10000 + g[3]) >>> 0, (g[4] * 0x10000 + g[5]) >>> 0, (g[6] * 0x10000 + g[7]) >>> 0];
 }
 
 /** RFC 5952 §4: lower-case hex, no leading zeros, the first longest run (≥ 2) of zero groups as `::`. */
@@ -154,10 +149,16 @@ function formatIpv6(g: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((n) => n.toString(16));
@@ -213,7 +214,10 @@ export class CidrSet {
     const bad: string[] = [];
     for (const text of cidrs) {
       const cidr = parseCidr(text);
-      if (!cidr) { bad.push(JSON.stringify(text)); continue; }
+      if (!cidr) {
+        bad.push(JSON.stringify(text));
+        continue;
+      }
       entries.push(cidr);
       this.list.addSubnet(cidr.address, cidr.prefix, cidr.family);
     }
@@ -238,8 +242,17 @@ export class CidrSet {
  * RFC 1918 private, RFC 6598 shared (CGNAT), link-local (v4 and v6), RFC 4193 unique-local.
  */
 export const PRIVATE_RANGES: readonly string[] = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
-  '192.168.0.0/16', '::/128', '::1/128', 'fc00::/7', 'fe80::/10',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '::/128',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
 ];
 
 /**
@@ -256,11 +269,15 @@ export function isPrivateAddress(address: string): boolean {
   if (familyOf(address) === 'ipv4') {
     const n = ipv4ToUint32(address);
     const a = n >>> 24;
-    return a === 0 || a === 10 || a === 127
-      || (n >>> 22) === (0x6440 >>> 6) // 100.64.0.0/10
-      || (n >>> 16) === 0xa9fe // 169.254.0.0/16
-      || (n >>> 20) === 0xac1 // 172.16.0.0/12
-      || (n >>> 16) === 0xc0a8; // 192.168.0.0/16
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      n >>> 22 === 0x6440 >>> 6 || // 100.64.0.0/10
+      n >>> 16 === 0xa9fe || // 169.254.0.0/16
+      n >>> 20 === 0xac1 || // 172.16.0.0/12
+      n >>> 16 === 0xc0a8
+    ); // 192.168.0.0/16
   }
   const g = ipv6Groups(address);
   if (g === undefined) return false;

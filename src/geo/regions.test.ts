@@ -13,8 +13,7 @@ SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA
 
 describe('regions', () => {
   it('has the 13 Cloudflare load-balancing regions', () => {
-    expect(REGIONS.map((r) => r.code).sort()).toEqual(
-      ['EEU', 'ENAM', 'ME', 'NAF', 'NEAS', 'NSAM', 'OC', 'SAF', 'SAS', 'SEAS', 'SSAM', 'WEU', 'WNAM']);
+    expect(REGIONS.map((r) => r.code).sort()).toEqual(['EEU', 'ENAM', 'ME', 'NAF', 'NEAS', 'NSAM', 'OC', 'SAF', 'SAS', 'SEAS', 'SSAM', 'WEU', 'WNAM']);
     expect(new Set(REGIONS.map((r) => r.name)).size).toBe(13);
   });
 
@@ -53,10 +52,31 @@ describe('regions', () => {
 
   it('maps well-known countries as Cloudflare does', () => {
     const expected: Record<string, string> = {
-      US: 'us-east', CA: 'us-east', MX: 'us-west', BR: 'sa-south', AR: 'sa-south', CO: 'sa-north', GB: 'eu-west',
-      DE: 'eu-west', FR: 'eu-west', PL: 'eu-east', RU: 'eu-east', AE: 'me', SA: 'me', EG: 'af-north', NG: 'af-north',
-      ZA: 'af-south', KE: 'af-south', IN: 'ap-south', SG: 'ap-southeast', ID: 'ap-southeast', JP: 'ap-northeast',
-      CN: 'ap-northeast', KR: 'ap-northeast', AU: 'oceania', NZ: 'oceania',
+      US: 'us-east',
+      CA: 'us-east',
+      MX: 'us-west',
+      BR: 'sa-south',
+      AR: 'sa-south',
+      CO: 'sa-north',
+      GB: 'eu-west',
+      DE: 'eu-west',
+      FR: 'eu-west',
+      PL: 'eu-east',
+      RU: 'eu-east',
+      AE: 'me',
+      SA: 'me',
+      EG: 'af-north',
+      NG: 'af-north',
+      ZA: 'af-south',
+      KE: 'af-south',
+      IN: 'ap-south',
+      SG: 'ap-southeast',
+      ID: 'ap-southeast',
+      JP: 'ap-northeast',
+      CN: 'ap-northeast',
+      KR: 'ap-northeast',
+      AU: 'oceania',
+      NZ: 'oceania',
     };
     for (const [iso2, region] of Object.entries(expected)) expect(regionOfCountry(iso2), iso2).toBe(region);
     expect(regionOfCountry('de')).toBe('eu-west');

@@ -29,9 +29,7 @@ import type { LatLon } from './distance.js';
 
 export type { Region } from './countries.js';
 
-export type CloudflareRegionCode =
-  | 'WNAM' | 'ENAM' | 'NSAM' | 'SSAM' | 'WEU' | 'EEU' | 'ME'
-  | 'NAF' | 'SAF' | 'SAS' | 'SEAS' | 'NEAS' | 'OC';
+export type CloudflareRegionCode = 'WNAM' | 'ENAM' | 'NSAM' | 'SSAM' | 'WEU' | 'EEU' | 'ME' | 'NAF' | 'SAF' | 'SAS' | 'SEAS' | 'NEAS' | 'OC';
 
 export interface RegionInfo {
   name: Region;
@@ -51,9 +49,9 @@ export const REGIONS: readonly RegionInfo[] = [
   { name: 'sa-south', code: 'SSAM', description: 'Southern South America', hub: 'São Paulo', location: { lat: -23.55, lon: -46.63 } },
   { name: 'eu-west', code: 'WEU', description: 'Western Europe', hub: 'Frankfurt', location: { lat: 50.11, lon: 8.68 } },
   { name: 'eu-east', code: 'EEU', description: 'Eastern Europe', hub: 'Warsaw', location: { lat: 52.23, lon: 21.01 } },
-  { name: 'me', code: 'ME', description: 'Middle East', hub: 'Dubai', location: { lat: 25.20, lon: 55.27 } },
+  { name: 'me', code: 'ME', description: 'Middle East', hub: 'Dubai', location: { lat: 25.2, lon: 55.27 } },
   { name: 'af-north', code: 'NAF', description: 'Northern Africa', hub: 'Cairo', location: { lat: 30.04, lon: 31.24 } },
-  { name: 'af-south', code: 'SAF', description: 'Southern Africa', hub: 'Johannesburg', location: { lat: -26.20, lon: 28.05 } },
+  { name: 'af-south', code: 'SAF', description: 'Southern Africa', hub: 'Johannesburg', location: { lat: -26.2, lon: 28.05 } },
   { name: 'ap-south', code: 'SAS', description: 'Southern Asia', hub: 'Mumbai', location: { lat: 19.08, lon: 72.88 } },
   { name: 'ap-southeast', code: 'SEAS', description: 'Southeast Asia', hub: 'Singapore', location: { lat: 1.35, lon: 103.82 } },
   { name: 'ap-northeast', code: 'NEAS', description: 'Northeast Asia', hub: 'Tokyo', location: { lat: 35.68, lon: 139.69 } },
@@ -82,9 +80,7 @@ export function regionOfCountry(iso2: string): Region | undefined {
 }
 
 const regions = new Map<string, Region>(Object.entries(COUNTRIES).map(([iso2, [region]]) => [iso2, region]));
-const locations = new Map<string, LatLon>(
-  Object.entries(COUNTRIES).map(([iso2, [, lat, lon]]) => [iso2, Object.freeze({ lat, lon })]),
-);
+const locations = new Map<string, LatLon>(Object.entries(COUNTRIES).map(([iso2, [, lat, lon]]) => [iso2, Object.freeze({ lat, lon })]));
 
 /** A representative point for a country (usually its capital; see countries.ts). Frozen, shared. */
 export function countryLocation(iso2: string): LatLon | undefined {

@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookSink, forwardChanges, healthEvent, logSink, type HealthEvent, type WebhookSink } from './events.js';
 import { HealthState } from './health-state.js';
 
-interface Hook { url: string; bodies: unknown[]; hits: number; close(): Promise<void> }
+interface Hook {
+  url: string;
+  bodies: unknown[];
+  hits: number;
+  close(): Promise<void>;
+}
 
 /** A webhook receiver on 127.0.0.1:0 answering each POST with the next status of `statuses` (the last repeats). */
 async function receiver(statuses: number[] = [204], delayMs = 0): Promise<Hook> {
@@ -13,15 +18,22 @@ async function receiver(statuses: number[] = [204], delayMs = 0): Promise<Hook> 
     const status = statuses[Math.min(hook.hits, statuses.length - 1)];
     hook.hits++;
     let body = '';
-    req.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => {
-      if (status < 300) hook.bodies.push({ ...JSON.parse(body), contentType: req.headers['content-type'] });
-      if (delayMs === Infinity) return; // never answers
-      setTimeout(() => res.writeHead(status).end(), delayMs);
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (d) => (body += d))
+      .on('end', () => {
+        if (status < 300) hook.bodies.push({ ...JSON.parse(body), contentType: req.headers['content-type'] });
+        if (delayMs === Infinity) return; // never answers
+        setTimeout(() => res.writeHead(status).end(), delayMs);
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   hook.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/health`;
-  hook.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  hook.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   closers.push(hook.close);
   return hook;
 }

@@ -70,7 +70,9 @@ describe('HealthState', () => {
     const errors: unknown[] = [];
     const s = new HealthState(new MemoryHealthStore(), 0.3, (e) => errors.push(e));
     const seen: string[] = [];
-    s.onChange(() => { throw new Error('bad listener'); });
+    s.onChange(() => {
+      throw new Error('bad listener');
+    });
     const off = s.onChange((c) => seen.push(`${c.from}->${c.to}`));
     const t = { consecutiveUp: 1, consecutiveDown: 1 };
     s.record(key, ok(), t, 1);

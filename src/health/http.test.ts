@@ -8,8 +8,17 @@ import { BODY_LIMIT, httpProbe } from './http.js';
 import type { MonitorSettings, ProbeTarget } from './types.js';
 
 const base: MonitorSettings = {
-  type: 'http', method: 'GET', path: '/healthz', headers: {}, expectedCodes: '2xx', followRedirects: false,
-  interval: 1000, timeout: 1000, retries: 0, consecutiveUp: 1, consecutiveDown: 1,
+  type: 'http',
+  method: 'GET',
+  path: '/healthz',
+  headers: {},
+  expectedCodes: '2xx',
+  followRedirects: false,
+  interval: 1000,
+  timeout: 1000,
+  retries: 0,
+  consecutiveUp: 1,
+  consecutiveDown: 1,
 };
 const monitor = (s: Partial<MonitorSettings> = {}) => httpProbe({ ...base, ...s });
 const target = (url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget => ({ address: new URL(url), ...extra });
@@ -33,7 +42,11 @@ async function serve(handler: http.RequestListener, server: http.Server | https.
     url: `${scheme}://127.0.0.1:${port}`,
     open: () => open.size,
     seen: () => seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -52,7 +65,11 @@ async function silentServer() {
     port,
     url: `http://127.0.0.1:${port}`,
     open: () => open.size,
-    close: () => new Promise<void>((r) => { for (const s of open) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -83,7 +100,10 @@ async function origin(handler: http.RequestListener) {
 describe('http monitor', () => {
   it('passes on an expected status, RTT = time to headers, on a fresh connection each time', async () => {
     const seen: http.IncomingHttpHeaders[] = [];
-    const o = await origin((req, res) => { seen.push(req.headers); res.end('ok'); });
+    const o = await origin((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    });
     const probe = monitor();
     const r1 = await probe.check(target(o.url), within(1000));
     const r2 = await probe.check(target(o.url), within(1000));
@@ -98,13 +118,19 @@ describe('http monitor', () => {
   });
 
   it('fails on a wrong status with `status N`, and reads no body for it', async () => {
-    const o = await origin((_req, res) => { res.statusCode = 503; res.end('down'); });
+    const o = await origin((_req, res) => {
+      res.statusCode = 503;
+      res.end('down');
+    });
     expect(await monitor().check(target(o.url), within(1000))).toMatchObject({ ok: false, reason: 'status 503' });
   });
 
   it('matches expectedCodes lists and classes', async () => {
     let status = 304;
-    const o = await origin((_req, res) => { res.statusCode = status; res.end(); });
+    const o = await origin((_req, res) => {
+      res.statusCode = status;
+      res.end();
+    });
     expect((await monitor({ expectedCodes: '2xx,304' }).check(target(o.url), within(1000))).ok).toBe(true);
     status = 301;
     expect((await monitor({ expectedCodes: '200,301' }).check(target(o.url), within(1000))).ok).toBe(true);
@@ -114,7 +140,10 @@ describe('http monitor', () => {
 
   it('sends the method, path and headers; Host: origin override > monitor Host > address', async () => {
     const seen: { method?: string; url?: string; host?: string; token?: string }[] = [];
-    const o = await origin((req, res) => { seen.push({ method: req.method, url: req.url, host: req.headers.host, token: req.headers['x-token'] as string }); res.end(); });
+    const o = await origin((req, res) => {
+      seen.push({ method: req.method, url: req.url, host: req.headers.host, token: req.headers['x-token'] as string });
+      res.end();
+    });
     const probe = monitor({ method: 'head', path: '/status?deep=1', headers: { Host: 'monitor.example', 'X-Token': 't1', 'User-Agent': 'mine' } });
     await probe.check(target(o.url, { hostHeader: 'origin.example' }), within(1000));
     await probe.check(target(o.url), within(1000));
@@ -144,7 +173,10 @@ describe('http monitor', () => {
   });
 
   it('a body that stalls fails at the timeout and its socket is closed', async () => {
-    const o = await origin((_req, res) => { res.writeHead(200); res.write('partial'); });
+    const o = await origin((_req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+    });
     const started = Date.now();
     const r = await monitor({ expectedBody: 'complete' }).check(target(o.url), within(150));
     expect(r).toMatchObject({ ok: false, reason: 'timeout' });
@@ -181,7 +213,10 @@ describe('http monitor', () => {
 
   describe('redirects', () => {
     it('not followed: the 3xx is judged like any status', async () => {
-      const o = await origin((_req, res) => { res.writeHead(302, { location: '/elsewhere' }); res.end(); });
+      const o = await origin((_req, res) => {
+        res.writeHead(302, { location: '/elsewhere' });
+        res.end();
+      });
       expect(await monitor().check(target(o.url), within(1000))).toMatchObject({ ok: false, reason: 'status 302' });
     });
 
@@ -208,7 +243,10 @@ describe('http monitor', () => {
 
     it('at most 5: the sixth redirect fails', async () => {
       let n = 0;
-      const o = await origin((_req, res) => { n++; res.writeHead(302, { location: `/r${n}` }).end(); });
+      const o = await origin((_req, res) => {
+        n++;
+        res.writeHead(302, { location: `/r${n}` }).end();
+      });
       expect(await monitor({ followRedirects: true }).check(target(o.url), within(1000))).toMatchObject({ ok: false, reason: 'too many redirects' });
       expect(n).toBe(6);
       await eventually(() => o.open() === 0);

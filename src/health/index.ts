@@ -8,7 +8,20 @@
 export type { MonitorSettings, MonitorType, Probe, ProbeResult, ProbeTarget, ProbeTls } from './types.js';
 export { MONITOR_TYPES } from './types.js';
 export { PROBES, createProbe, type ProbeFactory } from './probes.js';
-export { HealthState, MemoryHealthStore, applyCheck, healthKey, initialHealth, type HealthChange, type HealthKey, type HealthListener, type HealthStatus, type HealthStore, type OriginHealth, type Thresholds } from './health-state.js';
+export {
+  HealthState,
+  MemoryHealthStore,
+  applyCheck,
+  healthKey,
+  initialHealth,
+  type HealthChange,
+  type HealthKey,
+  type HealthListener,
+  type HealthStatus,
+  type HealthStore,
+  type OriginHealth,
+  type Thresholds,
+} from './health-state.js';
 export { createHealthChecker, type HealthChecker, type HealthCheckerOptions, type HealthTarget, type HealthView } from './scheduler.js';
 export { OutlierDetector, ejectionTime, type Ejection, type OutlierMember, type OutlierOptions, type TrafficOutcome } from './passive.js';
 export { FLUSH_MS, WorkerPassive, replay, tally, type EjectedList, type OutcomeTally } from './node-passive.js';

@@ -78,7 +78,12 @@ describe('WorkerPassive', () => {
     p.record('p/a', F);
     p.flush();
     p.flush();
-    expect(sent).toEqual([[['p/a', 2, 0, 0, 0, 'server_error'], ['p/b', 0, 0, 0, 1, 'server_error']]]);
+    expect(sent).toEqual([
+      [
+        ['p/a', 2, 0, 0, 0, 'server_error'],
+        ['p/b', 0, 0, 0, 1, 'server_error'],
+      ],
+    ]);
   });
 
   it('flushes on its own within its period', async () => {
@@ -91,7 +96,10 @@ describe('WorkerPassive', () => {
 
   it('reads ejections as the supervisor published them: unmonitored back when time is up, monitored when told', () => {
     const p = new WorkerPassive(() => {}, 60_000);
-    p.update([{ id: 'p/a', until: 1_000, monitored: false }, { id: 'p/b', until: 1_000, monitored: true }]);
+    p.update([
+      { id: 'p/a', until: 1_000, monitored: false },
+      { id: 'p/b', until: 1_000, monitored: true },
+    ]);
     expect(p.isEjected('p/a', 999)).toBe(true);
     expect(p.isEjected('p/a', 1_000)).toBe(false);
     expect(p.isEjected('p/b', 5_000)).toBe(true);
@@ -105,7 +113,10 @@ describe('OutlierDetector.recordFailures', () => {
   it('n failures count as n records; the change listener hears ejections and returns', () => {
     let changes = 0;
     const d = new OutlierDetector({ consecutiveFailures: 3, now: () => 0, onChange: () => changes++ });
-    d.setOrigins([{ id: 'p/a', pool: 'p', monitored: true }, { id: 'p/b', pool: 'p', monitored: true }]);
+    d.setOrigins([
+      { id: 'p/a', pool: 'p', monitored: true },
+      { id: 'p/b', pool: 'p', monitored: true },
+    ]);
     expect(d.recordFailures('p/a', 'connect_failure', 2)).toBeUndefined();
     expect(d.recordFailures('p/a', 'connect_failure', 10)?.outcome).toBe('connect_failure');
     expect(changes).toBe(1);

@@ -61,7 +61,15 @@ export function replay(detector: OutlierDetector, tallies: readonly OutcomeTally
 export function isTallies(data: unknown): data is OutcomeTally[] {
   return (
     Array.isArray(data) &&
-    data.every((t) => Array.isArray(t) && t.length === 6 && typeof t[0] === 'string' && [t[1], t[2], t[3]].every((n) => Number.isInteger(n) && n >= 0) && (t[4] === 0 || t[4] === 1) && (t[5] === 'connect_failure' || t[5] === 'server_error'))
+    data.every(
+      (t) =>
+        Array.isArray(t) &&
+        t.length === 6 &&
+        typeof t[0] === 'string' &&
+        [t[1], t[2], t[3]].every((n) => Number.isInteger(n) && n >= 0) &&
+        (t[4] === 0 || t[4] === 1) &&
+        (t[5] === 'connect_failure' || t[5] === 'server_error'),
+    )
   );
 }
 
@@ -72,7 +80,10 @@ export class WorkerPassive {
   private ejected = new Map<string, { until: number; monitored: boolean }>();
 
   /** `send` carries a batch to the supervisor, fire and forget. */
-  constructor(private readonly send: (batch: OutcomeTally[]) => void, private readonly flushMs = FLUSH_MS) {}
+  constructor(
+    private readonly send: (batch: OutcomeTally[]) => void,
+    private readonly flushMs = FLUSH_MS,
+  ) {}
 
   record(id: string, outcome: TrafficOutcome): void {
     let t = this.pending.get(id);

@@ -9,7 +9,7 @@ function detector(origins: number, monitored = false, options: OutlierOptions = 
     d,
     at: (ms: number) => (t = ms),
     fail: (id: string, n = 5, outcome: 'connect_failure' | 'server_error' = 'server_error') => {
-      let last;
+      let last: ReturnType<typeof d.record> | undefined;
       for (let i = 0; i < n; i++) last = d.record(id, outcome);
       return last;
     },
@@ -100,8 +100,16 @@ describe('passive outlier ejection', () => {
 
   it('counts the cap per pool', () => {
     const d = new OutlierDetector({ now: () => 0 });
-    d.setOrigins([{ id: 'a/1', pool: 'a', monitored: false }, { id: 'a/2', pool: 'a', monitored: false }, { id: 'b/1', pool: 'b', monitored: false }, { id: 'b/2', pool: 'b', monitored: false }]);
-    for (let i = 0; i < 5; i++) { d.record('a/1', 'server_error'); d.record('b/1', 'server_error'); }
+    d.setOrigins([
+      { id: 'a/1', pool: 'a', monitored: false },
+      { id: 'a/2', pool: 'a', monitored: false },
+      { id: 'b/1', pool: 'b', monitored: false },
+      { id: 'b/2', pool: 'b', monitored: false },
+    ]);
+    for (let i = 0; i < 5; i++) {
+      d.record('a/1', 'server_error');
+      d.record('b/1', 'server_error');
+    }
     expect(d.isEjected('a/1') && d.isEjected('b/1')).toBe(true);
   });
 
@@ -118,10 +126,16 @@ describe('passive outlier ejection', () => {
   it('setOrigins keeps state of origins that stay, drops the rest', () => {
     const { d, fail } = detector(4);
     fail('p/o1');
-    d.setOrigins([{ id: 'p/o1', pool: 'p', monitored: false }, { id: 'p/o2', pool: 'p', monitored: false }]);
+    d.setOrigins([
+      { id: 'p/o1', pool: 'p', monitored: false },
+      { id: 'p/o2', pool: 'p', monitored: false },
+    ]);
     expect(d.isEjected('p/o1')).toBe(true);
     d.setOrigins([{ id: 'p/o2', pool: 'p', monitored: false }]);
-    d.setOrigins([{ id: 'p/o1', pool: 'p', monitored: false }, { id: 'p/o2', pool: 'p', monitored: false }]);
+    d.setOrigins([
+      { id: 'p/o1', pool: 'p', monitored: false },
+      { id: 'p/o2', pool: 'p', monitored: false },
+    ]);
     expect(d.isEjected('p/o1')).toBe(false);
   });
 });
@@ -131,7 +145,10 @@ describe('recovered', () => {
     const { OutlierDetector } = await import('./passive.js');
     let t = 1_000;
     const d = new OutlierDetector({ consecutiveFailures: 2, baseEjectionTime: 30_000, now: () => t });
-    d.setOrigins([{ id: 'p/a', pool: 'p', monitored: true }, { id: 'p/b', pool: 'p', monitored: true }]);
+    d.setOrigins([
+      { id: 'p/a', pool: 'p', monitored: true },
+      { id: 'p/b', pool: 'p', monitored: true },
+    ]);
     d.record('p/a', 'connect_failure');
     d.record('p/a', 'connect_failure');
     expect(d.isEjected('p/a')).toBe(true);

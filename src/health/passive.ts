@@ -134,7 +134,7 @@ export class OutlierDetector {
   /** An active check's verdict; returns true when it brought an ejected origin back. */
   activeCheck(id: string, healthy: boolean, now = this.now()): boolean {
     const s = this.origins.get(id);
-    if (!s || !s.ejected || !healthy || now < s.until) return false;
+    if (!s?.ejected || !healthy || now < s.until) return false;
     this.restore(s, now);
     return true;
   }
@@ -145,7 +145,7 @@ export class OutlierDetector {
    */
   recovered(id: string, now = this.now()): boolean {
     const s = this.origins.get(id);
-    if (!s || !s.ejected) return false;
+    if (!s?.ejected) return false;
     this.restore(s, now);
     return true;
   }

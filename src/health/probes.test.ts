@@ -14,12 +14,27 @@ import type { MonitorSettings, MonitorType, ProbeTarget } from './types.js';
 import { acceptFor } from './websocket.js';
 
 const settings = (type: MonitorType, s: Partial<MonitorSettings> = {}): MonitorSettings => ({
-  type, method: 'GET', path: '/', headers: {}, expectedCodes: '2xx', followRedirects: false,
-  interval: 1000, timeout: 1000, retries: 0, consecutiveUp: 1, consecutiveDown: 1, ...s,
+  type,
+  method: 'GET',
+  path: '/',
+  headers: {},
+  expectedCodes: '2xx',
+  followRedirects: false,
+  interval: 1000,
+  timeout: 1000,
+  retries: 0,
+  consecutiveUp: 1,
+  consecutiveDown: 1,
+  ...s,
 });
 const target = (url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget => ({ address: new URL(url), ...extra });
 
-interface Counted { port: number; open(): number; seen(): number; close(): Promise<void> }
+interface Counted {
+  port: number;
+  open(): number;
+  seen(): number;
+  close(): Promise<void>;
+}
 
 /** Counts a server's connections, open and seen. */
 async function listen(server: net.Server, event = 'connection'): Promise<Counted> {
@@ -36,7 +51,11 @@ async function listen(server: net.Server, event = 'connection'): Promise<Counted
     port: (server.address() as AddressInfo).port,
     open: () => open.size,
     seen: () => seen,
-    close: () => new Promise<void>((r) => { for (const s of open) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
   };
   closers.push(c.close);
   return c;
@@ -160,14 +179,16 @@ describe('websocket monitor', () => {
   });
 
   it('fails a 101 with a wrong Sec-WebSocket-Accept', async () => {
-    const o = await listen(net.createServer((s) => {
-      s.once('data', (head) => {
-        const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1];
-        const wrong = createHash('sha1').update(key).digest('base64');
-        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${wrong}\r\n\r\n`);
-        s.resume();
-      });
-    }));
+    const o = await listen(
+      net.createServer((s) => {
+        s.once('data', (head) => {
+          const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1];
+          const wrong = createHash('sha1').update(key).digest('base64');
+          s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${wrong}\r\n\r\n`);
+          s.resume();
+        });
+      }),
+    );
     expect(await createProbe(settings('websocket')).check(target(`http://127.0.0.1:${o.port}`), AbortSignal.timeout(1000))).toMatchObject({ ok: false, reason: 'bad handshake: Sec-WebSocket-Accept' });
     await eventually(() => o.open() === 0);
   });

@@ -6,8 +6,18 @@ import { attemptOnce, createHealthChecker, firstDelay, nextDelay, type HealthChe
 import type { MonitorSettings, Probe, ProbeResult, ProbeTarget } from './types.js';
 
 const monitor = (s: Partial<MonitorSettings> = {}): MonitorSettings => ({
-  type: 'http', method: 'GET', path: '/', headers: {}, expectedCodes: '2xx', followRedirects: false,
-  interval: 20, timeout: 200, retries: 0, consecutiveUp: 1, consecutiveDown: 1, ...s,
+  type: 'http',
+  method: 'GET',
+  path: '/',
+  headers: {},
+  expectedCodes: '2xx',
+  followRedirects: false,
+  interval: 20,
+  timeout: 200,
+  retries: 0,
+  consecutiveUp: 1,
+  consecutiveDown: 1,
+  ...s,
 });
 const t = (pool: string, origin: string, opts: { monitor?: string; settings?: Partial<MonitorSettings>; enabled?: boolean; address?: string } = {}): HealthTarget => ({
   pool,
@@ -120,7 +130,14 @@ describe('health checker', () => {
   });
 
   it('never runs two checks of one target at once, however slow the probe', async () => {
-    const s = scripted({ a: [async () => { await sleep(60); return ok(); }] });
+    const s = scripted({
+      a: [
+        async () => {
+          await sleep(60);
+          return ok();
+        },
+      ],
+    });
     const c = checker({ probeFor: s.probeFor });
     c.setTargets([t('p', 'a', { settings: { interval: 5 } })]);
     c.start();
@@ -138,7 +155,11 @@ describe('health checker', () => {
     const pending = attemptOnce(never, { address: new URL('http://x.test') }, 5000, parent.signal);
     parent.abort();
     expect(await pending).toMatchObject({ ok: false, reason: 'aborted' });
-    const throws: Probe = { check: () => { throw new Error('boom'); } };
+    const throws: Probe = {
+      check: () => {
+        throw new Error('boom');
+      },
+    };
     expect(await attemptOnce(throws, { address: new URL('http://x.test') }, 50, new AbortController().signal)).toMatchObject({ ok: false, reason: 'boom' });
   });
 
@@ -173,10 +194,7 @@ describe('health checker', () => {
   it('answers pool questions: no monitor counts enabled origins, RTT is the mean EWMA of healthy ones', async () => {
     const s = scripted({ a: [ok(10)], b: [ok(30)], c: [fail()] });
     const c = checker({ probeFor: s.probeFor });
-    c.setTargets([
-      t('mon', 'a', { settings: {} }), t('mon', 'b', { settings: {} }), t('mon', 'c', { settings: {} }),
-      t('plain', 'x'), t('plain', 'y'), t('plain', 'z', { enabled: false }),
-    ]);
+    c.setTargets([t('mon', 'a', { settings: {} }), t('mon', 'b', { settings: {} }), t('mon', 'c', { settings: {} }), t('plain', 'x'), t('plain', 'y'), t('plain', 'z', { enabled: false })]);
     expect(c.poolRtt('mon')).toBeUndefined();
     c.start();
     await waitFor(() => ['a', 'b', 'c'].every((o) => (c.state('mon', o)?.checks ?? 0) > 0));

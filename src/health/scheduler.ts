@@ -128,15 +128,17 @@ export function createHealthChecker(options: HealthCheckerOptions = {}): HealthC
   function runCheck(r: Running): void {
     const controller = new AbortController();
     const settings = r.settings;
-    const done = checkWithRetries(r.probe, r.target.probe, settings, controller.signal, onError).then((result) => {
-      if (r.inflight?.controller !== controller) return;
-      r.inflight = undefined;
-      if (controller.signal.aborted || !started) return;
-      const at = now();
-      health.record(r.key, result, settings, at);
-      outliers?.activeCheck(`${r.key.pool}/${r.key.origin}`, result.ok, at);
-      schedule(r, nextDelay(settings.interval, jitter, random));
-    }).catch(onError);
+    const done = checkWithRetries(r.probe, r.target.probe, settings, controller.signal, onError)
+      .then((result) => {
+        if (r.inflight?.controller !== controller) return;
+        r.inflight = undefined;
+        if (controller.signal.aborted || !started) return;
+        const at = now();
+        health.record(r.key, result, settings, at);
+        outliers?.activeCheck(`${r.key.pool}/${r.key.origin}`, result.ok, at);
+        schedule(r, nextDelay(settings.interval, jitter, random));
+      })
+      .catch(onError);
     r.inflight = { controller, done };
   }
 
@@ -296,10 +298,14 @@ export async function attemptOnce(probe: Probe, target: ProbeTarget, timeoutMs: 
   const started = performance.now();
   let immediate: NodeJS.Immediate | undefined;
   const overtaken = new Promise<ProbeResult>((resolve) => {
-    controller.signal.addEventListener('abort', () => {
-      const reason = parent.aborted ? 'aborted' : 'timeout';
-      immediate = setImmediate(() => resolve({ ok: false, rttMs: performance.now() - started, reason }));
-    }, { once: true });
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        const reason = parent.aborted ? 'aborted' : 'timeout';
+        immediate = setImmediate(() => resolve({ ok: false, rttMs: performance.now() - started, reason }));
+      },
+      { once: true },
+    );
   });
   const forward = () => controller.abort(parent.reason);
   parent.addEventListener('abort', forward, { once: true });

@@ -6,13 +6,33 @@ import type { RequestContext } from '../pipeline/context.js';
 
 function run(overrides: Partial<RequestContext>, level = 'info') {
   const lines: string[] = [];
-  const log = pino({ level, base: { pop: 'sin' } }, { write: (s: string) => { lines.push(s); } });
+  const log = pino(
+    { level, base: { pop: 'sin' } },
+    {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+  );
   const metrics = createMetrics(undefined, false);
   const ctx = {
-    start: performance.now() - 3, status: 200, id: 'req-1', clientIp: '203.0.113.9', proto: 'h2', scheme: 'https', method: 'GET',
-    host: 'chat.example.com', path: '/a?q="x"\n\u2028', lb: { hostname: 'chat.example.com' }, origin: { id: 'eu/fra-1' },
-    bytesOut: 1234, upstreamMs: 2.5, socket: undefined, error: undefined,
-    snapshot: { config: { pop: { id: 'sin' }, log: { access: true } } }, edge: { log, metrics },
+    start: performance.now() - 3,
+    status: 200,
+    id: 'req-1',
+    clientIp: '203.0.113.9',
+    proto: 'h2',
+    scheme: 'https',
+    method: 'GET',
+    host: 'chat.example.com',
+    path: '/a?q="x"\n\u2028',
+    lb: { hostname: 'chat.example.com' },
+    origin: { id: 'eu/fra-1' },
+    bytesOut: 1234,
+    upstreamMs: 2.5,
+    socket: undefined,
+    error: undefined,
+    snapshot: { config: { pop: { id: 'sin' }, log: { access: true } } },
+    edge: { log, metrics },
     ...overrides,
   } as unknown as RequestContext;
   observe(ctx);
@@ -25,8 +45,23 @@ describe('access log line', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0].endsWith('\n')).toBe(true);
     const rec = JSON.parse(lines[0]);
-    expect(rec).toMatchObject({ level: 30, pop: 'sin', type: 'access', id: 'req-1', client: '203.0.113.9', proto: 'h2', scheme: 'https', method: 'GET',
-      host: 'chat.example.com', path: '/a?q="x"\n\u2028', status: 200, origin: 'eu/fra-1', bytes: 1234, upstreamMs: 2.5, msg: 'access' });
+    expect(rec).toMatchObject({
+      level: 30,
+      pop: 'sin',
+      type: 'access',
+      id: 'req-1',
+      client: '203.0.113.9',
+      proto: 'h2',
+      scheme: 'https',
+      method: 'GET',
+      host: 'chat.example.com',
+      path: '/a?q="x"\n\u2028',
+      status: 200,
+      origin: 'eu/fra-1',
+      bytes: 1234,
+      upstreamMs: 2.5,
+      msg: 'access',
+    });
     expect(rec.ms).toBeGreaterThan(0);
     expect(typeof rec.time).toBe('number');
   });

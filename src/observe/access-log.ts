@@ -53,7 +53,8 @@ export function observe(ctx: RequestContext): void {
   // One line per request is the hottest log there is: built by hand (the same JSON pino would
   // write, ~10 µs less per request, measured) and handed to the logger's own buffered stream.
   const q = JSON.stringify;
-  let line = `{"level":30,"time":${Date.now()},"pop":${q(ctx.snapshot.config.pop.id)},"type":"access","id":${q(ctx.id)}` +
+  let line =
+    `{"level":30,"time":${Date.now()},"pop":${q(ctx.snapshot.config.pop.id)},"type":"access","id":${q(ctx.id)}` +
     `,"client":${q(ctx.clientIp)},"proto":"${ctx.proto}","scheme":"${ctx.scheme}","method":${q(ctx.method)}`;
   if (ctx.host) line += `,"host":${q(ctx.host)}`;
   line += `,"path":${q(ctx.path)},"status":${status}`;

@@ -27,7 +27,13 @@ describe('fastHistogram', () => {
     const buckets = [0.01, 0.1, 1];
     const fast = fastHistogram({ name: 'd_seconds', help: 'test', labelNames: ['host'] as const, buckets, registers: [fastRegistry] });
     const ref = new Histogram({ name: 'd_seconds', help: 'test', labelNames: ['host'] as const, buckets, registers: [refRegistry] });
-    for (const [host, v] of [['a', 0.005], ['a', 0.05], ['b', 0.5], ['a', 5], ['b', 0.01]] as const) {
+    for (const [host, v] of [
+      ['a', 0.005],
+      ['a', 0.05],
+      ['b', 0.5],
+      ['a', 5],
+      ['b', 0.01],
+    ] as const) {
       fast.observe({ host }, v);
       ref.observe({ host }, v);
     }

@@ -30,7 +30,7 @@ export function createMetrics(registry: Registry = new Registry(), defaults = tr
     }),
     upstreamDuration: fastHistogram({
       name: 'outpost_upstream_response_seconds',
-      help: "Time from sending the request to the origin to its response headers",
+      help: 'Time from sending the request to the origin to its response headers',
       labelNames: ['origin'] as const,
       buckets: LATENCY_BUCKETS,
       registers: [registry],

@@ -65,7 +65,6 @@ export function poolOrder(ctx: RequestContext, lb: LoadBalancerRuntime): PoolRun
   return poolsFor(input, lb.steering);
 }
 
-
 /** ip_cookie: the client IP; header: the configured headers' values; else the client IP. */
 function affinityKey(ctx: RequestContext): string {
   const a = ctx.lb!.config.sessionAffinity;

@@ -10,7 +10,7 @@ import { endAndLinger } from './linger.js';
 
 export function errorBody(err: EdgeError, pop: string, requestId: string, accept: string | undefined): { type: string; body: string } {
   const title = `${err.status} ${STATUS_CODES[err.status] ?? 'Error'}`;
-  if (accept && accept.includes('text/html')) {
+  if (accept?.includes('text/html')) {
     const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
     return {
       type: 'text/html; charset=utf-8',
@@ -23,7 +23,7 @@ export function errorBody(err: EdgeError, pop: string, requestId: string, accept
   }
   return {
     type: 'application/json',
-    body: JSON.stringify({ error: { status: err.status, code: err.code, message: err.publicMessage, pop, requestId } }) + '\n',
+    body: `${JSON.stringify({ error: { status: err.status, code: err.code, message: err.publicMessage, pop, requestId } })}\n`,
   };
 }
 
@@ -35,7 +35,11 @@ export function sendError(ctx: RequestContext, err: EdgeError): void {
   ctx.error ??= err;
   const pop = ctx.snapshot.config.pop.id;
   const { type, body } = errorBody(err, pop, ctx.id, headerOf(ctx.req.headers.accept));
-  const headers: [string, string][] = [['Content-Type', type], ['Cache-Control', 'no-store'], ['X-Request-Id', ctx.id]];
+  const headers: [string, string][] = [
+    ['Content-Type', type],
+    ['Cache-Control', 'no-store'],
+    ['X-Request-Id', ctx.id],
+  ];
   sendSimple(ctx, err.status, headers, body);
 }
 

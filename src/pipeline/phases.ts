@@ -100,7 +100,10 @@ export const MAX_HEADER_FIELDS = 1000;
  * parser takes `gzip, chunked` as chunked: forwarded, the body would lose its gzip coding.
  */
 function transferCodingError(te: string): EdgeError {
-  const codings = te.toLowerCase().split(',').map((c) => c.trim());
+  const codings = te
+    .toLowerCase()
+    .split(',')
+    .map((c) => c.trim());
   if (codings[codings.length - 1] !== 'chunked') return new EdgeError(400, 'bad_framing', 'client', 'The request body has no length this edge can read.');
   return new EdgeError(501, 'transfer_coding', 'client', 'The only transfer coding this edge accepts is chunked.');
 }
@@ -166,7 +169,9 @@ export function runPhases(ctx: Parameters<Phase['run']>[0], phases: readonly Pha
         const r = phases[i++].run(ctx);
         if (r === true) return;
         if (r !== false) {
-          r.then((answered) => { if (!answered) next(); }, fail);
+          r.then((answered) => {
+            if (!answered) next();
+          }, fail);
           return;
         }
       }

@@ -36,6 +36,10 @@ export function httpsUrl(host: string, port: number, path: string): string {
 }
 
 function sendRedirect(ctx: RequestContext, status: 301 | 302, location: string): void {
-  const headers: [string, string][] = [['location', location], ['content-type', 'text/plain; charset=utf-8'], ['x-request-id', ctx.id]];
+  const headers: [string, string][] = [
+    ['location', location],
+    ['content-type', 'text/plain; charset=utf-8'],
+    ['x-request-id', ctx.id],
+  ];
   sendSimple(ctx, status, headers, `Redirecting to ${location}\n`);
 }

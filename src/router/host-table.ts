@@ -11,7 +11,8 @@ export class HostTable<T> {
   constructor(entries: Iterable<[hostname: string, value: T]>) {
     for (const [name, value] of entries) {
       if (name === '*') this.any = value;
-      else if (name.startsWith('*.')) this.wildcard.set(name.slice(1), value); // key ".example.com"
+      else if (name.startsWith('*.'))
+        this.wildcard.set(name.slice(1), value); // key ".example.com"
       else this.exact.set(name, value);
     }
   }

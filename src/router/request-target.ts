@@ -68,7 +68,10 @@ function decodeUnreserved(path: string): string | undefined {
   let i = 0;
   while (i < path.length) {
     const p = path.indexOf('%', i);
-    if (p < 0) { out += path.slice(i); break; }
+    if (p < 0) {
+      out += path.slice(i);
+      break;
+    }
     out += path.slice(i, p);
     const hex = path.slice(p + 1, p + 3);
     if (!HEX.test(hex)) return undefined;

@@ -35,7 +35,7 @@ export function compilePattern(pattern: string): CompiledPattern {
   const hasQuery = pathPart.includes('?');
   const scheme = schemeMatch?.[1].toLowerCase();
   const text = `${scheme ? `${scheme}://` : ''}${host}${portMatch ? `:${portMatch[1]}` : ''}${pathPart}`;
-  const regex = new RegExp(`^${text.split('*').map(escape).join('(.*)')}$`, 'is');
+  const regex = new RegExp(`^${text.split('*').map(escapeRegExp).join('(.*)')}$`, 'is');
   return {
     source: pattern,
     match(url) {
@@ -65,7 +65,7 @@ export function substituteCaptures(template: string, captures: readonly string[]
   return template.replace(/\$([1-9])/g, (_, n: string) => captures[Number(n) - 1] ?? '');
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 

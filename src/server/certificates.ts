@@ -33,8 +33,9 @@ export function buildCertificateTable(tls: NonNullable<Config['tls']>): Certific
     for (const raw of c.names ?? certificateNames(cert)) {
       const name = raw.toLowerCase();
       names.push(name);
-      if (name.startsWith('*.')) { if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), context); }
-      else if (!exact.has(name)) exact.set(name, context);
+      if (name.startsWith('*.')) {
+        if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), context);
+      } else if (!exact.has(name)) exact.set(name, context);
     }
   }
   return {

@@ -73,16 +73,24 @@ export class ClusterLink {
   ) {
     this.member = host.config().pop.id;
     this.state = { source: 'file', version: 0, hash: hashOf(host.localText()) };
-    this.pops = new PopDirectory(shared.view.events, () => ({
-      pop: this.member,
-      region: host.config().pop.region,
-      config: { source: this.state.source, version: this.state.version, hash: this.state.hash },
-      cluster: shared.view.health(),
-      workers: host.workers,
-      startedAt: this.startedAt,
-      at: Date.now(),
-    }), Date.now, (other) =>
-      host.log.error({ type: 'cluster', pop: this.member, otherStartedAt: new Date(other.startedAt).toISOString() }, `another PoP runs with pop.id "${this.member}": each PoP needs its own id, or they ignore each other's purges and admin actions`));
+    this.pops = new PopDirectory(
+      shared.view.events,
+      () => ({
+        pop: this.member,
+        region: host.config().pop.region,
+        config: { source: this.state.source, version: this.state.version, hash: this.state.hash },
+        cluster: shared.view.health(),
+        workers: host.workers,
+        startedAt: this.startedAt,
+        at: Date.now(),
+      }),
+      Date.now,
+      (other) =>
+        host.log.error(
+          { type: 'cluster', pop: this.member, otherStartedAt: new Date(other.startedAt).toISOString() },
+          `another PoP runs with pop.id "${this.member}": each PoP needs its own id, or they ignore each other's purges and admin actions`,
+        ),
+    );
   }
 
   get configState(): ConfigState {
@@ -211,7 +219,7 @@ export class ClusterLink {
 
   private async onPushed(): Promise<void> {
     if (this.shared.view.health().backend === 'memory') return;
-    let doc;
+    let doc: Awaited<ReturnType<typeof this.shared.view.documents.get<PushedConfig>>>;
     try {
       doc = await this.shared.view.documents.get<PushedConfig>('config');
     } catch {

@@ -53,7 +53,9 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
   const status = opts.status ?? new OriginStatus();
   // Passive ejection by default, fed by this process's traffic (health-link.ts).
   if (!status.passive) status.passive = outlierDetector(config);
-  const syncOutliers = (c: Config) => { if (status.passive instanceof OutlierDetector) status.passive.setOrigins(outlierMembers(c)); };
+  const syncOutliers = (c: Config) => {
+    if (status.passive instanceof OutlierDetector) status.passive.setOrigins(outlierMembers(c));
+  };
   syncOutliers(config);
   const normalizeRegion = opts.normalizeRegion ?? ((r: string) => r);
   const shieldState = new ShieldState();
@@ -184,10 +186,13 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     // tlsClientError alone counts it; clientError is left with HTTP/1.1 errors once TLS is up.
     const secured = new WeakSet<object>();
     server.on('secureConnection', (socket: TLSSocket) => secured.add(socket));
-    server.on('clientError' as 'session', ((err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      if (secured.has(socket)) onClientError(err, socket);
-      else socket.destroy();
-    }) as never);
+    server.on(
+      'clientError' as 'session',
+      ((err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        if (secured.has(socket)) onClientError(err, socket);
+        else socket.destroy();
+      }) as never,
+    );
     server.on('connection', accept('https'));
     server.on('session', (session) => {
       h2Sessions.add(session);
@@ -242,14 +247,21 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
       for (const session of h2Sessions) session.close();
       for (const t of runtime.tunnels) t.goAway();
       const drained = new Promise<void>((resolve) => {
-        const check = () => { if (counter.inflight === 0 && runtime.tunnels.size === 0) resolve(); };
+        const check = () => {
+          if (counter.inflight === 0 && runtime.tunnels.size === 0) resolve();
+        };
         counter.onIdle = check;
         const timer = setInterval(check, 50);
         timer.unref();
         check();
       });
       let timedOut = false;
-      const deadline = new Promise<void>((resolve) => setTimeout(() => { timedOut = true; resolve(); }, drainMs).unref());
+      const deadline = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, drainMs).unref(),
+      );
       await Promise.race([drained, deadline]);
       if (timedOut) opts.log.warn({ type: 'shutdown', inflight: counter.inflight, websockets: runtime.tunnels.size }, 'drain deadline passed; closing what remains');
       for (const t of runtime.tunnels) t.destroy();

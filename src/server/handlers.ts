@@ -68,7 +68,10 @@ export function requestHandler(edge: EdgeRuntime, scheme: 'http' | 'https', coun
     req.on('error', () => {});
     // A declared body over limits.maxBodySize is refused before any phase, like an oversize head:
     // nothing of it is read, nothing reaches the origin. (Bodies of unknown length: body-limit.ts.)
-    if (declaresTooLarge(ctx)) return refuseBody(ctx, bodyTooLarge(ctx.snapshot.config.limits.maxBodySize));
+    if (declaresTooLarge(ctx)) {
+      refuseBody(ctx, bodyTooLarge(ctx.snapshot.config.limits.maxBodySize));
+      return;
+    }
     runPhases(ctx, requestPhases);
   };
 }
@@ -77,7 +80,7 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const upgrade = req.headers.upgrade;
-    if (!upgrade || upgrade.toLowerCase() !== 'websocket') {
+    if (upgrade?.toLowerCase() !== 'websocket') {
       // h2c and other upgrades are not proxied.
       endAndLinger(socket, 'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -100,10 +103,13 @@ export function clientErrorHandler(edge: EdgeRuntime) {
   return (err: NodeJS.ErrnoException, socket: Duplex): void => {
     const code = err.code ?? '';
     const [status, kind] =
-      code === 'HPE_HEADER_OVERFLOW' ? [431, 'header_overflow']
-      : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? [408, 'timeout']
-      : code === 'ECONNRESET' ? [0, 'reset']
-      : [400, 'malformed'];
+      code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'header_overflow']
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT'
+          ? [408, 'timeout']
+          : code === 'ECONNRESET'
+            ? [0, 'reset']
+            : [400, 'malformed'];
     edge.metrics.clientErrors.inc({ kind });
     edge.log.debug({ type: 'client_error', code, kind }, err.message);
     if (status === 0 || !socket.writable || (socket as { _httpMessage?: ServerResponse })._httpMessage?.headersSent) {

@@ -73,7 +73,10 @@ export class NodeHealth {
   private readonly bus: Events;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private config: Config, private readonly opts: NodeHealthOptions) {
+  constructor(
+    private config: Config,
+    private readonly opts: NodeHealthOptions,
+  ) {
     this.bus = opts.shared.view.events;
     this.outliers = outlierDetector(config, () => this.bus.publish(EJECTED_TOPIC, this.ejected()));
     this.outliers.setOrigins(outlierMembers(config));

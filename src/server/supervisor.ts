@@ -63,7 +63,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   // every worker gets the same; with cluster.redis every PoP too (cluster-link.ts).
   let secret = randomBytes(32).toString('base64url');
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
-  const broadcast = (m: ToWorker) => { for (const w of workers()) if (w.isConnected()) w.send(m); };
+  const broadcast = (m: ToWorker) => {
+    for (const w of workers()) if (w.isConnected()) w.send(m);
+  };
 
   // Run-time admin state (enable, disable, drain), kept across reloads, pushed to every worker.
   const overrides = new Map<string, AdminOverride>();
@@ -80,7 +82,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       const id = ++askSeq;
       const waiter = { left: live.length, replies: [] as FromWorker[], done: resolve };
       asks.set(id, waiter);
-      setTimeout(() => { if (asks.delete(id)) resolve(waiter.replies); }, timeoutMs).unref();
+      setTimeout(() => {
+        if (asks.delete(id)) resolve(waiter.replies);
+      }, timeoutMs).unref();
       for (const w of live) w.send(make(id));
     });
   const workerStats = async () => {
@@ -115,8 +119,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     },
   });
   // What this PoP's monitors see, told to every PoP (and what they see, kept): /api/pools seenBy.
-  const popHealth = new PopHealth(shared.view.events, pop, () =>
-    health.checker.list().map((h) => ({ pool: h.pool, origin: h.origin, status: h.status, rttMs: round(h.rttEwmaMs) })));
+  const popHealth = new PopHealth(shared.view.events, pop, () => health.checker.list().map((h) => ({ pool: h.pool, origin: h.origin, status: h.status, rttMs: round(h.rttEwmaMs) })));
   const popHealthTimer = setInterval(() => popHealth.publish(), HEARTBEAT_MS);
   popHealthTimer.unref();
 
@@ -135,7 +138,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
   // Rate-limit counts for the whole node: a limit of 100 is 100 per PoP, not per worker. A batch
   // of a worker's hits is one bus call; the table answers it at once (its reply is the result).
   let verdicts: NodeLimitReply | null = null;
-  const limitTable = new NodeLimitTable((_workerId, m) => { verdicts = m; });
+  const limitTable = new NodeLimitTable((_workerId, m) => {
+    verdicts = m;
+  });
   shared.hub.serve('limits.node', (m, from) => {
     verdicts = null;
     limitTable.handle(workerNumber(from), m as NodeLimitMessage);
@@ -149,7 +154,10 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     const w = cluster.fork();
     shared.attach(`${pop}/w${w.id}`, {
       send: (f: BusFrame) => w.isConnected() && w.send(f),
-      onFrame: (h) => w.on('message', (m: unknown) => { if (isBusFrame(m)) h(m); }),
+      onFrame: (h) =>
+        w.on('message', (m: unknown) => {
+          if (isBusFrame(m)) h(m);
+        }),
     });
     w.on('message', (raw: unknown) => {
       if (!isOutpostMessage(raw)) return;
@@ -165,12 +173,18 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
       } else if (m.type === 'outpost:ready') {
         ready.add(w);
         log.info({ type: 'worker', pid: w.process.pid, addresses: m.addresses }, 'worker listening');
-        if (ready.size === count && !readyAnnounced) { readyAnnounced = true; opts.onReady?.(config); }
+        if (ready.size === count && !readyAnnounced) {
+          readyAnnounced = true;
+          opts.onReady?.(config);
+        }
       } else if (m.type === 'outpost:stats' || m.type === 'outpost:purged') {
         const waiter = asks.get(m.id);
         if (!waiter) return;
         waiter.replies.push(m);
-        if (--waiter.left === 0) { asks.delete(m.id); waiter.done(waiter.replies); }
+        if (--waiter.left === 0) {
+          asks.delete(m.id);
+          waiter.done(waiter.replies);
+        }
       } else if (m.type === 'outpost:failed') {
         log.error({ type: 'worker', pid: w.process.pid }, `worker could not apply the config: ${m.message}`);
         // Before the node was ever ready, a worker that cannot start (a port taken, a port below
@@ -257,18 +271,21 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     return true;
   };
 
-  const watcher = watchConfig(first.file, () => { if (!stopping) reload(); });
+  const watcher = watchConfig(first.file, () => {
+    if (!stopping) reload();
+  });
   process.on('SIGHUP', () => reload());
 
   const model: AdminModel = {
-    loadBalancers: () => config.loadBalancers.map((lb) => ({
-      hostname: lb.hostname,
-      steering: lb.steering,
-      defaultPools: lb.defaultPools,
-      fallbackPool: lb.fallbackPool,
-      sessionAffinity: lb.sessionAffinity?.type ?? 'none',
-      failoverAcrossPools: lb.adaptiveRouting.failoverAcrossPools,
-    })),
+    loadBalancers: () =>
+      config.loadBalancers.map((lb) => ({
+        hostname: lb.hostname,
+        steering: lb.steering,
+        defaultPools: lb.defaultPools,
+        fallbackPool: lb.fallbackPool,
+        sessionAffinity: lb.sessionAffinity?.type ?? 'none',
+        failoverAcrossPools: lb.adaptiveRouting.failoverAcrossPools,
+      })),
     async pools() {
       const stats = (await workerStats()).origins;
       return Object.entries(config.pools).map(([name, p]) => ({
@@ -289,7 +306,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
             weight: o.weight,
             enabled: ov?.enabled ?? o.enabled,
             adminState: ov ? (ov.enabled ? 'enabled' : ov.since > 0 ? 'draining' : 'disabled') : o.enabled ? 'enabled' : 'disabled',
-            health: p.monitor ? h?.status ?? 'unknown' : 'unmonitored',
+            health: p.monitor ? (h?.status ?? 'unknown') : 'unmonitored',
             ejected: health.outliers.isEjected(id),
             rttMs: round(h?.rttEwmaMs),
             lastCheck: h?.lastCheckAt ? new Date(h.lastCheckAt).toISOString() : undefined,
@@ -371,8 +388,7 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     }),
   };
   link.listen();
-  const admin = await startAdmin(config.listen.admin, adminSource).catch((err: Error) =>
-    startFailed(describeStartFailure(err.message, { admin: config.listen.admin })));
+  const admin = await startAdmin(config.listen.admin, adminSource).catch((err: Error) => startFailed(describeStartFailure(err.message, { admin: config.listen.admin })));
 
   const stop = async () => {
     if (stopping) return;
@@ -403,7 +419,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
     log.flush();
   };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(sig, () => { void stop().then(() => process.exit(0)); });
+    process.on(sig, () => {
+      void stop().then(() => process.exit(0));
+    });
   }
 
   return { log, admin: { host: admin.address.address, port: admin.address.port }, reload, stop };

@@ -36,7 +36,10 @@ const shared = new WorkerCluster(
       process.send!(f);
       return true;
     },
-    onFrame: (h) => process.on('message', (m: unknown) => { if (isBusFrame(m)) h(m); }),
+    onFrame: (h) =>
+      process.on('message', (m: unknown) => {
+        if (isBusFrame(m)) h(m);
+      }),
   },
   `w${cluster.worker?.id ?? process.pid}`,
 );
@@ -46,7 +49,12 @@ linkWorkerHealth(shared, status);
 // NodeLimits keeps its own deadline (it decides here when the answer is late).
 const nodeLimits: NodeLimits = new NodeLimits((m) => {
   if (!process.connected) return false;
-  shared.spoke.call<NodeLimitReply | null>('limits.node', m, 10_000).then((reply) => { if (reply) nodeLimits.onMessage(reply); }, () => {});
+  shared.spoke.call<NodeLimitReply | null>('limits.node', m, 10_000).then(
+    (reply) => {
+      if (reply) nodeLimits.onMessage(reply);
+    },
+    () => {},
+  );
   return true;
 });
 
@@ -112,10 +120,12 @@ process.on('message', async (raw: unknown) => {
   } else if (m.type === 'outpost:purge') {
     if (!edge) return send({ type: 'outpost:purged', id: m.id, count: 0 });
     const e = edge;
-    e.runtime.cache.purge(m.request, (url) => e.runtime.snapshot.rules(url)?.rule).then(
-      (count) => send({ type: 'outpost:purged', id: m.id, count }),
-      (err: Error) => send({ type: 'outpost:purged', id: m.id, count: 0, error: err.message }),
-    );
+    e.runtime.cache
+      .purge(m.request, (url) => e.runtime.snapshot.rules(url)?.rule)
+      .then(
+        (count) => send({ type: 'outpost:purged', id: m.id, count }),
+        (err: Error) => send({ type: 'outpost:purged', id: m.id, count: 0, error: err.message }),
+      );
   } else if (m.type === 'outpost:under-attack') {
     if (edge) edge.runtime.snapshot.shield.state.underAttack = m.active;
     else pendingUnderAttack = m.active;

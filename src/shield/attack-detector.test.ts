@@ -42,7 +42,7 @@ function warmed(rate = 200, options: Partial<DetectorOptions> = {}) {
 /** Deterministic noise in [0, 1) (a 32-bit LCG). */
 function noise(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
 }
 
 describe('AttackDetector: turning on', () => {

@@ -56,7 +56,10 @@ export class ConnectionGate {
   private lastSweep = -Infinity;
 
   /** `limits` is read on every call, so a config reload applies to the next connection. */
-  constructor(private readonly limits: () => ConnectionLimits, options: ConnectionGateOptions = {}) {
+  constructor(
+    private readonly limits: () => ConnectionLimits,
+    options: ConnectionGateOptions = {},
+  ) {
     const { maxKeys = 100_000, v6PrefixBits = 64 } = options;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, got ${maxKeys}`);
     this.maxKeys = maxKeys;

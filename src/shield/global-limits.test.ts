@@ -12,7 +12,13 @@ function spokes(n: number, hub: Hub) {
     const { port1, port2 } = new MessageChannel();
     const end = (port: typeof port1): Channel => ({ send: (f: BusFrame) => port.postMessage(f), onFrame: (h) => port.on('message', h) });
     hub.attach(`w${i}`, end(port2));
-    return { limits: new BusLimits(new Spoke(end(port1), `w${i}`)), close: () => { port1.close(); port2.close(); } };
+    return {
+      limits: new BusLimits(new Spoke(end(port1), `w${i}`)),
+      close: () => {
+        port1.close();
+        port2.close();
+      },
+    };
   });
 }
 

@@ -81,7 +81,10 @@ describe('LeaseTable', () => {
     expect(t.spend(short, 'b', T0 + 100)).toBeUndefined(); // that lease expired too (asked at T0)
     t.granted(next, T0 + 100, 100, 1400, 40);
     expect(t.spend(short, 'b', T0 + 100)).toMatchObject({ remaining: 1300 + 99 });
-    expect(back).toEqual([['r1600/100', 'a', 24], ['r1600/100', 'b', 100]]);
+    expect(back).toEqual([
+      ['r1600/100', 'a', 24],
+      ['r1600/100', 'b', 100],
+    ]);
   });
 
   it('neither spends nor gives back a lease whose renewal is abandoned', () => {
@@ -101,7 +104,10 @@ describe('LeaseTable', () => {
     expect(t.spend(short, 'b', T0 + 100)).toBeUndefined();
     expect(back).toEqual([['r1600/100', 'b', 100]]);
     t.sweep(T0 + 250);
-    expect(back).toEqual([['r1600/100', 'b', 100], [r.signature, 'a', 100]]);
+    expect(back).toEqual([
+      ['r1600/100', 'b', 100],
+      [r.signature, 'a', 100],
+    ]);
     expect(t.size).toBe(0);
   });
 

@@ -120,7 +120,8 @@ export class LeaseTable {
     const { rule, key } = ask.lease;
     const id = slot(rule, key);
     const current = this.leases.get(id);
-    if (current === ask.lease) this.leases.delete(id); // what it held at the ask went back with the ask
+    if (current === ask.lease)
+      this.leases.delete(id); // what it held at the ask went back with the ask
     else if (current) this.release(id, current); // a later ask's: it settles its own
     ask.lease.tokens = 0;
     const tokens = granted - Math.min(ask.lease.spentAsking, granted);

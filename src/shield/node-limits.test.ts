@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { leaseSize } from './limit-leases.js';
-import { LocalLimits, NodeLimitTable, NodeLimits, countedKey, limitRule, type LimitDecision, type LimitRule, type NodeLimitMessage, type NodeLimitReply, type NodeLimitsOptions } from './node-limits.js';
+import {
+  LocalLimits,
+  NodeLimitTable,
+  NodeLimits,
+  countedKey,
+  limitRule,
+  type LimitDecision,
+  type LimitRule,
+  type NodeLimitMessage,
+  type NodeLimitReply,
+  type NodeLimitsOptions,
+} from './node-limits.js';
 
 const T0 = 1_750_000_000_000;
 const rule = (requests: number, periodMs: number, timeoutMs = 60_000, signature = `r${requests}/${periodMs}`): LimitRule => ({ signature, requests, periodMs, timeoutMs });
@@ -21,7 +32,13 @@ function node(workers: number, { delay = 0, options = {} as NodeLimitsOptions } 
   const table = new NodeLimitTable((id, m: NodeLimitReply) => deliver(delay, () => limits[id].onMessage(json(m))), { now: () => clock.t });
   for (let i = 0; i < workers; i++) {
     sent.push([]);
-    limits.push(new NodeLimits((m) => { sent[i].push(json(m)); deliver(delay, () => table.handle(i, json(m))); return true; }, options));
+    limits.push(
+      new NodeLimits((m) => {
+        sent[i].push(json(m));
+        deliver(delay, () => table.handle(i, json(m)));
+        return true;
+      }, options),
+    );
   }
   /** One hit on worker `w`, at the clock's time. */
   const hit = (w: number, r: LimitRule, key: string) => limits[w].hit(r, key, clock.t);
@@ -167,7 +184,13 @@ describe('NodeLimits with a NodeLimitTable', () => {
 
   it('ignores a reply that comes after its hits were decided alone', async () => {
     let last: NodeLimitMessage | undefined;
-    const limits = new NodeLimits((m) => { last = m; return true; }, { timeoutMs: 20 });
+    const limits = new NodeLimits(
+      (m) => {
+        last = m;
+        return true;
+      },
+      { timeoutMs: 20 },
+    );
     expect(await limits.hit(rule(1, 1000), 'k', T0)).toMatchObject({ allowed: true });
     expect(limits.onMessage({ type: 'outpost:limit-verdicts', id: last!.id, verdicts: [[0, T0 + 1, 1, 1]] })).toBe(true);
     expect(limits.onMessage({ type: 'outpost:config' })).toBe(false);
@@ -175,7 +198,12 @@ describe('NodeLimits with a NodeLimitTable', () => {
   });
 
   it('decides in the worker when there is no supervisor to send to', async () => {
-    for (const send of [() => false, () => { throw new Error('channel closed'); }]) {
+    for (const send of [
+      () => false,
+      () => {
+        throw new Error('channel closed');
+      },
+    ]) {
       const limits = new NodeLimits(send, { backoffMs: 50 });
       const r = rule(2, 60_000);
       expect((await Promise.all([1, 2, 3].map(() => limits.hit(r, 'k', T0)))).map((d) => d.allowed)).toEqual([true, true, false]);
@@ -306,7 +334,7 @@ describe('NodeLimits leases', () => {
     expect(await renewal).toMatchObject({ allowed: true, remaining: 1487 });
   });
 
-  it('renews a busy key\'s lease before it runs out: one hit per lease is asked about, none waits otherwise', async () => {
+  it("renews a busy key's lease before it runs out: one hit per lease is asked about, none waits otherwise", async () => {
     const { hit, sent, limits } = node(1);
     const r = rule(1600, 3_600_000); // a lease is 100, renewed when 25 are left
     const ds: (LimitDecision | Promise<LimitDecision>)[] = [hit(0, r, 'k')];
@@ -361,7 +389,11 @@ describe('NodeLimits leases', () => {
     for (let i = 0; i < 8; i++) await hit(0, r, `k${i}`);
     expect(limits[0].leased).toBe(5);
     await turn();
-    expect(returnedIn(sent)).toEqual([[0, 'k0', 100], [0, 'k1', 100], [0, 'k2', 100]]);
+    expect(returnedIn(sent)).toEqual([
+      [0, 'k0', 100],
+      [0, 'k1', 100],
+      [0, 'k2', 100],
+    ]);
     // A key given back asks again; a key still held does not.
     expect(hit(0, r, 'k7')).not.toBeInstanceOf(Promise);
     expect(hit(0, r, 'k0')).toBeInstanceOf(Promise);
@@ -385,10 +417,13 @@ describe('NodeLimits leases', () => {
   it('falls back for a leasing rule too, spending a lease it holds, and asks again after the backoff', async () => {
     let answer = true;
     let table: NodeLimitTable;
-    const limits = new NodeLimits((m) => {
-      if (answer) setImmediate(() => table.handle(0, JSON.parse(JSON.stringify(m))));
-      return true;
-    }, { timeoutMs: 30, backoffMs: 60, now: () => T0 });
+    const limits = new NodeLimits(
+      (m) => {
+        if (answer) setImmediate(() => table.handle(0, JSON.parse(JSON.stringify(m))));
+        return true;
+      },
+      { timeoutMs: 30, backoffMs: 60, now: () => T0 },
+    );
     table = new NodeLimitTable((_, m) => limits.onMessage(m), { now: () => T0 });
     const r = rule(1600, 3_600_000);
     await limits.hit(r, 'held', T0);
@@ -406,14 +441,32 @@ describe('NodeLimits leases', () => {
 
 describe('NodeLimitTable', () => {
   const message = (keys: string[], r = rule(2, 1000), id = 1): NodeLimitMessage => ({
-    type: 'outpost:limit-hits', id, rules: [[r.signature, r.requests, r.periodMs, r.timeoutMs]], ruleIndex: keys.map(() => 0), keys,
+    type: 'outpost:limit-hits',
+    id,
+    rules: [[r.signature, r.requests, r.periodMs, r.timeoutMs]],
+    ruleIndex: keys.map(() => 0),
+    keys,
   });
 
   it('answers each message with one reply, in order', () => {
     const replies: [number, NodeLimitReply][] = [];
     const table = new NodeLimitTable((id, m) => replies.push([id, m]), { now: () => T0 });
     table.handle(3, message(['a', 'a', 'a', 'b'], rule(2, 1000, 5000)));
-    expect(replies).toEqual([[3, { type: 'outpost:limit-verdicts', id: 1, verdicts: [[1, 1, 500], [1, 0, 1000], [0, T0 + 5000, 5000, 1], [1, 1, 500]] }]]);
+    expect(replies).toEqual([
+      [
+        3,
+        {
+          type: 'outpost:limit-verdicts',
+          id: 1,
+          verdicts: [
+            [1, 1, 500],
+            [1, 0, 1000],
+            [0, T0 + 5000, 5000, 1],
+            [1, 1, 500],
+          ],
+        },
+      ],
+    ]);
     table.handle(4, message(['a'], rule(2, 1000, 5000), 9));
     expect(replies[1]).toEqual([4, { type: 'outpost:limit-verdicts', id: 9, verdicts: [[0, T0 + 5000, 5000, 0]] }]);
   });
@@ -424,20 +477,39 @@ describe('NodeLimitTable', () => {
     const r = rule(1600, 3_600_000); // a lease is 100
     const verdict = (id: number) => replies.find(([, m]) => m.id === id)![1].verdicts;
     table.handle(1, { ...message(['a', 'a'], r, 1), leases: [[1, 0]] });
-    expect(verdict(1)).toEqual([[1, 1599, 2250], [1, 1598, 4500, 100]]); // only the hit that asked
+    expect(verdict(1)).toEqual([
+      [1, 1599, 2250],
+      [1, 1598, 4500, 100],
+    ]); // only the hit that asked
     // Near the limit no lease: 2 × workers heard from (2 now) × 100 must be left after the hit.
-    table.handle(2, { ...message([...Array(1098)].map(() => 'a'), r, 2), leases: [[1097, 0]] });
+    table.handle(2, {
+      ...message(
+        [...Array(1098)].map(() => 'a'),
+        r,
+        2,
+      ),
+      leases: [[1097, 0]],
+    });
     expect(verdict(2).at(-1)).toEqual([1, 400, expect.any(Number), 100]); // 1,100 hits + 100 leased: 400 left, then 100 more leased
     table.handle(2, { ...message(['a'], r, 3), leases: [[0, 10]] }); // declined: the 10 held stay the worker's
     expect(verdict(3)).toEqual([[1, 299, expect.any(Number)]]);
     // Tokens back: no reply; at most a lease's worth per return, and never more than a full allowance.
-    table.handle(1, { ...message([], r, 4), returned: [[0, 'a', 40], [0, 'a', 500]] });
+    table.handle(1, {
+      ...message([], r, 4),
+      returned: [
+        [0, 'a', 40],
+        [0, 'a', 500],
+      ],
+    });
     expect(replies.some(([, m]) => m.id === 4)).toBe(false);
     table.handle(1, message(['a'], r, 5));
     expect(verdict(5)).toEqual([[1, 438, expect.any(Number)]]); // 299 + 40 + 100 − 1
     // A renewal: the 60 the worker holds come back, a new 100 go out.
     table.handle(1, { ...message(['a', 'a'], r, 10), leases: [[0, 60]] });
-    expect(verdict(10)).toEqual([[1, 437, expect.any(Number), 100], [1, 396, expect.any(Number)]]);
+    expect(verdict(10)).toEqual([
+      [1, 437, expect.any(Number), 100],
+      [1, 396, expect.any(Number)],
+    ]);
     table.handle(1, { ...message([], r, 6), returned: [...Array(13)].map((): [number, string, number] => [0, 'a', 100]) }); // 1,300 > 1,203 spent
     table.handle(1, message(['never-seen'], r, 7));
     table.handle(1, message(['a'], r, 8));
@@ -458,7 +530,9 @@ describe('NodeLimitTable', () => {
     const replies: NodeLimitReply[] = [];
     const table = new NodeLimitTable((_, m) => replies.push(m));
     const bad: unknown[] = [
-      null, {}, { type: 'outpost:limit-hits' },
+      null,
+      {},
+      { type: 'outpost:limit-hits' },
       { ...message(['a']), ruleIndex: [1] },
       { ...message(['a']), keys: [1] },
       { ...message(['a', 'b']), ruleIndex: [0] },
@@ -483,7 +557,14 @@ describe('NodeLimitTable', () => {
     const clock = { t: T0 };
     const table = new NodeLimitTable(() => {}, { maxKeys: 100, now: () => clock.t });
     const a = rule(5, 1000, 2000, 'a');
-    for (let i = 0; i < 10; i++) table.handle(1, message([...Array(1000)].map((_, j) => `${i}.${j}`), a));
+    for (let i = 0; i < 10; i++)
+      table.handle(
+        1,
+        message(
+          [...Array(1000)].map((_, j) => `${i}.${j}`),
+          a,
+        ),
+      );
     expect(table.keys('a')).toBe(100);
     table.handle(1, message(['k'], rule(5, 1000, 0, 'b')));
     expect(table.size).toBe(2);
@@ -542,8 +623,19 @@ describe('LocalLimits', () => {
 });
 
 describe('limitRule', () => {
-  it('keeps the shield\'s signature: timeout, action and status are not part of it', () => {
-    const base = { match: '*/api/*', methods: ['POST'], key: 'ip', requests: 10, period: 60_000, action: 'block' as const, timeout: 60_000, status: 429, scope: 'pop' as const, onRedisError: 'local' as const };
+  it("keeps the shield's signature: timeout, action and status are not part of it", () => {
+    const base = {
+      match: '*/api/*',
+      methods: ['POST'],
+      key: 'ip',
+      requests: 10,
+      period: 60_000,
+      action: 'block' as const,
+      timeout: 60_000,
+      status: 429,
+      scope: 'pop' as const,
+      onRedisError: 'local' as const,
+    };
     expect(limitRule(base)).toEqual({ signature: JSON.stringify(['*/api/*', ['POST'], 'ip', 10, 60_000]), requests: 10, periodMs: 60_000, timeoutMs: 60_000 });
     expect(limitRule({ ...base, timeout: 1000, action: 'log', status: 503 }).signature).toBe(limitRule(base).signature);
     expect(limitRule({ ...base, requests: 11 }).signature).not.toBe(limitRule(base).signature);

@@ -297,7 +297,10 @@ export class NodeLimits implements Limits {
     const verdicts = Array.isArray(reply.verdicts) && reply.verdicts.length === batch.length ? reply.verdicts : [];
     batch.forEach((q, i) => {
       const d = decode(verdicts[i]);
-      if (!d) return this.decideHere(q);
+      if (!d) {
+        this.decideHere(q);
+        return;
+      }
       if (q.lease) {
         const tokens = d.allowed ? leaseOf(verdicts[i], q.rule) : 0;
         if (d.allowed && tokens > 0) {
@@ -352,7 +355,10 @@ export class NodeLimits implements Limits {
 
   private ask(batch: Queued[], returns: [LimitRule, string, number][]): void {
     // Tokens that cannot be given back stay counted: that errs towards refusing, for one period.
-    if (this.degraded) return batch.forEach((q) => this.decideHere(q));
+    if (this.degraded) {
+      for (const q of batch) this.decideHere(q);
+      return;
+    }
     const index = new Map<string, number>();
     const m: NodeLimitMessage = { type: 'outpost:limit-hits', id: ++this.seq, rules: [], ruleIndex: [], keys: [] };
     const ruleAt = (rule: LimitRule): number => {
@@ -377,14 +383,15 @@ export class NodeLimits implements Limits {
     }
     if (!sent) {
       this.degrade();
-      return batch.forEach((q) => this.decideHere(q));
+      for (const q of batch) this.decideHere(q);
+      return;
     }
     this.batches++;
     if (batch.length === 0) return; // only tokens back: no reply comes
     const timer = setTimeout(() => {
       this.waiting.delete(m.id);
       this.degrade();
-      batch.forEach((q) => this.decideHere(q));
+      for (const q of batch) this.decideHere(q);
     }, this.timeoutMs);
     timer.unref();
     this.waiting.set(m.id, { batch, timer });
@@ -399,7 +406,9 @@ export class NodeLimits implements Limits {
   private degrade(): void {
     if (this.degraded) return;
     this.degraded = true;
-    setTimeout(() => { this.degraded = false; }, this.backoffMs).unref();
+    setTimeout(() => {
+      this.degraded = false;
+    }, this.backoffMs).unref();
   }
 }
 

@@ -135,13 +135,12 @@ function keyOf(ctx: RequestContext, key: string): string | undefined {
   return readCookie(ctx.req.headers.cookie, key.slice(7));
 }
 
-
 /** Answers a mitigated request: JSON for API clients, a short HTML page for browsers. */
 function mitigate(ctx: RequestContext, action: 'block' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {
   countAction(ctx, rule, action);
   ctx.snapshot.shield.state.mitigated++;
   const accept = ctx.req.headers.accept ?? '';
-  const message = action === 'rate-limit' ? 'Too many requests: slow down and retry later.' : 'This request was stopped by the site\'s security rules.';
+  const message = action === 'rate-limit' ? 'Too many requests: slow down and retry later.' : "This request was stopped by the site's security rules.";
   const html = accept.includes('text/html');
   const body = html
     ? `<!doctype html><meta charset="utf-8"><title>${status}</title><p>${message}</p><p><small>Outpost PoP ${ctx.snapshot.config.pop.id} · request ${ctx.id}</small></p>\n`

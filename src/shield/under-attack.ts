@@ -41,7 +41,12 @@ export class UnderAttackControl {
     this.config = config;
     this.detector = new AttackDetector(detectorOptions(config.auto));
     this.gauge = new Gauge({ name: 'outpost_under_attack', help: 'Under-attack mode of this PoP: 1 on, 0 off', registers: [opts.registry] });
-    this.changes = new Counter({ name: 'outpost_under_attack_changes_total', help: 'Under-attack mode changes, by new state and cause (admin, auto, config)', labelNames: ['to', 'cause'] as const, registers: [opts.registry] });
+    this.changes = new Counter({
+      name: 'outpost_under_attack_changes_total',
+      help: 'Under-attack mode changes, by new state and cause (admin, auto, config)',
+      labelNames: ['to', 'cause'] as const,
+      registers: [opts.registry],
+    });
     this.gauge.set(0);
   }
 

@@ -74,7 +74,10 @@ describe('dev certificates over real TLS', () => {
     const rejected = once(server, 'tlsClientError');
     const socket = tls.connect({ host: '127.0.0.1', port, servername: 'a.example.test', ca: ca.cert, ...serverOnly });
     let body = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (body += d)).on('error', () => {});
+    socket
+      .setEncoding('utf8')
+      .on('data', (d: string) => (body += d))
+      .on('error', () => {});
     // Under TLS 1.3 the client finishes its side first; the server then drops the connection.
     await Promise.all([rejected, once(socket, 'close')]);
     expect(body).toBe('');

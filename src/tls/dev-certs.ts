@@ -43,14 +43,13 @@ export function createDevCa(commonName = 'Outpost Dev CA'): DevCa {
   const notBefore = new Date(Date.now() - DAY_MS);
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = new Date(notBefore.getTime() + 2 * 365 * DAY_MS);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'Outpost' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'Outpost' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
+  cert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   return { cert: pki.certificateToPem(cert), key: pki.privateKeyToPem(keys.privateKey) };
 }

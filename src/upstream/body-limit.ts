@@ -130,7 +130,11 @@ function hasUnknownLength(req: ClientRequest): boolean {
 
 /** `104857600` → `100 MiB`; sizes that are no whole KiB/MiB/GiB stay in bytes. */
 export function formatSize(bytes: number): string {
-  for (const [unit, n] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, n] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= n && bytes % n === 0) return `${bytes / n} ${unit}`;
   }
   return `${bytes} bytes`;

@@ -26,10 +26,18 @@ export function compressionPlan(ctx: RequestContext, status: number, headers: re
   let cacheControl: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     switch (headers[i].toLowerCase()) {
-      case 'content-type': contentType = headers[i + 1]; break;
-      case 'content-encoding': contentEncoding = headers[i + 1]; break;
-      case 'content-length': contentLength = Number(headers[i + 1]); break;
-      case 'cache-control': cacheControl = cacheControl === undefined ? headers[i + 1] : `${cacheControl}, ${headers[i + 1]}`; break;
+      case 'content-type':
+        contentType = headers[i + 1];
+        break;
+      case 'content-encoding':
+        contentEncoding = headers[i + 1];
+        break;
+      case 'content-length':
+        contentLength = Number(headers[i + 1]);
+        break;
+      case 'cache-control':
+        cacheControl = cacheControl === undefined ? headers[i + 1] : `${cacheControl}, ${headers[i + 1]}`;
+        break;
     }
   }
   if (!shouldCompress({ status, method, contentType, contentEncoding, contentLength, cacheControl, minSize: cfg.minSize })) return undefined;
@@ -43,10 +51,17 @@ export function compressedHeaders(headers: readonly string[], plan: CompressionP
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i].toLowerCase();
     const value = headers[i + 1];
-    if (name === 'vary') { vary = vary === undefined ? value : `${vary}, ${value}`; continue; }
+    if (name === 'vary') {
+      vary = vary === undefined ? value : `${vary}, ${value}`;
+      continue;
+    }
     if (plan.encoding) {
       if (name === 'content-length' || name === 'content-encoding') continue;
-      if (name === 'etag') { const w = weakEtag(value); if (w) out.push(headers[i], w); continue; }
+      if (name === 'etag') {
+        const w = weakEtag(value);
+        if (w) out.push(headers[i], w);
+        continue;
+      }
     }
     out.push(headers[i], value);
   }
@@ -67,4 +82,3 @@ export function compressedHeaderObject(headers: Record<string, string>, plan: Co
   }
   return out;
 }
-

@@ -2,15 +2,52 @@ import { describe, expect, it } from 'vitest';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 
 const info = { host: 'origin.test', clientHost: 'chat.example.com', clientIp: '203.0.113.7', scheme: 'https' as const, requestId: 'req-123456', via: '1.1 sin' };
-const pairs = (flat: string[]) => { const out: [string, string][] = []; for (let i = 0; i < flat.length; i += 2) out.push([flat[i].toLowerCase(), flat[i + 1]]); return out; };
-const get = (flat: string[], name: string) => pairs(flat).filter(([k]) => k === name).map(([, v]) => v);
+const pairs = (flat: string[]) => {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i].toLowerCase(), flat[i + 1]]);
+  return out;
+};
+const get = (flat: string[], name: string) =>
+  pairs(flat)
+    .filter(([k]) => k === name)
+    .map(([, v]) => v);
 
 describe('upstreamRequestHeaders', () => {
   const raw = [
-    'Host', 'chat.example.com', 'Connection', 'keep-alive, X-Secret', 'X-Secret', 'drop me', 'Keep-Alive', 'timeout=5',
-    'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Connection', 'x', 'Trailer', 'x',
-    'X-Forwarded-For', '198.51.100.1', 'X-Forwarded-Proto', 'http', 'X-Forwarded-Host', 'evil', 'Via', '1.1 other',
-    'Accept', 'text/html', 'Cookie', 'a=1', 'X-Request-Id', 'spoof', ':path', '/',
+    'Host',
+    'chat.example.com',
+    'Connection',
+    'keep-alive, X-Secret',
+    'X-Secret',
+    'drop me',
+    'Keep-Alive',
+    'timeout=5',
+    'TE',
+    'trailers',
+    'Transfer-Encoding',
+    'chunked',
+    'Upgrade',
+    'h2c',
+    'Proxy-Connection',
+    'x',
+    'Trailer',
+    'x',
+    'X-Forwarded-For',
+    '198.51.100.1',
+    'X-Forwarded-Proto',
+    'http',
+    'X-Forwarded-Host',
+    'evil',
+    'Via',
+    '1.1 other',
+    'Accept',
+    'text/html',
+    'Cookie',
+    'a=1',
+    'X-Request-Id',
+    'spoof',
+    ':path',
+    '/',
   ];
   const out = upstreamRequestHeaders(raw, info);
   it('drops hop-by-hop fields and the ones Connection names', () => {
@@ -48,8 +85,24 @@ describe('X-Outpost-Country', () => {
 
 describe('clientResponseHeaders', () => {
   it('filters hop-by-hop, keeps repeated fields, adds Via and the request id', () => {
-    const raw = ['Content-Type', 'text/plain', 'X-Internal', '1', 'Connection', 'close, X-Internal', 'Keep-Alive', 'timeout=5',
-      'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Via', '1.1 origin'].map((s) => Buffer.from(s));
+    const raw = [
+      'Content-Type',
+      'text/plain',
+      'X-Internal',
+      '1',
+      'Connection',
+      'close, X-Internal',
+      'Keep-Alive',
+      'timeout=5',
+      'Transfer-Encoding',
+      'chunked',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'Via',
+      '1.1 origin',
+    ].map((s) => Buffer.from(s));
     const out = clientResponseHeaders(raw, '1.1 sin', 'rid-000001');
     expect(get(out, 'x-internal')).toEqual([]);
     expect(get(out, 'connection')).toEqual([]);

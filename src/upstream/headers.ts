@@ -10,10 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer',
-  'http2-settings', 'expect',
-]);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer', 'http2-settings', 'expect']);
 /** Set by the edge itself; whatever the client sent under these names is replaced. */
 const EDGE_OWNED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'host', 'x-outpost-country']);
 
@@ -31,7 +28,7 @@ export function connectionTokens(raw: readonly string[]): Set<string> | undefine
   return out;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:@=+\/-]{6,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:@=+/-]{6,128}$/;
 
 /** The client's request id when it is a sane token, else a new one. */
 export function requestIdOf(header: string | string[] | undefined): string {
@@ -83,17 +80,29 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
     const lower = name.toLowerCase();
     if (lower.charCodeAt(0) === 58 /* ':' pseudo-header */) continue;
     if (HOP_BY_HOP.has(lower) || EDGE_OWNED.has(lower) || named?.has(lower)) continue;
-    if (lower === 'x-forwarded-for') { xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]; continue; }
-    if (lower === 'via') { via = via ? `${via}, ${raw[i + 1]}` : raw[i + 1]; continue; }
+    if (lower === 'x-forwarded-for') {
+      xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+      continue;
+    }
+    if (lower === 'via') {
+      via = via ? `${via}, ${raw[i + 1]}` : raw[i + 1];
+      continue;
+    }
     out.push(name, raw[i + 1]);
   }
   out.push(
-    'host', info.host,
-    'x-forwarded-for', xff ? `${xff}, ${info.clientIp}` : info.clientIp,
-    'x-forwarded-proto', info.scheme,
-    'x-forwarded-host', info.clientHost,
-    'via', via ? `${via}, ${info.via}` : info.via,
-    'x-request-id', info.requestId,
+    'host',
+    info.host,
+    'x-forwarded-for',
+    xff ? `${xff}, ${info.clientIp}` : info.clientIp,
+    'x-forwarded-proto',
+    info.scheme,
+    'x-forwarded-host',
+    info.clientHost,
+    'via',
+    via ? `${via}, ${info.via}` : info.via,
+    'x-request-id',
+    info.requestId,
   );
   if (info.country) out.push('x-outpost-country', info.country);
   if (keepUpgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
@@ -116,7 +125,10 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], via: st
       continue;
     }
     if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
-    if (lower === 'via') { viaValue = viaValue ? `${viaValue}, ${latin1(raw[i + 1])}` : latin1(raw[i + 1]); continue; }
+    if (lower === 'via') {
+      viaValue = viaValue ? `${viaValue}, ${latin1(raw[i + 1])}` : latin1(raw[i + 1]);
+      continue;
+    }
     out.push(name, latin1(raw[i + 1]));
   }
   if (named) {

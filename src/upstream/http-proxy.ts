@@ -36,9 +36,14 @@ export function proxyHttp(ctx: RequestContext): void {
   const b = budget;
   b.active++;
   ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp); // for X-Outpost-Country
-  ctx.res!.once('close', () => { b.active--; });
+  ctx.res!.once('close', () => {
+    b.active--;
+  });
   const body = bufferableBody(ctx);
-  if (body === undefined) return attempt(ctx, via, b, false);
+  if (body === undefined) {
+    attempt(ctx, via, b, false);
+    return;
+  }
   // A small body of an idempotent request is read whole first, so a reset after it was sent can
   // still be retried elsewhere (retry.ts); everything else streams.
   const chunks: Buffer[] = [];

@@ -52,9 +52,7 @@ interface Spare {
 
 /** Opens a connection to `t`; resolves when it is ready for bytes (TLS handshake done). */
 export function connectTo(t: SpareTarget): net.Socket {
-  return t.tls
-    ? tls.connect({ ...t.tls, host: t.host, port: t.port, servername: t.tls.servername, ALPNProtocols: ['http/1.1'] })
-    : net.connect({ host: t.host, port: t.port });
+  return t.tls ? tls.connect({ ...t.tls, host: t.host, port: t.port, servername: t.tls.servername, ALPNProtocols: ['http/1.1'] }) : net.connect({ host: t.host, port: t.port });
 }
 
 export class SpareSockets {

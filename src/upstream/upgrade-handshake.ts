@@ -3,7 +3,7 @@
  * response head, hand back the socket. No http.ClientRequest and no HTTP parser stay attached to
  * a tunnel that may live for hours (memory per idle WebSocket matters at 10,000s of them).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import type { OriginRuntime } from './origin.js';
 import { connectTo, spareTarget } from './spare-sockets.js';
 
@@ -29,7 +29,14 @@ export function errnoError(message: string, code: string): Error {
  * Connects to `origin`, sends `GET path` with `headers`, resolves with the origin's answer head.
  * Rejects with errors whose `code` classifyUpstreamError understands.
  */
-export function upgradeHandshake(origin: OriginRuntime, path: string, headers: string[], connectTimeoutMs: number, responseTimeoutMs: number, signal: { aborted: boolean; onAbort?: () => void }): Promise<HandshakeResult> {
+export function upgradeHandshake(
+  origin: OriginRuntime,
+  path: string,
+  headers: string[],
+  connectTimeoutMs: number,
+  responseTimeoutMs: number,
+  signal: { aborted: boolean; onAbort?: () => void },
+): Promise<HandshakeResult> {
   const spare = origin.spares?.take();
   if (!spare) return handshake(origin, connectTo(spareTarget(origin, connectTimeoutMs)), false, path, headers, connectTimeoutMs, responseTimeoutMs, signal);
   // A spare the origin closed at the moment it was taken fails before any answer: then a new
@@ -62,7 +69,7 @@ function handshake(
       socket.setTimeout(responseTimeoutMs);
       let head = `GET ${path} HTTP/1.1\r\n`;
       for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      socket.write(head + '\r\n');
+      socket.write(`${head}\r\n`);
     };
     const connectEvent = origin.secure ? 'secureConnect' : 'connect';
     // Every listener goes on success: a tunnel may live for hours, and a listener left behind

@@ -40,7 +40,10 @@ export function proxyWebSocket(ctx: RequestContext): void {
     ({ socket, status, statusText, rawHeaders, rest, preconnected }) => {
       client.off('close', onClientGone);
       ctx.edge.metrics.websocketUpstreams.inc({ origin: o.id, connection: preconnected ? 'preconnected' : 'new' });
-      if (client.destroyed) { socket.destroy(); return; }
+      if (client.destroyed) {
+        socket.destroy();
+        return;
+      }
       ctx.upstreamMs = performance.now() - started;
       ctx.status = status;
       ctx.edge.status.passive?.record?.(o.id, status >= 500 ? 'server_error' : 'success');
@@ -48,7 +51,10 @@ export function proxyWebSocket(ctx: RequestContext): void {
       const out = clientResponseHeaders(rawHeaders, via, ctx.id, true);
       if (ctx.setCookie) out.push('set-cookie', ctx.setCookie);
       client.write(head(101, statusText || 'Switching Protocols', out));
-      if (rest.length > 0) { ctx.bytesOut += rest.length; client.write(rest); }
+      if (rest.length > 0) {
+        ctx.bytesOut += rest.length;
+        client.write(rest);
+      }
       if (ctx.head && ctx.head.length > 0) socket.write(ctx.head);
       new Tunnel(ctx, client, socket, rest);
       socket.resume();
@@ -95,7 +101,9 @@ function relayRefusal(ctx: RequestContext, socket: Socket, status: number, statu
   client.write(head(status, statusText, out));
   if (rest.length > 0) client.write(rest);
   ctx.bytesOut += rest.length;
-  socket.on('data', (c: Buffer) => { ctx.bytesOut += c.length; });
+  socket.on('data', (c: Buffer) => {
+    ctx.bytesOut += c.length;
+  });
   socket.pipe(client);
   // pipe() ends the client's side when the origin's answer ends; the client may never close its own.
   socket.once('end', () => closeAfterLinger(client));
@@ -107,7 +115,7 @@ function relayRefusal(ctx: RequestContext, socket: Socket, status: number, statu
 function head(status: number, message: string | undefined, headers: string[]): string {
   let out = `HTTP/1.1 ${status} ${message ?? ''}\r\n`;
   for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return out + '\r\n';
+  return `${out}\r\n`;
 }
 
 /**
@@ -122,7 +130,12 @@ class Tunnel {
   private sentDown = false;
   private sentUp = false;
 
-  constructor(private readonly ctx: RequestContext, private readonly client: Duplex, private readonly origin: Socket, firstDown: Buffer) {
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly client: Duplex,
+    private readonly origin: Socket,
+    firstDown: Buffer,
+  ) {
     if (firstDown.length > 0) this.down.feed(firstDown);
     // An idle tunnel should hold little more than its two sockets: let the request go.
     (ctx as { req: unknown }).req = undefined;
@@ -132,7 +145,10 @@ class Tunnel {
     ctx.edge.tunnels.add(this);
 
     client.on('data', (c: Buffer) => this.forward(c, this.up, origin, client, false));
-    origin.on('data', (c: Buffer) => { ctx.bytesOut += c.length; this.forward(c, this.down, client, origin, true); });
+    origin.on('data', (c: Buffer) => {
+      ctx.bytesOut += c.length;
+      this.forward(c, this.down, client, origin, true);
+    });
     client.on('drain', () => origin.resume());
     origin.on('drain', () => client.resume());
     // Half-close passes through; either side closing or failing ends both.

@@ -41,9 +41,7 @@ describe('FrameTracker', () => {
     ['7-bit lengths, masked', [frame(0, true), frame(5, true, 0x9), frame(125, true)]],
     ['16-bit lengths', [frame(126, false), frame(200, true), frame(0xffff, false)]],
     ['64-bit lengths', [frame(0x10000, true), frame(70_000, false)]],
-    ['a fragmented message with a ping between fragments', [
-      frame(10, true, 0x1, false), frame(4, true, 0x9), frame(300, true, 0x0, false), frame(3, true, 0x0),
-    ]],
+    ['a fragmented message with a ping between fragments', [frame(10, true, 0x1, false), frame(4, true, 0x9), frame(300, true, 0x0, false), frame(3, true, 0x0)]],
   ];
 
   it.each(cases)('finds every boundary byte by byte: %s', (_name, frames) => {
@@ -132,7 +130,9 @@ describe('closeFrame', () => {
 
 describe('against real ws peers on 127.0.0.1', () => {
   const cleanup: Array<() => void> = [];
-  afterEach(() => { while (cleanup.length) cleanup.pop()!(); });
+  afterEach(() => {
+    while (cleanup.length) cleanup.pop()!();
+  });
 
   async function wsServer(): Promise<{ wss: WebSocketServer; port: number }> {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -160,8 +160,18 @@ describe('against real ws peers on 127.0.0.1', () => {
     const down: Buffer[] = [];
     const relay = net.createServer((client) => {
       const origin = net.connect(port, '127.0.0.1');
-      client.on('data', (d) => { up.push(d); origin.write(d); }).on('end', () => origin.end());
-      origin.on('data', (d) => { down.push(d); client.write(d); }).on('end', () => client.end());
+      client
+        .on('data', (d) => {
+          up.push(d);
+          origin.write(d);
+        })
+        .on('end', () => origin.end());
+      origin
+        .on('data', (d) => {
+          down.push(d);
+          client.write(d);
+        })
+        .on('end', () => client.end());
     });
     cleanup.push(() => relay.close());
     relay.listen(0, '127.0.0.1');
@@ -190,12 +200,10 @@ describe('against real ws peers on 127.0.0.1', () => {
 
   it('a masked closeFrame makes a ws server report 1001 and answer with its own Close', async () => {
     const { wss, port } = await wsServer();
-    const closed = new Promise<[number, string]>((r) =>
-      wss.on('connection', (ws) => ws.on('close', (code, reason) => r([code, reason.toString()]))));
+    const closed = new Promise<[number, string]>((r) => wss.on('connection', (ws) => ws.on('close', (code, reason) => r([code, reason.toString()]))));
     const sock = net.connect(port, '127.0.0.1');
     cleanup.push(() => sock.destroy());
-    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
-      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     const received: Buffer[] = [];
     sock.on('data', (d) => received.push(d));
     await new Promise<void>((r) => sock.on('data', () => Buffer.concat(received).includes('\r\n\r\n') && r()));
@@ -213,8 +221,7 @@ describe('against real ws peers on 127.0.0.1', () => {
     const sock = net.connect(port, '127.0.0.1');
     cleanup.push(() => sock.destroy());
     sock.on('error', () => {});
-    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
-      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     await once(sock, 'data');
     sock.write(closeFrame(1001, 'going away', false));
     expect(await failed).toBe('WS_ERR_EXPECTED_MASK');
@@ -224,7 +231,7 @@ describe('against real ws peers on 127.0.0.1', () => {
     const server = net.createServer((sock) => {
       sock.once('data', (req) => {
         const key = /sec-websocket-key: *(\S+)/i.exec(req.toString())![1];
-        const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
         sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
         sock.write(closeFrame(1001, 'going away', false));
         // The client answers with its own Close; the server then ends TCP (§7.1.1).

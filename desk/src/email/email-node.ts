@@ -49,7 +49,13 @@ export async function startEmail(desk: DeskContext, opts: EmailOptions): Promise
   };
   let outbound: EmailOutbound | undefined;
   if (o.smtpUrl) {
-    outbound = new EmailOutbound(desk, { smtpUrl: o.smtpUrl, publicUrl: opts.publicUrl ?? 'http://127.0.0.1', visitorDelayMs: o.visitorDelayMs, operatorDelayMs: o.operatorDelayMs, sweepMs: o.sweepMs });
+    outbound = new EmailOutbound(desk, {
+      smtpUrl: o.smtpUrl,
+      publicUrl: opts.publicUrl ?? 'http://127.0.0.1',
+      visitorDelayMs: o.visitorDelayMs,
+      operatorDelayMs: o.operatorDelayMs,
+      sweepMs: o.sweepMs,
+    });
     desk.mailer = outbound;
     outbound.start();
   }

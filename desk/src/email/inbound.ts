@@ -216,7 +216,7 @@ async function receive(desk: DeskContext, stream: SMTPServerDataStream, to: Reci
   }
   if (text === '') throw smtpError(554, '5.6.0 Message has no text');
   let body = stripQuoted(text);
-  if ([...body].length > MAX_BODY) body = [...body].slice(0, MAX_BODY - 1).join('') + '…';
+  if ([...body].length > MAX_BODY) body = `${[...body].slice(0, MAX_BODY - 1).join('')}…`;
   const refs = typeof head.references === 'string' ? [head.references] : (head.references ?? []);
   await sendMessage(desk, actor, conv, {
     clientId: `e_${createHash('sha256').update(messageId).digest('base64url').slice(0, 32)}`,

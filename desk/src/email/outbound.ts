@@ -83,9 +83,7 @@ export class EmailOutbound implements DeskMailer {
   private async sendDue(side: EmailSide, { conversation: conv, emailedSeq }: DueEmail): Promise<void> {
     const { store } = this.desk;
     const read = side === 'visitor' ? conv.visitorReadSeq : conv.operatorReadSeq;
-    const unseen = (await store.messagesAfter(conv.id, Math.max(read, emailedSeq))).filter((m) =>
-      side === 'visitor' ? m.author.kind === 'operator' && !m.note : m.author.kind === 'visitor',
-    );
+    const unseen = (await store.messagesAfter(conv.id, Math.max(read, emailedSeq))).filter((m) => (side === 'visitor' ? m.author.kind === 'operator' && !m.note : m.author.kind === 'visitor'));
     const last = unseen[unseen.length - 1];
     if (!last) return;
     if (!(await store.claimEmail(conv.id, side, last.seq))) return; // another node sends it
@@ -99,7 +97,7 @@ export class EmailOutbound implements DeskMailer {
   private async emailVisitor(workspace: Workspace, conv: Conversation, messages: Message[]): Promise<void> {
     const visitor = await this.desk.store.getVisitor(conv.visitorId);
     if (!visitor?.email) return;
-    const body = messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + `\n\n--\nReply to this email to answer ${workspace.name}.\n`;
+    const body = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\nReply to this email to answer ${workspace.name}.\n`;
     await this.sendInThread(workspace, conv, visitor.email, body);
   }
 
@@ -136,7 +134,7 @@ export class EmailOutbound implements DeskMailer {
     const operators = assignee ? [assignee] : await store.listOperators(conv.workspaceId);
     const visitor = await store.getVisitor(conv.visitorId);
     const who = visitor?.name ?? visitor?.email ?? 'A visitor';
-    const text = messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n') + '\n\n--\nReply to this email to answer as yourself, or open the inbox.\n';
+    const text = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\nReply to this email to answer as yourself, or open the inbox.\n`;
     for (const operator of operators) {
       const address = replyAddress(conv.replyToken, workspace.emailDomain, operatorSignature(workspace.webhookSecret, conv.id, operator.id));
       await this.transport.sendMail({

@@ -3,9 +3,7 @@ import { stripQuoted } from './quoted.js';
 
 describe('stripQuoted', () => {
   it('cuts at a Gmail attribution and drops the quote under it', () => {
-    expect(stripQuoted('Thanks, that works!\n\nOn Tue, 3 Nov 2026 at 10:00, Ada <reply+abc@desk.example> wrote:\n> Try restarting it.\n> Ada')).toBe(
-      'Thanks, that works!',
-    );
+    expect(stripQuoted('Thanks, that works!\n\nOn Tue, 3 Nov 2026 at 10:00, Ada <reply+abc@desk.example> wrote:\n> Try restarting it.\n> Ada')).toBe('Thanks, that works!');
   });
 
   it('cuts at an attribution wrapped over two lines', () => {

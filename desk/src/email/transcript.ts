@@ -5,7 +5,7 @@
 import type { Message } from '../store/types.js';
 
 function when(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 export function transcriptText(workspaceName: string, messages: Message[]): string {

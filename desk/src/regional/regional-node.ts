@@ -144,27 +144,39 @@ export async function startRegionalNode(opts: RegionalNodeOptions): Promise<Regi
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
-    if (!url) return refuse(socket, 400, 'bad_event');
-    if (url.pathname !== '/ws') return refuseUpgrade(socket, 404);
+    if (!url) {
+      refuse(socket, 400, 'bad_event');
+      return;
+    }
+    if (url.pathname !== '/ws') {
+      refuseUpgrade(socket, 404);
+      return;
+    }
     const upgrade = upgradeInfo(req);
     const attach = JSON.stringify({ type: 'regional.attach', upgrade });
     // A site a workspace does not allow is refused here, as the core does, when the node knows it.
     const workspaceId = url.searchParams.get('workspace');
     const facts = workspaceId ? workspaces.get(workspaceId) : undefined;
-    if (facts && !visitorOriginAllowed(facts.workspace.allowedOrigins, upgrade)) return refuse(socket, 403, 'forbidden');
-    link.take().then(
-      (core) => {
-        if (socket.destroyed) return core.close(1000);
-        core.send(attach);
-        cores.add(core);
-        core.once('close', () => cores.delete(core));
-        wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, upgrade, workspaces, journal, inFlight));
-      },
-      () => refuseUpgrade(socket, 503),
-    ).catch((err: unknown) => {
-      log.error({ err }, 'regional: upgrade failed');
-      socket.destroy();
-    });
+    if (facts && !visitorOriginAllowed(facts.workspace.allowedOrigins, upgrade)) {
+      refuse(socket, 403, 'forbidden');
+      return;
+    }
+    link
+      .take()
+      .then(
+        (core) => {
+          if (socket.destroyed) return core.close(1000);
+          core.send(attach);
+          cores.add(core);
+          core.once('close', () => cores.delete(core));
+          wss.handleUpgrade(req, socket, head, (client) => new Relay(client, core, attach, upgrade, workspaces, journal, inFlight));
+        },
+        () => refuseUpgrade(socket, 503),
+      )
+      .catch((err: unknown) => {
+        log.error({ err }, 'regional: upgrade failed');
+        socket.destroy();
+      });
   }
   const port = await listen(server, opts.port, opts.host);
   log.info({ port, core: coreUrls.map((u) => u.origin), journal: journal.size }, 'regional desk node listening');

@@ -99,8 +99,12 @@ export class Relay {
   private fromCore(data: RawData, isBinary: boolean): void {
     const text = isBinary ? undefined : data.toString();
     const ev = text === undefined ? undefined : parse(text);
-    if (ev?.type === 'visitor.welcome' && this.minted) return this.coreWelcome(ev);
-    if (ev?.type === 'presence' && typeof this.hello?.workspace === 'string') this.workspaces.availability(this.hello.workspace, { available: ev.available === true, operators: ev.operators as never });
+    if (ev?.type === 'visitor.welcome' && this.minted) {
+      this.coreWelcome(ev);
+      return;
+    }
+    if (ev?.type === 'presence' && typeof this.hello?.workspace === 'string')
+      this.workspaces.availability(this.hello.workspace, { available: ev.available === true, operators: ev.operators as never });
     if (ev?.type === 'visitor.welcome' && typeof ev.session === 'string') this.welcomed(`v:${ev.session}`, { type: 'visitor.hello', workspace: this.hello?.workspace, session: ev.session });
     else if (ev?.type === 'operator.welcome' && typeof this.hello?.token === 'string') this.welcomed(`o:${this.hello.token}`, { type: 'operator.hello', token: this.hello.token });
     else if (ev?.type === 'message.ack' && typeof ev.clientId === 'string') this.settle(ev.clientId);
@@ -167,7 +171,10 @@ export class Relay {
 
   private clientClosed(): void {
     this.clientGone = true;
-    if (this.pending.size === 0) return this.core.close(1000);
+    if (this.pending.size === 0) {
+      this.core.close(1000);
+      return;
+    }
     // What is left is the journal's; the replay takes over after this.
     setTimeout(() => {
       for (const key of this.pending) this.inFlight.delete(key);

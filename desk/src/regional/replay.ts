@@ -30,7 +30,7 @@ export async function replayJournal(opts: ReplayOptions): Promise<number> {
   const rows = opts.journal.acceptedBefore(Date.now() - opts.graceMs).filter((r) => !opts.inFlight.has(r.key));
   const byClient = new Map<string, JournalRow[]>();
   for (const row of rows) {
-    const id = row.attach + '\n' + row.hello;
+    const id = `${row.attach}\n${row.hello}`;
     const list = byClient.get(id);
     if (list) list.push(row);
     else byClient.set(id, [row]);

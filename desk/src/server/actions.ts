@@ -8,9 +8,7 @@ import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { messageView, operatorAuthor, operatorConversation, visitorAuthor, visitorConversation } from './views.js';
 
-export type Actor =
-  | { kind: 'visitor'; workspaceId: string; visitor: Visitor; conversationId: string }
-  | { kind: 'operator'; workspaceId: string; operator: Operator };
+export type Actor = { kind: 'visitor'; workspaceId: string; visitor: Visitor; conversationId: string } | { kind: 'operator'; workspaceId: string; operator: Operator };
 
 /**
  * The conversation an event is about: a visitor's own (naming another is `forbidden`), or for an
@@ -57,7 +55,15 @@ export async function sendMessage(
   const note = input.note === true;
   if (note && actor.kind !== 'operator') throw new DeskError('forbidden', 'only operators write notes', input.clientId);
   const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
-  const result = await desk.store.appendMessage({ conversationId: conv.id, clientId: input.clientId, author, body: input.body, note, via: input.via ?? 'chat', ...(input.email ? { email: input.email } : {}) });
+  const result = await desk.store.appendMessage({
+    conversationId: conv.id,
+    clientId: input.clientId,
+    author,
+    body: input.body,
+    note,
+    via: input.via ?? 'chat',
+    ...(input.email ? { email: input.email } : {}),
+  });
   ack(result);
   const { message } = result;
   const view = messageView(message);

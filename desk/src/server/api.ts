@@ -140,7 +140,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     sendJson(res, 202, await requestTranscript(desk, conv));
     return;
   }
-  let updated;
+  let updated: Awaited<ReturnType<typeof changeConversation>>;
   if (action === 'assign') {
     const { operator: target } = parse(assignBody, await readJson(req));
     updated = await changeConversation(desk, actor, conv, { assigneeId: target === undefined ? operator.id : target });

@@ -31,7 +31,12 @@ const schemas = {
   typing: z.object({ conversation: id.optional(), state: z.enum(['start', 'stop']) }),
   read: z.object({ conversation: id.optional(), upToSeq: seq }),
   sync: z.object({ conversation: id.optional(), afterSeq: seq }),
-  'visitor.email': z.object({ email: z.string().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an email address') }),
+  'visitor.email': z.object({
+    email: z
+      .string()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an email address'),
+  }),
   'conversation.assign': z.object({ conversation: id, operator: id.nullable() }),
   'conversation.resolve': z.object({ conversation: id }),
   'conversation.reopen': z.object({ conversation: id }),

@@ -4,16 +4,7 @@
  * the connection open unless its code is `unauthorized` (PROTOCOL.md, Events).
  */
 
-export type DeskErrorCode =
-  | 'bad_event'
-  | 'too_large'
-  | 'unknown_conversation'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'rate_limited'
-  | 'invalid_credentials'
-  | 'not_found'
-  | 'internal';
+export type DeskErrorCode = 'bad_event' | 'too_large' | 'unknown_conversation' | 'forbidden' | 'unauthorized' | 'rate_limited' | 'invalid_credentials' | 'not_found' | 'internal';
 
 const STATUS: Record<DeskErrorCode, number> = {
   bad_event: 400,
@@ -44,7 +35,7 @@ export class DeskError extends Error {
 
 /** The public form of any thrown value: DeskErrors as they are, anything else as `internal`. */
 export function publicError(err: unknown, ref?: string): { code: DeskErrorCode; message: string; ref?: string } {
-  if (err instanceof DeskError) return { code: err.code, message: err.message, ...(err.ref ?? ref ? { ref: err.ref ?? ref } : {}) };
+  if (err instanceof DeskError) return { code: err.code, message: err.message, ...((err.ref ?? ref) ? { ref: err.ref ?? ref } : {}) };
   return { code: 'internal', message: 'internal error', ...(ref ? { ref } : {}) };
 }
 

@@ -37,9 +37,7 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
     case 'message.send': {
       const conv = await conversationFor(desk, actor, ev.conversation, ev.clientId);
       if (conn.typing.has(conv.id)) stopTyping(desk, conn, conv.id);
-      await sendMessage(desk, actor, conv, ev, ({ message }) =>
-        conn.send({ type: 'message.ack', clientId: message.clientId, id: message.id, seq: message.seq, conversation: message.conversationId }),
-      );
+      await sendMessage(desk, actor, conv, ev, ({ message }) => conn.send({ type: 'message.ack', clientId: message.clientId, id: message.id, seq: message.seq, conversation: message.conversationId }));
       return;
     }
 
@@ -101,8 +99,7 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
     case 'conversation.reopen': {
       if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
       const conv = await conversationFor(desk, actor, ev.conversation);
-      const change =
-        ev.type === 'conversation.assign' ? { assigneeId: ev.operator } : { state: ev.type === 'conversation.resolve' ? ('resolved' as const) : ('open' as const) };
+      const change = ev.type === 'conversation.assign' ? { assigneeId: ev.operator } : { state: ev.type === 'conversation.resolve' ? ('resolved' as const) : ('open' as const) };
       await changeConversation(desk, actor, conv, change);
       return;
     }

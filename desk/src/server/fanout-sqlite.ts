@@ -34,9 +34,7 @@ export function sqliteFanout(opts: SqliteFanoutOptions): Fanout {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 2000');
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS fanout_log (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL)',
-  );
+  db.exec('CREATE TABLE IF NOT EXISTS fanout_log (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL)');
   const insert = db.prepare('INSERT INTO fanout_log (origin, channel, body, at) VALUES (?, ?, ?, ?)');
   const after = db.prepare('SELECT id, origin, channel, body FROM fanout_log WHERE id > ? ORDER BY id LIMIT ?');
   const prune = db.prepare('DELETE FROM fanout_log WHERE at < ?');

@@ -16,14 +16,10 @@ import type { PresenceEntry } from './presence.js';
 
 export const CHANNEL_PREFIX = 'desk:w:';
 
-export type FanoutMessage =
-  | { origin: string; workspace: string; to: Audience; event: ServerEvent }
-  | { origin: string; workspace: string; presence: { operators: PresenceEntry[]; ttlMs: number } };
+export type FanoutMessage = { origin: string; workspace: string; to: Audience; event: ServerEvent } | { origin: string; workspace: string; presence: { operators: PresenceEntry[]; ttlMs: number } };
 
 /** What a message carries, without the origin (the fan-out adds it). */
-export type FanoutPayload =
-  | { to: Audience; event: ServerEvent }
-  | { presence: { operators: PresenceEntry[]; ttlMs: number } };
+export type FanoutPayload = { to: Audience; event: ServerEvent } | { presence: { operators: PresenceEntry[]; ttlMs: number } };
 
 export interface Fanout {
   /** False when the node runs alone (no Redis URL). */

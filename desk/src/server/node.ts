@@ -87,11 +87,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
       void realtime.catchUp(since).catch((err: unknown) => log.warn({ err }, 'desk: catch-up failed'));
     },
   };
-  const fanout = opts.redisUrl
-    ? redisFanout({ url: opts.redisUrl, ...fanoutHooks })
-    : opts.sharedSqlite
-      ? sqliteFanout({ path: opts.sharedSqlite, ...fanoutHooks })
-      : undefined;
+  const fanout = opts.redisUrl ? redisFanout({ url: opts.redisUrl, ...fanoutHooks }) : opts.sharedSqlite ? sqliteFanout({ path: opts.sharedSqlite, ...fanoutHooks }) : undefined;
   const fanoutKind = opts.redisUrl ? 'redis' : opts.sharedSqlite ? 'database' : null;
   if (fanout) desk.useFanout(fanout);
 

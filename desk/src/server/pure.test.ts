@@ -80,7 +80,16 @@ describe('PresenceBoard', () => {
     p.connect('w', 'o1', 'Ada');
     p.connect('w', 'o1', 'Ada'); // a second tab
     p.setStatus('w', 'o1', 'away');
-    p.applyRemote('w', 'nyc', [{ id: 'o1', name: 'Ada', status: 'online' }, { id: 'o2', name: 'Grace', status: 'away' }], 1000, 0);
+    p.applyRemote(
+      'w',
+      'nyc',
+      [
+        { id: 'o1', name: 'Ada', status: 'online' },
+        { id: 'o2', name: 'Grace', status: 'away' },
+      ],
+      1000,
+      0,
+    );
     expect(p.list('w', 10)).toEqual([
       { id: 'o1', name: 'Ada', status: 'online' },
       { id: 'o2', name: 'Grace', status: 'away' },

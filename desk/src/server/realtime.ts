@@ -54,10 +54,13 @@ export class Realtime {
     const t = desk.timings;
     this.timers.push(setInterval(() => this.heartbeat(), t.heartbeatMs / HEARTBEAT_TICKS));
     this.timers.push(
-      setInterval(() => {
-        for (const ws of desk.presence.localWorkspaces()) desk.publishPresence(ws);
-        for (const ws of desk.presence.sweep(Date.now())) desk.refreshPresence(ws);
-      }, Math.min(t.presenceRepublishMs, t.presenceTtlMs / 3)),
+      setInterval(
+        () => {
+          for (const ws of desk.presence.localWorkspaces()) desk.publishPresence(ws);
+          for (const ws of desk.presence.sweep(Date.now())) desk.refreshPresence(ws);
+        },
+        Math.min(t.presenceRepublishMs, t.presenceTtlMs / 3),
+      ),
     );
     for (const timer of this.timers) timer.unref();
   }

@@ -38,9 +38,7 @@ const CACHEABLE = new Set(['.js', '.mjs', '.css']);
  * widget) allow inline styles (the page's own <style>, the widget's shadow-root style) but no
  * inline script. Nobody may frame the inbox (clickjacking); the demo page may be framed.
  */
-const INBOX_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const INBOX_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 export function pagePolicy(file: string): string | undefined {
@@ -86,7 +84,7 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   const file = resolvePublic(absRoot, pathname);
   if (!file) return false;
   // `/inbox` → inbox.html: pages without the extension.
-  const found = (await fileAt(file)) ?? (path.extname(file) === '' ? await fileAt(file + '.html') : undefined);
+  const found = (await fileAt(file)) ?? (path.extname(file) === '' ? await fileAt(`${file}.html`) : undefined);
   if (!found) return false;
 
   const etag = `W/"${found.size.toString(16)}-${Math.floor(found.mtime.getTime() / 1000).toString(16)}"`;
@@ -100,7 +98,7 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     ...(csp ? { 'content-security-policy': csp, 'referrer-policy': 'strict-origin-when-cross-origin' } : {}),
   };
   const inm = req.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+  if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     res.writeHead(304, headers).end();
     return true;
   }

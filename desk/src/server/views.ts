@@ -108,13 +108,7 @@ export function operatorAuthor(o: Operator): Author {
  * pages are read on until `limit` visible messages or the end (a run of notes never looks like
  * the end of the conversation to a visitor).
  */
-export async function visibleMessagesAfter(
-  store: DeskStore,
-  conversationId: string,
-  afterSeq: number,
-  forVisitor: boolean,
-  limit = 500,
-): Promise<Message[]> {
+export async function visibleMessagesAfter(store: DeskStore, conversationId: string, afterSeq: number, forVisitor: boolean, limit = 500): Promise<Message[]> {
   const out: Message[] = [];
   let from = afterSeq;
   for (let pages = 0; pages < 20 && out.length < limit; pages++) {

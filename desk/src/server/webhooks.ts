@@ -17,7 +17,7 @@ export interface WebhookEvent {
 }
 
 export function signature(secret: string, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 export interface WebhookSender {

@@ -26,12 +26,10 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
       store.createWorkspace({ id, name: 'Acme', allowedOrigins: ['https://shop.example'], emailDomain: 'desk.example', webhookSecret: 's3cret' });
     const operator = (ws: Workspace, name = 'Ada', email = `${name.toLowerCase()}${++n}@acme.test`): Promise<Operator> =>
       store.createOperator({ workspaceId: ws.id, email, name, passwordHash: 'scrypt$16384$8$1$salt$hash' });
-    const visitor = (ws: Workspace, meta: Record<string, string> = {}): Promise<Visitor> =>
-      store.createVisitor({ workspaceId: ws.id, token: `tok-${++n}-${Math.random()}`, meta });
+    const visitor = (ws: Workspace, meta: Record<string, string> = {}): Promise<Visitor> => store.createVisitor({ workspaceId: ws.id, token: `tok-${++n}-${Math.random()}`, meta });
     const fromVisitor = (v: Visitor): Author => ({ kind: 'visitor', id: v.id, name: v.name ?? 'Visitor' });
     const fromOperator = (o: Operator): Author => ({ kind: 'operator', id: o.id, name: o.name });
-    const send = (conversationId: string, author: Author, body: string, extra: Partial<NewMessage> = {}) =>
-      store.appendMessage({ conversationId, clientId: `k_${++n}`, author, body, ...extra });
+    const send = (conversationId: string, author: Author, body: string, extra: Partial<NewMessage> = {}) => store.appendMessage({ conversationId, clientId: `k_${++n}`, author, body, ...extra });
     /** A conversation with a visitor, in a fresh workspace. */
     const setup = async () => {
       const ws = await workspace();
@@ -308,8 +306,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
 
       it('filters: open, unassigned, mine, resolved, all', async () => {
         const { ws, ada, grace, fresh, adas, graces, done } = await inbox();
-        const list = (filter: 'open' | 'unassigned' | 'mine' | 'resolved' | 'all', operatorId?: string) =>
-          store.listConversations(ws.id, { filter, operatorId });
+        const list = (filter: 'open' | 'unassigned' | 'mine' | 'resolved' | 'all', operatorId?: string) => store.listConversations(ws.id, { filter, operatorId });
         expect(ids(await list('open'))).toEqual(ids([fresh.c, adas.c, graces.c]));
         expect(ids(await list('unassigned'))).toEqual(ids([fresh.c]));
         expect(ids(await list('mine', ada.id))).toEqual(ids([adas.c]));
@@ -344,9 +341,18 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(rows.get(done.c.id)).toMatchObject({ state: 'resolved', unread: 0, lastSeq: 1 });
         // A summary is a conversation plus the summary fields.
         expect(await store.getConversation(a.id)).toEqual({
-          id: a.id, workspaceId: a.workspaceId, visitorId: a.visitorId, state: a.state, assigneeId: a.assigneeId,
-          replyToken: a.replyToken, lastSeq: a.lastSeq, visitorReadSeq: a.visitorReadSeq, operatorReadSeq: a.operatorReadSeq,
-          emailSubject: a.emailSubject, lastActivityAt: a.lastActivityAt, createdAt: a.createdAt,
+          id: a.id,
+          workspaceId: a.workspaceId,
+          visitorId: a.visitorId,
+          state: a.state,
+          assigneeId: a.assigneeId,
+          replyToken: a.replyToken,
+          lastSeq: a.lastSeq,
+          visitorReadSeq: a.visitorReadSeq,
+          operatorReadSeq: a.operatorReadSeq,
+          emailSubject: a.emailSubject,
+          lastActivityAt: a.lastActivityAt,
+          createdAt: a.createdAt,
         });
       });
     });
@@ -385,9 +391,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
 
       it('gives 50 concurrent appends the seqs 1..50, no gap, no duplicate', async () => {
         const { conv, author } = await setup();
-        const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => store.appendMessage({ conversationId: conv.id, clientId: `k_${i}`, author, body: `#${i}` })),
-        );
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.appendMessage({ conversationId: conv.id, clientId: `k_${i}`, author, body: `#${i}` })));
         expect(results.every((r) => !r.duplicate)).toBe(true);
         expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
         const stored = await store.messagesAfter(conv.id, 0);
@@ -398,9 +402,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
       it('keeps seqs per conversation, concurrently across conversations', async () => {
         const a = await setup();
         const b = await setup();
-        await Promise.all(
-          Array.from({ length: 20 }, (_, i) => send(i % 2 ? a.conv.id : b.conv.id, i % 2 ? a.author : b.author, `#${i}`)),
-        );
+        await Promise.all(Array.from({ length: 20 }, (_, i) => send(i % 2 ? a.conv.id : b.conv.id, i % 2 ? a.author : b.author, `#${i}`)));
         expect((await store.messagesAfter(a.conv.id, 0)).map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
         expect((await store.messagesAfter(b.conv.id, 0)).map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
       });
@@ -417,9 +419,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
 
       it('stores a clientId once under concurrent retries', async () => {
         const { conv, author } = await setup();
-        const results = await Promise.all(
-          Array.from({ length: 10 }, () => store.appendMessage({ conversationId: conv.id, clientId: 'k_storm', author, body: 'x' })),
-        );
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.appendMessage({ conversationId: conv.id, clientId: 'k_storm', author, body: 'x' })));
         expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
         expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
         expect(results.every((r) => r.message.seq === 1)).toBe(true);
@@ -473,7 +473,11 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(await store.messageByEmailId('<in-1@example.com>')).toEqual(r.message);
         expect(await store.messageByEmailId('<nope@example.com>')).toBeUndefined();
         const bare = await store.appendMessage({
-          conversationId: conv.id, clientId: 'k_mail2', author, body: 'first in thread', via: 'email',
+          conversationId: conv.id,
+          clientId: 'k_mail2',
+          author,
+          body: 'first in thread',
+          via: 'email',
           email: { messageId: '<in-2@example.com>', inReplyTo: undefined, references: [], from: 'eve@example.com', subject: 'Help' },
         });
         expect(bare.message.email).toEqual({ messageId: '<in-2@example.com>', inReplyTo: undefined, references: [], from: 'eve@example.com', subject: 'Help' });

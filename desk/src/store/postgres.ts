@@ -58,8 +58,7 @@ const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   ON CONFLICT DO NOTHING RETURNING *`;
 
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 
 /** Thrown inside appendMessage's transaction to roll it back when the insert hit a stored message. */
@@ -185,10 +184,7 @@ export class PostgresStore implements DeskStore {
   }
 
   async operatorBySession(token: string, now: number): Promise<Operator | undefined> {
-    const row = await this.one(
-      'SELECT o.* FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token = $1 AND s.expires_at > $2',
-      [token, now],
-    );
+    const row = await this.one('SELECT o.* FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token = $1 AND s.expires_at > $2', [token, now]);
     return row && operatorFrom(row);
   }
 
@@ -263,10 +259,7 @@ export class PostgresStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
-  async listConversations(
-    workspaceId: string,
-    q: { filter: ConversationFilter; operatorId?: string; limit?: number },
-  ): Promise<ConversationSummary[]> {
+  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]> {
     const { sql, params } = inboxQuery(workspaceId, q, (n) => `$${n}`);
     return (await this.many(sql, params)).map(summaryFrom);
   }
@@ -285,16 +278,7 @@ export class PostgresStore implements DeskStore {
          email_subject = COALESCE($6, email_subject),
          last_activity_at = GREATEST(last_activity_at, $7::bigint)
        WHERE id = $8 RETURNING *`,
-      [
-        patch.state ?? null,
-        patch.assigneeId !== undefined,
-        patch.assigneeId ?? null,
-        patch.visitorReadSeq ?? null,
-        patch.operatorReadSeq ?? null,
-        patch.emailSubject ?? null,
-        Date.now(),
-        id,
-      ],
+      [patch.state ?? null, patch.assigneeId !== undefined, patch.assigneeId ?? null, patch.visitorReadSeq ?? null, patch.operatorReadSeq ?? null, patch.emailSubject ?? null, Date.now(), id],
     );
     if (!row) throw new StoreNotFoundError('conversation', id);
     return conversationFrom(row);
@@ -304,10 +288,10 @@ export class PostgresStore implements DeskStore {
     try {
       const row = await this.tx(async (c) => {
         const now = Date.now();
-        const conv = await c.query<Row>(
-          'UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $1) WHERE id = $2 RETURNING last_seq',
-          [now, m.conversationId],
-        );
+        const conv = await c.query<Row>('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $1) WHERE id = $2 RETURNING last_seq', [
+          now,
+          m.conversationId,
+        ]);
         if (!conv.rows[0]) throw new StoreNotFoundError('conversation', m.conversationId);
         const inserted = await c.query<Row>(INSERT_MESSAGE, messageValues(newId('m'), Number(conv.rows[0].last_seq), m, now));
         if (!inserted.rows[0]) throw new AlreadyStored();
@@ -325,13 +309,7 @@ export class PostgresStore implements DeskStore {
   }
 
   async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<Message[]> {
-    return (
-      await this.many('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
-        conversationId,
-        afterSeq,
-        Math.max(0, Math.floor(limit)),
-      ])
-    ).map(messageFrom);
+    return (await this.many('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [conversationId, afterSeq, Math.max(0, Math.floor(limit))])).map(messageFrom);
   }
 
   async messageByEmailId(messageId: string): Promise<Message | undefined> {
@@ -340,7 +318,12 @@ export class PostgresStore implements DeskStore {
   }
 
   async emailsDue(side: EmailSide, writtenBefore: number, limit = 100): Promise<DueEmail[]> {
-    return (await this.many(emailsDueQuery(side, (n) => `$${n}`), [writtenBefore, Math.max(0, Math.floor(limit))])).map(dueEmailFrom);
+    return (
+      await this.many(
+        emailsDueQuery(side, (n) => `$${n}`),
+        [writtenBefore, Math.max(0, Math.floor(limit))],
+      )
+    ).map(dueEmailFrom);
   }
 
   async claimEmail(conversationId: string, side: EmailSide, seq: number): Promise<boolean> {
@@ -352,17 +335,11 @@ export class PostgresStore implements DeskStore {
 
   async addThreadEmail(conversationId: string, messageId: string): Promise<void> {
     // clock_timestamp() would do too; ms from this node keep both stores alike.
-    await this.pool.query('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING', [
-      messageId,
-      conversationId,
-      Date.now(),
-    ]);
+    await this.pool.query('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING', [messageId, conversationId, Date.now()]);
   }
 
   async emailThread(conversationId: string): Promise<string[]> {
-    return (await this.many('SELECT message_id FROM email_thread WHERE conversation_id = $1 ORDER BY created_at, message_id', [conversationId])).map((r) =>
-      String(r.message_id),
-    );
+    return (await this.many('SELECT message_id FROM email_thread WHERE conversation_id = $1 ORDER BY created_at, message_id', [conversationId])).map((r) => String(r.message_id));
   }
 
   async conversationByEmailId(messageId: string): Promise<Conversation | undefined> {
@@ -380,12 +357,7 @@ export class PostgresStore implements DeskStore {
   }
 
   async createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse> {
-    const row = await this.one('INSERT INTO canned_responses (id, workspace_id, shortcut, body) VALUES ($1, $2, $3, $4) RETURNING *', [
-      newId('cr'),
-      c.workspaceId,
-      c.shortcut,
-      c.body,
-    ]);
+    const row = await this.one('INSERT INTO canned_responses (id, workspace_id, shortcut, body) VALUES ($1, $2, $3, $4) RETURNING *', [newId('cr'), c.workspaceId, c.shortcut, c.body]);
     return cannedFrom(row!);
   }
 }

@@ -183,11 +183,7 @@ export const DEFAULT_LIST_LIMIT = 50;
  * a workspace, newest activity first, with the visitor's email and name, the unread count (visitor
  * messages after the operators' read mark) and the last message (joined on seq = last_seq).
  */
-export function inboxQuery(
-  workspaceId: string,
-  q: { filter: ConversationFilter; operatorId?: string; limit?: number },
-  placeholder: (n: number) => string,
-): { sql: string; params: unknown[] } {
+export function inboxQuery(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }, placeholder: (n: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const bind = (v: unknown) => (params.push(v), placeholder(params.length));
   const where = `c.workspace_id = ${bind(workspaceId)} AND ${filterCondition(q.filter, q.filter === 'mine' ? bind(q.operatorId ?? null) : '')}`;

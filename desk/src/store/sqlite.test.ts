@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { storeContract } from './contract.js';
 import { MIGRATIONS } from './migrations.js';
 import { openStore, sqlitePath } from './open.js';
-import { SqliteStore } from './sqlite.js';
+import type { SqliteStore } from './sqlite.js';
 
 /** Every migration, in order, once. */
 const APPLIED = MIGRATIONS.map(({ version, name }) => ({ version, name }));

@@ -169,11 +169,7 @@ export class SqliteStore implements DeskStore {
   }
 
   async operatorBySession(token: string, now: number): Promise<Operator | undefined> {
-    const row = this.get(
-      'SELECT o.* FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token = ? AND s.expires_at > ?',
-      token,
-      now,
-    );
+    const row = this.get('SELECT o.* FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token = ? AND s.expires_at > ?', token, now);
     return row && operatorFrom(row);
   }
 
@@ -261,10 +257,7 @@ export class SqliteStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
-  async listConversations(
-    workspaceId: string,
-    q: { filter: ConversationFilter; operatorId?: string; limit?: number },
-  ): Promise<ConversationSummary[]> {
+  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]> {
     const { sql, params } = inboxQuery(workspaceId, q, () => '?');
     return this.all(sql, ...params).map(summaryFrom);
   }
@@ -303,11 +296,7 @@ export class SqliteStore implements DeskStore {
         (m.email ? this.get('SELECT * FROM messages WHERE email_message_id = ?', m.email.messageId) : undefined);
       if (stored) return { row: stored, duplicate: true };
       const now = Date.now();
-      const conv = this.get(
-        'UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = MAX(last_activity_at, ?) WHERE id = ? RETURNING last_seq',
-        now,
-        m.conversationId,
-      );
+      const conv = this.get('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = MAX(last_activity_at, ?) WHERE id = ? RETURNING last_seq', now, m.conversationId);
       if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
       const row = this.get(INSERT_MESSAGE, ...messageValues(newId('m'), Number(conv.last_seq), m, now))!;
       return { row, duplicate: false };
@@ -317,12 +306,7 @@ export class SqliteStore implements DeskStore {
   }
 
   async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<Message[]> {
-    return this.all(
-      'SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-      conversationId,
-      afterSeq,
-      Math.max(0, Math.floor(limit)),
-    ).map(messageFrom);
+    return this.all('SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?', conversationId, afterSeq, Math.max(0, Math.floor(limit))).map(messageFrom);
   }
 
   async messageByEmailId(messageId: string): Promise<Message | undefined> {
@@ -331,7 +315,11 @@ export class SqliteStore implements DeskStore {
   }
 
   async emailsDue(side: EmailSide, writtenBefore: number, limit = 100): Promise<DueEmail[]> {
-    return this.all(emailsDueQuery(side, () => '?'), writtenBefore, Math.max(0, Math.floor(limit))).map(dueEmailFrom);
+    return this.all(
+      emailsDueQuery(side, () => '?'),
+      writtenBefore,
+      Math.max(0, Math.floor(limit)),
+    ).map(dueEmailFrom);
   }
 
   async claimEmail(conversationId: string, side: EmailSide, seq: number): Promise<boolean> {
@@ -340,11 +328,7 @@ export class SqliteStore implements DeskStore {
   }
 
   async addThreadEmail(conversationId: string, messageId: string): Promise<void> {
-    this.stmt('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES (?, ?, ?) ON CONFLICT (message_id) DO NOTHING').run(
-      messageId,
-      conversationId,
-      Date.now(),
-    );
+    this.stmt('INSERT INTO email_thread (message_id, conversation_id, created_at) VALUES (?, ?, ?) ON CONFLICT (message_id) DO NOTHING').run(messageId, conversationId, Date.now());
   }
 
   async emailThread(conversationId: string): Promise<string[]> {
@@ -367,13 +351,7 @@ export class SqliteStore implements DeskStore {
   }
 
   async createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse> {
-    const row = this.get(
-      'INSERT INTO canned_responses (id, workspace_id, shortcut, body) VALUES (?, ?, ?, ?) RETURNING *',
-      newId('cr'),
-      c.workspaceId,
-      c.shortcut,
-      c.body,
-    );
+    const row = this.get('INSERT INTO canned_responses (id, workspace_id, shortcut, body) VALUES (?, ?, ?, ?) RETURNING *', newId('cr'), c.workspaceId, c.shortcut, c.body);
     return cannedFrom(row!);
   }
 }

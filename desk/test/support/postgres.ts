@@ -79,11 +79,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(dir, 'data');
   const as = { cwd: dir, ...(user ?? {}) };
   try {
-    await promisify(execFile)(
-      join(bin, 'initdb'),
-      ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
-      as,
-    );
+    await promisify(execFile)(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'], as);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     const e = err as Error & { stderr?: string };

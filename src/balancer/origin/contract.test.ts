@@ -9,8 +9,7 @@ interface TestOrigin extends OriginCandidate {
   load: { inflight: number; websockets: number };
 }
 
-const origin = (name: string, weight = 1, inflight = 0, websockets = 0): TestOrigin =>
-  ({ id: `pool/${name}`, name, weight, load: { inflight, websockets } });
+const origin = (name: string, weight = 1, inflight = 0, websockets = 0): TestOrigin => ({ id: `pool/${name}`, name, weight, load: { inflight, websockets } });
 
 /** The n-th of many distinct client IPs. */
 const ip = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
@@ -102,14 +101,18 @@ for (const name of ORIGIN_STEERING) {
 
     it('is reproducible with a seeded random', () => {
       const list = [origin('a'), origin('b', 0.5, 2), origin('c', 0.7, 1, 3)];
-      const run = () => { const s = make(42); return Array.from({ length: 100 }, (_, i) => s.pick(list, ip(i))!.name); };
+      const run = () => {
+        const s = make(42);
+        return Array.from({ length: 100 }, (_, i) => s.pick(list, ip(i))!.name);
+      };
       expect(run()).toEqual(run());
     });
   });
 }
 
 it('round robin interleaves rather than bursts', () => {
-  const a = origin('a', 1), b = origin('b', 1);
+  const a = origin('a', 1),
+    b = origin('b', 1);
   const s = originSelectors.round_robin();
   expect([s.pick([a, b]), s.pick([a, b]), s.pick([a, b]), s.pick([a, b])].map((o) => o!.name)).toEqual(['a', 'b', 'a', 'b']);
 });

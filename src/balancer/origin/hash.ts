@@ -27,7 +27,10 @@ export function hashSteering({ random = Math.random }: OriginSelectorOptions = {
         if (w <= 0) continue;
         const s = rendezvousScore(key, o.id, w);
         // Ties (practically never: 53-bit hashes) go to the smaller id, not to list order.
-        if (s > bestScore || (s === bestScore && o.id < best.id)) { bestScore = s; best = o; }
+        if (s > bestScore || (s === bestScore && o.id < best.id)) {
+          bestScore = s;
+          best = o;
+        }
       }
       return best;
     },

@@ -4,12 +4,14 @@ import { leastOutstandingRequests } from './least-outstanding-requests.js';
 import { seededRandom } from './seeded-random.js';
 import type { OriginCandidate, OriginSelector } from './types.js';
 
-const origin = (name: string, weight = 1, inflight = 0): OriginCandidate & { name: string } =>
-  ({ id: `chat/${name}`, name, weight, load: { inflight, websockets: 0 } });
+const origin = (name: string, weight = 1, inflight = 0): OriginCandidate & { name: string } => ({ id: `chat/${name}`, name, weight, load: { inflight, websockets: 0 } });
 
 function shares(s: OriginSelector, list: (OriginCandidate & { name: string })[], n = 9000): Map<string, number> {
   const counts = new Map(list.map((o) => [o.name, 0]));
-  for (let i = 0; i < n; i++) { const o = s.pick(list)!; counts.set(o.name, counts.get(o.name)! + 1); }
+  for (let i = 0; i < n; i++) {
+    const o = s.pick(list)!;
+    counts.set(o.name, counts.get(o.name)! + 1);
+  }
   return new Map([...counts].map(([k, v]) => [k, v / n]));
 }
 

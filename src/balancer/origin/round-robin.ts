@@ -18,7 +18,10 @@ export function roundRobin(): OriginSelector {
         const s = (score.get(o) ?? 0) + o.weight;
         score.set(o, s);
         total += o.weight;
-        if (s > bestScore) { bestScore = s; best = o; }
+        if (s > bestScore) {
+          bestScore = s;
+          best = o;
+        }
       }
       if (total === 0) return candidates[0];
       score.set(best!, bestScore - total);

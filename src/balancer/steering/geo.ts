@@ -15,12 +15,6 @@ export const geoSteering: PoolSteering = {
   order(input) {
     const { pop, client } = input;
     const region = client.region ?? pop.region;
-    return healthyPools(
-      input,
-      input.popPools.get(pop.id),
-      client.country === undefined ? undefined : input.countryPools.get(client.country),
-      input.regionPools.get(region),
-      input.defaultPools,
-    );
+    return healthyPools(input, input.popPools.get(pop.id), client.country === undefined ? undefined : input.countryPools.get(client.country), input.regionPools.get(region), input.defaultPools);
   },
 };

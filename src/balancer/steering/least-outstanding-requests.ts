@@ -18,7 +18,11 @@ export const leastOutstandingPools: PoolSteering = {
     if (pools.length <= 1) return pools;
     const eff = new Map<unknown, number>();
     for (const p of pools) eff.set(p, poolWeight(input, p) / (1 + Math.max(0, input.outstanding(p))));
-    const i = pickWeightedIndex(pools, (p) => eff.get(p)!, () => input.random());
+    const i = pickWeightedIndex(
+      pools,
+      (p) => eff.get(p)!,
+      () => input.random(),
+    );
     const first = pools[i];
     const rest = pools.filter((_, j) => j !== i).sort((a, b) => eff.get(b)! - eff.get(a)!);
     return [first, ...rest];

@@ -11,7 +11,11 @@ export const weightedRandomPools: PoolSteering = {
   order(input) {
     const pools = healthyPools(input, input.defaultPools);
     if (pools.length <= 1) return pools;
-    const i = pickWeightedIndex(pools, (p) => poolWeight(input, p), () => input.random());
+    const i = pickWeightedIndex(
+      pools,
+      (p) => poolWeight(input, p),
+      () => input.random(),
+    );
     return [pools[i], ...pools.slice(0, i), ...pools.slice(i + 1)];
   },
 };

@@ -5,7 +5,10 @@ import { greatCircleKm } from './distance.js';
 import { DEFAULT_STEERING, pickOrder, poolsFor, STEERING, steeringPolicies, type SteeringPolicy } from './index.js';
 import type { Coordinates, SteeringInput } from './types.js';
 
-interface TestPool { readonly name: string; readonly location?: Coordinates }
+interface TestPool {
+  readonly name: string;
+  readonly location?: Coordinates;
+}
 
 const POOLS: Record<string, TestPool> = {
   fra: { name: 'fra', location: { lat: 50.11, lon: 8.68 } },
@@ -175,8 +178,7 @@ describe('geo', () => {
   const geo = (s: Setup) => names(poolsFor(input({ ...maps, ...s }), 'geo'));
 
   it('PoP pools, then country, then region, then default pools, each once', () => {
-    expect(geo({ pop: { id: 'gru1', region: 'sa-east' }, client: { country: 'AU', region: 'ap-southeast' } }))
-      .toEqual(['gru', 'syd', 'sin', 'fra', 'iad', 'core']);
+    expect(geo({ pop: { id: 'gru1', region: 'sa-east' }, client: { country: 'AU', region: 'ap-southeast' } })).toEqual(['gru', 'syd', 'sin', 'fra', 'iad', 'core']);
   });
 
   it("uses the client's region, else the PoP's", () => {
@@ -190,10 +192,8 @@ describe('geo', () => {
   });
 
   it('skips unhealthy mapped pools and fails over to the next list', () => {
-    expect(geo({ pop: { id: 'sin1', region: 'ap-southeast' }, client: { country: 'AU' }, down: ['syd'] }))
-      .toEqual(['sin', 'fra', 'iad', 'core']);
-    expect(geo({ pop: { id: 'sin1', region: 'ap-southeast' }, client: { country: 'AU' }, down: ['syd', 'sin'] }))
-      .toEqual(['fra', 'iad', 'core']);
+    expect(geo({ pop: { id: 'sin1', region: 'ap-southeast' }, client: { country: 'AU' }, down: ['syd'] })).toEqual(['sin', 'fra', 'iad', 'core']);
+    expect(geo({ pop: { id: 'sin1', region: 'ap-southeast' }, client: { country: 'AU' }, down: ['syd', 'sin'] })).toEqual(['fra', 'iad', 'core']);
   });
 });
 
@@ -213,7 +213,7 @@ describe('proximity', () => {
 
   it("measures from the PoP when the client's location is unknown", () => {
     const pop = { id: 'ewr', region: 'us-east', location: { lat: 40.69, lon: -74.17 } };
-    expect(names(poolsFor(input({ pop }), 'proximity'))).toEqual(['iad', 'fra', 'sin', 'syd', 'core']) // Newark: Singapore 15,300 km, Sydney 16,000;
+    expect(names(poolsFor(input({ pop }), 'proximity'))).toEqual(['iad', 'fra', 'sin', 'syd', 'core']); // Newark: Singapore 15,300 km, Sydney 16,000;
   });
 
   it('pools without coordinates go last, in failover order; no origin point at all is failover', () => {
@@ -226,21 +226,17 @@ describe('proximity', () => {
 
 describe('dynamic_latency', () => {
   it('fastest pool first by RTT EWMA', () => {
-    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150, syd: 20.5 } }), 'dynamic_latency')))
-      .toEqual(['iad', 'syd', 'fra', 'sin', 'core']);
+    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150, syd: 20.5 } }), 'dynamic_latency'))).toEqual(['iad', 'syd', 'fra', 'sin', 'core']);
   });
 
   it('failover order until every healthy pool has a measurement', () => {
-    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150 } }), 'dynamic_latency')))
-      .toEqual(['fra', 'iad', 'sin', 'syd', 'core']);
+    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150 } }), 'dynamic_latency'))).toEqual(['fra', 'iad', 'sin', 'syd', 'core']);
     // A pool that is down (and so has no fresh RTT) does not hold the others back.
-    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150 }, down: ['syd'] }), 'dynamic_latency')))
-      .toEqual(['iad', 'fra', 'sin', 'core']);
+    expect(names(poolsFor(input({ rtt: { fra: 80, iad: 20, sin: 150 }, down: ['syd'] }), 'dynamic_latency'))).toEqual(['iad', 'fra', 'sin', 'core']);
   });
 
   it('equal RTTs keep failover order', () => {
-    expect(names(poolsFor(input({ rtt: { fra: 30, iad: 30, sin: 30, syd: 10 } }), 'dynamic_latency')))
-      .toEqual(['syd', 'fra', 'iad', 'sin', 'core']);
+    expect(names(poolsFor(input({ rtt: { fra: 30, iad: 30, sin: 30, syd: 10 } }), 'dynamic_latency'))).toEqual(['syd', 'fra', 'iad', 'sin', 'core']);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { applyDirective, emptyDirectives, type DirectiveArgument, type Directives } from './directives.js';
 
-export { type Directives } from './directives.js';
+export type { Directives } from './directives.js';
 
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 

@@ -53,7 +53,13 @@ describe('parseDictionary', () => {
       e: { type: 'bytes', value: 'aGk=' },
       f: { type: 'boolean', value: false },
       g: { type: 'boolean', value: true },
-      h: { type: 'inner-list', items: [{ type: 'integer', value: 1 }, { type: 'string', value: 'two' }] },
+      h: {
+        type: 'inner-list',
+        items: [
+          { type: 'integer', value: 1 },
+          { type: 'string', value: 'two' },
+        ],
+      },
     });
   });
   it('rejects malformed members', () => {

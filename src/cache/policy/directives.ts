@@ -123,14 +123,21 @@ export function applyDirective(d: Directives, name: string, arg: DirectiveArgume
     if (arg === undefined) d.maxStale = true;
     else {
       const value = arg === null ? undefined : parseDeltaSeconds(arg);
-      if (value === undefined) d.invalid = true; // an unreadable max-stale grants nothing
+      if (value === undefined)
+        d.invalid = true; // an unreadable max-stale grants nothing
       else d.maxStale = value;
     }
     return;
   }
   if (name === 'no-cache' || name === 'private') {
     const key = name === 'no-cache' ? 'noCache' : 'private';
-    const fields = typeof arg === 'string' ? arg.split(',').map((f) => f.trim().toLowerCase()).filter((f) => f !== '') : [];
+    const fields =
+      typeof arg === 'string'
+        ? arg
+            .split(',')
+            .map((f) => f.trim().toLowerCase())
+            .filter((f) => f !== '')
+        : [];
     // The unqualified form (or a qualified one naming nothing) is the most restrictive and wins (§4.2.1).
     if (fields.length === 0 || d[key] === true) d[key] = true;
     else d[key] = [...new Set([...(d[key] ?? []), ...fields])];

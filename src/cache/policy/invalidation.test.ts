@@ -13,11 +13,7 @@ describe('invalidatedUrls', () => {
     for (const status of [100, 400, 404, 500, 503]) expect(invalidatedUrls('POST', status, URL_A, {})).toEqual([]);
   });
   it('adds Location and Content-Location on the same origin, resolved and normalized', () => {
-    expect(invalidatedUrls('POST', 201, URL_A, { location: '/b', 'content-location': 'https://EXAMPLE.com:443/c#frag' })).toEqual([
-      URL_A,
-      'https://example.com/b',
-      'https://example.com/c',
-    ]);
+    expect(invalidatedUrls('POST', 201, URL_A, { location: '/b', 'content-location': 'https://EXAMPLE.com:443/c#frag' })).toEqual([URL_A, 'https://example.com/b', 'https://example.com/c']);
     expect(invalidatedUrls('PUT', 200, URL_A, { 'content-location': URL_A })).toEqual([URL_A]);
   });
   it('ignores other origins and garbage', () => {

@@ -16,11 +16,7 @@ import { parseHttpDate } from './http-date.js';
  * its response time (it has not changed since we fetched it, as far as this cache knows; Cloudflare
  * calls this smart edge revalidation). Preconditions are ignored for non-2xx entries (§13.2.1).
  */
-export function evaluatePreconditions(
-  method: string,
-  requestHeaders: RequestHeaders,
-  meta: Pick<StoredMeta, 'status' | 'headers' | 'responseTime'>,
-): 200 | 304 | 412 {
+export function evaluatePreconditions(method: string, requestHeaders: RequestHeaders, meta: Pick<StoredMeta, 'status' | 'headers' | 'responseTime'>): 200 | 304 | 412 {
   if (meta.status < 200 || meta.status > 299) return 200;
   // The common case, a request with no precondition, parses nothing (this runs on every hit).
   const h = requestHeaders;

@@ -29,7 +29,10 @@ export function selectRange(method: string, requestHeaders: RequestHeaders, meta
 
   const m = /^\s*bytes\s*=\s*(.*)$/i.exec(range);
   if (!m) return FULL;
-  const specs = m[1].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length !== 1) return FULL;
   const size = meta.size;
   const suffix = /^-(\d+)$/.exec(specs[0]);

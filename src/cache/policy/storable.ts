@@ -64,8 +64,8 @@ export function isStorableStatus(status: number): boolean {
  * must-understand): those of RFC 9110 §15 except 206 (not stored here), plus 429 and 451.
  */
 const UNDERSTOOD = new Set([
-  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412,
-  413, 414, 415, 416, 417, 421, 422, 426, 429, 451, 500, 501, 502, 503, 504, 505,
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 304, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 429, 451, 500, 501, 502,
+  503, 504, 505,
 ]);
 
 /** Whether the cache understands a status code for must-understand (RFC 9111 §5.2.2.3). */
@@ -113,7 +113,14 @@ export function varyNames(headers: Record<string, string>): string[] {
 export function cacheTags(headers: Record<string, string>): string[] {
   const value = headers['cache-tag'];
   if (value === undefined) return [];
-  return [...new Set(value.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== ''))];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t !== ''),
+    ),
+  ];
 }
 
 /** Whether the response carries a validator (ETag or Last-Modified, RFC 9110 §8.8) to revalidate with. */

@@ -4,10 +4,7 @@
  * error makes the whole field invalid (§4.2: "fail parsing" → undefined).
  */
 
-export type BareItem =
-  | { type: 'integer' | 'decimal'; value: number }
-  | { type: 'string' | 'token' | 'bytes'; value: string }
-  | { type: 'boolean'; value: boolean };
+export type BareItem = { type: 'integer' | 'decimal'; value: number } | { type: 'string' | 'token' | 'bytes'; value: string } | { type: 'boolean'; value: boolean };
 
 export type DictionaryValue = BareItem | { type: 'inner-list'; items: BareItem[] };
 

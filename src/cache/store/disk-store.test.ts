@@ -102,7 +102,7 @@ describe('DiskStore', () => {
     expect(one.usage().entries).toBe(1);
   });
 
-  it('counts other workers\' files at its rescan and evicts to maxSize', async () => {
+  it("counts other workers' files at its rescan and evicts to maxSize", async () => {
     const root = await dir();
     const small = { maxSize: 10_000, maxObjectSize: 5_000 };
     const one = await disk(root, small);
@@ -244,7 +244,7 @@ describe('DiskStore', () => {
     expect(await s.get(A)).toBeUndefined();
   });
 
-  it('recovers when a failed write\'s cause goes away, clearing failure', async () => {
+  it("recovers when a failed write's cause goes away, clearing failure", async () => {
     const root = await dir();
     let now = 1_000_000;
     const s = await disk(root, { now: () => now });

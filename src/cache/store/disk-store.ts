@@ -97,7 +97,14 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     liveInstances.add(this.instance);
     this.probe();
     this.ready = this.rescan();
-    void this.ready.then(() => { this.scanned = true; }, () => { this.scanned = true; });
+    void this.ready.then(
+      () => {
+        this.scanned = true;
+      },
+      () => {
+        this.scanned = true;
+      },
+    );
     this.timer = setInterval(() => void this.rescan(), options.rescanMs ?? 30_000);
     this.timer.unref();
   }
@@ -430,9 +437,7 @@ export class DiskStore implements CacheStore, DiskWriterHost {
     const st = await stat(path).catch(() => undefined);
     if (st === undefined) return;
     const owner = parseTempName(name);
-    const stale =
-      this.now() - st.mtimeMs > STALE_TEMP_MS ||
-      (owner !== undefined && (owner.pid === process.pid ? !liveInstances.has(owner.instance) : !processAlive(owner.pid)));
+    const stale = this.now() - st.mtimeMs > STALE_TEMP_MS || (owner !== undefined && (owner.pid === process.pid ? !liveInstances.has(owner.instance) : !processAlive(owner.pid)));
     if (stale) await unlink(path).catch(() => {});
   }
 }

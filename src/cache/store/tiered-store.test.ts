@@ -43,7 +43,7 @@ describe('TieredStore', () => {
     expect(await s.get(A)).toBe(await mem.get(A));
   });
 
-  it('serves memory when the disk fails, and reports the disk\'s failure', async () => {
+  it("serves memory when the disk fails, and reports the disk's failure", async () => {
     const dir = await tempDir();
     cleanups.push(dir.remove);
     const { writeFile } = await import('node:fs/promises');
@@ -72,7 +72,10 @@ describe('TieredStore: misses the disk tier does not know', () => {
     expect(await store(other, testMeta(A), bytes(100))).toBe(true);
     let reads = 0;
     const get = disk.get.bind(disk);
-    disk.get = (key: string) => { reads++; return get(key); };
+    disk.get = (key: string) => {
+      reads++;
+      return get(key);
+    };
     // Unknown here: a miss, and no file was opened for it.
     expect(await s.get(A)).toBeUndefined();
     expect(reads).toBe(0);

@@ -160,7 +160,7 @@ export class TieredStore implements CacheStore {
     const hit = await this.disk.get(key);
     if (hit !== undefined && Buffer.isBuffer(hit.body) && drops === this.drops) {
       const w = this.memory.put(hit.meta);
-      if (w !== undefined && w.write(hit.body)) await w.end();
+      if (w?.write(hit.body)) await w.end();
     }
     return hit;
   }

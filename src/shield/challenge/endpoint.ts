@@ -18,7 +18,7 @@ import { countAction } from '../actions.js';
 import type { ChallengeRuntime } from './runtime.js';
 import { CLEARANCE_COOKIE_NAME, clearanceCookie, clientPrefix, issueClearance, verifyClearance } from './clearance.js';
 import { CHALLENGE_HEADERS, challengePage, escapeHtml, safeReturnTo } from './page.js';
-import { issueChallenge, MAX_TOKEN_LENGTH, MemoryReplayGuard, peekChallenge, verifySolution, verifyWait } from './token.js';
+import { issueChallenge, MAX_TOKEN_LENGTH, peekChallenge, verifySolution, verifyWait } from './token.js';
 
 export const CHALLENGE_PATH = '/.outpost/challenge';
 /** Largest form a challenge answer may come in (token ~220 B, answer, returnTo ≤ 2 KiB). */
@@ -50,7 +50,10 @@ export function isNavigation(ctx: RequestContext): boolean {
 
 /** Answers a request that must pass the challenge: the page for a navigation, 403 JSON otherwise. */
 export function sendChallenge(ctx: RequestContext, rt: ChallengeRuntime, rule: string): void {
-  const headers: [string, string][] = [['x-outpost-mitigated', 'challenge'], ['x-request-id', ctx.id]];
+  const headers: [string, string][] = [
+    ['x-outpost-mitigated', 'challenge'],
+    ['x-request-id', ctx.id],
+  ];
   if (!isNavigation(ctx)) {
     countAction(ctx, rule, 'challenge');
     const body = `${JSON.stringify({ error: { status: 403, code: 'challenge_required', rule, message: 'This site asks browsers to pass a check first: open it in a browser, then retry with its cookie.', requestId: ctx.id } })}\n`;
@@ -102,12 +105,31 @@ export async function answerChallenge(ctx: RequestContext, rt: ChallengeRuntime)
       const wait = Math.max(1, Math.ceil(rt.config.noJsWait / 1000));
       const here = escapeHtml(ctx.path);
       const body = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="${wait}; url=${here}"><title>One moment</title><p>Almost there: this page continues by itself in ${wait} seconds, or <a href="${here}">follow this link</a> then.</p>\n`;
-      sendSimple(ctx, 503, [['content-type', 'text/html; charset=utf-8'], ['cache-control', 'no-store'], ['retry-after', String(wait)], ['x-outpost-mitigated', 'challenge']], body);
+      sendSimple(
+        ctx,
+        503,
+        [
+          ['content-type', 'text/html; charset=utf-8'],
+          ['cache-control', 'no-store'],
+          ['retry-after', String(wait)],
+          ['x-outpost-mitigated', 'challenge'],
+        ],
+        body,
+      );
       return true;
     }
     return refuse(ctx, rt, result.reason === 'malformed' ? 400 : 403, result.reason, undefined, returnTo);
   }
-  sendSimple(ctx, 405, [['content-type', 'application/json'], ['allow', 'GET, POST'], ['cache-control', 'no-store']], `${JSON.stringify({ error: { status: 405, code: 'method_not_allowed', message: 'POST the answer form, or GET with ?nojs=' } })}\n`);
+  sendSimple(
+    ctx,
+    405,
+    [
+      ['content-type', 'application/json'],
+      ['allow', 'GET, POST'],
+      ['cache-control', 'no-store'],
+    ],
+    `${JSON.stringify({ error: { status: 405, code: 'method_not_allowed', message: 'POST the answer form, or GET with ?nojs=' } })}\n`,
+  );
   return true;
 }
 
@@ -118,26 +140,40 @@ async function grant(ctx: RequestContext, rt: ChallengeRuntime, token: string, r
   const value = issueClearance(rt.key, { clientPrefix: clientPrefix(ctx.clientIp), userAgent: userAgent(ctx), host: ctx.host, now: Date.now(), lifetimeMs: c.clearance });
   countAction(ctx, 'challenge', action);
   const to = safeReturnTo(returnTo);
-  sendSimple(ctx, 303, [
-    ['location', to],
-    ['set-cookie', clearanceCookie(value, { maxAgeSeconds: c.clearance / 1000, secure: ctx.scheme === 'https' })],
-    ['cache-control', 'no-store'],
-    ['content-type', 'text/plain; charset=utf-8'],
-  ], `Passed: continue to ${to}\n`);
+  sendSimple(
+    ctx,
+    303,
+    [
+      ['location', to],
+      ['set-cookie', clearanceCookie(value, { maxAgeSeconds: c.clearance / 1000, secure: ctx.scheme === 'https' })],
+      ['cache-control', 'no-store'],
+      ['content-type', 'text/plain; charset=utf-8'],
+    ],
+    `Passed: continue to ${to}\n`,
+  );
   return true;
 }
 
-function refuse(ctx: RequestContext, rt: ChallengeRuntime, status: 400 | 403, reason: string, message?: string, returnTo?: string | null): true {
+function refuse(ctx: RequestContext, _rt: ChallengeRuntime, status: 400 | 403, reason: string, message?: string, returnTo?: string | null): true {
   countAction(ctx, 'challenge', 'challenge_failed', reason);
   const to = safeReturnTo(returnTo);
   const text = message ?? (reason === 'expired' ? 'The check took too long.' : 'The check was not passed.');
   const accept = ctx.req.headers.accept ?? '';
-  const headers: [string, string][] = [['cache-control', 'no-store'], ['x-outpost-mitigated', 'challenge'], ['x-request-id', ctx.id]];
+  const headers: [string, string][] = [
+    ['cache-control', 'no-store'],
+    ['x-outpost-mitigated', 'challenge'],
+    ['x-request-id', ctx.id],
+  ];
   if (accept.includes('text/html')) {
     const body = `<!doctype html><meta charset="utf-8"><title>${status}</title><p>${escapeHtml(text)}</p><p><a href="${escapeHtml(to)}">Try again</a></p><p><small>request ${escapeHtml(ctx.id)} · ${escapeHtml(reason)}</small></p>\n`;
     sendSimple(ctx, status, [['content-type', 'text/html; charset=utf-8'], ...headers], body);
   } else {
-    sendSimple(ctx, status, [['content-type', 'application/json'], ...headers], `${JSON.stringify({ error: { status, code: `challenge_${reason.replace(/-/g, '_')}`, message: text, requestId: ctx.id } })}\n`);
+    sendSimple(
+      ctx,
+      status,
+      [['content-type', 'application/json'], ...headers],
+      `${JSON.stringify({ error: { status, code: `challenge_${reason.replace(/-/g, '_')}`, message: text, requestId: ctx.id } })}\n`,
+    );
   }
   return true;
 }
@@ -145,7 +181,10 @@ function refuse(ctx: RequestContext, rt: ChallengeRuntime, status: 400 | 403, re
 /** The urlencoded form of a POST, or a string saying why it cannot be read. */
 function readForm(ctx: RequestContext): Promise<URLSearchParams | string> {
   const req = ctx.req;
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return Promise.resolve('expected an application/x-www-form-urlencoded form');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_FORM) return Promise.resolve(`the form is larger than ${MAX_FORM} bytes`);

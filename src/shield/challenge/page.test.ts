@@ -6,7 +6,7 @@ import { issueChallenge, MemoryReplayGuard, verifySolution } from './token.js';
 import { workBits } from './solve.js';
 
 const base: ChallengePageInput = {
-  token: 'eyJ2IjoxfQ.' + 'A'.repeat(43),
+  token: `eyJ2IjoxfQ.${'A'.repeat(43)}`,
   nonce: '0123456789abcdef0123456789abcdef',
   difficulty: 12,
   action: '/.outpost/challenge',
@@ -16,8 +16,8 @@ const base: ChallengePageInput = {
 
 const scriptOf = (html: string) => /<script>([\s\S]*?)<\/script>/.exec(html)![1];
 const styleOf = (html: string) => /<style>([\s\S]*?)<\/style>/.exec(html)![1];
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)));
-const attr = (html: string, name: string) => unescape(new RegExp(`${name}="([^"]*)"`).exec(html)![1]);
+const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)));
+const attr = (html: string, name: string) => unescapeHtml(new RegExp(`${name}="([^"]*)"`).exec(html)![1]);
 
 describe('challengePage', () => {
   it('carries the challenge in escaped attributes and the form posts token, answer, returnTo to action', () => {
@@ -82,12 +82,11 @@ describe('CHALLENGE_CSP', () => {
 
   it('allows exactly the inline script and style of the page, by hash', () => {
     const html = challengePage(base);
-    expect(CHALLENGE_CSP).toBe(
-      `default-src 'none'; script-src ${sha(scriptOf(html))}; style-src ${sha(styleOf(html))}; worker-src blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-    );
+    expect(CHALLENGE_CSP).toBe(`default-src 'none'; script-src ${sha(scriptOf(html))}; style-src ${sha(styleOf(html))}; worker-src blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
     // The script is the same text whatever the request: one constant policy works for every page.
     const other = challengePage({ ...base, token: 'x.y', nonce: 'n', difficulty: 3, returnTo: '/' });
     expect(scriptOf(other)).toBe(scriptOf(html));
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: tab, LF and CR are the only controls allowed
     expect(scriptOf(html)).toMatch(/^[\x09\x0a\x0d\x20-\x7e]*$/); // ASCII: the hash is over UTF-8 bytes
     expect(CHALLENGE_HEADERS['content-security-policy']).toBe(CHALLENGE_CSP);
     expect(CHALLENGE_HEADERS['cache-control']).toBe('no-store');
@@ -133,24 +132,27 @@ function runPage(html: string, env: { subtle: boolean; workers: boolean; cores?:
     private readonly scope: Promise<Record<string, any>>;
     constructor(url: string) {
       stats.workers++;
-      this.scope = blobs.get(url)!.text().then((source) => {
-        const scope: Record<string, any> = {
-          TextEncoder,
-          setTimeout: timer,
-          postMessage: (data: { tried?: number }) => {
-            // A terminated worker stops: its next progress report throws and ends the search.
-            if (this.terminated) {
-              if (data.tried) throw new Error('terminated');
-              return;
-            }
-            setImmediate(() => !this.terminated && this.onmessage?.({ data }));
-          },
-        };
-        if (env.subtle) scope.crypto = webcrypto;
-        scope.self = scope;
-        vm.runInNewContext(source, scope);
-        return scope;
-      });
+      this.scope = blobs
+        .get(url)!
+        .text()
+        .then((source) => {
+          const scope: Record<string, any> = {
+            TextEncoder,
+            setTimeout: timer,
+            postMessage: (data: { tried?: number }) => {
+              // A terminated worker stops: its next progress report throws and ends the search.
+              if (this.terminated) {
+                if (data.tried) throw new Error('terminated');
+                return;
+              }
+              setImmediate(() => !this.terminated && this.onmessage?.({ data }));
+            },
+          };
+          if (env.subtle) scope.crypto = webcrypto;
+          scope.self = scope;
+          vm.runInNewContext(source, scope);
+          return scope;
+        });
     }
     postMessage(data: unknown) {
       void this.scope.then((s) => s.onmessage({ data }));

@@ -122,7 +122,7 @@ export function safeReturnTo(value: unknown): string {
 }
 
 function isLocalPath(value: string): boolean {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses in a return path
   return value.length <= 2048 && /^\/(?![/\\])/.test(value) && !/[\u0000-\u001f\u007f\\]/.test(value);
 }
 

@@ -101,7 +101,22 @@ describe('issueChallenge / verifySolution', () => {
     const c = issue(0);
     const guard = new MemoryReplayGuard();
     const bad = (token: unknown, ...answer: unknown[]) => verifySolution(SECRET, token as string, (answer.length ? answer[0] : '0') as string, at(), guard);
-    for (const token of ['', '.', 'abc', 'a.b.c', `.${c.token}`, `${c.token}.`, c.token.replace('.', '.!'), `${c.token.split('.')[0]}.short`, 'x'.repeat(2049), `${'A'.repeat(2000)}.${c.token.split('.')[1]}x`, undefined, null, 42, {}]) {
+    for (const token of [
+      '',
+      '.',
+      'abc',
+      'a.b.c',
+      `.${c.token}`,
+      `${c.token}.`,
+      c.token.replace('.', '.!'),
+      `${c.token.split('.')[0]}.short`,
+      'x'.repeat(2049),
+      `${'A'.repeat(2000)}.${c.token.split('.')[1]}x`,
+      undefined,
+      null,
+      42,
+      {},
+    ]) {
       expect(bad(token)).toEqual({ ok: false, reason: 'malformed' });
     }
     for (const answer of ['', '1'.repeat(33), '-1', '1e3', ' 1', '0x10', '１', undefined, 7]) {
