@@ -56,9 +56,20 @@ export function primaryKey(url: string, headers: IncomingHttpHeaders, rule: Rule
   return url + EXTRAS + extras;
 }
 
+/** Secondary keys of `Vary: Accept-Encoding` alone, by negotiated encoding (br, gzip, identity). */
+const ENCODING_ONLY = new Map<string, string>();
+
 /** The store key of the variant a request selects. */
 export function variantKey(primary: string, vary: readonly string[], headers: IncomingHttpHeaders): string {
   if (vary.length === 0) return primary;
+  if (vary.length === 1 && vary[0] === 'accept-encoding') {
+    // The common case (the edge adds Vary: Accept-Encoding to what it may compress): the
+    // secondary key of each negotiated encoding is made once, not per hit.
+    const encoding = acceptEncodingKey(headers['accept-encoding']);
+    let secondary = ENCODING_ONLY.get(encoding);
+    if (secondary === undefined) ENCODING_ONLY.set(encoding, (secondary = secondaryKey(['accept-encoding'], { 'accept-encoding': encoding })));
+    return primary + VARIANT + secondary;
+  }
   // Accept-Encoding is keyed by the encoding the edge negotiates (br, gzip or identity), not by
   // its raw value: `gzip, deflate, br` and `br, gzip` share one stored copy.
   const h = vary.includes('accept-encoding') ? { ...headers, 'accept-encoding': acceptEncodingKey(headers['accept-encoding']) } : headers;
