@@ -66,7 +66,7 @@ if (http.length) {
     out.push('');
   }
   out.push(
-    'Origin (node:http, one process) sends `Cache-Control: public, max-age=3600`; each proxy was warmed with 4 requests per URL on new connections, then wrk ran only on cached URLs. "Origin requests during the runs": what reached the origin during the warm-up and measured wrk runs (0 = every request a cache hit). CPU µs/req: the proxy\'s process tree (utime + stime) per request. nginx: `proxy_cache` on /dev/shm, `proxy_cache_valid 200 1h`, buffered access log; Varnish: default VCL, `-s malloc,256m`, no access log (varnishncsa not running); Outpost: memory cache per worker, JSON access log to a file.',
+    "Origin (node:http, one process) sends `Cache-Control: public, max-age=3600`; each proxy was warmed with 4 requests per URL on new connections, then wrk ran only on cached URLs. \"Origin requests during the runs\": what reached the origin during the warm-up and measured wrk runs (0 = every request a cache hit). CPU µs/req: the proxy's process tree (utime + stime) per request. nginx: `proxy_cache` on /dev/shm, `proxy_cache_valid 200 1h`, buffered access log; Varnish: default VCL, `-s malloc,256m`, no access log (varnishncsa not running); Outpost: the default cache (each worker's memory tier over the node's shared tier, kept coherent), JSON access log to a file.",
   );
   out.push('');
 }
