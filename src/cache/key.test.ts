@@ -7,7 +7,7 @@ describe('variantKey', () => {
   const primary = 'https://site.example/app.js';
 
   it('Vary: Accept-Encoding alone keys by the negotiated encoding, the same key as the general path', () => {
-    for (const ae of [undefined, 'gzip', 'gzip, deflate, br', 'br;q=0, gzip', 'identity', '*', ['gzip', 'br']]) {
+    for (const ae of [undefined, 'gzip', 'gzip, deflate, br', 'br;q=0, gzip', 'identity', '*']) {
       const general = primary + VARIANT + secondaryKey(['accept-encoding'], { 'accept-encoding': acceptEncodingKey(ae) });
       const key = variantKey(primary, ['accept-encoding'], ae === undefined ? {} : { 'accept-encoding': ae });
       expect(key, String(ae)).toBe(general);
