@@ -2,6 +2,7 @@
 # CPU per request of several Outpost checkouts, one after the other, proxied through 2 workers:
 #   bash bench/ab-cpu.sh PATH ROUNDS CHECKOUT...   (PATH 1k or 100k; PROF=1 writes --cpu-prof profiles)
 #   HITS=1: the origin's answers are cacheable (max-age=3600), so what is measured is cache hits.
+#   EXTRA_YAML='log: { access: false }': appended to each checkout's config.
 # Each checkout (built: dist/ present) is started in turn on the same ports in front of one small
 # Node origin; after a 2 s warm-up, wrk -t1 -c64 runs DUR seconds (10) and the proxy tree's CPU
 # time (utime+stime from /proc) is divided by the requests served. CPU per request is steadier
@@ -39,6 +40,7 @@ pools:
 loadBalancers:
   - hostname: "*"
     defaultPools: [origin]
+${EXTRA_YAML:-}
 Y
     prof=(); [[ -n ${PROF:-} ]] && prof=(--cpu-prof "--cpu-prof-dir=$W/prof")
     node "${prof[@]}" "$DIR/bin/outpost.js" start -c "$W/outpost.yaml" >/dev/null 2>"$W/err" &

@@ -6,36 +6,18 @@ import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { LineWriter } from './line-writer.js';
 import { statusClass } from './metrics.js';
 
-/** How long a buffered line may wait for the batch to fill before it is written anyway. */
-export const FLUSH_INTERVAL_MS = 1_000;
-
 /**
- * `buffered`: access logs batch their writes in 4 KiB, and a timer writes a partial batch every
- * second (flushed on stop too), so a quiet node's lines still show up; lifecycle logs go out at once.
+ * `buffered`: lines are batched in 64 KiB writes, a partial batch written every second (and on
+ * stop), so a quiet node's lines still show up (line-writer.ts); lifecycle logs go out at once.
  */
 export function createLogger(cfg: Config['log'], pop: string, buffered = false, destination?: pino.DestinationStream): Logger {
   return pino(
     { level: cfg.level, base: { pop } }, // epoch-ms timestamps: the cheapest pino has
-    destination ?? (buffered ? batchedStdout() : pino.destination({ sync: true })),
+    destination ?? (buffered ? new LineWriter(1) : pino.destination({ sync: true })),
   );
-}
-
-function batchedStdout(): pino.DestinationStream {
-  const dest = pino.destination({ sync: false, minLength: 4096 });
-  // flush() does nothing while a write is under way (that write's end picks up the rest); on an
-  // idle node it costs one empty write a second. Unref'd, the timer keeps no process alive.
-  const timer = setInterval(() => {
-    try {
-      dest.flush();
-    } catch {
-      clearInterval(timer); // destroyed: the process is ending
-    }
-  }, FLUSH_INTERVAL_MS);
-  timer.unref();
-  dest.once('close', () => clearInterval(timer));
-  return dest;
 }
 
 export function observe(ctx: RequestContext): void {

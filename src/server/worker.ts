@@ -141,7 +141,8 @@ async function stop(drainMs: number): Promise<void> {
   stopping = true;
   if (edge) {
     await edge.shutdown(drainMs);
-    edge.runtime.log.flush();
+    const log = edge.runtime.log;
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
   }
   process.exit(0);
 }
