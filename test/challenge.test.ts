@@ -222,7 +222,7 @@ describe('bad answers are refused and logged, never crash', () => {
     while (workBits(p2.nonce, String(wrong)) >= p2.difficulty) wrong++;
     // ... in every worker of the node: the nonce is claimed at the node too (worker.ts wires the
     // supervisor's claim here; this in-process edge records what it is asked).
-    const state = edge.runtime.snapshot.shield.state;
+    const state = edge.runtime.shield;
     const claimed: string[] = [];
     state.claimNode = async (nonce) => {
       claimed.push(nonce);

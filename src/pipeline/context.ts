@@ -17,6 +17,7 @@ import type { EdgeError } from './errors.js';
 import type { RuleConfig } from '../config/cache-schema.js';
 import type { CacheExchange, EdgeCache } from '../cache/edge-cache.js';
 import type { ConnectionGate } from '../shield/connection-gate.js';
+import type { ShieldState } from '../shield/shield-state.js';
 
 /** What lives as long as the worker: the current snapshot, metrics, the access log. */
 export interface EdgeRuntime {
@@ -43,6 +44,8 @@ export interface EdgeRuntime {
   readonly connections: ConnectionGate;
   /** State shared with the node's other workers and other PoPs (src/cluster): memory when alone. */
   readonly cluster: Cluster;
+  /** The shield's process state: rate-limit counts, level counters, under-attack mode, traffic counts. */
+  readonly shield: ShieldState;
 }
 
 export interface ClientGeo {

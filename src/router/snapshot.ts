@@ -26,7 +26,7 @@ export interface Snapshot {
   readonly certificates: CertificateTable | undefined;
   /** The page rule for a URL (first match), with its `*` captures; compiled once per snapshot. */
   readonly rules: (url: UrlParts) => { rule: RuleConfig; captures: string[] } | undefined;
-  /** The shield's compiled IP rules and rate limiters (limiters kept across reloads by ShieldState). */
+  /** The shield's compiled IP rules and rate-limit rules (their counts are the runtime's ShieldState). */
   readonly shield: ShieldRules;
 }
 
@@ -43,7 +43,9 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
   }
   status.noteConfig(origins);
   const hosts = new HostTable(config.loadBalancers.map((lb) => [lb.hostname, buildLoadBalancer(lb, pools, normalizeRegion)] as const));
-  return {
+  // Frozen: what a request reads of its snapshot cannot change under it. Process state (counts,
+  // health, under-attack mode) is the runtime's (pipeline/context.ts EdgeRuntime).
+  return Object.freeze({
     version: ++versions,
     config,
     hosts,
@@ -53,6 +55,6 @@ export function buildSnapshot(config: Config, registry: OriginRegistry, status: 
     clientIp: createClientIpResolver({ trustedProxies: config.geo.trustedProxies, header: config.geo.clientIpHeader }),
     certificates: config.tls ? buildCertificateTable(config.tls) : undefined,
     rules: config.rules.length ? firstMatch(config.rules) : () => undefined,
-    shield: shield.compile(config.security),
-  };
+    shield: Object.freeze(shield.compile(config.security)),
+  });
 }

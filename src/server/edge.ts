@@ -73,6 +73,7 @@ export async function startEdge(config: Config, opts: EdgeOptions): Promise<Edge
     httpsPort: undefined,
     connections: new ConnectionGate(() => runtime.snapshot.config.limits),
     cluster: opts.cluster ?? new MemoryCluster(),
+    shield: shieldState,
   };
   // A challenge answer is single use wherever the state is shared (the node's workers, or PoPs).
   shieldState.claimNode = (nonce, expiresAt) => runtime.cluster.nonces.claim(nonce, expiresAt);

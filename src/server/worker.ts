@@ -95,7 +95,7 @@ process.on('message', async (raw: unknown) => {
         // Workers share a disk tier (cache.disk, or the node's own): one fill per key for the
         // node, memory tiers kept coherent (src/cache/coherence.ts).
         edge.runtime.cache.joinNode(shared);
-        const shield = edge.runtime.snapshot.shield.state;
+        const shield = edge.runtime.shield;
         shield.limits = nodeLimits;
         shield.globalLimits = new BusLimits(shared.spoke);
         shield.underAttack = pendingUnderAttack;
@@ -127,7 +127,7 @@ process.on('message', async (raw: unknown) => {
         (err: Error) => send({ type: 'outpost:purged', id: m.id, count: 0, error: err.message }),
       );
   } else if (m.type === 'outpost:under-attack') {
-    if (edge) edge.runtime.snapshot.shield.state.underAttack = m.active;
+    if (edge) edge.runtime.shield.underAttack = m.active;
     else pendingUnderAttack = m.active;
   } else if (m.type === 'outpost:shutdown') {
     await stop(m.drainMs);

@@ -28,7 +28,7 @@ export const shield: Phase = {
   name: 'shield',
   run(ctx) {
     const rules = ctx.snapshot.shield;
-    const state = rules.state;
+    const state = ctx.edge.shield;
     state.requests++;
     if (ctx.path.startsWith(CHALLENGE_PATH) && (ctx.path.length === CHALLENGE_PATH.length || ctx.path[CHALLENGE_PATH.length] === '?')) {
       return answerChallenge(ctx, challengeOf(ctx));
@@ -55,7 +55,7 @@ export const shield: Phase = {
 /** The security level's verdict (under-attack mode when it is on); true when it answered. */
 function byLevel(ctx: RequestContext): boolean {
   const rules = ctx.snapshot.shield;
-  const state = rules.state;
+  const state = ctx.edge.shield;
   const ip = ctx.clientIp;
   const level = ctx.rule?.securityLevel ?? (state.underAttack ? 'under_attack' : rules.security.level);
   if (level === 'off') return false;
@@ -77,14 +77,14 @@ function byLevel(ctx: RequestContext): boolean {
 function challenge(ctx: RequestContext, rule: string, countsAsMitigated: boolean): boolean {
   const rt = challengeOf(ctx);
   if (cleared(ctx, rt.key)) return false;
-  if (countsAsMitigated) ctx.snapshot.shield.state.mitigated++;
+  if (countsAsMitigated) ctx.edge.shield.mitigated++;
   sendChallenge(ctx, rt, rule);
   return true;
 }
 
 function challengeOf(ctx: RequestContext): ChallengeRuntime {
   const rules = ctx.snapshot.shield;
-  return rules.state.challengeFor(rules.security.challenge, ctx.edge.secret);
+  return ctx.edge.shield.challengeFor(rules.security.challenge, ctx.edge.secret);
 }
 
 /**
@@ -100,7 +100,8 @@ function rateLimited(ctx: RequestContext, rules: ShieldRules, from: number): boo
     if (!r.matches(url)) continue;
     const key = keyOf(ctx, r.config.key);
     if (key === undefined) continue;
-    const limits = r.rule.global && rules.state.globalLimits ? rules.state.globalLimits : rules.state.limits;
+    const state = ctx.edge.shield;
+    const limits = r.rule.global && state.globalLimits ? state.globalLimits : state.limits;
     const d = limits.hit(r.rule, key, Date.now());
     if (d instanceof Promise) return d.then((decision) => decide(ctx, r, decision) || rateLimited(ctx, rules, i + 1));
     if (decide(ctx, r, d)) return true;
@@ -138,7 +139,7 @@ function keyOf(ctx: RequestContext, key: string): string | undefined {
 /** Answers a mitigated request: JSON for API clients, a short HTML page for browsers. */
 function mitigate(ctx: RequestContext, action: 'block' | 'rate-limit', status: number, rule: string, extra: [string, string][]): void {
   countAction(ctx, rule, action);
-  ctx.snapshot.shield.state.mitigated++;
+  ctx.edge.shield.mitigated++;
   const accept = ctx.req.headers.accept ?? '';
   const message = action === 'rate-limit' ? 'Too many requests: slow down and retry later.' : "This request was stopped by the site's security rules.";
   const html = accept.includes('text/html');

@@ -13,9 +13,8 @@ import { LevelCounters } from './levels.js';
 import { challengeKey, type ChallengeRuntime } from './challenge/runtime.js';
 import { MemoryReplayGuard } from './challenge/token.js';
 
-/** What the shield keeps per config snapshot: compiled rules, and limiters kept across reloads. */
+/** What the shield compiles from a config, part of the snapshot: read only, never assigned into. */
 export interface ShieldRules {
-  state: ShieldState;
   security: SecurityConfig;
   ipRules: IpRuleMatcher;
   ipRulesNeedGeo: boolean;
@@ -65,7 +64,7 @@ export class ShieldState {
     });
     this.limits.retain(new Set(rateLimits.map((r) => r.rule.signature)));
     this.globalLimits?.retain(new Set(rateLimits.filter((r) => r.rule.global).map((r) => r.rule.signature)));
-    return { state: this, security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
+    return { security, ipRules: compileIpRules(security.ipRules), ipRulesNeedGeo: needsGeo(security.ipRules), rateLimits };
   }
 
   /** Takes the counts since the last call (the worker reports them every second). */
