@@ -3,11 +3,20 @@
  * stale copy; one request per key (the coalescer's leader) asks the origin, conditionally when
  * the entry has validators, and the store is updated: merged on 304 (RFC 9111 §4.3.4), replaced
  * on a storable answer, dropped when the answer may no longer be stored. Failures keep the stale
- * copy. No client waits on it, so it uses the pool's origin selection directly.
+ * copy. It goes where a request would: the origin the balance phase would pick (steering order,
+ * health, the pool's origin selection; no affinity, since no client waits on it), the next one
+ * as a client's retry would after a failure to connect (upstream.retries and retryDeadline), and
+ * it is counted as any exchange with an origin is (upstream duration and errors, passive health,
+ * the origin's requests in flight).
  */
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { pickOrigin } from '../balancer/pools.js';
+import { pickOrigin, pickRetryOrigin, type PoolRuntime } from '../balancer/pools.js';
+import { poolOrder } from '../pipeline/balance.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { classifyUpstreamError, EdgeError, errorKind } from '../pipeline/errors.js';
+import type { OriginRuntime } from '../upstream/origin.js';
+import { isConnectPhase } from '../upstream/retry.js';
 import { forwardInfo, upstreamRequestHeaders } from '../upstream/headers.js';
 import type { CacheExchange } from './edge-cache.js';
 import { decideFor, headerObject, metaOf, withoutClientConditionals } from './fill.js';
@@ -22,33 +31,73 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
   const joined = cache.coalescer.join(x.key);
   if (joined.role !== 'lead') return; // someone is already refreshing it
   const lb = ctx.lb!;
-  let origin: ReturnType<typeof pickOrigin>;
-  for (const pool of lb.failoverOrder) {
-    origin = pickOrigin(pool);
-    if (origin) break;
+  const order = lb.config.steering === 'off' ? lb.failoverOrder : poolOrder(ctx, lb);
+  let pool: PoolRuntime | undefined;
+  let origin: OriginRuntime | undefined;
+  for (const p of order) {
+    origin = pickOrigin(p, undefined, ctx.clientIp);
+    if (origin) {
+      pool = p;
+      break;
+    }
   }
-  if (!origin) {
+  if (!origin || !pool) {
     joined.done('failed');
     return;
   }
   const via = `1.1 ${ctx.snapshot.config.pop.id}`;
-  const raw = upstreamRequestHeaders(ctx.req.rawHeaders, forwardInfo({ ...ctx, origin }, via));
-  const headers = withoutClientConditionals(raw, revalidationHeaders(entry.meta));
+  const validators = revalidationHeaders(entry.meta);
   const requestTime = Date.now();
   const rule = ctx.rule;
   const settings = cache.settings;
   const requestHeaders = ctx.req.headers;
+  const rawHeaders = ctx.req.rawHeaders;
   const host = ctx.host;
-  const o = origin;
+  const path = ctx.path;
+  const edge = ctx.edge;
+  const upstream = ctx.snapshot.config.upstream;
+  const started = performance.now();
+  const tried = new Set<OriginRuntime>([origin]);
+  let o = origin;
+  let from = pool;
   o.load.inflight++;
+  /** One request to `o`, counted as the upstream phase counts its own. */
+  const ask = async (): Promise<Dispatcher.ResponseData> => {
+    const headers = withoutClientConditionals(upstreamRequestHeaders(rawHeaders, forwardInfo({ ...ctx, origin: o }, via)), validators);
+    const sent = performance.now();
+    try {
+      const res = await o.dispatcher.request({ origin: o.url.origin, path, method: 'GET', headers, servername: o.url.hostname } as Dispatcher.RequestOptions);
+      edge.metrics.upstreamDuration.observe({ origin: o.id }, (performance.now() - sent) / 1000);
+      edge.status.passive?.record?.(o.id, res.statusCode >= 500 ? 'server_error' : 'success');
+      return res;
+    } catch (err) {
+      const e = err instanceof EdgeError ? err : classifyUpstreamError(err);
+      edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(e) });
+      edge.status.passive?.record?.(o.id, 'connect_failure');
+      throw e;
+    }
+  };
+  /** The first answer of `o`, or of the next origins a client's retry would go to. */
+  const answer = async (): Promise<Dispatcher.ResponseData> => {
+    for (;;) {
+      try {
+        return await ask();
+      } catch (err) {
+        const e = err as EdgeError;
+        if (!isConnectPhase(e) || tried.size > upstream.retries || performance.now() - started > upstream.retryDeadline) throw e;
+        const next = pickRetryOrigin(lb, from, tried, order, ctx.clientIp);
+        if (!next) throw e;
+        edge.metrics.retries.inc({ origin: o.id, reason: errorKind(e) });
+        tried.add(next.origin);
+        o.load.inflight--;
+        o = next.origin;
+        from = next.pool;
+        o.load.inflight++;
+      }
+    }
+  };
   const run = async (): Promise<'stored' | 'uncacheable' | 'failed'> => {
-    const res = await o.dispatcher.request({
-      origin: o.url.origin,
-      path: ctx.path,
-      method: 'GET',
-      headers,
-      servername: o.url.hostname,
-    } as Dispatcher.RequestOptions);
+    const res = await answer();
     const responseTime = Date.now();
     const { headers: h, setCookie } = headerObject(flat(res.headers));
     const fill = { rule, settings, level: x.level, requestHeaders, requestTime, responseTime };
