@@ -35,7 +35,7 @@ if (cluster.isPrimary) {
 } else {
   const body = Buffer.alloc(1024, 'a');
   http
-    .createServer((req, res) => {
+    .createServer((_req, res) => {
       res.writeHead(200, [
         'content-type',
         'text/plain',

@@ -34,9 +34,9 @@ async function lineWriter() {
 }
 async function none() {
   const t = process.cpuUsage();
-  let x = 0;
+  let _x = 0;
   for (let i = 0; i < N; i++) {
-    x += line().length;
+    _x += line().length;
     if (i % 1000 === 0) await new Promise(setImmediate);
   }
   const u = process.cpuUsage(t);

@@ -3,14 +3,15 @@
  * steering policy orders the pools and origin steering picks an origin in the first pool that has
  * one. Nothing available: 530, as Cloudflare answers when every pool is down.
  */
+import { performance } from 'node:perf_hooks';
 import { affinityCookie, readCookie, signPin, verifyPin } from '../balancer/affinity.js';
 import { originSelectors } from '../balancer/origin/index.js';
-import type { LoadBalancerRuntime, PoolRuntime } from '../balancer/pools.js';
+import { pickRetryOrigin, type LoadBalancerRuntime, type PoolRuntime } from '../balancer/pools.js';
 import { poolsFor, type SteeringInput } from '../balancer/steering/index.js';
 import type { OriginRuntime } from '../upstream/origin.js';
 import type { Phase, RequestContext } from './context.js';
 import { sendError } from './error-page.js';
-import { EdgeError } from './errors.js';
+import { EdgeError, errorKind } from './errors.js';
 
 /** Consistent hashing for ip_cookie's first pick and header affinity, whatever the pool's policy. */
 const byKey = originSelectors.hash();
@@ -105,6 +106,31 @@ function servesPool(lb: LoadBalancerRuntime, pool: PoolRuntime): boolean {
   if (lb.pools.includes(pool) || lb.fallback === pool) return true;
   for (const m of [lb.regionPools, lb.countryPools, lb.popPools]) for (const list of m.values()) if (list.includes(pool)) return true;
   return false;
+}
+
+/**
+ * The origin a failed attempt moves on to, for every kind of request (one place for retries):
+ * another origin of this pool, or of the next pools of this request's order when the load
+ * balancer allows failover across pools, never one already tried; only within upstream.retries
+ * and upstream.retryDeadline, and as the session's pin says (zeroDowntimeFailover: `none` stays,
+ * `temporary` answers elsewhere and keeps the pin, `sticky` moves it). `allowed`: what the caller
+ * knows besides (the method and body may be sent again, the retry budget has room). On true,
+ * ctx.pool and ctx.origin are the next attempt's and the retry is counted.
+ */
+export function retryOrigin(ctx: RequestContext, failed: OriginRuntime, err: EdgeError, allowed: () => boolean): boolean {
+  const upstream = ctx.snapshot.config.upstream;
+  const tried = (ctx.tried ??= new Set([failed]));
+  if (tried.size > upstream.retries || performance.now() - ctx.start > upstream.retryDeadline || !allowed()) return false;
+  const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;
+  if (zdf === 'none') return false;
+  const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried, ctx.poolOrder, ctx.clientIp);
+  if (!next) return false;
+  if (zdf === 'sticky') pin(ctx, next.origin);
+  tried.add(next.origin);
+  ctx.pool = next.pool;
+  ctx.origin = next.origin;
+  ctx.edge.metrics.retries.inc({ origin: failed.id, reason: errorKind(err) });
+  return true;
 }
 
 /** Sets (or moves) the affinity cookie to `origin`. */

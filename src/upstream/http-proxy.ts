@@ -12,8 +12,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
-import { pickRetryOrigin } from '../balancer/pools.js';
-import { pin } from '../pipeline/balance.js';
+import { retryOrigin } from '../pipeline/balance.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
@@ -286,12 +285,8 @@ class ProxyHandler {
       // Only failures before the answer speak of the origin's health; a body cut later may be the network.
       if (!ctx.res!.headersSent) ctx.edge.status.passive?.record?.(this.origin.id, 'connect_failure');
     }
-    const next = this.retryTarget(edgeErr);
-    if (next) {
+    if (this.mayRetry(edgeErr)) {
       ctx.res!.off('close', this.onClientClose);
-      ctx.pool = next.pool;
-      ctx.origin = next.origin;
-      ctx.edge.metrics.retries.inc({ origin: this.origin.id, reason: errorKind(edgeErr) });
       attempt(ctx, this.via, this.budget, !isConnectPhase(edgeErr));
       return;
     }
@@ -301,25 +296,16 @@ class ProxyHandler {
     sendError(ctx, edgeErr);
   }
 
-  /** Another origin to try, when this failure, the request, the budget and the deadline allow. */
-  private retryTarget(err: EdgeError): ReturnType<typeof pickRetryOrigin> {
+  /** Moves the request on to another origin, when this failure, the request and the budget allow (balance.ts). */
+  private mayRetry(err: EdgeError): boolean {
     const ctx = this.ctx;
+    if (ctx.res!.headersSent || ctx.res!.destroyed) return false;
     const upstream = ctx.snapshot.config.upstream;
-    if (ctx.res!.headersSent || ctx.res!.destroyed) return undefined;
-    const tried = (ctx.tried ??= new Set([this.origin]));
-    if (tried.size > upstream.retries) return undefined;
-    if (!mayRetry(err, ctx.method, ctx.bufferedBody === undefined && ctx.req.readableDidRead)) return undefined;
-    if (performance.now() - ctx.start > upstream.retryDeadline) return undefined;
-    const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: upstream.retryBudgetMinimum, deadlineMs: upstream.retryDeadline };
-    if (!isConnectPhase(err) && !this.budget.allows(policy)) return undefined;
-    // Zero-downtime failover of a pinned session: `none` shows the error, `temporary` answers from
-    // another origin and keeps the pin, `sticky` moves the pin there.
-    const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;
-    if (zdf === 'none') return undefined;
-    const next = pickRetryOrigin(ctx.lb!, ctx.pool!, tried, ctx.poolOrder, ctx.clientIp);
-    if (next && zdf === 'sticky') pin(ctx, next.origin);
-    if (next) tried.add(next.origin);
-    return next;
+    return retryOrigin(ctx, this.origin, err, () => {
+      if (!mayRetry(err, ctx.method, ctx.bufferedBody === undefined && ctx.req.readableDidRead)) return false;
+      const policy = { retries: upstream.retries, budgetRatio: upstream.retryBudget, budgetMinimum: upstream.retryBudgetMinimum, deadlineMs: upstream.retryDeadline };
+      return isConnectPhase(err) || this.budget.allows(policy);
+    });
   }
 
   /** The client went away before the response ended: stop the origin exchange too. */

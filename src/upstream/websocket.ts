@@ -14,8 +14,7 @@ import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { closeAfterLinger } from '../pipeline/linger.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
-import { pickRetryOrigin } from '../balancer/pools.js';
-import { pin } from '../pipeline/balance.js';
+import { retryOrigin } from '../pipeline/balance.js';
 import { mayRetry } from './retry.js';
 import { upgradeHandshake } from './upgrade-handshake.js';
 import { FrameTracker, closeFrame } from './ws-frames.js';
@@ -66,19 +65,9 @@ export function proxyWebSocket(ctx: RequestContext): void {
       ctx.edge.metrics.upstreamErrors.inc({ origin: o.id, kind: errorKind(edgeErr) });
       ctx.edge.status.passive?.record?.(o.id, 'connect_failure');
       // A handshake that failed to connect is retried on another origin, like any GET.
-      const tried = (ctx.tried ??= new Set([o]));
-      if (tried.size <= cfg.upstream.retries && mayRetry(edgeErr, 'GET', false) && performance.now() - ctx.start < cfg.upstream.retryDeadline) {
-        const zdf = ctx.pinned ? ctx.lb!.config.sessionAffinity!.zeroDowntimeFailover : undefined;
-        const next = zdf === 'none' ? undefined : pickRetryOrigin(ctx.lb!, ctx.pool!, tried, ctx.poolOrder, ctx.clientIp);
-        if (next && zdf === 'sticky') pin(ctx, next.origin);
-        if (next) {
-          tried.add(next.origin);
-          ctx.pool = next.pool;
-          ctx.origin = next.origin;
-          ctx.edge.metrics.retries.inc({ origin: o.id, reason: errorKind(edgeErr) });
-          proxyWebSocket(ctx);
-          return;
-        }
+      if (retryOrigin(ctx, o, edgeErr, () => mayRetry(edgeErr, 'GET', false))) {
+        proxyWebSocket(ctx);
+        return;
       }
       ctx.error = edgeErr;
       sendError(ctx, edgeErr);
