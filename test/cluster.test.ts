@@ -242,7 +242,11 @@ loadBalancers:
   it('replaces a worker killed with SIGKILL; requests keep succeeding', async () => {
     const [victim, survivor] = workerPids;
     process.kill(victim, 'SIGKILL');
-    await waitFor('the supervisor to notice the death', async () => !(await status()).workers.pids.includes(victim));
+    await waitFor('the supervisor to notice the death', async () => !(await status()).workers.pids.includes(victim)).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\nsupervisor: ${proc.exitCode === null && proc.signalCode === null ? 'running' : `exited (${proc.exitCode ?? proc.signalCode})`}\noutput:\n${output.slice(-4000)}`,
+      );
+    });
     // While the replacement starts, the survivor takes every connection (info() expects 200).
     for (let i = 0; i < 10; i++) await info();
 

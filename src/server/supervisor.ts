@@ -192,6 +192,9 @@ export async function supervise(file: string, opts: { onReady?: (config: Config)
         if (!readyAnnounced) startFailed(describeStartFailure(m.message, config.listen));
       }
     });
+    // A send to a worker that just died fails (EPIPE, channel closed) as an 'error' event: its
+    // 'exit' below replaces it; unhandled, the error would end the supervisor with it.
+    w.on('error', (err) => log.debug({ type: 'worker', err, pid: w.process.pid }, 'a message to a worker failed'));
     w.on('exit', (code, signal) => {
       ready.delete(w);
       shared.detach(`${pop}/w${w.id}`);
