@@ -4,9 +4,8 @@
  * global rate-limit script, and a document put, each of whose keys must hash to one slot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisCluster } from '../../test/support/redis-server.js';
+import { startRedisCluster, twoPops } from '../../test/support/redis-server.js';
 import { clusterContract } from './contract.js';
-import { RedisCluster } from './redis.js';
 import { RedisCounters } from './redis-counters.js';
 import { RedisLink } from './redis-link.js';
 
@@ -18,24 +17,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function twoPops() {
-  const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
-  const a = new RedisCluster({ url: cluster.url, member: 'pop-a', prefix });
-  const b = new RedisCluster({ url: cluster.url, member: 'pop-b', prefix });
-  expect(await a.ready()).toBe(true);
-  expect(await b.ready()).toBe(true);
-  return {
-    a,
-    b,
-    close: async () => {
-      await a.close();
-      await b.close();
-    },
-  };
-}
-
 clusterContract('redis cluster (two PoPs, three masters)', async () => {
-  const { a, b, close } = await twoPops();
+  const { a, b, close } = await twoPops(cluster.url);
   return { a, b, sharedLocks: false, close };
 });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, startSentinel, type TestRedis } from '../../test/support/redis-server.js';
+import { startRedis, startSentinel, twoPops, type TestRedis } from '../../test/support/redis-server.js';
 import { clusterContract } from './contract.js';
-import { RedisCluster } from './redis.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -11,31 +10,14 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Two PoPs on one Redis, each test with its own prefix so nothing leaks between tests. */
-async function twoPops(url = redis.url) {
-  const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
-  const a = new RedisCluster({ url, member: 'pop-a', prefix });
-  const b = new RedisCluster({ url, member: 'pop-b', prefix });
-  expect(await a.ready()).toBe(true);
-  expect(await b.ready()).toBe(true);
-  return {
-    a,
-    b,
-    close: async () => {
-      await a.close();
-      await b.close();
-    },
-  };
-}
-
 clusterContract('redis (two PoPs)', async () => {
-  const { a, b, close } = await twoPops();
+  const { a, b, close } = await twoPops(redis.url);
   return { a, b, sharedLocks: false, close };
 });
 
 describe('redis backend', () => {
   it('a burst of 3000 messages in one turn while Redis answers: all delivered in order, none dropped', async () => {
-    const { a, b, close } = await twoPops();
+    const { a, b, close } = await twoPops(redis.url);
     try {
       const got: number[] = [];
       b.events.subscribe<number>('burst', (m) => got.push(m.data));
@@ -49,7 +31,7 @@ describe('redis backend', () => {
   });
 
   it('a nonce key expires with its claim: claimable again after expiresAt', async () => {
-    const { a, b, close } = await twoPops();
+    const { a, b, close } = await twoPops(redis.url);
     try {
       expect(await a.nonces.claim('short', Date.now() + 50)).toBe(true);
       expect(await b.nonces.claim('short', Date.now() + 50)).toBe(false);

@@ -12,6 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import { RedisCluster } from '../../src/cluster/redis.js';
 import { closedPort } from '../helpers.js';
 
 export interface TestRedis {
@@ -232,4 +234,21 @@ export async function startRedisCluster(n = 3): Promise<{ ports: number[]; url: 
     throw err;
   }
   return { ports, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+}
+
+/** Two PoPs on the Redis at `url`, with a prefix of their own so nothing leaks between tests. */
+export async function twoPops(url: string): Promise<{ a: RedisCluster; b: RedisCluster; close(): Promise<void> }> {
+  const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
+  const a = new RedisCluster({ url, member: 'pop-a', prefix });
+  const b = new RedisCluster({ url, member: 'pop-b', prefix });
+  expect(await a.ready()).toBe(true);
+  expect(await b.ready()).toBe(true);
+  return {
+    a,
+    b,
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 }
