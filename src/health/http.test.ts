@@ -3,24 +3,12 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { monitorSettings } from '../../test/support/monitor-settings.js';
 import { createDevCa, issueCert, type DevCa } from '../tls/dev-certs.js';
 import { BODY_LIMIT, httpProbe } from './http.js';
 import type { MonitorSettings, ProbeTarget } from './types.js';
 
-const base: MonitorSettings = {
-  type: 'http',
-  method: 'GET',
-  path: '/healthz',
-  headers: {},
-  expectedCodes: '2xx',
-  followRedirects: false,
-  interval: 1000,
-  timeout: 1000,
-  retries: 0,
-  consecutiveUp: 1,
-  consecutiveDown: 1,
-};
-const monitor = (s: Partial<MonitorSettings> = {}) => httpProbe({ ...base, ...s });
+const monitor = (s: Partial<MonitorSettings> = {}) => httpProbe(monitorSettings({ path: '/healthz', ...s }));
 const target = (url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget => ({ address: new URL(url), ...extra });
 const within = (ms: number) => AbortSignal.timeout(ms);
 

@@ -7,26 +7,14 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { monitorSettings } from '../../test/support/monitor-settings.js';
 import { WebSocketServer } from 'ws';
 import { createDevCa, issueCert } from '../tls/dev-certs.js';
 import { PROBES, createProbe } from './probes.js';
 import type { MonitorSettings, MonitorType, ProbeTarget } from './types.js';
 import { acceptFor } from './websocket.js';
 
-const settings = (type: MonitorType, s: Partial<MonitorSettings> = {}): MonitorSettings => ({
-  type,
-  method: 'GET',
-  path: '/',
-  headers: {},
-  expectedCodes: '2xx',
-  followRedirects: false,
-  interval: 1000,
-  timeout: 1000,
-  retries: 0,
-  consecutiveUp: 1,
-  consecutiveDown: 1,
-  ...s,
-});
+const settings = (type: MonitorType, s: Partial<MonitorSettings> = {}): MonitorSettings => monitorSettings({ type, ...s });
 const target = (url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget => ({ address: new URL(url), ...extra });
 
 interface Counted {

@@ -1,24 +1,12 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { monitorSettings } from '../../test/support/monitor-settings.js';
 import type { HealthChange } from './health-state.js';
 import { OutlierDetector } from './passive.js';
 import { attemptOnce, createHealthChecker, firstDelay, nextDelay, type HealthChecker, type HealthTarget } from './scheduler.js';
 import type { MonitorSettings, Probe, ProbeResult, ProbeTarget } from './types.js';
 
-const monitor = (s: Partial<MonitorSettings> = {}): MonitorSettings => ({
-  type: 'http',
-  method: 'GET',
-  path: '/',
-  headers: {},
-  expectedCodes: '2xx',
-  followRedirects: false,
-  interval: 20,
-  timeout: 200,
-  retries: 0,
-  consecutiveUp: 1,
-  consecutiveDown: 1,
-  ...s,
-});
+const monitor = (s: Partial<MonitorSettings> = {}): MonitorSettings => monitorSettings({ interval: 20, timeout: 200, ...s });
 const t = (pool: string, origin: string, opts: { monitor?: string; settings?: Partial<MonitorSettings>; enabled?: boolean; address?: string } = {}): HealthTarget => ({
   pool,
   origin,
