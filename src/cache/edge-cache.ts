@@ -108,19 +108,34 @@ export class EdgeCache {
 
   /**
    * Before an unsafe request leaves for the origin (RFC 9111 §4.4), when workers share the tier:
-   * every worker drops its memory copy of the URL now, and a fill of it under way in another
-   * worker is waited for (it holds the node's lock until its commit), so the delete that follows
+   * every worker drops its memory copy of the URL now, and a fill of it under way in this worker
+   * or another is waited for (it holds the node's lock until its commit), so the delete that follows
    * a success finds what that fill stored. The drop is relayed before the lock is answered (one
    * ordered channel), so it is in every worker before the origin even sees the request: a client
    * that asks again once answered is not served the old copy from another worker's memory. On a
    * failure the disk copy stays and is used again. One lock round trip per unsafe request.
    */
   async beforeUnsafe(key: string, url: string): Promise<void> {
-    const lock = this.nodeLock;
-    if (!(this.store instanceof TieredStore) || !lock) return;
+    if (!(this.store instanceof TieredStore) || !this.nodeLock) return;
     this.store.dropEverywhere(key === url ? [key] : [key, url]); // sent before the lock call
-    const r = await lock.acquire(key, Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS));
-    if (r === 'lead') lock.release(key, 'failed');
+    await this.afterFills(key);
+  }
+
+  /**
+   * Waits out a fill of `key` under way in this worker (its coalescer) and in the others (the
+   * node's lock, which its holder keeps until the commit and which is re-entrant for the worker
+   * holding it), then runs `then` while holding the lock, so no fill starts meanwhile.
+   */
+  private async afterFills(key: string, then?: () => Promise<void>): Promise<void> {
+    const wait = Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS);
+    await this.coalescer.settled(key, wait);
+    const lock = this.nodeLock;
+    const r = lock ? await lock.acquire(key, wait) : undefined;
+    try {
+      await then?.();
+    } finally {
+      if (r === 'lead') lock!.release(key, 'failed');
+    }
   }
 
   get settings(): CacheConfig {
@@ -178,7 +193,6 @@ export class EdgeCache {
    */
   async invalidate(urls: readonly string[], ruleFor: (url: UrlParts) => RuleConfig | undefined): Promise<void> {
     const store = this.store;
-    const lock = this.nodeLock;
     const keys = urls.flatMap((raw) => purgeUrls(raw, ruleFor));
     if (!(store instanceof TieredStore)) {
       for (const url of keys) store.delete(url).catch(() => {});
@@ -186,16 +200,7 @@ export class EdgeCache {
     }
     // The primary key holds the response or the Vary marker: deleting it unlinks every variant.
     // A shared tier's file goes before the response does (another worker could read it).
-    const wait = Math.min(this.config.coalescing.waitTimeout, UNSAFE_WAIT_MS);
-    await Promise.all(
-      keys.map(async (url) => {
-        // This worker's own fill first: the node's lock is re-entrant for the worker holding it.
-        await this.coalescer.settled(url, wait);
-        const r = lock ? await lock.acquire(url, wait) : undefined;
-        await store.deleteNow(url);
-        if (r === 'lead') lock!.release(url, 'failed');
-      }),
-    ).catch(() => {});
+    await Promise.all(keys.map((url) => this.afterFills(url, () => store.deleteNow(url)))).catch(() => {});
   }
 
   /** Entries being committed (the client may already have its answer): close waits for them. */
