@@ -285,7 +285,7 @@ class ProxyHandler {
       // Only failures before the answer speak of the origin's health; a body cut later may be the network.
       if (!ctx.res!.headersSent) ctx.edge.status.passive?.record?.(this.origin.id, 'connect_failure');
     }
-    if (this.mayRetry(edgeErr)) {
+    if (this.retried(edgeErr)) {
       ctx.res!.off('close', this.onClientClose);
       attempt(ctx, this.via, this.budget, !isConnectPhase(edgeErr));
       return;
@@ -297,7 +297,7 @@ class ProxyHandler {
   }
 
   /** Moves the request on to another origin, when this failure, the request and the budget allow (balance.ts). */
-  private mayRetry(err: EdgeError): boolean {
+  private retried(err: EdgeError): boolean {
     const ctx = this.ctx;
     if (ctx.res!.headersSent || ctx.res!.destroyed) return false;
     const upstream = ctx.snapshot.config.upstream;
