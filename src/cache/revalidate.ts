@@ -11,8 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { pickOrigin, pickRetryOrigin, type PoolRuntime } from '../balancer/pools.js';
-import { poolOrder } from '../pipeline/balance.js';
+import { pickOrigin, type PoolRuntime } from '../balancer/pools.js';
+import { poolOrder, retryOrigin } from '../pipeline/balance.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { classifyUpstreamError, EdgeError, errorKind } from '../pipeline/errors.js';
 import type { OriginRuntime } from '../upstream/origin.js';
@@ -51,22 +51,18 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
   const rule = ctx.rule;
   const settings = cache.settings;
   const requestHeaders = ctx.req.headers;
-  const rawHeaders = ctx.req.rawHeaders;
   const host = ctx.host;
-  const path = ctx.path;
   const edge = ctx.edge;
-  const upstream = ctx.snapshot.config.upstream;
-  const started = performance.now();
-  const tried = new Set<OriginRuntime>([origin]);
-  let o = origin;
-  let from = pool;
-  o.load.inflight++;
-  /** One request to `o`, counted as the upstream phase counts its own. */
-  const ask = async (): Promise<Dispatcher.ResponseData> => {
-    const headers = withoutClientConditionals(upstreamRequestHeaders(rawHeaders, forwardInfo({ ...ctx, origin: o }, via)), validators);
+  // The refresh's own attempt: the client's request is answered and keeps its origin, tries and
+  // pin; this one starts now, unpinned, and moves on through retryOrigin as a request would.
+  const attempt: RequestContext = { ...ctx, pool, origin, poolOrder: order, tried: undefined, pinned: false, start: performance.now() };
+  origin.load.inflight++;
+  /** One request to the attempt's origin, counted as the upstream phase counts its own. */
+  const ask = async (o: OriginRuntime): Promise<Dispatcher.ResponseData> => {
+    const headers = withoutClientConditionals(upstreamRequestHeaders(ctx.req.rawHeaders, forwardInfo(attempt, via)), validators);
     const sent = performance.now();
     try {
-      const res = await o.dispatcher.request({ origin: o.url.origin, path, method: 'GET', headers, servername: o.url.hostname } as Dispatcher.RequestOptions);
+      const res = await o.dispatcher.request({ origin: o.url.origin, path: ctx.path, method: 'GET', headers, servername: o.url.hostname } as Dispatcher.RequestOptions);
       edge.metrics.upstreamDuration.observe({ origin: o.id }, (performance.now() - sent) / 1000);
       edge.status.passive?.record?.(o.id, res.statusCode >= 500 ? 'server_error' : 'success');
       return res;
@@ -77,22 +73,17 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
       throw e;
     }
   };
-  /** The first answer of `o`, or of the next origins a client's retry would go to. */
+  /** The first answer of the attempt's origin, or of the next ones a client's retry would go to. */
   const answer = async (): Promise<Dispatcher.ResponseData> => {
     for (;;) {
+      const o = attempt.origin!;
       try {
-        return await ask();
+        return await ask(o);
       } catch (err) {
         const e = err as EdgeError;
-        if (!isConnectPhase(e) || tried.size > upstream.retries || performance.now() - started > upstream.retryDeadline) throw e;
-        const next = pickRetryOrigin(lb, from, tried, order, ctx.clientIp);
-        if (!next) throw e;
-        edge.metrics.retries.inc({ origin: o.id, reason: errorKind(e) });
-        tried.add(next.origin);
+        if (!retryOrigin(attempt, o, e, () => isConnectPhase(e))) throw e;
         o.load.inflight--;
-        o = next.origin;
-        from = next.pool;
-        o.load.inflight++;
+        attempt.origin!.load.inflight++;
       }
     }
   };
@@ -147,7 +138,7 @@ export function revalidateInBackground(ctx: RequestContext, x: CacheExchange, en
       },
     )
     .finally(() => {
-      o.load.inflight--;
+      attempt.origin!.load.inflight--;
     });
 }
 
