@@ -135,14 +135,7 @@ export class Hub {
 
   /** Sends a published message to every attached spoke. */
   fanOut(topic: string, data: unknown, from: string): void {
-    const frame: BusFrame = { type: 'outpost:bus', k: 'pub', topic, data, from };
-    for (const ch of this.spokes.values()) {
-      try {
-        ch.send(frame);
-      } catch {
-        // that worker is going away; its exit detaches it
-      }
-    }
+    this.sendAll({ type: 'outpost:bus', k: 'pub', topic, data, from });
   }
 
   /**
@@ -151,15 +144,7 @@ export class Hub {
    */
   fanOutAndWait(topic: string, data: unknown, from: string, deadlineMs: number): Promise<void> {
     const id = ++this.ackSeq;
-    const frame: BusFrame = { type: 'outpost:bus', k: 'pub', topic, data, from, ack: id };
-    const left = new Set<string>();
-    for (const [member, ch] of this.spokes) {
-      try {
-        if (ch.send(frame) !== false) left.add(member);
-      } catch {
-        // going away: not waited for
-      }
-    }
+    const left = this.sendAll({ type: 'outpost:bus', k: 'pub', topic, data, from, ack: id });
     if (left.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(), deadlineMs);
@@ -171,6 +156,19 @@ export class Hub {
       };
       this.acks.set(id, { left, done });
     });
+  }
+
+  /** Sends `frame` to every attached spoke; returns the members that took it. */
+  private sendAll(frame: BusFrame): Set<string> {
+    const took = new Set<string>();
+    for (const [member, ch] of this.spokes) {
+      try {
+        if (ch.send(frame) !== false) took.add(member);
+      } catch {
+        // that worker is going away; its exit detaches it
+      }
+    }
+    return took;
   }
 
   private acked(id: number, member: string): void {
