@@ -3,7 +3,7 @@
  * from a fresh stored response, answers from a stale one while one background request refreshes
  * it (stale-while-revalidate), or lets it go on to the origin — as the one request that fills
  * the key (coalescing leader), as a waiter that gets the leader's stored answer, or uncached.
- * What the origin answers is handled by fill.ts on the way back.
+ * What the origin answers is labelled and stored on the way back, by its response filter (fill.ts).
  */
 import type { Phase, RequestContext } from '../pipeline/context.js';
 import type { RuleConfig } from '../config/cache-schema.js';
@@ -14,6 +14,7 @@ import { parseCacheControl } from './policy/cache-control.js';
 import { revalidationHeaders } from './policy/validation.js';
 import { serveEntry } from './serve.js';
 import { revalidateInBackground } from './revalidate.js';
+import { cacheWayBack } from './fill.js';
 import type { StoredEntry } from './types.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -29,6 +30,7 @@ const OVERRIDE_FIELDS = ['x-original-url', 'x-rewrite-url', 'x-http-method-overr
 
 export const cacheLookup: Phase = {
   name: 'cache',
+  response: cacheWayBack,
   run(ctx) {
     const method = ctx.method;
     const rule = ctx.rule;

@@ -3,11 +3,12 @@
  * labelled (Cache-Status, RFC 9211), stored when the policy allows (policy/storable.ts), merged
  * into the stored response on a 304 (RFC 9111 §4.3.4), replaced by the stale copy when the origin
  * fails and stale-if-error or the rule's serveStale allows (RFC 5861 §4), and unsafe methods
- * invalidate what they changed (§4.4). The upstream handler (upstream/http-proxy.ts) calls these
- * hooks; they never throw into it.
+ * invalidate what they changed (§4.4). It is the cache phase's response filter (`cacheWayBack`),
+ * which the way back (pipeline/way-back.ts) runs as the upstream phase moves the answer; it never
+ * throws into it.
  */
 import type { ServerResponse } from 'node:http';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext, ResponseFilter, ResponseHead } from '../pipeline/context.js';
 import { settle, type CacheExchange } from './edge-cache.js';
 import { VARIANT, variantKey } from './key.js';
 import { decideFill, type FillDecision } from './policy/storable.js';
@@ -20,7 +21,7 @@ import { evaluatePreconditions } from './policy/preconditions.js';
 import { clientCacheControl } from './policy/browser-ttl.js';
 import { serveEntry } from './serve.js';
 import type { StoredMeta } from './types.js';
-import { compressedHeaderObject, type CompressionPlan } from '../upstream/compression.js';
+import { compressedHeaderObject } from '../upstream/compression.js';
 
 /** Request fields a filling request must not forward: the origin's answer has to be whole and unconditional. */
 const CLIENT_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range']);
@@ -82,15 +83,6 @@ export function metaOf(d: Extract<FillDecision, { store: true }>, at: { key: str
   };
 }
 
-export type FillAction =
-  /**
-   * Send the origin's answer with these headers, body streamed (and stored when a writer is open);
-   * `after`: not before it resolves (an invalidation every worker must have applied first).
-   */
-  | { kind: 'stream'; headers: string[]; after?: Promise<void> }
-  /** The client has been answered from the cache; the origin's body (if any) is only read. */
-  | { kind: 'answered' };
-
 /** Response header fields as one object: lowercase names, repeated fields joined (Set-Cookie kept apart). */
 export function headerObject(raw: readonly (Buffer | string)[]): { headers: Record<string, string>; setCookie: boolean } {
   const headers: Record<string, string> = {};
@@ -108,29 +100,58 @@ export function headerObject(raw: readonly (Buffer | string)[]): { headers: Reco
 }
 
 /**
- * The origin's response headers arrived. `clientHeaders` is what would be sent as is (hop-by-hop
- * removed, Via and request id added); the result says what to do instead.
+ * The cache on the way back: the cache phase's response filter (pipeline/way-back.ts runs it).
+ * A request the cache phase let through (`ctx.cache`) has its answer labelled, stored, merged
+ * or replaced here; others pass untouched.
  */
-export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffer[], clientHeaders: string[], plan: CompressionPlan | undefined): FillAction {
-  const x = ctx.cache!;
+export const cacheWayBack: ResponseFilter = {
+  head(ctx, head) {
+    if (ctx.cache) originHead(ctx, ctx.cache, head);
+  },
+  data(ctx, chunk) {
+    if (ctx.cache) onOriginData(ctx.cache, chunk);
+  },
+  end(ctx) {
+    if (ctx.cache) onOriginComplete(ctx, ctx.cache);
+  },
+  needsBody(ctx) {
+    return ctx.cache?.writer !== undefined;
+  },
+  failed(ctx) {
+    return ctx.cache !== undefined && onOriginFailure(ctx, ctx.cache);
+  },
+  abandoned(ctx) {
+    if (ctx.cache) abandonFill(ctx.cache);
+  },
+};
+
+/**
+ * The origin's response head arrived. `head.headers` is what would be sent as is (hop-by-hop
+ * removed, Via and request id added); this labels it, or holds it (an invalidation first), or
+ * answers the client from the cache instead.
+ */
+function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): void {
+  const { status, raw, compression: plan } = head;
+  const clientHeaders = head.headers;
   const cache = ctx.edge.cache;
   const hostLabel = ctx.lb!.config.hostname;
   const now = Date.now();
   if (x.invalidate) {
-    const headers = labelled(clientHeaders, `outpost; fwd=bypass; detail=method`);
-    if (status < 200 || status >= 400) return { kind: 'stream', headers };
+    head.headers = labelled(clientHeaders, `outpost; fwd=bypass; detail=method`);
+    if (status < 200 || status >= 400) return;
     const urls = invalidatedUrls(ctx.method, status, `${ctx.scheme}://${ctx.authority}${ctx.path}`, headerObject(raw).headers);
-    const after = cache.invalidate(
+    head.hold = cache.invalidate(
       urls.map((u) => lowerHost(u)),
       (url) => ctx.snapshot.rules(url)?.rule,
     );
-    return { kind: 'stream', headers, after };
+    return;
   }
   if (!x.lead) {
     ctx.cacheResult = x.fwd === 'bypass' ? 'bypass' : 'miss';
     ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: ctx.cacheResult });
     const detail = x.detail ? `; detail=${x.detail}` : '';
-    return { kind: 'stream', headers: labelled(clientHeaders, `outpost; fwd=${x.fwd}; fwd-status=${status}${detail}`) };
+    head.headers = labelled(clientHeaders, `outpost; fwd=${x.fwd}; fwd-status=${status}${detail}`);
+    return;
   }
 
   const parsed = headerObject(raw);
@@ -167,11 +188,13 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
         now,
       );
     }
-    return { kind: 'answered' };
+    head.answered = true;
+    return;
   }
   if (status >= 500 && stale && mayServeStaleOnError(ctx, x, now)) {
     serveStaleOnError(ctx, x, `fwd-status=${status}`, now);
-    return { kind: 'answered' };
+    head.answered = true;
+    return;
   }
 
   const length = Number(headers['content-length']);
@@ -181,13 +204,15 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
   ctx.cacheResult = 'miss';
   if (!meta) {
     settle(x, 'uncacheable');
-    return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${x.detail ?? 'uncacheable'}`) };
+    head.headers = labelled(clientHeaders, `${label}; detail=${x.detail ?? 'uncacheable'}`);
+    return;
   }
   x.writer = cache.store.put(meta);
   cache.checkStore();
   if (!x.writer) {
     settle(x, 'failed');
-    return { kind: 'stream', headers: labelled(clientHeaders, `${label}; detail=${cache.store.failure ? 'store-failed' : 'too-large'}`) };
+    head.headers = labelled(clientHeaders, `${label}; detail=${cache.store.failure ? 'store-failed' : 'too-large'}`);
+    return;
   }
   pendingMeta.set(x, meta);
   // The client's own preconditions, which were not forwarded, are answered here (RFC 9110 §13.2.2).
@@ -203,15 +228,16 @@ export function onOriginResponse(ctx: RequestContext, status: number, raw: Buffe
       >,
     );
     res.end();
-    return { kind: 'answered' };
+    head.answered = true;
+    return;
   }
-  return { kind: 'stream', headers: forClient(ctx, labelled(clientHeaders, `${label}; stored`), meta) };
+  head.headers = forClient(ctx, labelled(clientHeaders, `${label}; stored`), meta);
 }
 
 const pendingMeta = new WeakMap<CacheExchange, StoredMeta>();
 
 /** A chunk of the origin's body; stops storing when the object outgrows the store's cap. */
-export function onOriginData(x: CacheExchange, chunk: Buffer): void {
+function onOriginData(x: CacheExchange, chunk: Buffer): void {
   if (x.writer && !x.writer.write(chunk)) {
     x.writer = undefined;
     settle(x, 'uncacheable');
@@ -219,7 +245,7 @@ export function onOriginData(x: CacheExchange, chunk: Buffer): void {
 }
 
 /** The origin's body ended: the entry is committed (with its Vary marker), then waiters are let go. */
-export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
+function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
   const writer = x.writer;
   if (!writer) return;
   const meta = pendingMeta.get(x)!;
@@ -250,7 +276,7 @@ export function onOriginComplete(ctx: RequestContext, x: CacheExchange): void {
  * The exchange with the origin failed for good (retries spent). True when the client was
  * answered from a stale copy (stale-if-error, or the rule's serveStale / always online).
  */
-export function onOriginFailure(ctx: RequestContext, x: CacheExchange): boolean {
+function onOriginFailure(ctx: RequestContext, x: CacheExchange): boolean {
   x.writer?.abort();
   x.writer = undefined;
   const now = Date.now();
@@ -263,7 +289,7 @@ export function onOriginFailure(ctx: RequestContext, x: CacheExchange): boolean 
 }
 
 /** The exchange ended without an answer to give (the client left): nothing is stored, waiters are let go. */
-export function abandonFill(x: CacheExchange): void {
+function abandonFill(x: CacheExchange): void {
   x.writer?.abort();
   x.writer = undefined;
   settle(x, 'failed');

@@ -41,6 +41,12 @@ export const balance: Phase = {
     sendError(ctx, new EdgeError(530, 'no_origin', 'origin', 'No origin is available to serve this request.'));
     return true;
   },
+  response: {
+    // A new or moved affinity pin goes back with the answer, whoever made it.
+    head(ctx, head) {
+      if (ctx.setCookie) head.headers.push('set-cookie', ctx.setCookie);
+    },
+  },
 };
 
 /** The pools in the load balancer's steering order, healthy ones only, the fallback last. */

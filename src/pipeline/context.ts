@@ -18,6 +18,7 @@ import type { RuleConfig } from '../config/cache-schema.js';
 import type { CacheExchange, EdgeCache } from '../cache/edge-cache.js';
 import type { ConnectionGate } from '../shield/connection-gate.js';
 import type { ShieldState } from '../shield/shield-state.js';
+import type { Encoding } from '../cache/compress.js';
 
 /** What lives as long as the worker: the current snapshot, metrics, the access log. */
 export interface EdgeRuntime {
@@ -119,10 +120,52 @@ export interface RequestContext {
   cache: CacheExchange | undefined;
   /** How the cache answered (hit, stale, miss, revalidated, bypass), for the access log. */
   cacheResult?: string;
+  /** The response filters of the phases this request walks, in the order of the way back. */
+  wayBack: readonly ResponseFilter[];
 }
 
-/** A phase makes one decision; true means it answered the request and the walk stops. */
+/**
+ * A phase makes one decision on the way in; true means it answered the request and the walk
+ * stops. A phase with a `response` filter also acts on the origin's answer on the way back.
+ */
 export interface Phase {
   readonly name: string;
   run(ctx: RequestContext): boolean | Promise<boolean>;
+  readonly response?: ResponseFilter;
+}
+
+/**
+ * The origin's answer on its way back to the client, as the filters see it. A filter may rewrite
+ * `headers`, hold the head back until `hold` settles (the origin's body waits), or answer the
+ * client itself (`answered`: the origin's body is then only read, into the cache say).
+ */
+export interface ResponseHead {
+  readonly status: number;
+  /** The origin's fields as received. */
+  readonly raw: readonly (Buffer | string)[];
+  /** What the client gets, flat `[name, value, …]`: hop-by-hop fields gone, Via and the request id in. */
+  headers: string[];
+  /** The body is compressible at the edge; `encoding` when this client gets it compressed (compress phase). */
+  compression: { encoding: Encoding | undefined } | undefined;
+  hold: Promise<void> | undefined;
+  answered: boolean;
+}
+
+/**
+ * What a phase does on the way back (Pingora's response filters; Envoy runs its filters back in
+ * reverse order, and so does the runner, pipeline/way-back.ts). Filters never throw.
+ */
+export interface ResponseFilter {
+  /** The origin's response head, before it goes to the client. */
+  head(ctx: RequestContext, head: ResponseHead): void;
+  /** A chunk of the body as the client gets it (compressed when the edge compresses it). */
+  data?(ctx: RequestContext, chunk: Buffer): void;
+  /** The body ended whole. */
+  end?(ctx: RequestContext): void;
+  /** The body must be read to its end even when the client leaves (others wait for it). */
+  needsBody?(ctx: RequestContext): boolean;
+  /** The exchange with the origin failed for good (retries spent), nothing sent yet: true when the filter answered the client. */
+  failed?(ctx: RequestContext): boolean;
+  /** The exchange ended with nobody to answer: the client left, or the body outgrew its limit. */
+  abandoned?(ctx: RequestContext): void;
 }

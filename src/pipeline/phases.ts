@@ -1,9 +1,20 @@
 /**
  * The phase list, in the order shared/DESIGN.md gives, written down in one place (STYLE habit 2).
+ * The way in runs each phase's `run` top to bottom until one answers; the origin's answer comes
+ * back through the `response` filters bottom to top (pipeline/way-back.ts), then observe.
  *
- *   ordinary request:  route → shield → redirect → cache → balance → upstream   (observe runs when the
- *                      response closes; the cache stores and labels the answer on its way back, in upstream)
- *   WebSocket upgrade: route → shield → redirect → balance → upstream (splice)  (observe runs when the tunnel closes)
+ *   ordinary request      way in                                   way back
+ *     route               host, rule, framing checks               ·
+ *     shield              access rules, rate limits, challenge     ·
+ *     redirect            always-HTTPS, forwarding rules           ·
+ *     cache               fresh or stale hit answers; coalescing   Cache-Status; store, 304 merge, stale on error, invalidation
+ *     compress            ·                                        br/gzip plan, head rewritten (the body through the encoder)
+ *     balance             steering, origin, affinity               the affinity cookie
+ *     upstream            the exchange with the origin; retries    (moves the bytes; calls the way back)
+ *     observe             ·                                        access log and metrics, when the response closes
+ *
+ *   WebSocket upgrade: route → shield → redirect → balance → upstream (splice); the 101 goes back
+ *   through balance's filter; observe when the tunnel closes.
  */
 import { parseHost } from '../router/host-table.js';
 import { proxyHttp } from '../upstream/http-proxy.js';
@@ -13,9 +24,11 @@ import { redirect } from './redirect.js';
 import { portOf } from '../router/url-pattern.js';
 import { shield } from '../shield/shield-phase.js';
 import { cacheLookup } from '../cache/cache-phase.js';
+import { compress } from '../upstream/compression.js';
+import { wayBackOf } from './way-back.js';
 import type { ServerResponse } from 'node:http';
 import { parseTarget } from '../router/request-target.js';
-import type { Phase, RequestContext } from './context.js';
+import type { Phase, RequestContext, ResponseFilter } from './context.js';
 import { sendError, sendSimple } from './error-page.js';
 import { EdgeError } from './errors.js';
 
@@ -142,8 +155,18 @@ export const upstream: Phase = {
   },
 };
 
-export const requestPhases: readonly Phase[] = [route, shield, redirect, cacheLookup, balance, upstream];
-export const upgradePhases: readonly Phase[] = [route, shield, redirect, balance, upstream];
+/** A list of phases and its way back (the response filters, last phase first). */
+export interface Pipeline {
+  readonly phases: readonly Phase[];
+  readonly wayBack: readonly ResponseFilter[];
+}
+
+function pipeline(phases: Phase[]): Pipeline {
+  return Object.freeze({ phases: Object.freeze(phases), wayBack: wayBackOf(phases) });
+}
+
+export const requestPipeline = pipeline([route, shield, redirect, cacheLookup, compress, balance, upstream]);
+export const upgradePipeline = pipeline([route, shield, redirect, balance, upstream]);
 
 function hostHeaders(raw: readonly string[]): number {
   let n = 0;
@@ -158,10 +181,11 @@ function viaNames(via: string | string[]): string[] {
 }
 
 /**
- * Walks `phases` until one answers. A phase that throws is an internal error: the client gets
- * 500 and the process goes on.
+ * Walks the pipeline's phases until one answers; the upstream phase takes the answer back through
+ * its filters. A phase that throws is an internal error: the client gets 500 and the process goes on.
  */
-export function runPhases(ctx: Parameters<Phase['run']>[0], phases: readonly Phase[]): void {
+export function runPhases(ctx: RequestContext, { phases, wayBack }: Pipeline): void {
+  ctx.wayBack = wayBack;
   let i = 0;
   const next = (): void => {
     try {

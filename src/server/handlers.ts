@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { observe } from '../observe/access-log.js';
 import type { ClientRequest, ClientResponse, EdgeRuntime, RequestContext } from '../pipeline/context.js';
-import { requestPhases, runPhases, upgradePhases } from '../pipeline/phases.js';
+import { requestPipeline, runPhases, upgradePipeline } from '../pipeline/phases.js';
 import { bodyTooLarge, declaresTooLarge, refuseBody } from '../upstream/body-limit.js';
 import { requestIdOf } from '../upstream/headers.js';
 import { closeAfterLinger, endAndLinger } from '../pipeline/linger.js';
@@ -53,6 +53,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     captures: undefined,
     cache: undefined,
     cacheResult: undefined,
+    wayBack: [],
   };
 }
 
@@ -72,7 +73,7 @@ export function requestHandler(edge: EdgeRuntime, scheme: 'http' | 'https', coun
       refuseBody(ctx, bodyTooLarge(ctx.snapshot.config.limits.maxBodySize));
       return;
     }
-    runPhases(ctx, requestPhases);
+    runPhases(ctx, requestPipeline);
   };
 }
 
@@ -87,7 +88,7 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
     }
     const ctx = context(edge, req, undefined, socket, head, scheme);
     socket.once('close', () => observe(ctx));
-    runPhases(ctx, upgradePhases);
+    runPhases(ctx, upgradePipeline);
   };
 }
 

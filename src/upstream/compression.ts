@@ -5,8 +5,26 @@
  * cache — ours included — keeps one copy per encoding (the cache keys Accept-Encoding by the
  * encoding it negotiates, cache/key.ts), and their strong ETag becomes weak (RFC 9110 §8.8.3).
  */
-import type { RequestContext } from '../pipeline/context.js';
+import type { Phase, RequestContext } from '../pipeline/context.js';
 import { negotiateEncoding, shouldCompress, varyWithAcceptEncoding, weakEtag, type Encoding } from '../cache/compress.js';
+
+/**
+ * The compress phase: nothing to do on the way in; on the way back it plans the answer's
+ * compression and rewrites its head (the upstream phase runs the body through the encoder, and
+ * the cache, nearer the client on the way back, stores what the client gets).
+ */
+export const compress: Phase = {
+  name: 'compress',
+  run: () => false,
+  response: {
+    head(ctx, head) {
+      const plan = compressionPlan(ctx, head.status, head.headers);
+      if (!plan) return;
+      head.compression = plan;
+      head.headers = compressedHeaders(head.headers, plan);
+    },
+  },
+};
 
 /** A compressible answer; `encoding` when this client takes one. */
 export interface CompressionPlan {

@@ -16,9 +16,9 @@ import { retryOrigin } from '../pipeline/balance.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
-import { compressedHeaders, compressionPlan } from './compression.js';
 import { createEncoder, type Encoder, type Encoding } from '../cache/compress.js';
-import { abandonFill, fillRequestHeaders, onOriginComplete, onOriginData, onOriginFailure, onOriginResponse } from '../cache/fill.js';
+import { fillRequestHeaders } from '../cache/fill.js';
+import { abandonAnswer, answerData, answerEnd, answerFailure, answerHead, bodyNeeded } from '../pipeline/way-back.js';
 import { BODY_TOO_LARGE, originBody, refuseBody } from './body-limit.js';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
@@ -150,32 +150,24 @@ class ProxyHandler {
     ctx.edge.metrics.upstreamDuration.observe({ origin: this.origin.id }, ctx.upstreamMs / 1000);
     if (res.destroyed) return false;
     ctx.status = statusCode;
-    let headers = clientResponseHeaders(rawHeaders, this.via, ctx.id);
-    if (ctx.setCookie) headers.push('set-cookie', ctx.setCookie);
-    const plan = compressionPlan(ctx, statusCode, headers);
-    if (plan) {
-      headers = compressedHeaders(headers, plan);
-      if (plan.encoding) this.startEncoder(plan.encoding, resume);
+    // The way back: affinity, compression and the cache act on the head (pipeline/way-back.ts).
+    const head = answerHead(ctx, statusCode, rawHeaders, clientResponseHeaders(rawHeaders, this.via, ctx.id));
+    const encoding = head.compression?.encoding;
+    if (encoding) this.startEncoder(encoding, resume);
+    if (head.answered) {
+      this.answered = true;
+      return true;
     }
-    if (ctx.cache) {
-      const action = onOriginResponse(ctx, statusCode, rawHeaders, headers, plan);
-      if (action.kind === 'answered') {
-        this.answered = true;
-        return true;
-      }
-      headers = action.headers;
-      if (action.after) {
-        // The origin's body waits (undici pauses on false) until every worker applied the invalidation.
-        const head = headers;
-        void action.after.then(() => {
-          if (res.destroyed) return;
-          this.writeHead(statusCode, head, resume);
-          resume();
-        });
-        return false;
-      }
+    if (head.hold) {
+      // The origin's body waits (undici pauses on false) until the hold is over (an invalidation every worker applied).
+      void head.hold.then(() => {
+        if (res.destroyed) return;
+        this.writeHead(statusCode, head.headers, resume);
+        resume();
+      });
+      return false;
     }
-    this.writeHead(statusCode, headers, resume);
+    this.writeHead(statusCode, head.headers, resume);
     return true;
   }
 
@@ -198,17 +190,17 @@ class ProxyHandler {
     const enc = (this.encoder = createEncoder(encoding));
     enc.on('drain', resume);
     enc.on('data', (c: Buffer) => {
-      if (ctx.cache) onOriginData(ctx.cache, c);
+      answerData(ctx, c);
       if (this.answered || res.destroyed) return;
       ctx.bytesOut += c.length;
       if (!res.write(c)) enc.pause();
     });
     enc.once('end', () => {
-      if (ctx.cache) onOriginComplete(ctx, ctx.cache);
+      answerEnd(ctx);
       if (!this.answered) res.end();
     });
     enc.once('error', () => {
-      if (ctx.cache) abandonFill(ctx.cache);
+      abandonAnswer(ctx);
       res.destroy();
     });
   }
@@ -224,12 +216,9 @@ class ProxyHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.encoder) return this.encoder.write(chunk);
-    const x = this.ctx.cache;
-    if (x) {
-      onOriginData(x, chunk);
-      // Answered from the cache, or the client left while the body still fills the cache.
-      if (this.answered || this.ctx.res!.destroyed) return true;
-    }
+    answerData(this.ctx, chunk);
+    // Answered from the cache, or the client left while the body still fills the cache.
+    if (this.answered || this.ctx.res!.destroyed) return true;
     this.ctx.bytesOut += chunk.length;
     const prev = this.pending;
     this.pending = chunk;
@@ -253,7 +242,7 @@ class ProxyHandler {
       this.encoder.end(); // its 'end' completes the response and the cache fill
       return;
     }
-    if (this.ctx.cache) onOriginComplete(this.ctx, this.ctx.cache);
+    answerEnd(this.ctx);
     if (this.answered) return;
     const last = this.pending;
     this.pending = undefined;
@@ -269,13 +258,13 @@ class ProxyHandler {
     this.encoder?.destroy();
     const ctx = this.ctx;
     if (err instanceof EdgeError && err.code === 'client_closed') {
-      if (ctx.cache) abandonFill(ctx.cache);
+      abandonAnswer(ctx);
       ctx.error = err; // the client left first: nothing to tell anyone
       return;
     }
     if (err instanceof EdgeError && err.code === BODY_TOO_LARGE) {
       // The body grew past limits.maxBodySize: undici has aborted the origin request; 413 (or a cut).
-      if (ctx.cache) abandonFill(ctx.cache);
+      abandonAnswer(ctx);
       if (!this.answered) refuseBody(ctx, err);
       return;
     }
@@ -290,7 +279,7 @@ class ProxyHandler {
       attempt(ctx, this.via, this.budget, !isConnectPhase(edgeErr));
       return;
     }
-    if (ctx.cache && onOriginFailure(ctx, ctx.cache)) return; // answered from a stale copy
+    if (answerFailure(ctx)) return; // answered instead (a stale copy from the cache)
     if (this.answered) return;
     ctx.error = edgeErr; // the client sees the last real error
     sendError(ctx, edgeErr);
@@ -312,7 +301,7 @@ class ProxyHandler {
   readonly onClientClose = (): void => {
     if (this.done) return;
     if (this.ctx.res!.writableFinished) return;
-    if (this.ctx.cache?.writer) return; // the body goes on into the cache (others may be waiting for it)
+    if (bodyNeeded(this.ctx)) return; // the body goes on (into the cache: others may be waiting for it)
     this.abort?.(new EdgeError(499, 'client_closed', 'client', 'The client closed the connection.'));
   };
 

@@ -15,6 +15,7 @@ import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.
 import { closeAfterLinger } from '../pipeline/linger.js';
 import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
 import { retryOrigin } from '../pipeline/balance.js';
+import { answerHead } from '../pipeline/way-back.js';
 import { mayRetry } from './retry.js';
 import { upgradeHandshake } from './upgrade-handshake.js';
 import { FrameTracker, closeFrame } from './ws-frames.js';
@@ -47,9 +48,8 @@ export function proxyWebSocket(ctx: RequestContext): void {
       ctx.status = status;
       ctx.edge.status.passive?.record?.(o.id, status >= 500 ? 'server_error' : 'success');
       if (status !== 101) return relayRefusal(ctx, socket, status, statusText, rawHeaders, rest, via);
-      const out = clientResponseHeaders(rawHeaders, via, ctx.id, true);
-      if (ctx.setCookie) out.push('set-cookie', ctx.setCookie);
-      client.write(head(101, statusText || 'Switching Protocols', out));
+      const answer = answerHead(ctx, 101, rawHeaders, clientResponseHeaders(rawHeaders, via, ctx.id, true)); // affinity
+      client.write(head(101, statusText || 'Switching Protocols', answer.headers));
       if (rest.length > 0) {
         ctx.bytesOut += rest.length;
         client.write(rest);
