@@ -15,15 +15,21 @@ import type { StoredEntry, StoredMeta } from './types.js';
 /** Header fields a 304 carries from the selected representation (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified'];
 
-/** Flat `[name, value, …]` of a stored entry's headers, built once per entry (entries are immutable). */
-const flatHeaders = new WeakMap<StoredMeta, string[]>();
+/**
+ * The head of a whole answer from a stored entry, flat `[name, value, …]` with its Content-Length,
+ * built once per entry (entries are immutable): a hit appends only its own fields (Age,
+ * Cache-Status, the request id, Via). node:http takes no head already serialised.
+ */
+const wholeHeads = new WeakMap<StoredMeta, string[]>();
 
-function headersOf(meta: StoredMeta): string[] {
-  let flat = flatHeaders.get(meta);
+function wholeHead(meta: StoredMeta): string[] {
+  let flat = wholeHeads.get(meta);
   if (!flat) {
     flat = [];
     for (const name in meta.headers) if (name !== 'content-length') flat.push(name, meta.headers[name]);
-    flatHeaders.set(meta, flat);
+    // 204 and 304 carry no body, and no length.
+    if (meta.status !== 204 && meta.status !== 304) flat.push('content-length', String(meta.size));
+    wholeHeads.set(meta, flat);
   }
   return flat;
 }
@@ -51,10 +57,19 @@ export function serveEntry(ctx: RequestContext, entry: StoredEntry, status: stri
     return;
   }
 
-  let headers = headersOf(meta);
-  if (browserTtl !== undefined) headers = withBrowserTtl(headers, meta, browserTtl / 1000);
-  const range = meta.status === 200 ? selectRange(ctx.method, ctx.req.headers, meta) : { kind: 'full' as const };
+  const range = meta.status === 200 && ctx.req.headers.range !== undefined ? selectRange(ctx.method, ctx.req.headers, meta) : FULL;
   const size = meta.size;
+  if (range.kind === 'full' && browserTtl === undefined) {
+    // The common hit: the entry's own head and this answer's fields, the body in the same write.
+    ctx.status = meta.status;
+    res.writeHead(ctx.status, wholeHead(meta).concat(common) as unknown as Record<string, string>);
+    if (ctx.method === 'HEAD' || size === 0) res.end();
+    else writeBody(ctx, res, entry, 0, size - 1);
+    return;
+  }
+  let headers = wholeHead(meta);
+  if (meta.status !== 204 && meta.status !== 304) headers = headers.slice(0, -2); // its length is set below
+  if (browserTtl !== undefined) headers = withBrowserTtl(headers, meta, browserTtl / 1000);
   if (range.kind === 'unsatisfiable') {
     ctx.status = 416;
     res.writeHead(416, [...common, 'content-range', `bytes */${size}`, 'content-length', '0'] as unknown as Record<string, string>);
@@ -74,10 +89,17 @@ export function serveEntry(ctx: RequestContext, entry: StoredEntry, status: stri
     res.end();
     return;
   }
-  ctx.bytesOut += length;
+  writeBody(ctx, res, entry, start, end);
+}
+
+const FULL = { kind: 'full' as const };
+
+/** Bytes `start`…`end` of the entry's body: from memory in the same write as the head, else streamed from the store. */
+function writeBody(ctx: RequestContext, res: ServerResponse, entry: StoredEntry, start: number, end: number): void {
+  ctx.bytesOut += end - start + 1;
   const body = entry.body;
   if (Buffer.isBuffer(body)) {
-    res.end(partial ? body.subarray(start, end + 1) : body);
+    res.end(start === 0 && end === body.length - 1 ? body : body.subarray(start, end + 1));
     return;
   }
   const stream = body(start, end);
