@@ -21,7 +21,22 @@ const seconds = Number(secondsArg);
 const port = Number(portArg);
 const originPort = port + 1;
 const body = Buffer.alloc(1024, 'a');
-const HIT_FIELDS = ['content-type', 'text/plain', 'cache-control', 'public, max-age=3600', 'vary', 'Accept-Encoding', 'age', '1', 'cache-status', 'outpost; hit; ttl=3599', 'x-request-id', '0b9c6f3e-6a43-4d0e-9c57-1f0e5c0c2f55', 'via', '1.1 bench'];
+const HIT_FIELDS = [
+  'content-type',
+  'text/plain',
+  'cache-control',
+  'public, max-age=3600',
+  'vary',
+  'Accept-Encoding',
+  'age',
+  '1',
+  'cache-status',
+  'outpost; hit; ttl=3599',
+  'x-request-id',
+  '0b9c6f3e-6a43-4d0e-9c57-1f0e5c0c2f55',
+  'via',
+  '1.1 bench',
+];
 
 if (mode === 'origin') {
   http
