@@ -42,6 +42,8 @@ export interface CacheExchange {
   invalidate: boolean;
   /** The store writer while the response body streams in. */
   writer: StoreWriter | undefined;
+  /** A background refresh (no client waits on it): not counted among the cache's requests. */
+  background?: boolean;
 }
 
 export interface PurgeRequest {

@@ -134,7 +134,6 @@ function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): 
   const { status, raw, compression: plan } = head;
   const clientHeaders = head.headers;
   const cache = ctx.edge.cache;
-  const hostLabel = ctx.lb!.config.hostname;
   const now = Date.now();
   if (x.invalidate) {
     head.headers = labelled(clientHeaders, `outpost; fwd=bypass; detail=method`);
@@ -148,7 +147,7 @@ function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): 
   }
   if (!x.lead) {
     ctx.cacheResult = x.fwd === 'bypass' ? 'bypass' : 'miss';
-    ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: ctx.cacheResult });
+    countRequest(ctx, x, ctx.cacheResult);
     const detail = x.detail ? `; detail=${x.detail}` : '';
     head.headers = labelled(clientHeaders, `outpost; fwd=${x.fwd}; fwd-status=${status}${detail}`);
     return;
@@ -163,7 +162,7 @@ function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): 
     const merged = mergeNotModified(stale.meta.headers, headers);
     const meta = storedMeta(ctx, x, stale.meta.status, merged, false, now, stale.meta.size, stale.meta.key);
     ctx.cacheResult = 'revalidated';
-    ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'revalidated' });
+    countRequest(ctx, x, 'revalidated');
     if (meta) {
       const done = cache.store.update(meta).then(
         (ok) => settle(x, ok ? 'stored' : 'failed'),
@@ -200,7 +199,7 @@ function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): 
   const length = Number(headers['content-length']);
   const meta = storedMeta(ctx, x, status, headers, setCookie, now, Number.isFinite(length) ? length : 0, undefined);
   const label = `outpost; fwd=${x.fwd}; fwd-status=${status}`;
-  ctx.edge.metrics.cacheRequests.inc({ host: hostLabel, rule: x.label, result: 'miss' });
+  countRequest(ctx, x, 'miss');
   ctx.cacheResult = 'miss';
   if (!meta) {
     settle(x, 'uncacheable');
@@ -235,6 +234,11 @@ function originHead(ctx: RequestContext, x: CacheExchange, head: ResponseHead): 
 }
 
 const pendingMeta = new WeakMap<CacheExchange, StoredMeta>();
+
+/** A client's request as the cache answered it; a background refresh is not one. */
+function countRequest(ctx: RequestContext, x: CacheExchange, result: string): void {
+  if (!x.background) ctx.edge.metrics.cacheRequests.inc({ host: ctx.lb!.config.hostname, rule: x.label, result });
+}
 
 /** A chunk of the origin's body; stops storing when the object outgrows the store's cap. */
 function onOriginData(x: CacheExchange, chunk: Buffer): void {
@@ -303,7 +307,7 @@ function serveStaleOnError(ctx: RequestContext, x: CacheExchange, fwdStatus: str
   const detail = ctx.rule?.serveStale ? 'always-online' : 'stale-if-error';
   ctx.cacheResult = 'stale';
   ctx.error = undefined;
-  ctx.edge.metrics.cacheRequests.inc({ host: ctx.lb!.config.hostname, rule: x.label, result: 'stale' });
+  countRequest(ctx, x, 'stale');
   serveEntry(ctx, x.stale!, `outpost; fwd=stale; ${fwdStatus}; detail=${detail}`, now);
   settle(x, 'failed');
 }

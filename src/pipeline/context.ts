@@ -120,8 +120,16 @@ export interface RequestContext {
   cache: CacheExchange | undefined;
   /** How the cache answered (hit, stale, miss, revalidated, bypass), for the access log. */
   cacheResult?: string;
-  /** The response filters of the phases this request walks, in the order of the way back. */
-  wayBack: readonly ResponseFilter[];
+  /** The phases this request walks, and their response filters in the order of the way back. */
+  pipeline: Pipeline;
+}
+
+/** A list of phases and its way back (the response filters, last phase first). */
+export interface Pipeline {
+  readonly phases: readonly Phase[];
+  readonly wayBack: readonly ResponseFilter[];
+  /** A background refresh of a cached answer for this kind of request: from balance on, the same way back (cache/revalidate.ts). */
+  readonly refresh?: Pipeline;
 }
 
 /**

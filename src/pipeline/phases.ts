@@ -25,10 +25,10 @@ import { portOf } from '../router/url-pattern.js';
 import { shield } from '../shield/shield-phase.js';
 import { cacheLookup } from '../cache/cache-phase.js';
 import { compress } from '../upstream/compression.js';
-import { wayBackOf } from './way-back.js';
+import { pipeline } from './run.js';
 import type { ServerResponse } from 'node:http';
 import { parseTarget } from '../router/request-target.js';
-import type { Phase, RequestContext, ResponseFilter } from './context.js';
+import type { Phase, RequestContext } from './context.js';
 import { sendError, sendSimple } from './error-page.js';
 import { EdgeError } from './errors.js';
 
@@ -155,17 +155,10 @@ export const upstream: Phase = {
   },
 };
 
-/** A list of phases and its way back (the response filters, last phase first). */
-export interface Pipeline {
-  readonly phases: readonly Phase[];
-  readonly wayBack: readonly ResponseFilter[];
-}
+const requestPhases = [route, shield, redirect, cacheLookup, compress, balance, upstream];
 
-function pipeline(phases: Phase[]): Pipeline {
-  return Object.freeze({ phases: Object.freeze(phases), wayBack: wayBackOf(phases) });
-}
-
-export const requestPipeline = pipeline([route, shield, redirect, cacheLookup, compress, balance, upstream]);
+/** An ordinary request; its background refresh (stale-while-revalidate) walks balance and upstream, and comes back the same way. */
+export const requestPipeline = pipeline(requestPhases, { phases: [balance, upstream], wayBack: requestPhases });
 export const upgradePipeline = pipeline([route, shield, redirect, balance, upstream]);
 
 function hostHeaders(raw: readonly string[]): number {
@@ -178,34 +171,4 @@ function hostHeaders(raw: readonly string[]): number {
 function viaNames(via: string | string[]): string[] {
   const text = Array.isArray(via) ? via.join(',') : via;
   return text.split(',').map((hop) => hop.trim().split(/\s+/)[1] ?? '');
-}
-
-/**
- * Walks the pipeline's phases until one answers; the upstream phase takes the answer back through
- * its filters. A phase that throws is an internal error: the client gets 500 and the process goes on.
- */
-export function runPhases(ctx: RequestContext, { phases, wayBack }: Pipeline): void {
-  ctx.wayBack = wayBack;
-  let i = 0;
-  const next = (): void => {
-    try {
-      while (i < phases.length) {
-        const r = phases[i++].run(ctx);
-        if (r === true) return;
-        if (r !== false) {
-          r.then((answered) => {
-            if (!answered) next();
-          }, fail);
-          return;
-        }
-      }
-    } catch (err) {
-      fail(err);
-    }
-  };
-  const fail = (err: unknown): void => {
-    ctx.edge.log.error({ err, requestId: ctx.id }, 'phase failed');
-    sendError(ctx, err instanceof EdgeError ? err : new EdgeError(500, 'internal', 'internal', 'The edge failed to handle this request.', false, { cause: err }));
-  };
-  next();
 }

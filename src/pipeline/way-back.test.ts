@@ -22,7 +22,7 @@ function phase(name: string, log: string[], filter: Partial<ResponseFilter> = {}
 }
 
 function ctxWith(phases: Phase[]): RequestContext {
-  return { wayBack: wayBackOf(phases) } as RequestContext;
+  return { pipeline: { phases, wayBack: wayBackOf(phases) } } as unknown as RequestContext;
 }
 
 describe('the way back', () => {

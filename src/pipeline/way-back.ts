@@ -19,7 +19,7 @@ export function wayBackOf(phases: readonly Phase[]): readonly ResponseFilter[] {
 /** The origin's head through every filter, until one answers the client itself. */
 export function answerHead(ctx: RequestContext, status: number, raw: readonly (Buffer | string)[], headers: string[]): ResponseHead {
   const head: ResponseHead = { status, raw, headers, compression: undefined, hold: undefined, answered: false };
-  for (const f of ctx.wayBack) {
+  for (const f of ctx.pipeline.wayBack) {
     f.head(ctx, head);
     if (head.answered) break;
   }
@@ -28,24 +28,24 @@ export function answerHead(ctx: RequestContext, status: number, raw: readonly (B
 
 /** A chunk of the body, as the client gets it. */
 export function answerData(ctx: RequestContext, chunk: Buffer): void {
-  for (const f of ctx.wayBack) f.data?.(ctx, chunk);
+  for (const f of ctx.pipeline.wayBack) f.data?.(ctx, chunk);
 }
 
 /** The body ended whole. */
 export function answerEnd(ctx: RequestContext): void {
-  for (const f of ctx.wayBack) f.end?.(ctx);
+  for (const f of ctx.pipeline.wayBack) f.end?.(ctx);
 }
 
 /** True when a filter needs the rest of the body though the client left. */
 export function bodyNeeded(ctx: RequestContext): boolean {
-  for (const f of ctx.wayBack) if (f.needsBody?.(ctx)) return true;
+  for (const f of ctx.pipeline.wayBack) if (f.needsBody?.(ctx)) return true;
   return false;
 }
 
 /** The exchange failed for good: true when a filter answered the client instead (the first that can; the rest are abandoned). */
 export function answerFailure(ctx: RequestContext): boolean {
   let answered = false;
-  for (const f of ctx.wayBack) {
+  for (const f of ctx.pipeline.wayBack) {
     if (answered) f.abandoned?.(ctx);
     else answered = f.failed?.(ctx) === true;
   }
@@ -54,5 +54,5 @@ export function answerFailure(ctx: RequestContext): boolean {
 
 /** Nobody is left to answer. */
 export function abandonAnswer(ctx: RequestContext): void {
-  for (const f of ctx.wayBack) f.abandoned?.(ctx);
+  for (const f of ctx.pipeline.wayBack) f.abandoned?.(ctx);
 }

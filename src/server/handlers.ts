@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { observe } from '../observe/access-log.js';
 import type { ClientRequest, ClientResponse, EdgeRuntime, RequestContext } from '../pipeline/context.js';
-import { requestPipeline, runPhases, upgradePipeline } from '../pipeline/phases.js';
+import { requestPipeline, upgradePipeline } from '../pipeline/phases.js';
+import { runPhases } from '../pipeline/run.js';
 import { bodyTooLarge, declaresTooLarge, refuseBody } from '../upstream/body-limit.js';
 import { requestIdOf } from '../upstream/headers.js';
 import { closeAfterLinger, endAndLinger } from '../pipeline/linger.js';
@@ -53,7 +54,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     captures: undefined,
     cache: undefined,
     cacheResult: undefined,
-    wayBack: [],
+    pipeline: requestPipeline, // set again by runPhases
   };
 }
 
