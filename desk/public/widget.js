@@ -68,6 +68,7 @@
     session: storage.get('session'),
     conversation: cached && cached.conversation ? { id: cached.conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 } : null,
     messages: cached && Array.isArray(cached.messages) ? cached.messages : [],
+    earlier: [],                              // [{ conversation, messages }] before this one, oldest first (welcome)
     outbox: storage.getJSON('outbox') || [],  // [{ clientId, body, createdAt, failed? }], oldest first
     lastSeq: cached ? Number(storage.get('lastSeq')) || 0 : 0,
     readSent: 0,
@@ -76,6 +77,7 @@
     email: storage.get('email'),
     typing: null,                             // { name, until }
     conn: 'connecting',                       // connecting | online | reconnecting | offline
+    shownConn: 'starting',                    // what the page shows: conn once its grace is over ('starting': not yet)
     connected: false,
   };
   if (state.conversation) {
@@ -238,8 +240,13 @@
     state.conn = conn;
     // Brief blips do not flash a banner: show it only when we are still down after a moment.
     clearTimeout(connTimer);
-    if (conn === 'online') renderConn();
-    else connTimer = setTimeout(renderConn, conn === 'offline' ? 0 : 1200);
+    if (conn === 'online') showConn();
+    else connTimer = setTimeout(showConn, conn === 'offline' ? 0 : 1200);
+  }
+
+  function showConn() {
+    state.shownConn = state.conn;
+    render();
   }
 
   // ---------------------------------------------------------------- events from the server
@@ -295,6 +302,9 @@
     // what we cached says nothing about it.
     if (!state.conversation || state.conversation.id !== conv.id) resetConversation(conv);
     else onConversation(conv);
+    // The conversations before this one (resolved since, say), shown above it: an answer that came
+    // after the visitor left stays in sight, unread and counted on the badge.
+    state.earlier = (ev.earlier || []).filter(function (e) { return e && e.conversation && e.conversation.id !== conv.id && (e.messages || []).length; });
     addMessages(ev.messages || []);
     // A welcome carries at most one page; the rest comes by sync (a trailing note costs one empty answer).
     if ((conv.lastSeq || 0) > state.lastSeq) send({ type: 'sync', conversation: conv.id, afterSeq: state.lastSeq });
@@ -451,6 +461,10 @@
 
   function maybeSendRead() {
     if (!state.open || document.visibilityState !== 'visible' || !state.conversation || !welcomed) return;
+    state.earlier.forEach(function (e) {
+      var upTo = e.messages[e.messages.length - 1].seq;
+      if (upTo > (e.conversation.visitorReadSeq || 0) && send({ type: 'read', conversation: e.conversation.id, upToSeq: upTo })) e.conversation.visitorReadSeq = upTo;
+    });
     var upTo = state.lastSeq;
     if (upTo <= state.readSent) return;
     if (send({ type: 'read', conversation: state.conversation.id, upToSeq: upTo })) {
@@ -481,17 +495,21 @@
   function render(forceBottom) {
     var nearBottom = forceBottom || log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     titleEl.textContent = state.title;
-    var available = state.availability.available;
-    statusText.textContent = available ? "We're online" : "We'll reply by email";
+    // Who is at the desk is only known while connected: never "online" when this page is not.
+    var live = state.shownConn === 'online';
+    var available = live && state.availability.available;
+    statusText.textContent = !live ? (state.shownConn === 'offline' ? "You're offline" : 'Connecting…') : available ? "We're online" : "We'll reply by email";
     root.classList.toggle('is-available', available);
     $('.greeting').textContent = available || !state.connected ? GREETING : AWAY_GREETING;
     renderAvatars();
 
-    var items = state.messages.map(function (m) {
-      var own = m.author.kind === 'visitor';
-      var status = own ? (state.conversation && m.seq <= (state.conversation.operatorReadSeq || 0) ? 'read' : 'sent') : '';
-      return { key: m.clientId || m.id, own: own, kind: m.author.kind, name: m.author.name, body: m.body, at: m.createdAt, status: status, via: m.via };
+    var items = [];
+    state.earlier.forEach(function (e) {
+      e.messages.forEach(function (m) { items.push(itemOf(m, e.conversation)); });
+      var lastAt = e.messages[e.messages.length - 1].createdAt;
+      items.push({ key: 'end-' + e.conversation.id, kind: 'system', body: e.conversation.state === 'resolved' ? 'Conversation resolved' : 'Earlier conversation', at: lastAt });
     });
+    state.messages.forEach(function (m) { items.push(itemOf(m, state.conversation)); });
     state.outbox.forEach(function (o) {
       items.push({ key: o.clientId, own: true, kind: 'visitor', body: o.body, at: o.createdAt, status: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
     });
@@ -547,6 +565,12 @@
     if (nearBottom) log.scrollTop = log.scrollHeight;
   }
 
+  function itemOf(m, conv) {
+    var own = m.author.kind === 'visitor';
+    var status = own ? (conv && m.seq <= (conv.operatorReadSeq || 0) ? 'read' : 'sent') : '';
+    return { key: m.clientId || m.id, own: own, kind: m.author.kind, name: m.author.name, body: m.body, at: m.createdAt, status: status, via: m.via };
+  }
+
   function renderAvatars() {
     var online = state.availability.operators.filter(function (o) { return o.status === 'online'; }).slice(0, 3);
     avatars.replaceChildren.apply(avatars, online.length ? online.map(function (o) {
@@ -557,18 +581,23 @@
   function renderBadge() {
     var readUpTo = Math.max(state.readSent, state.conversation ? state.conversation.visitorReadSeq || 0 : 0);
     var unread = state.messages.filter(function (m) { return m.author.kind === 'operator' && m.seq > readUpTo; }).length;
+    state.earlier.forEach(function (e) {
+      unread += e.messages.filter(function (m) { return m.author.kind === 'operator' && m.seq > (e.conversation.visitorReadSeq || 0); }).length;
+    });
     var show = !state.open && unread > 0;
     badge.hidden = !show;
     badge.textContent = unread > 9 ? '9+' : String(unread);
     if (!state.open) launcher.setAttribute('aria-label', unreadLabel(unread));
   }
 
+  /** The strip under the header, from what is shown: a render in the grace after a drop leaves it hidden. */
   function renderConn() {
-    var down = state.conn !== 'online';
-    var text = state.conn === 'offline' ? "You're offline. Messages will be sent when you're back." :
-      state.conn === 'reconnecting' ? 'Reconnecting…' : 'Connecting…';
+    var shown = state.shownConn;
+    var down = shown !== 'online' && shown !== 'starting';
+    var text = shown === 'offline' ? "You're offline. Messages will be sent when you're back." :
+      shown === 'reconnecting' ? 'Reconnecting…' : 'Connecting…';
     connBar.hidden = !down;
-    connBar.classList.toggle('is-offline', state.conn === 'offline');
+    connBar.classList.toggle('is-offline', shown === 'offline');
     connBar.querySelector('span').textContent = text;
     root.classList.toggle('is-down', down);
   }

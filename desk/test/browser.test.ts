@@ -211,3 +211,73 @@ describe('the widget and the inbox, in Chromium', () => {
     await o.context.close();
   }, 60_000);
 });
+
+describe('an answer is never lost from the visitor’s view', () => {
+  it('the visitor writes and closes the tab; the operator answers and resolves; back, the answer is there with a badge, in its resolved thread', async () => {
+    const visitor = await openVisitor();
+    const question = 'Do the Trail Runners come in size 47?';
+    await visitorSays(visitor, question);
+    await visitor.page.locator('.msg.own[data-state="sent"]', { hasText: 'size 47' }).waitFor();
+    await visitor.page.close(); // the tab; the browser keeps its storage
+
+    const operator = await openOperator('ada@acme.test');
+    await operator.page.locator('.conv', { hasText: 'size 47' }).click();
+    await operator.page.locator('.msg.in', { hasText: 'size 47' }).waitFor();
+    const conversation = decodeURIComponent(new URL(operator.page.url()).hash.slice(1));
+    await operatorSays(operator, 'Yes, size 47 is in stock in both colours.');
+    await operator.page.locator('.msg.out[data-state="stored"]', { hasText: 'in stock' }).waitFor();
+    await operator.page.locator('[data-action="resolve"]').click();
+    await expect.poll(async () => (await store.getConversation(conversation))?.state).toBe('resolved');
+
+    // Back on the shop in a new tab: the panel is closed, the launcher says one unread answer.
+    const page = await visitor.context.newPage();
+    await page.goto(`${base}/`);
+    const badge = page.locator('.badge:not([hidden])');
+    await badge.waitFor();
+    expect(await badge.textContent()).toBe('1');
+    expect(await page.locator('.launcher').getAttribute('aria-label')).toBe('Open chat, 1 unread message');
+    await page.locator('.launcher').click();
+    // The earlier thread, question and answer, above the new conversation, marked resolved.
+    await page.locator('.msg.them', { hasText: 'in stock' }).waitFor();
+    await page.locator('.msg.own', { hasText: 'size 47' }).waitFor();
+    await page.locator('.system', { hasText: 'Conversation resolved' }).waitFor();
+    await badge.waitFor({ state: 'detached', timeout: 1000 }).catch(() => {});
+    expect(await page.locator('.badge').isHidden()).toBe(true);
+    // Read on the server: the next visit has no badge, the thread is still there.
+    await expect.poll(async () => (await store.getConversation(conversation))?.visitorReadSeq).toBe(2);
+    // Another new tab (its panel closed, as the last one's is only in that tab's session).
+    await page.close();
+    const again = await visitor.context.newPage();
+    await again.goto(`${base}/`);
+    await again.locator('.launcher[aria-label="Open chat"]').waitFor();
+    await again.waitForFunction("localStorage.getItem('desk:w_demo:session') !== null");
+    await new Promise((r) => setTimeout(r, 500)); // welcomed and rendered
+    expect(await again.locator('.badge').isHidden()).toBe(true);
+    await again.locator('.launcher').click();
+    await again.locator('.msg.them', { hasText: 'in stock' }).waitFor();
+    // A new question goes into the new conversation, below the resolved one.
+    await visitorSays({ context: visitor.context, page: again }, 'And in red?');
+    await again.locator('.msg.own[data-state="sent"]', { hasText: 'in red' }).waitFor();
+    const convs = (await store.listConversations('w_demo', { filter: 'open' })).filter((c) => c.lastMessage?.body === 'And in red?');
+    expect(convs).toHaveLength(1);
+    expect(convs[0]!.id).not.toBe(conversation);
+    if (SHOTS) await again.screenshot({ path: join(SHOTS, 'widget-resolved-thread.png') });
+    await visitor.context.close();
+    await operator.context.close();
+  }, 90_000);
+});
+
+describe('the widget says what it knows of its connection', () => {
+  it('never "online" while offline: the header and the strip say so, and say it again when back', async () => {
+    const v = await openVisitor();
+    const status = v.page.locator('.status-text');
+    await expect.poll(() => status.textContent()).not.toBe('Connecting…');
+    await v.context.setOffline(true);
+    await v.page.locator('.conn:not([hidden])', { hasText: 'offline' }).waitFor();
+    expect(await status.textContent()).toBe("You're offline");
+    await v.context.setOffline(false);
+    await v.page.locator('.conn').waitFor({ state: 'hidden', timeout: 20_000 });
+    expect(await status.textContent()).toMatch(/^We(’|')(re online|ll reply by email)$/);
+    await v.context.close();
+  }, 60_000);
+});

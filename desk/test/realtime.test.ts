@@ -186,6 +186,41 @@ describe('visitor and operator', () => {
     await Promise.all([op.client.close(), v.client.close()]);
   });
 
+  it('a visitor back after its conversation was resolved gets it as `earlier`, answer and read marks included, and may mark it read', async () => {
+    const op = await operator(base, token);
+    const v = await visitor(base);
+    v.client.send({ type: 'message.send', clientId: 'k_e1', body: 'Is it waterproof?' });
+    await op.client.next((e) => e.type === 'message.new' && e.message.body === 'Is it waterproof?');
+    await v.client.close();
+    op.client.send({ type: 'message.send', conversation: v.conversation, clientId: 'k_e2', body: 'Yes, to 2 m.' });
+    await op.client.next('message.ack');
+    op.client.send({ type: 'conversation.resolve', conversation: v.conversation });
+    await op.client.next((e) => e.type === 'conversation.update' && e.conversation.state === 'resolved');
+
+    const back = await visitor(base, { session: v.session, conversation: v.conversation, lastSeq: 1 });
+    expect(back.conversation).not.toBe(v.conversation);
+    expect(back.welcome.messages).toEqual([]);
+    expect(back.welcome.earlier).toHaveLength(1);
+    const [earlier] = back.welcome.earlier;
+    // Read by the visitor up to its own question, not the answer.
+    expect(earlier.conversation).toMatchObject({ id: v.conversation, state: 'resolved', visitorReadSeq: 1, lastSeq: 2 });
+    expect(earlier.messages.map((m: { body: string; author: { kind: string } }) => [m.author.kind, m.body])).toEqual([
+      ['visitor', 'Is it waterproof?'],
+      ['operator', 'Yes, to 2 m.'],
+    ]);
+    // The widget marks the answer read: the operators hear of it, and it is stored.
+    back.client.send({ type: 'read', conversation: v.conversation, upToSeq: 2 });
+    expect(await op.client.next((e) => e.type === 'read' && e.by === 'visitor')).toMatchObject({ conversation: v.conversation, upToSeq: 2 });
+    expect((await store.getConversation(v.conversation))!.visitorReadSeq).toBe(2);
+    // Another visitor's conversation stays out of reach.
+    const stranger = await visitor(base);
+    stranger.client.send({ type: 'read', conversation: v.conversation, upToSeq: 2 });
+    expect(await stranger.client.next('error')).toMatchObject({ code: 'forbidden' });
+    // A visitor with nothing before has no earlier conversations.
+    expect(stranger.welcome.earlier).toEqual([]);
+    await Promise.all([op.client.close(), back.client.close(), stranger.client.close()]);
+  });
+
   it('presence: away operators leave visitors unavailable', async () => {
     const v = await visitor(base);
     const op = await operator(base, token);

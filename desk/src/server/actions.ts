@@ -28,6 +28,17 @@ export async function conversationFor(desk: DeskContext, actor: Actor, id: strin
   return c;
 }
 
+/**
+ * As conversationFor, except that a visitor may also name one of its earlier conversations (the
+ * widget shows them above the open one and marks their answers read).
+ */
+export async function ownConversation(desk: DeskContext, actor: Actor, id: string | undefined): Promise<Conversation> {
+  if (actor.kind !== 'visitor' || id === undefined || id === actor.conversationId) return conversationFor(desk, actor, id);
+  const c = await desk.store.getConversation(id);
+  if (!c || c.visitorId !== actor.visitor.id) throw new DeskError('forbidden', 'not your conversation');
+  return c;
+}
+
 export interface SendInput {
   clientId: string;
   body: string;

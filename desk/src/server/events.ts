@@ -3,7 +3,7 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { changeConversation, conversationFor, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import { changeConversation, conversationFor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
 import type { ClientEvent } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
@@ -61,7 +61,7 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
     }
 
     case 'read': {
-      const conv = await conversationFor(desk, actor, ev.conversation);
+      const conv = await ownConversation(desk, actor, ev.conversation);
       const upTo = Math.min(ev.upToSeq, conv.lastSeq);
       const by = actor.kind;
       if (upTo <= (by === 'visitor' ? conv.visitorReadSeq : conv.operatorReadSeq)) return;

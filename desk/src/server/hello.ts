@@ -14,7 +14,7 @@ import { DeskError } from './errors.js';
 import { operatorOriginAllowed, visitorOriginAllowed } from './origins.js';
 import { available } from './presence.js';
 import { newToken, operatorForToken } from './sessions.js';
-import { messageView, operatorView, summaryView, visibleMessagesAfter, visitorConversation } from './views.js';
+import { messageView, operatorView, summaryView, visibleMessagesAfter, visitorConversation, type MessageView, type VisitorConversationView } from './views.js';
 import type { ConversationSummary, DeskStore } from '../store/types.js';
 
 export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: ClientEventOf<'visitor.hello'>): Promise<void> {
@@ -42,7 +42,7 @@ export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: 
   desk.hub.join(conn);
   // lastSeq belongs to the conversation the client had; a new conversation is sent whole.
   const afterSeq = ev.conversation !== undefined && ev.conversation !== conv.id ? 0 : (ev.lastSeq ?? 0);
-  const [messages, current] = await Promise.all([visibleMessagesAfter(store, conv.id, afterSeq, true), store.getConversation(conv.id)]);
+  const [messages, current, earlier] = await Promise.all([visibleMessagesAfter(store, conv.id, afterSeq, true), store.getConversation(conv.id), earlierOf(store, visitor.id, conv.id)]);
   const lastSent = messages.length ? messages[messages.length - 1]!.seq : afterSeq;
   conn.markSeen(conv.id, lastSent);
   const operators = desk.presenceList(workspace.id);
@@ -52,8 +52,27 @@ export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: 
     workspace: { id: workspace.id, name: workspace.name },
     conversation: visitorConversation(current ?? conv),
     messages: messages.map(messageView),
+    earlier,
     availability: { available: available(operators), operators: publicPresence(operators) },
   });
+}
+
+/** How many of a visitor's conversations before the open one its widget shows, and how many messages of each (the last ones). */
+export const EARLIER_CONVERSATIONS = 3;
+export const EARLIER_MESSAGES = 50;
+
+/**
+ * The visitor's conversations before the open one, oldest first, each with its last messages:
+ * an answer that came after the visitor left stays in its thread when the conversation was
+ * resolved meanwhile (a new one opens on the next visit), unread marks and all.
+ */
+async function earlierOf(store: DeskStore, visitorId: string, openId: string): Promise<{ conversation: VisitorConversationView; messages: MessageView[] }[]> {
+  const convs = (await store.visitorConversations(visitorId, EARLIER_CONVERSATIONS + 1)).filter((c) => c.id !== openId && c.lastSeq > 0).slice(0, EARLIER_CONVERSATIONS);
+  const pages = await Promise.all(convs.map((c) => visibleMessagesAfter(store, c.id, Math.max(0, c.lastSeq - EARLIER_MESSAGES), true)));
+  return convs
+    .map((c, i) => ({ conversation: visitorConversation(c), messages: pages[i]!.map(messageView) }))
+    .filter((e) => e.messages.length > 0)
+    .reverse();
 }
 
 export async function operatorHello(desk: DeskContext, conn: DeskConnection, ev: ClientEventOf<'operator.hello'>): Promise<void> {

@@ -217,6 +217,21 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect((await store.getConversation(conv.id))!.state).toBe('resolved');
       });
 
+      it('lists a visitor’s conversations, newest first, at most limit, resolved ones included', async () => {
+        const { ws, v, conv } = await setup();
+        await store.updateConversation(conv.id, { state: 'resolved' });
+        await tick(); // created_at in ms: the next one is strictly newer
+        const next = await store.openConversation(ws.id, v.id);
+        const other = await visitor(ws);
+        await store.openConversation(ws.id, other.id);
+        expect((await store.visitorConversations(v.id, 10)).map((c) => [c.id, c.state])).toEqual([
+          [next.id, 'open'],
+          [conv.id, 'resolved'],
+        ]);
+        expect((await store.visitorConversations(v.id, 1)).map((c) => c.id)).toEqual([next.id]);
+        expect(await store.visitorConversations('v_nope', 10)).toEqual([]);
+      });
+
       it('opens a conversation with the id it is given, and gives the open one whatever the id', async () => {
         const ws = await workspace();
         const v = await visitor(ws);

@@ -254,6 +254,11 @@ export class PostgresStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
+  async visitorConversations(visitorId: string, limit: number): Promise<Conversation[]> {
+    const rows = await this.many('SELECT * FROM conversations WHERE visitor_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [visitorId, Math.max(0, Math.floor(limit))]);
+    return rows.map(conversationFrom);
+  }
+
   async conversationByReplyToken(token: string): Promise<Conversation | undefined> {
     const row = await this.one('SELECT * FROM conversations WHERE reply_token = $1', [token]);
     return row && conversationFrom(row);

@@ -252,6 +252,10 @@ export class SqliteStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
+  async visitorConversations(visitorId: string, limit: number): Promise<Conversation[]> {
+    return this.all('SELECT * FROM conversations WHERE visitor_id = ? ORDER BY created_at DESC, id DESC LIMIT ?', visitorId, Math.max(0, Math.floor(limit))).map(conversationFrom);
+  }
+
   async conversationByReplyToken(token: string): Promise<Conversation | undefined> {
     const row = this.get('SELECT * FROM conversations WHERE reply_token = ?', token);
     return row && conversationFrom(row);

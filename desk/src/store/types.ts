@@ -178,6 +178,8 @@ export interface DeskStore {
    */
   openConversation(workspaceId: string, visitorId: string, newId?: string): Promise<Conversation>;
   getConversation(id: string): Promise<Conversation | undefined>;
+  /** The visitor's conversations, newest first (by creation), at most `limit`: what its widget shows above the open one. */
+  visitorConversations(visitorId: string, limit: number): Promise<Conversation[]>;
   conversationByReplyToken(token: string): Promise<Conversation | undefined>;
   listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]>;
   /** Read seqs only move forward (the store keeps the larger); `assigneeId: null` unassigns. Bumps lastActivityAt. */
