@@ -114,6 +114,22 @@ describe('request target', () => {
     await waitFor('both requests observed', async () => (await requestsCounted()) === before + 2);
   });
 
+  it.each(['HTTP/2.0', 'HTTP/0.9'])('answers a request line saying %s with 505 and closes: nothing forwarded, the worker up', async (version) => {
+    seen.length = 0;
+    // Node's HTTP/1.x parser takes these versions; a worker once read such a request as an HTTP/2 stream and died.
+    const r = await sendRaw(port, `GET /v HTTP/${version.slice(5)}\r\nHost: a.example\r\n\r\nGET /after HTTP/1.1\r\nHost: a.example\r\n\r\n`);
+    expect(r.text).toMatch(/^HTTP\/1\.1 505 /);
+    expect(r.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(r.closed).toBe(true);
+    const upgrade = await sendRaw(
+      port,
+      `GET /ws HTTP/${version.slice(5)}\r\nHost: a.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect(upgrade.text).toMatch(/^HTTP\/1\.1 505 /);
+    expect(seen).toEqual([]);
+    expect((await get('/still-up')).text).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('refuses a transfer coding other than chunked with 501 (the body keeps no coding it lost)', async () => {
     seen.length = 0;
     const r = await sendRaw(port, 'POST /up HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');

@@ -43,7 +43,7 @@ export function serveEntry(ctx: RequestContext, entry: StoredEntry, status: stri
   if (res.destroyed || res.headersSent) return;
   const meta = entry.meta;
   const age = Math.floor(currentAge(meta, now));
-  const common = ['age', String(age), 'cache-status', status, 'x-request-id', ctx.id, 'via', `${ctx.req.httpVersionMajor === 2 ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`];
+  const common = ['age', String(age), 'cache-status', status, 'x-request-id', ctx.id, 'via', `${ctx.proto === 'h2' ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`];
   if (ctx.setCookie) common.push('set-cookie', ctx.setCookie);
   const browserTtl = ctx.rule?.browserTtl;
 

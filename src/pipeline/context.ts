@@ -61,6 +61,14 @@ export interface GeoLookup {
 }
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
+
+/**
+ * An HTTP/2 stream's request, told by what it is, not by the version it claims: Node's HTTP/1.x
+ * parser takes a request line saying `HTTP/2.0` (or `HTTP/0.9`) and sets httpVersionMajor to match.
+ */
+export function isHttp2(req: ClientRequest): req is Http2ServerRequest {
+  return (req as Http2ServerRequest).stream !== undefined;
+}
 export type ClientResponse = ServerResponse | Http2ServerResponse;
 
 export interface RequestContext {

@@ -135,8 +135,8 @@ function headerListSize(raw: readonly string[]): number {
 /** HTTP/1.x connections closing after a refusal (route phase): what follows them is not served. */
 const refusedConnections = new WeakSet<object>();
 
-/** Answers a request the edge could not read and closes its connection (HTTP/1.x). */
-function refuse(ctx: RequestContext, err: EdgeError): true {
+/** Answers a request the edge could not read and closes its connection (HTTP/1.x): what is pipelined behind it is not served. */
+export function refuse(ctx: RequestContext, err: EdgeError): true {
   const res = ctx.res as ServerResponse | undefined;
   if (res && ctx.proto !== 'h2') {
     res.shouldKeepAlive = false;

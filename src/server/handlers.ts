@@ -8,8 +8,9 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { observe } from '../observe/access-log.js';
-import type { ClientRequest, ClientResponse, EdgeRuntime, RequestContext } from '../pipeline/context.js';
-import { requestPipeline, upgradePipeline } from '../pipeline/phases.js';
+import { isHttp2, type ClientRequest, type ClientResponse, type EdgeRuntime, type RequestContext } from '../pipeline/context.js';
+import { EdgeError } from '../pipeline/errors.js';
+import { refuse, requestPipeline, upgradePipeline } from '../pipeline/phases.js';
 import { runPhases } from '../pipeline/run.js';
 import { bodyTooLarge, declaresTooLarge, refuseBody } from '../upstream/body-limit.js';
 import { requestIdOf } from '../upstream/headers.js';
@@ -30,7 +31,7 @@ function context(edge: EdgeRuntime, req: ClientRequest, res: ClientResponse | un
     req,
     method: req.method ?? '',
     path: req.url ?? '',
-    proto: req.httpVersionMajor === 2 ? 'h2' : `http/${req.httpVersion}`,
+    proto: isHttp2(req) ? 'h2' : `http/${req.httpVersion}`,
     res,
     socket,
     head,
@@ -68,6 +69,10 @@ export function requestHandler(edge: EdgeRuntime, scheme: 'http' | 'https', coun
     });
     // A request body that errors (client reset mid-upload) must not become an uncaught error.
     req.on('error', () => {});
+    if (!isHttp2(req) && req.httpVersionMajor !== 1) {
+      refuseVersion(ctx);
+      return;
+    }
     // A declared body over limits.maxBodySize is refused before any phase, like an oversize head:
     // nothing of it is read, nothing reaches the origin. (Bodies of unknown length: body-limit.ts.)
     if (declaresTooLarge(ctx)) {
@@ -89,8 +94,20 @@ export function upgradeHandler(edge: EdgeRuntime, scheme: 'http' | 'https') {
     }
     const ctx = context(edge, req, undefined, socket, head, scheme);
     socket.once('close', () => observe(ctx));
+    if (req.httpVersionMajor !== 1) {
+      refuseVersion(ctx);
+      return;
+    }
     runPhases(ctx, upgradePipeline);
   };
+}
+
+/**
+ * A request line of another major version than 1 on an HTTP/1.x connection (`GET / HTTP/2.0`,
+ * `HTTP/0.9`), which Node's parser lets through: 505 (RFC 9110 §15.6.6), and the connection closes.
+ */
+function refuseVersion(ctx: RequestContext): void {
+  refuse(ctx, new EdgeError(505, 'http_version', 'client', 'This edge speaks HTTP versions 1.0, 1.1 and 2 (over TLS).'));
 }
 
 /**

@@ -19,6 +19,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { EdgeError } from '../pipeline/errors.js';
+import { isHttp2 } from '../pipeline/context.js';
 
 type Limits = () => Config['limits'];
 type ClientRequest = IncomingMessage | http2.Http2ServerRequest;
@@ -33,7 +34,7 @@ export interface RequestTimeoutHooks {
 /** A `request` / `checkContinue` listener that bounds the time to receive each request. */
 export function guardRequestTimeouts(limits: Limits, hooks: RequestTimeoutHooks) {
   return (req: ClientRequest): void => {
-    if (req.httpVersionMajor === 2) guardStream(req as http2.Http2ServerRequest, limits(), hooks);
+    if (isHttp2(req)) guardStream(req, limits(), hooks);
     else guardHttp1Body(req as IncomingMessage, limits(), hooks);
   };
 }

@@ -9,9 +9,8 @@
  * it by that length, and nghttp2 resets an HTTP/2 stream whose DATA exceeds it (RFC 9113 §8.1.1).
  */
 import type { ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
 import { Readable } from 'node:stream';
-import type { ClientRequest, RequestContext } from '../pipeline/context.js';
+import { isHttp2, type ClientRequest, type RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError } from '../pipeline/errors.js';
 
@@ -41,7 +40,7 @@ export function declaresTooLarge(ctx: RequestContext): boolean {
 export function refuseBody(ctx: RequestContext, err: EdgeError): void {
   ctx.edge.metrics.clientErrors.inc({ kind: BODY_TOO_LARGE });
   ctx.edge.log.debug({ type: 'client_error', code: err.code, kind: BODY_TOO_LARGE, requestId: ctx.id }, err.publicMessage);
-  if (ctx.req.httpVersionMajor !== 2) (ctx.res as ServerResponse).shouldKeepAlive = false;
+  if (ctx.proto !== 'h2') (ctx.res as ServerResponse).shouldKeepAlive = false;
   sendError(ctx, err);
 }
 
@@ -124,7 +123,7 @@ export function originBody(ctx: RequestContext): ClientRequest | LimitedBody {
  */
 function hasUnknownLength(req: ClientRequest): boolean {
   if (req.headers['content-length'] !== undefined) return false;
-  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  if (isHttp2(req)) return !req.stream.endAfterHeaders;
   return req.headers['transfer-encoding'] !== undefined;
 }
 

@@ -27,7 +27,7 @@ const IDEMPOTENT_WITH_BODY = new Set(['PUT', 'DELETE', 'OPTIONS']);
 
 /** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`; retries on another origin when allowed. */
 export function proxyHttp(ctx: RequestContext): void {
-  const via = `${ctx.req.httpVersionMajor === 2 ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
+  const via = `${ctx.proto === 'h2' ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
   const budgets = ctx.edge.retryBudgets;
   const poolName = ctx.pool!.name;
   let budget = budgets.get(poolName);
