@@ -31,6 +31,7 @@
   var ACCENT = cssColor(script.getAttribute('data-color')) || '#4f46e5';
   var GREETING = script.getAttribute('data-greeting') || 'Hi there! Ask us anything, we usually answer within a few minutes.';
   var AWAY_GREETING = script.getAttribute('data-away-greeting') || "Hi there! We're not around right now, but leave us a message and we'll get back to you by email.";
+  var AWAY_NO_EMAIL = "Hi there! We're not around right now. Leave us a message and we'll answer here when we're back.";
   var MAX_BODY = 5000;
   var CACHE_LIMIT = 200;            // messages kept in localStorage for an instant render on the next page
   var PING_EVERY = 20000;           // PROTOCOL.md "Liveness"
@@ -69,6 +70,7 @@
     conversation: cached && cached.conversation ? { id: cached.conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 } : null,
     messages: cached && Array.isArray(cached.messages) ? cached.messages : [],
     earlier: [],                              // [{ conversation, messages }] before this one, oldest first (welcome)
+    emailOn: false,                           // this Desk sends email (welcome): only then is email offered
     outbox: storage.getJSON('outbox') || [],  // [{ clientId, body, createdAt, failed? }], oldest first
     lastSeq: cached ? Number(storage.get('lastSeq')) || 0 : 0,
     readSent: 0,
@@ -304,6 +306,7 @@
     else onConversation(conv);
     // The conversations before this one (resolved since, say), shown above it: an answer that came
     // after the visitor left stays in sight, unread and counted on the badge.
+    state.emailOn = ev.email === true;
     state.earlier = (ev.earlier || []).filter(function (e) { return e && e.conversation && e.conversation.id !== conv.id && (e.messages || []).length; });
     addMessages(ev.messages || []);
     // A welcome carries at most one page; the rest comes by sync (a trailing note costs one empty answer).
@@ -498,9 +501,9 @@
     // Who is at the desk is only known while connected: never "online" when this page is not.
     var live = state.shownConn === 'online';
     var available = live && state.availability.available;
-    statusText.textContent = !live ? (state.shownConn === 'offline' ? "You're offline" : 'Connecting…') : available ? "We're online" : "We'll reply by email";
+    statusText.textContent = !live ? (state.shownConn === 'offline' ? "You're offline" : 'Connecting…') : available ? "We're online" : state.emailOn ? "We'll reply by email" : "We're away";
     root.classList.toggle('is-available', available);
-    $('.greeting').textContent = available || !state.connected ? GREETING : AWAY_GREETING;
+    $('.greeting').textContent = available || !state.connected ? GREETING : state.emailOn ? AWAY_GREETING : AWAY_NO_EMAIL;
     renderAvatars();
 
     var items = [];
@@ -555,7 +558,7 @@
     typingRow.hidden = !typing;
     if (typing) typingText.textContent = state.typing.name + ' is typing…';
 
-    var askEmail = !available && state.connected;
+    var askEmail = !available && state.connected && state.emailOn;
     emailForm.hidden = !askEmail || !!state.email;
     emailDone.hidden = !askEmail || !state.email;
     if (state.email) $('.email-done-text').textContent = "We'll email you at " + state.email;

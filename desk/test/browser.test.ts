@@ -268,7 +268,7 @@ describe('an answer is never lost from the visitor’s view', () => {
 });
 
 describe('the widget says what it knows of its connection', () => {
-  it('never "online" while offline: the header and the strip say so, and say it again when back', async () => {
+  it('never "online" while offline, never a promise of email when it sends none: the header and the strip say so', async () => {
     const v = await openVisitor();
     const status = v.page.locator('.status-text');
     await expect.poll(() => status.textContent()).not.toBe('Connecting…');
@@ -277,7 +277,10 @@ describe('the widget says what it knows of its connection', () => {
     expect(await status.textContent()).toBe("You're offline");
     await v.context.setOffline(false);
     await v.page.locator('.conn').waitFor({ state: 'hidden', timeout: 20_000 });
-    expect(await status.textContent()).toMatch(/^We(’|')(re online|ll reply by email)$/);
+    // This Desk sends no email: it never promises a reply by email, nor asks for an address.
+    expect(await status.textContent()).toMatch(/^We(’|')re (online|away)$/);
+    expect(await v.page.locator('.email').isHidden()).toBe(true);
+    if ((await status.textContent())?.endsWith('away')) expect(await v.page.locator('.greeting').textContent()).toContain("we'll answer here");
     await v.context.close();
   }, 60_000);
 });

@@ -20,6 +20,7 @@ import type { DeskContext, DeskMailer } from '../server/desk-context.js';
 import { newMessageId, operatorSignature, referencesFor, replyAddress } from './addresses.js';
 import { CONFIRM_TTL_MS, confirmationLink } from './confirm.js';
 import { transcriptText } from './transcript.js';
+import { emailHtml, type EmailBlock } from './html.js';
 
 export interface OutboundOptions {
   /** `smtp://host:port` (or smtps://, with user:pass@ when the relay wants it). */
@@ -97,11 +98,12 @@ export class EmailOutbound implements DeskMailer {
   private async emailVisitor(workspace: Workspace, conv: Conversation, messages: Message[]): Promise<void> {
     const visitor = await this.desk.store.getVisitor(conv.visitorId);
     if (!visitor?.email) return;
-    const body = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\nReply to this email to answer ${workspace.name}.\n`;
-    await this.sendInThread(workspace, conv, visitor.email, body);
+    const footer = `Reply to this email to answer ${workspace.name}.`;
+    const body = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\n${footer}\n`;
+    await this.sendInThread(workspace, conv, visitor.email, body, emailHtml({ title: workspace.name, blocks: blocksOf(messages), footer }));
   }
 
-  private async sendInThread(workspace: Workspace, conv: Conversation, to: string, text: string): Promise<void> {
+  private async sendInThread(workspace: Workspace, conv: Conversation, to: string, text: string, html: string): Promise<void> {
     const { store } = this.desk;
     let subject = conv.emailSubject;
     if (subject === undefined) {
@@ -121,6 +123,7 @@ export class EmailOutbound implements DeskMailer {
       messageId,
       ...(thread.length ? { inReplyTo: thread[thread.length - 1], references: referencesFor(thread) } : {}),
       text,
+      html,
     });
   }
 
@@ -134,7 +137,9 @@ export class EmailOutbound implements DeskMailer {
     const operators = assignee ? [assignee] : await store.listOperators(conv.workspaceId);
     const visitor = await store.getVisitor(conv.visitorId);
     const who = visitor?.name ?? visitor?.email ?? 'A visitor';
-    const text = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\nReply to this email to answer as yourself, or open the inbox.\n`;
+    const footer = 'Reply to this email to answer as yourself, or open the inbox.';
+    const text = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\n${footer}\n`;
+    const html = emailHtml({ title: `${who} is waiting for an answer`, blocks: blocksOf(messages), footer });
     for (const operator of operators) {
       const address = replyAddress(conv.replyToken, workspace.emailDomain, operatorSignature(workspace.webhookSecret, conv.id, operator.id));
       await this.transport.sendMail({
@@ -145,6 +150,7 @@ export class EmailOutbound implements DeskMailer {
         messageId: newMessageId(workspace.emailDomain),
         headers: { 'Auto-Submitted': 'auto-generated' },
         text,
+        html,
       });
     }
   }
@@ -169,6 +175,13 @@ export class EmailOutbound implements DeskMailer {
         `Someone asked ${workspace.name} to email a chat transcript to this address.\n\n` +
         `If it was you, open this link within a day to confirm the address; the transcript follows:\n\n${link}\n\n` +
         `If it was not you, ignore this email: nothing more will be sent.\n`,
+      html: emailHtml({
+        title: workspace.name,
+        intro: `Someone asked ${workspace.name} to email a chat transcript to this address. If it was you, confirm the address within a day; the transcript follows.`,
+        blocks: [],
+        action: { href: link, label: 'Confirm my address' },
+        footer: 'If it was not you, ignore this email: nothing more will be sent.',
+      }),
     });
   }
 
@@ -182,6 +195,16 @@ export class EmailOutbound implements DeskMailer {
       if (page.length < 500) break;
       after = page[page.length - 1]!.seq;
     }
-    await this.sendInThread(workspace, conv, to, transcriptText(workspace.name, messages));
+    const html = emailHtml({
+      title: `Your conversation with ${workspace.name}`,
+      blocks: blocksOf(messages.filter((m) => !m.note)),
+      footer: `Reply to this email to write to ${workspace.name} again.`,
+    });
+    await this.sendInThread(workspace, conv, to, transcriptText(workspace.name, messages), html);
   }
+}
+
+/** Messages as the HTML part shows them (never a note: callers pass what the reader may see). */
+function blocksOf(messages: Message[]): EmailBlock[] {
+  return messages.map((m) => ({ author: m.author.name, body: m.body, at: m.createdAt }));
 }

@@ -53,6 +53,8 @@ export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: 
     conversation: visitorConversation(current ?? conv),
     messages: messages.map(messageView),
     earlier,
+    // Whether this Desk sends email at all: the widget promises replies by email only then.
+    email: desk.mailer !== undefined,
     availability: { available: available(operators), operators: publicPresence(operators) },
   });
 }
