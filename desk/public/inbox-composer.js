@@ -109,7 +109,8 @@ export function setupComposer({ state, onSend, onTyping }) {
     if (!matches.length) { closeMenu(); return; }
     active = Math.min(active, matches.length - 1);
     menu.hidden = false;
-    input.setAttribute('aria-expanded', 'true');
+    // A textarea (role textbox) takes no aria-expanded: the open menu is named by aria-controls, its choice by aria-activedescendant.
+    input.setAttribute('aria-controls', 'canned');
     renderMenu();
   }
 
@@ -149,7 +150,7 @@ export function setupComposer({ state, onSend, onTyping }) {
   function closeMenu() {
     menu.hidden = true; matches = []; active = 0;
     input.removeAttribute('aria-activedescendant');
-    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-controls');
   }
 
   return {

@@ -15,14 +15,22 @@ export function renderFilters(state, actions) {
   }, h('span', {}, f.label), h('span', { class: 'count' }, String(counts[f.id])))));
 }
 
+/**
+ * The conversation list is a listbox with one Tab stop (a roving tabindex): the conversation last
+ * focused, else the selected one, else the first; arrow keys, Home and End move within it, Enter
+ * or Space opens. A re-render keeps the focus where it was.
+ */
 export function renderList(state, actions) {
   const list = $('conv-list');
+  const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.id : undefined;
   const items = state.visibleConversations();
   if (!items.length) {
     const empty = { open: 'No open conversations. Nice work!', unassigned: 'Nothing waiting for an owner.', mine: 'Nothing assigned to you.', resolved: 'No resolved conversations yet.' };
     list.replaceChildren(h('li', { class: 'list-empty' }, empty[state.filter] || 'Nothing here.'));
     return;
   }
+  const has = (id) => id !== undefined && items.some((c) => c.id === id);
+  const current = has(state.listFocus) ? state.listFocus : has(state.selected) ? state.selected : items[0].id;
   list.replaceChildren(...items.map((c) => {
     const typing = state.typingIn(c.id);
     const last = c.lastMessage;
@@ -30,9 +38,10 @@ export function renderList(state, actions) {
     const unread = c.unread > 0 && c.id !== state.selected;
     return h('li', {
       role: 'option', class: `conv${unread ? ' unread' : ''}`, 'aria-selected': String(c.id === state.selected),
-      tabindex: '0', dataset: { id: c.id },
+      tabindex: c.id === current ? '0' : '-1', dataset: { id: c.id },
       onclick: () => actions.select(c.id),
-      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); actions.select(c.id); } },
+      onfocus: () => { state.listFocus = c.id; },
+      onkeydown: (e) => listKey(e, c.id, actions),
     },
     personAvatar(c.visitor.name || c.visitor.email),
     h('div', { class: 'conv-main' },
@@ -45,6 +54,32 @@ export function renderList(state, actions) {
         c.assignee && c.assignee !== state.me?.id && state.filter !== 'mine' ? h('span', { class: 'conv-assignee', title: `Assigned to ${state.operatorName(c.assignee)}` }, first(state.operatorName(c.assignee))) : null,
         unread ? h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, c.unread > 99 ? '99+' : String(c.unread)) : null)));
   }));
+  if (focusedId) list.querySelector(`[data-id="${CSS.escape(focusedId)}"]`)?.focus();
+}
+
+const LIST_MOVES = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+
+function listKey(e, id, actions) {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    actions.select(id);
+    return;
+  }
+  const move = LIST_MOVES[e.key];
+  if (move === undefined) return;
+  e.preventDefault();
+  const options = [...$('conv-list').querySelectorAll('.conv')];
+  const at = options.indexOf(e.currentTarget);
+  const next = options[Math.max(0, Math.min(options.length - 1, Number.isFinite(move) ? at + move : move < 0 ? 0 : options.length - 1))];
+  if (!next || next === e.currentTarget) return;
+  e.currentTarget.tabIndex = -1;
+  next.tabIndex = 0;
+  next.focus();
+}
+
+/** Focus into the app after signing in: the list's Tab stop, else the first filter. */
+export function focusList() {
+  ($('conv-list').querySelector('.conv[tabindex="0"]') || $('filters').querySelector('button'))?.focus();
 }
 
 export function renderThreadHead(state) {

@@ -9,7 +9,7 @@ import { h, icon, avatar } from './inbox-dom.js';
 import { InboxState } from './inbox-state.js';
 import { openConnection } from './inbox-connection.js';
 import { setupComposer } from './inbox-composer.js';
-import { renderFilters, renderList, renderThreadHead, renderMessages, renderDetails, renderTeam, renderConn } from './inbox-views.js';
+import { renderFilters, renderList, renderThreadHead, renderMessages, renderDetails, renderTeam, renderConn, focusList } from './inbox-views.js';
 
 const TOKEN_KEY = 'desk:operator-token';
 const OPERATOR_KEY = 'desk:operator';
@@ -320,9 +320,12 @@ function start(t, operator) {
     if (body.workspace?.name) document.getElementById('workspace-name').textContent = body.workspace.name;
   }).catch(() => {});
   api('api/canned').then((body) => { state.canned = Array.isArray(body) ? body : body.canned || []; }).catch(() => {});
+  // The sign-in form is gone (its button had the focus): focus goes into the app, once the list is drawn.
+  const focusAfter = document.activeElement === document.body || document.getElementById('signin').contains(document.activeElement);
   loadConversations('all').then(() => {
     const wanted = decodeURIComponent(location.hash.slice(1));
     if (wanted && state.conversations.has(wanted)) actions.select(wanted);
+    if (focusAfter) requestAnimationFrame(() => requestAnimationFrame(focusList));
   }).catch(() => {});
   conn = openConnection({
     url: new URL('ws', location.href).href.replace(/^http/, 'ws'),

@@ -114,7 +114,23 @@
   $('.close').addEventListener('click', function () { setOpen(false); launcher.focus(); });
   root.addEventListener('keydown', function (e) {
     if (e.key === 'Escape' && state.open) { e.preventDefault(); setOpen(false); launcher.focus(); }
+    if (e.key === 'Tab' && state.open && coversScreen()) trapFocus(e);
   });
+
+  /** On a phone the open panel covers the page (max-width: 480px below): Tab stays inside it, as in a dialog. */
+  function coversScreen() {
+    return !!window.matchMedia && window.matchMedia('(max-width: 480px)').matches;
+  }
+  function trapFocus(e) {
+    var all = panel.querySelectorAll('button, [href], input, textarea, select, [tabindex]:not([tabindex="-1"])');
+    var focusable = [];
+    for (var i = 0; i < all.length; i++) if (!all[i].disabled && all[i].getClientRects().length) focusable.push(all[i]);
+    if (!focusable.length) return;
+    var first = focusable[0], last = focusable[focusable.length - 1], active = shadow.activeElement;
+    var inside = active && panel.contains(active);
+    if (e.shiftKey && (active === first || !inside)) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (active === last || !inside)) { e.preventDefault(); first.focus(); }
+  }
   composer.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
@@ -666,7 +682,8 @@
           '<div class="conn" role="status" hidden><i class="spin" aria-hidden="true"></i><span></span></div>' +
           '<div class="log">' +
             '<div class="intro"><p class="greeting"></p></div>' +
-            '<ol class="list" role="log" aria-live="polite" aria-label="Messages"></ol>' +
+            // The live region wraps the list, so the list keeps its own semantics (a role on the <ol> would replace them).
+            '<div role="log" aria-live="polite" aria-label="Messages"><ol class="list" role="list"></ol></div>' +
             '<div class="typing" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text" role="status"></span></div>' +
           '</div>' +
           '<form class="email" hidden novalidate>' +
@@ -779,7 +796,7 @@
       '.send{width:36px;height:36px;flex:none;border-radius:10px;display:grid;place-items:center;background:var(--dk-accent);color:#fff;transition:opacity .15s}',
       '.send:disabled{opacity:.35;cursor:default}',
       '.send svg{width:18px;height:18px;fill:currentColor}',
-      '.brand{text-align:center;font-size:11px;color:#9ca3af;padding:8px 0 10px}',
+      '.brand{text-align:center;font-size:11px;color:#646b78;padding:8px 0 10px}',
       '.brand b{font-weight:600;color:var(--dk-muted)}',
       '@keyframes dk-in{from{opacity:0;transform:translateY(6px)}to{opacity:1;transform:none}}',
       '@keyframes dk-blink{0%,80%,100%{opacity:.35;transform:translateY(0)}40%{opacity:1;transform:translateY(-2px)}}',
