@@ -99,6 +99,7 @@ export class InboxState {
     this.threads = new Map();       // id → { messages: [], loaded: bool, pending: [{ clientId, body, note, createdAt, failed? }] }
     this.typing = new Map();        // conversation id → { name, until }
     this.presence = [];             // [{ id, name, status }]
+    this.operators = [];            // every teammate, [{ id, name, email }] (GET /api/operators)
     this.canned = [];
     this.filter = 'open';
     this.selected = null;
@@ -155,7 +156,7 @@ export class InboxState {
   operatorName(id) {
     if (!id) return '';
     if (this.me && id === this.me.id) return this.me.name;
-    return this.presence.find((o) => o.id === id)?.name || 'a teammate';
+    return this.presence.find((o) => o.id === id)?.name || this.operators.find((o) => o.id === id)?.name || 'a teammate';
   }
 
   typingIn(conversationId) {

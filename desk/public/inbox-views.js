@@ -82,6 +82,16 @@ export function focusList() {
   ($('conv-list').querySelector('.conv[tabindex="0"]') || $('filters').querySelector('button'))?.focus();
 }
 
+/** Assign to any teammate (or nobody): the workspace's operators, from GET /api/operators. */
+function assigneeMenu(state, c, actions) {
+  if (!state.operators.length) return null;
+  const select = h('select', { id: 'assignee', onchange: (e) => actions.assign(c.id, e.target.value || null) },
+    h('option', { value: '' }, 'Unassigned'),
+    ...state.operators.map((o) => h('option', { value: o.id }, o.id === state.me?.id ? `${o.name} (you)` : o.name)));
+  select.value = c.assignee || '';
+  return h('div', { class: 'assignee' }, h('label', { for: 'assignee' }, 'Assigned to'), select);
+}
+
 export function renderThreadHead(state) {
   const c = state.conversations.get(state.selected);
   if (!c) return;
@@ -165,6 +175,7 @@ export function renderDetails(state, actions) {
       mine
         ? h('button', { type: 'button', class: 'btn', dataset: { action: 'unassign' }, onclick: () => actions.assign(c.id, null) }, icon('userX', 16), 'Unassign')
         : h('button', { type: 'button', class: 'btn', dataset: { action: 'assign' }, onclick: () => actions.assign(c.id, state.me.id) }, icon('user', 16), 'Assign to me')),
+    assigneeMenu(state, c, actions),
     h('section', { class: 'detail-section' },
       h('h4', {}, 'Conversation'),
       h('dl', {},

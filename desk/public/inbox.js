@@ -320,6 +320,7 @@ function start(t, operator) {
     if (body.workspace?.name) document.getElementById('workspace-name').textContent = body.workspace.name;
   }).catch(() => {});
   api('api/canned').then((body) => { state.canned = Array.isArray(body) ? body : body.canned || []; }).catch(() => {});
+  api('api/operators').then((body) => { state.operators = body.operators || []; schedule('details'); }).catch(() => {});
   // The sign-in form is gone (its button had the focus): focus goes into the app, once the list is drawn.
   const focusAfter = document.activeElement === document.body || document.getElementById('signin').contains(document.activeElement);
   loadConversations('all').then(() => {

@@ -284,3 +284,26 @@ describe('the widget says what it knows of its connection', () => {
     await v.context.close();
   }, 60_000);
 });
+
+describe('operators work as a team', () => {
+  it('assigns a conversation to a teammate, who finds it under Mine at once', async () => {
+    const v = await openVisitor();
+    await visitorSays(v, 'Can someone from billing look at invoice 77?');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'invoice 77' }).waitFor();
+    const ada = await openOperator('ada@acme.test');
+    const grace = await openOperator('grace@acme.test');
+    await grace.page.locator('.filter[data-filter="mine"]').click();
+    await ada.page.locator('.conv', { hasText: 'invoice 77' }).click();
+    const menu = ada.page.locator('#assignee');
+    await menu.waitFor();
+    expect(await menu.locator('option').allTextContents()).toEqual(expect.arrayContaining(['Unassigned', 'Ada (you)', 'Grace']));
+    await menu.selectOption({ label: 'Grace' });
+    // Grace sees it in her own list, and the visitor's conversation is stored as hers.
+    await grace.page.locator('.conv', { hasText: 'invoice 77' }).waitFor();
+    const id = decodeURIComponent(new URL(ada.page.url()).hash.slice(1));
+    const graceId = (await store.listOperators('w_demo')).find((o) => o.email === 'grace@acme.test')!.id;
+    expect((await store.getConversation(id))?.assigneeId).toBe(graceId);
+    expect(await ada.page.locator('.detail', { hasText: 'Assignee' }).textContent()).toContain('Grace');
+    await Promise.all([v.context.close(), ada.context.close(), grace.context.close()]);
+  }, 90_000);
+});

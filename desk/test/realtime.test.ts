@@ -336,6 +336,11 @@ describe('REST', () => {
     expect(await api(base, undefined, 'GET', '/api/conversations')).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
     const session = await login(base, 'grace@acme.test');
     expect((await api(base, session, 'GET', '/api/me')).body).toMatchObject({ operator: { name: 'Grace' }, workspace: { id: 'w_demo', name: 'Acme Shop' } });
+    // The teammates a conversation can be assigned to: this workspace's, never another's, never without a session.
+    const team = (await api(base, session, 'GET', '/api/operators')).body.operators as { name: string; email: string; passwordHash?: string }[];
+    expect(team.map((o) => o.email).sort()).toEqual(['ada@acme.test', 'grace@acme.test']);
+    expect(team.every((o) => o.passwordHash === undefined)).toBe(true);
+    expect(await api(base, undefined, 'GET', '/api/operators')).toMatchObject({ status: 401 });
     expect((await api(base, session, 'GET', '/api/canned')).body.canned).toHaveLength(3);
 
     const v = await visitor(base);

@@ -7,6 +7,7 @@
  *   POST /api/login {email, password}              → {token, expiresAt, operator}; 429 + Retry-After when throttled
  *   POST /api/logout                               → 204
  *   GET  /api/me                                   → {operator, workspace: {id, name}}
+ *   GET  /api/operators                            → {operators: [{id, name, email}]} (the workspace's, to assign to)
  *   GET  /api/conversations?filter=open|unassigned|mine|resolved|all  → {conversations}
  *   GET  /api/conversations/:id/messages?afterSeq= → {conversation, messages} (≤ 500; ask again from the last)
  *   POST /api/conversations/:id/messages {body, clientId, note?} → 201 {message, duplicate} (200 when a repeat)
@@ -102,6 +103,12 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   if (path === '/api/me' && method === 'GET') {
     const workspace = await desk.workspace(operator.workspaceId);
     sendJson(res, 200, { operator: operatorView(operator), workspace: workspace ? { id: workspace.id, name: workspace.name } : null });
+    return;
+  }
+  if (path === '/api/operators' && method === 'GET') {
+    // The teammates a conversation can be assigned to (the inbox's assignee menu).
+    const operators = await store.listOperators(operator.workspaceId);
+    sendJson(res, 200, { operators: operators.map(operatorView) });
     return;
   }
   if (path === '/api/canned' && method === 'GET') {
