@@ -100,6 +100,7 @@ export class InboxState {
     this.typing = new Map();        // conversation id → { name, until }
     this.presence = [];             // [{ id, name, status }]
     this.operators = [];            // every teammate, [{ id, name, email }] (GET /api/operators)
+    this.search = undefined;        // { q, results: [{ conversation, message }] } while the search box has words
     this.canned = [];
     this.filter = 'open';
     this.selected = null;
@@ -147,7 +148,9 @@ export class InboxState {
     return t && t.messages.length ? t.messages[t.messages.length - 1].seq : 0;
   }
 
+  /** The list as shown: the search's conversations while there is one (newest match first), else the filter's. */
   visibleConversations() {
+    if (this.search) return this.search.results.map((r) => this.conversations.get(r.conversation.id)).filter(Boolean);
     return [...this.conversations.values()]
       .filter((c) => matchesFilter(c, this.filter, this.me?.id))
       .sort((a, b) => (b.lastActivityAt || 0) - (a.lastActivityAt || 0));

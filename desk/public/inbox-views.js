@@ -26,14 +26,16 @@ export function renderList(state, actions) {
   const items = state.visibleConversations();
   if (!items.length) {
     const empty = { open: 'No open conversations. Nice work!', unassigned: 'Nothing waiting for an owner.', mine: 'Nothing assigned to you.', resolved: 'No resolved conversations yet.' };
-    list.replaceChildren(h('li', { class: 'list-empty' }, empty[state.filter] || 'Nothing here.'));
+    list.replaceChildren(h('li', { class: 'list-empty' }, state.search ? `No message matches “${state.search.q}”.` : empty[state.filter] || 'Nothing here.'));
     return;
   }
+  // While searching, each conversation shows the message that matched.
+  const matched = new Map(state.search ? state.search.results.map((r) => [r.conversation.id, r.message]) : []);
   const has = (id) => id !== undefined && items.some((c) => c.id === id);
   const current = has(state.listFocus) ? state.listFocus : has(state.selected) ? state.selected : items[0].id;
   list.replaceChildren(...items.map((c) => {
     const typing = state.typingIn(c.id);
-    const last = c.lastMessage;
+    const last = matched.get(c.id) || c.lastMessage;
     const who = !last ? '' : last.note ? 'Note: ' : last.author?.kind === 'operator' ? (last.author.id === state.me?.id ? 'You: ' : `${first(last.author.name)}: `) : '';
     const unread = c.unread > 0 && c.id !== state.selected;
     return h('li', {

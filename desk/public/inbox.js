@@ -354,6 +354,30 @@ function toast(text) {
 }
 
 document.getElementById('signin-form').addEventListener('submit', signIn);
+
+// Search: the words typed, 200 ms after the last key; an answer for older words is dropped.
+let searchTimer = 0;
+let searchAsked = '';
+const searchInput = document.getElementById('search');
+document.getElementById('search-form').addEventListener('submit', (e) => e.preventDefault());
+searchInput.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 200);
+});
+searchInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && searchInput.value) { e.preventDefault(); searchInput.value = ''; runSearch(); }
+});
+function runSearch() {
+  const q = searchInput.value.trim();
+  searchAsked = q;
+  if (!q) { state.search = undefined; schedule('list'); return; }
+  api(`api/search?q=${encodeURIComponent(q)}`).then((body) => {
+    if (searchAsked !== q) return;
+    for (const r of body.results || []) state.upsertConversation(r.conversation);
+    state.search = { q, results: body.results || [] };
+    schedule('list', 'filters');
+  }).catch(() => {});
+}
 document.getElementById('signout').append(icon('logout'));
 document.getElementById('signout').addEventListener('click', () => signOut());
 for (const b of document.querySelectorAll('.presence-toggle button')) b.addEventListener('click', () => setPresence(b.dataset.status));

@@ -307,3 +307,30 @@ describe('operators work as a team', () => {
     await Promise.all([v.context.close(), ada.context.close(), grace.context.close()]);
   }, 90_000);
 });
+
+describe('search', () => {
+  it('finds a conversation by the words of any of its messages, resolved ones included', async () => {
+    const v = await openVisitor();
+    await visitorSays(v, 'My espresso grinder squeaks since Tuesday');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'grinder' }).waitFor();
+    await visitorSays(v, 'Second thing: nothing to see');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'Second thing' }).waitFor();
+    const o = await openOperator('ada@acme.test');
+    // Resolved, so out of the Open list: search still finds it, by an earlier message and a prefix.
+    const conv = o.page.locator('.conv', { hasText: 'nothing to see' });
+    await conv.click();
+    await o.page.locator('[data-action="resolve"]').click();
+    await o.page.locator('.conv', { hasText: 'nothing to see' }).waitFor({ state: 'detached' });
+    await o.page.locator('#search').fill('espresso grind');
+    const hit = o.page.locator('.conv', { hasText: 'grinder squeaks' });
+    await hit.waitFor();
+    expect(await o.page.locator('.conv').count()).toBe(1);
+    await hit.click();
+    await o.page.locator('.msg.in', { hasText: 'grinder squeaks' }).waitFor();
+    await o.page.locator('#search').fill('zebra');
+    await o.page.locator('.list-empty', { hasText: 'No message matches “zebra”' }).waitFor();
+    await o.page.locator('#search').press('Escape');
+    await o.page.locator('.list-empty', { hasText: 'zebra' }).waitFor({ state: 'detached' });
+    await Promise.all([v.context.close(), o.context.close()]);
+  }, 90_000);
+});

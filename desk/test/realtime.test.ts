@@ -341,6 +341,9 @@ describe('REST', () => {
     expect(team.map((o) => o.email).sort()).toEqual(['ada@acme.test', 'grace@acme.test']);
     expect(team.every((o) => o.passwordHash === undefined)).toBe(true);
     expect(await api(base, undefined, 'GET', '/api/operators')).toMatchObject({ status: 401 });
+    expect(await api(base, undefined, 'GET', '/api/search?q=x')).toMatchObject({ status: 401 });
+    expect(await api(base, session, 'GET', `/api/search?q=${'x'.repeat(201)}`)).toMatchObject({ status: 400 });
+    expect((await api(base, session, 'GET', '/api/search?q=%22%20*%20(%20-')).body).toEqual({ results: [] });
     expect((await api(base, session, 'GET', '/api/canned')).body.canned).toHaveLength(3);
 
     const v = await visitor(base);

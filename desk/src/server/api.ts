@@ -8,6 +8,8 @@
  *   POST /api/logout                               → 204
  *   GET  /api/me                                   → {operator, workspace: {id, name}}
  *   GET  /api/operators                            → {operators: [{id, name, email}]} (the workspace's, to assign to)
+ *   GET  /api/search?q=words                       → {results: [{conversation, message}]} (per conversation its newest
+ *                                                     message with every word, the last as a prefix; ≤ 20, newest first)
  *   GET  /api/conversations?filter=open|unassigned|mine|resolved|all  → {conversations}
  *   GET  /api/conversations/:id/messages?afterSeq= → {conversation, messages} (≤ 500; ask again from the last)
  *   POST /api/conversations/:id/messages {body, clientId, note?} → 201 {message, duplicate} (200 when a repeat)
@@ -19,7 +21,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { ConversationFilter, Operator } from '../store/types.js';
+import type { ConversationFilter, DeskStore, Message, Operator } from '../store/types.js';
 import { changeConversation, conversationFor, sendMessage, type Actor } from './actions.js';
 import { checkBody } from './client-events.js';
 import type { DeskContext } from './desk-context.js';
@@ -30,7 +32,7 @@ import { decodeSegment, readJson, sendError, sendJson } from './http-io.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import { endSession, operatorForToken, startSession } from './sessions.js';
 import { requestTranscript } from './transcripts.js';
-import { messageView, operatorConversation, operatorView, visibleMessagesAfter } from './views.js';
+import { messageView, operatorConversation, operatorView, visibleMessagesAfter, type MessageView, type OperatorConversationView } from './views.js';
 
 const FILTERS: ConversationFilter[] = ['open', 'unassigned', 'mine', 'resolved', 'all'];
 const loginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) });
@@ -123,6 +125,13 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     return;
   }
 
+  if (path === '/api/search' && method === 'GET') {
+    const q = url.searchParams.get('q') ?? '';
+    if (q.length > 200) throw new DeskError('bad_event', 'q is at most 200 characters');
+    sendJson(res, 200, { results: await searchResults(store, operator.workspaceId, q) });
+    return;
+  }
+
   const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign|transcript)$/.exec(path);
   if (!m) throw new DeskError('not_found', 'no such endpoint');
   const [, id, action] = m as unknown as [string, string, string];
@@ -156,3 +165,17 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   }
   sendJson(res, 200, { conversation: await operatorConversation(store, updated) });
 }
+
+/** The conversations whose messages match `q`, each with its newest matching message (SEARCH_CONVERSATIONS at most). */
+async function searchResults(store: DeskStore, workspaceId: string, q: string): Promise<{ conversation: OperatorConversationView; message: MessageView }[]> {
+  const newest = new Map<string, Message>();
+  for (const m of await store.searchMessages(workspaceId, q, 200)) {
+    if (!newest.has(m.conversationId)) newest.set(m.conversationId, m);
+    if (newest.size === SEARCH_CONVERSATIONS) break;
+  }
+  const convs = await Promise.all([...newest.keys()].map((id) => store.getConversation(id)));
+  const views = await Promise.all(convs.map((c) => (c ? operatorConversation(store, c) : undefined)));
+  return [...newest.values()].flatMap((m, i) => (views[i] ? [{ conversation: views[i]!, message: messageView(m) }] : []));
+}
+
+const SEARCH_CONVERSATIONS = 20;

@@ -469,6 +469,27 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(await store.messagesAfter(conv.id, 510)).toEqual([]);
         expect(await store.messagesAfter(conv.id, 0, 0)).toEqual([]);
       });
+
+      it('searches the words of a workspace’s messages, the last word as a prefix, newest first', async () => {
+        const { ws, conv, author } = await setup();
+        const other = await setup(); // another workspace: never in the results
+        await send(conv.id, author, 'Where is my parcel? Order 1042');
+        await tick();
+        await send(conv.id, author, 'The parcel arrived, thanks!');
+        await send(other.conv.id, other.author, 'my parcel too');
+        const bodies = async (q: string, limit = 10) => (await store.searchMessages(ws.id, q, limit)).map((m) => m.body);
+        expect(await bodies('parcel')).toEqual(['The parcel arrived, thanks!', 'Where is my parcel? Order 1042']);
+        expect(await bodies('PARC')).toEqual(['The parcel arrived, thanks!', 'Where is my parcel? Order 1042']);
+        expect(await bodies('parcel order')).toEqual(['Where is my parcel? Order 1042']);
+        expect(await bodies('1042')).toEqual(['Where is my parcel? Order 1042']);
+        expect(await bodies('parcel', 1)).toEqual(['The parcel arrived, thanks!']);
+        expect(await bodies('arrived parcel')).toEqual(['The parcel arrived, thanks!']);
+        expect(await bodies('nothing')).toEqual([]);
+        // Query syntax is never the user's: quotes, operators and stars are only characters.
+        expect(await bodies('"parcel" OR * NEAR(')).toEqual([]);
+        expect(await bodies('  ?! ')).toEqual([]);
+        expect(await bodies('parcel" -')).toEqual(['The parcel arrived, thanks!', 'Where is my parcel? Order 1042']);
+      });
     });
 
     describe('email messages', () => {

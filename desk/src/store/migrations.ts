@@ -144,6 +144,28 @@ CREATE INDEX email_thread_conversation ON email_thread (conversation_id, created
     // Transcripts go only to an address its visitor confirmed (desk/EMAIL.md, Transcripts).
     sql: `ALTER TABLE visitors ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    name: 'message search',
+    // The inbox's search (DeskStore.searchMessages). SQLite: an FTS5 table of its own, kept by a
+    // trigger (an external-content table would key on the implicit rowid, which VACUUM may
+    // renumber). PostgreSQL: a GIN index on the body's words ('simple': no stemming, any language).
+    sql: {
+      sqlite: `
+CREATE VIRTUAL TABLE messages_search USING fts5(body, message_id UNINDEXED, workspace_id UNINDEXED);
+INSERT INTO messages_search (body, message_id, workspace_id)
+  SELECT m.body, m.id, c.workspace_id FROM messages m JOIN conversations c ON c.id = m.conversation_id;
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_search (body, message_id, workspace_id)
+    SELECT new.body, new.id, workspace_id FROM conversations WHERE id = new.conversation_id;
+END;
+CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM messages_search WHERE message_id = old.id;
+END;
+`,
+      postgres: `CREATE INDEX messages_search ON messages USING gin (to_tsvector('simple', body));`,
+    },
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

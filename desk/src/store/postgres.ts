@@ -26,6 +26,7 @@ import {
   inboxQuery,
   messageFrom,
   messageValues,
+  searchWords,
   operatorFrom,
   summaryFrom,
   visitorFrom,
@@ -311,6 +312,19 @@ export class PostgresStore implements DeskStore {
       (m.email ? await this.one('SELECT * FROM messages WHERE email_message_id = $1', [m.email.messageId]) : undefined);
     if (!stored) throw new Error(`message ${m.clientId} conflicted on insert but is not stored`);
     return { message: messageFrom(stored), duplicate: true };
+  }
+
+  async searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]> {
+    const words = searchWords(query);
+    if (!words.length) return [];
+    const tsquery = words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & ');
+    const rows = await this.many(
+      `SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE c.workspace_id = $1 AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $2)
+        ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
+      [workspaceId, tsquery, Math.max(0, Math.floor(limit))],
+    );
+    return rows.map(messageFrom);
   }
 
   async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<Message[]> {

@@ -220,3 +220,8 @@ export function emailsDueQuery(side: 'visitor' | 'operator', ph: (n: number) => 
 export function dueEmailFrom(r: Row): { conversation: Conversation; emailedSeq: number } {
   return { conversation: conversationFrom(r), emailedSeq: num(r.emailed_seq) };
 }
+
+/** The words of a search query (letters and digits), at most 8, each at most 64 characters. */
+export function searchWords(query: string): string[] {
+  return (query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8).map((w) => w.slice(0, 64));
+}

@@ -22,6 +22,7 @@ import {
   inboxQuery,
   messageFrom,
   messageValues,
+  searchWords,
   operatorFrom,
   summaryFrom,
   visitorFrom,
@@ -307,6 +308,20 @@ export class SqliteStore implements DeskStore {
     });
     const { row, duplicate } = append.immediate();
     return { message: messageFrom(row), duplicate };
+  }
+
+  async searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]> {
+    const words = searchWords(query);
+    if (!words.length) return [];
+    // Each word quoted (FTS5 syntax never comes from the user), the last one a prefix.
+    const match = words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+    return this.all(
+      `SELECT m.* FROM messages_search s JOIN messages m ON m.id = s.message_id
+        WHERE messages_search MATCH ? AND s.workspace_id = ? ORDER BY m.created_at DESC, m.id DESC LIMIT ?`,
+      match,
+      workspaceId,
+      Math.max(0, Math.floor(limit)),
+    ).map(messageFrom);
   }
 
   async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<Message[]> {

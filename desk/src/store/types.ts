@@ -189,6 +189,12 @@ export interface DeskStore {
   appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
   /** Messages with seq > afterSeq, oldest first, at most `limit` (default 500). */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<Message[]>;
+  /**
+   * Messages of the workspace (notes included) containing every word of `query`, the last one as
+   * a prefix (search as you type), newest first, at most `limit`. Words are letters and digits;
+   * a query without any finds nothing.
+   */
+  searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]>;
   messageByEmailId(messageId: string): Promise<Message | undefined>;
 
   /**
