@@ -98,6 +98,7 @@ export class InboxState {
     this.conversations = new Map(); // id → normalized conversation
     this.threads = new Map();       // id → { messages: [], loaded: bool, pending: [{ clientId, body, note, createdAt, failed? }] }
     this.typing = new Map();        // conversation id → { name, until }
+    this.teamTyping = new Map();    // conversation id → { name, until }: a teammate writing there
     this.presence = [];             // [{ id, name, status }]
     this.operators = [];            // every teammate, [{ id, name, email }] (GET /api/operators)
     this.search = undefined;        // { q, results: [{ conversation, message }] } while the search box has words

@@ -150,6 +150,8 @@ export function renderMessages(state, { forceBottom = false } = {}) {
   });
   const typing = state.typingIn(c.id);
   if (typing) nodes.push(h('div', { class: 'typing-row' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', {}, `${typing.name || visitorLabel(c)} is typing…`)));
+  const teammate = state.teamTyping.get(c.id);
+  if (teammate && teammate.until > Date.now()) nodes.push(h('div', { class: 'teammate-typing', role: 'status' }, `${teammate.name} is writing a reply here too.`));
   box.replaceChildren(...nodes);
   if (nearBottom) box.scrollTop = box.scrollHeight;
 }

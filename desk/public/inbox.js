@@ -171,6 +171,16 @@ function onEvent(ev) {
       break;
     }
     case 'typing': {
+      if (ev.author?.kind === 'operator') {
+        // A teammate writing in the same conversation: shown above the composer, so two do not answer at once.
+        if (ev.author.id === state.me?.id) break;
+        if (ev.state === 'start') {
+          state.teamTyping.set(ev.conversation, { name: ev.author.name || 'A teammate', until: Date.now() + TYPING_SHOWN });
+          setTimeout(() => schedule('thread'), TYPING_SHOWN + 50);
+        } else state.teamTyping.delete(ev.conversation);
+        schedule('thread');
+        break;
+      }
       if (ev.author?.kind !== 'visitor') break;
       if (ev.state === 'start') {
         state.typing.set(ev.conversation, { name: ev.author.name && ev.author.name !== 'Visitor' ? ev.author.name : '', until: Date.now() + TYPING_SHOWN });

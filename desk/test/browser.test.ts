@@ -334,3 +334,20 @@ describe('search', () => {
     await Promise.all([v.context.close(), o.context.close()]);
   }, 90_000);
 });
+
+describe('a teammate writing', () => {
+  it('shows above the composer of an operator in the same conversation', async () => {
+    const v = await openVisitor();
+    await visitorSays(v, 'Is the Rain Shell seam-sealed?');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'Rain Shell' }).waitFor();
+    const ada = await openOperator('ada@acme.test');
+    const grace = await openOperator('grace@acme.test');
+    await ada.page.locator('.conv', { hasText: 'Rain Shell' }).click();
+    await grace.page.locator('.conv', { hasText: 'Rain Shell' }).click();
+    await grace.page.locator('#composer-input').pressSequentially('Yes, fully', { delay: 30 });
+    await ada.page.locator('.teammate-typing', { hasText: 'Grace is writing a reply here too.' }).waitFor();
+    // Nobody is warned of their own typing.
+    expect(await grace.page.locator('.teammate-typing').count()).toBe(0);
+    await Promise.all([v.context.close(), ada.context.close(), grace.context.close()]);
+  }, 90_000);
+});

@@ -150,10 +150,15 @@ describe('visitor and operator', () => {
     expect(await op.client.next('typing')).toMatchObject({ conversation: v.conversation, state: 'stop' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(200); // the 300 ms auto-stop of this node
 
+    // An operator's typing reaches the visitor and the teammates (so two do not answer at once).
+    const teammate = await operator(base, await login(base, 'grace@acme.test'));
     op.client.send({ type: 'typing', conversation: v.conversation, state: 'start' });
     expect(await v.client.next('typing')).toMatchObject({ state: 'start', author: { kind: 'operator', name: 'Ada' } });
+    expect(await teammate.client.next('typing')).toMatchObject({ conversation: v.conversation, state: 'start', author: { kind: 'operator', name: 'Ada' } });
     op.client.send({ type: 'typing', conversation: v.conversation, state: 'stop' });
     expect(await v.client.next('typing')).toMatchObject({ state: 'stop' });
+    expect(await teammate.client.next((e) => e.type === 'typing' && e.state === 'stop')).toMatchObject({ author: { name: 'Ada' } });
+    await teammate.client.close();
 
     op.client.send({ type: 'message.send', conversation: v.conversation, clientId: 'k_r1', body: 'Hi!' });
     await v.client.next('message.new');

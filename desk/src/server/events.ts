@@ -56,7 +56,7 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
       // A client repeats `start` while typing; pass it on again only when the other side's copy is about to expire.
       const resend = !was || now - was.sentAt >= timeout / 2;
       conn.typing.set(conv.id, { timer, sentAt: resend ? now : was.sentAt });
-      if (resend) desk.emit(conv.workspaceId, otherSide(actor, conv.id), { type: 'typing', conversation: conv.id, author: authorOf(actor), state: 'start' });
+      if (resend) emitTyping(desk, actor, conv.id, 'start');
       return;
     }
 
@@ -130,5 +130,12 @@ export function stopTyping(desk: DeskContext, conn: DeskConnection, conversation
   } catch {
     return;
   }
-  desk.emit(actor.workspaceId, otherSide(actor, conversation), { type: 'typing', conversation, author: authorOf(actor), state: 'stop' });
+  emitTyping(desk, actor, conversation, 'stop');
+}
+
+/** Typing goes to the other side; an operator's also to the teammates, so two never answer at once unawares (the inbox ignores its own). */
+function emitTyping(desk: DeskContext, actor: Actor, conversation: string, state: 'start' | 'stop'): void {
+  const event = { type: 'typing', conversation, author: authorOf(actor), state };
+  desk.emit(actor.workspaceId, otherSide(actor, conversation), event);
+  if (actor.kind === 'operator') desk.emit(actor.workspaceId, { kind: 'operators' }, event);
 }
