@@ -4,7 +4,8 @@
  *   <script src="https://desk.example/widget.js" data-workspace="w_demo" async></script>
  *
  * Optional attributes: data-color (accent, any CSS colour), data-title (header title until the
- * server names the workspace), data-greeting (the first line the visitor reads).
+ * server names the workspace), data-greeting (the first line the visitor reads), data-theme
+ * (light, dark, or auto: the visitor's system setting, followed live; the default).
  *
  * Everything lives in a Shadow DOM under one host element whose inline style resets what the
  * page could cascade into it, so the host page's CSS cannot break the widget and ours cannot
@@ -29,6 +30,8 @@
   // The workspace rides on the upgrade too, so a site outside its allow list is refused there (403).
   var WS_URL = BASE.replace(/^http/, 'ws') + '/ws?workspace=' + encodeURIComponent(WORKSPACE);
   var ACCENT = cssColor(script.getAttribute('data-color')) || '#4f46e5';
+  // data-theme: light, dark, or auto (the default: the visitor's system setting, followed live).
+  var THEME = script.getAttribute('data-theme') || 'auto';
   var GREETING = script.getAttribute('data-greeting') || 'Hi there! Ask us anything, we usually answer within a few minutes.';
   var AWAY_GREETING = script.getAttribute('data-away-greeting') || "Hi there! We're not around right now, but leave us a message and we'll get back to you by email.";
   var AWAY_NO_EMAIL = "Hi there! We're not around right now. Leave us a message and we'll answer here when we're back.";
@@ -109,6 +112,12 @@
   var emailForm = $('.email'), emailInput = $('.email input'), emailDone = $('.email-done');
   var composer = $('.composer'), input = $('.composer textarea'), sendBtn = $('.send');
   root.style.setProperty('--dk-accent', ACCENT);
+  var darkQuery = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+  function applyTheme() {
+    root.classList.toggle('theme-dark', THEME === 'dark' || (THEME === 'auto' && !!darkQuery && darkQuery.matches));
+  }
+  applyTheme();
+  if (darkQuery && darkQuery.addEventListener) darkQuery.addEventListener('change', applyTheme);
 
   launcher.addEventListener('click', function () { setOpen(!state.open); });
   $('.close').addEventListener('click', function () { setOpen(false); launcher.focus(); });
@@ -706,7 +715,7 @@
   function css() {
     return [
       ':host{all:initial}',
-      '.dk{--dk-accent:#4f46e5;--dk-text:#1f2328;--dk-muted:#6b7280;--dk-line:#e6e8eb;--dk-soft:#f3f4f6;',
+      '.dk{--dk-accent:#4f46e5;--dk-text:#1f2328;--dk-muted:#6b7280;--dk-line:#e6e8eb;--dk-soft:#f3f4f6;--dk-bg:#fff;--dk-link:var(--dk-accent);--dk-faint:#646b78;',
       '  font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif;',
       '  color:var(--dk-text);-webkit-font-smoothing:antialiased;text-align:left;direction:ltr}',
       '.dk *,.dk *::before,.dk *::after{box-sizing:border-box}',
@@ -725,10 +734,10 @@
       '.is-open .launcher .i-chat{opacity:0;transform:rotate(90deg) scale(.6)}',
       '.is-open .launcher .i-down{opacity:1;transform:none}',
       '.badge{position:absolute;top:-3px;right:-3px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#e5484d;color:#fff;',
-      '  font-size:11px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}',
+      '  font-size:11px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px var(--dk-bg)}',
       // panel
       '.panel{position:fixed;right:24px;bottom:92px;width:376px;height:min(620px,calc(100vh - 120px));display:flex;flex-direction:column;',
-      '  background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 16px 48px rgba(17,24,39,.18),0 2px 8px rgba(17,24,39,.08);',
+      '  background:var(--dk-bg);border-radius:16px;overflow:hidden;box-shadow:0 16px 48px rgba(17,24,39,.18),0 2px 8px rgba(17,24,39,.08);',
       '  border:1px solid rgba(17,24,39,.06);visibility:hidden;opacity:0;transform:translateY(12px) scale(.98);transform-origin:bottom right;',
       '  transition:opacity .18s ease,transform .18s ease,visibility 0s linear .18s}',
       '.is-open .panel{visibility:visible;opacity:1;transform:none;transition-delay:0s}',
@@ -769,34 +778,34 @@
       '.them:not(.first):not(.last) .bubble{border-top-left-radius:6px;border-bottom-left-radius:6px}',
       '.them.last:not(.first) .bubble{border-top-left-radius:6px}',
       '.msg[data-state=sending] .bubble{opacity:.72}',
-      '.msg[data-state=failed] .bubble{background:#fff;color:var(--dk-text);box-shadow:inset 0 0 0 1px #e5484d}',
+      '.msg[data-state=failed] .bubble{background:var(--dk-bg);color:var(--dk-text);box-shadow:inset 0 0 0 1px #e5484d}',
       '.meta{font-size:11.5px;color:var(--dk-muted);margin:4px 6px 2px}',
-      '.msg[data-state=read] .receipt{color:var(--dk-accent);font-weight:500}',
+      '.msg[data-state=read] .receipt{color:var(--dk-link);font-weight:500}',
       '.msg[data-state=failed] .receipt{color:#c62a2f}',
-      '.retry{margin-left:8px;color:var(--dk-accent);font-weight:600;font-size:11.5px;text-decoration:underline}',
+      '.retry{margin-left:8px;color:var(--dk-link);font-weight:600;font-size:11.5px;text-decoration:underline}',
       '.enter{animation:dk-in .18s ease-out}',
       '.typing{display:flex;align-items:center;gap:8px;margin:10px 0 4px;color:var(--dk-muted);font-size:12.5px}',
       '.dots{display:inline-flex;gap:3px;padding:10px 12px;border-radius:16px;background:var(--dk-soft)}',
       '.dots i{width:6px;height:6px;border-radius:50%;background:#9ca3af;animation:dk-blink 1.2s infinite ease-in-out}',
       '.dots i:nth-child(2){animation-delay:.15s}.dots i:nth-child(3){animation-delay:.3s}',
       // email capture
-      '.email{margin:0 12px 8px;padding:12px;border-radius:12px;background:#fff;border:1px solid var(--dk-line);box-shadow:0 2px 8px rgba(17,24,39,.05)}',
+      '.email{margin:0 12px 8px;padding:12px;border-radius:12px;background:var(--dk-bg);border:1px solid var(--dk-line);box-shadow:0 2px 8px rgba(17,24,39,.05)}',
       '.email label{display:block;font-size:13px;margin-bottom:8px}',
       '.row{display:flex;gap:8px}',
-      '.email input{flex:1;min-width:0;height:36px;padding:0 10px;border:1px solid var(--dk-line);border-radius:8px;font:inherit;color:inherit;background:#fff}',
+      '.email input{flex:1;min-width:0;height:36px;padding:0 10px;border:1px solid var(--dk-line);border-radius:8px;font:inherit;color:inherit;background:var(--dk-bg)}',
       '.email input[aria-invalid=true]{border-color:#e5484d}',
       '.email button{height:36px;padding:0 14px;border-radius:8px;background:var(--dk-accent);color:#fff;font-weight:600}',
       '.email-done{margin:0 16px 6px;font-size:12.5px;color:var(--dk-muted)}',
       '.email-change,.email-transcript{color:var(--dk-accent);font-size:12.5px;text-decoration:underline}',
       // composer
-      '.composer{display:flex;align-items:flex-end;gap:8px;margin:4px 12px 0;padding:6px 6px 6px 14px;border:1px solid var(--dk-line);border-radius:14px;background:#fff;transition:border-color .15s,box-shadow .15s}',
+      '.composer{display:flex;align-items:flex-end;gap:8px;margin:4px 12px 0;padding:6px 6px 6px 14px;border:1px solid var(--dk-line);border-radius:14px;background:var(--dk-bg);transition:border-color .15s,box-shadow .15s}',
       '.composer:focus-within{border-color:var(--dk-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--dk-accent) 18%,transparent)}',
       '.composer textarea{flex:1;min-width:0;resize:none;border:0;outline:0;background:none;font:inherit;color:inherit;padding:7px 0;max-height:132px;line-height:1.45}',
       '.composer textarea:focus-visible{outline:0}',
       '.send{width:36px;height:36px;flex:none;border-radius:10px;display:grid;place-items:center;background:var(--dk-accent);color:#fff;transition:opacity .15s}',
       '.send:disabled{opacity:.35;cursor:default}',
       '.send svg{width:18px;height:18px;fill:currentColor}',
-      '.brand{text-align:center;font-size:11px;color:#646b78;padding:8px 0 10px}',
+      '.brand{text-align:center;font-size:11px;color:var(--dk-faint);padding:8px 0 10px}',
       '.brand b{font-weight:600;color:var(--dk-muted)}',
       '@keyframes dk-in{from{opacity:0;transform:translateY(6px)}to{opacity:1;transform:none}}',
       '@keyframes dk-blink{0%,80%,100%{opacity:.35;transform:translateY(0)}40%{opacity:1;transform:translateY(-2px)}}',
@@ -809,6 +818,11 @@
       '  .launcher{right:16px;bottom:16px}',
       '  .composer textarea,.email input{font-size:16px}',
       '}',
+      // Dark: every text colour at 4.5:1 at least on the surfaces it sits on.
+      '.dk.theme-dark{--dk-text:#e6e8eb;--dk-muted:#aab1bd;--dk-line:#30343b;--dk-soft:#262a30;--dk-bg:#17191d;--dk-link:#c7d2fe;--dk-faint:#9aa1ad;color-scheme:dark}',
+      '.theme-dark .panel{box-shadow:0 16px 48px rgba(0,0,0,.5),0 2px 8px rgba(0,0,0,.4)}',
+      '.theme-dark .conn{color:#f3dd8b;background:#2f2710;border-bottom-color:#4d3f12}',
+      '.theme-dark .msg[data-state=failed] .receipt{color:#ff8a8a}',
       '@media (prefers-reduced-motion:reduce){.dk *{animation:none!important;transition:none!important}}',
     ].join('\n');
   }

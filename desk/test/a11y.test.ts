@@ -67,8 +67,10 @@ async function violations(page: Page): Promise<Violation[]> {
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-async function signedIn(viewport: { width: number; height: number }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+type Scheme = 'light' | 'dark';
+
+async function signedIn(viewport: { width: number; height: number }, colorScheme: Scheme = 'light'): Promise<Page> {
+  const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   await page.goto(`${base}/inbox.html`);
   await page.locator('#signin-email').fill('ada@acme.test');
@@ -78,8 +80,8 @@ async function signedIn(viewport: { width: number; height: number }): Promise<Pa
   return page;
 }
 
-async function shop(viewport: { width: number; height: number }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+async function shop(viewport: { width: number; height: number }, colorScheme: Scheme = 'light'): Promise<Page> {
+  const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.locator('.launcher').waitFor();
@@ -92,16 +94,21 @@ async function shop(viewport: { width: number; height: number }): Promise<Page> 
 const width = (page: Page) => page.evaluate('document.documentElement.scrollWidth') as Promise<number>;
 
 describe('the inbox', () => {
-  for (const [name, viewport] of [
-    ['desktop', DESKTOP],
-    ['a 390 px phone', PHONE],
+  for (const [name, viewport, scheme] of [
+    ['desktop', DESKTOP, 'light'],
+    ['a 390 px phone', PHONE, 'light'],
+    ['desktop, dark', DESKTOP, 'dark'],
   ] as const) {
     it(`has no serious or critical axe violation on ${name}, the list and a conversation open`, async () => {
-      const page = await signedIn(viewport);
+      const page = await signedIn(viewport, scheme);
       expect(await violations(page)).toEqual([]);
       await page.locator('.conv', { hasText: 'Canada' }).click();
       await page.locator('.msg', { hasText: 'Canada' }).waitFor();
       expect(await violations(page)).toEqual([]);
+      if (scheme === 'dark') {
+        expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 19, 21)');
+        if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/inbox-dark.png` });
+      }
       await page.context().close();
     }, 60_000);
   }
@@ -136,19 +143,22 @@ describe('the inbox', () => {
 });
 
 describe('the widget', () => {
-  for (const [name, viewport] of [
-    ['desktop', DESKTOP],
-    ['a 390 px phone', PHONE],
+  for (const [name, viewport, scheme] of [
+    ['desktop', DESKTOP, 'light'],
+    ['a 390 px phone', PHONE, 'light'],
+    ['desktop, dark (data-theme auto follows the system)', DESKTOP, 'dark'],
   ] as const) {
     it(`has no serious or critical axe violation on ${name}, open`, async () => {
-      const page = await shop(viewport);
+      const page = await shop(viewport, scheme);
+      const dark = "document.querySelector('[data-desk-widget]').shadowRoot.querySelector('.dk').classList.contains('theme-dark')";
+      expect(await page.evaluate(dark)).toBe(scheme === 'dark');
       await page.locator('.panel textarea').fill('Hello there');
       await page.locator('.panel textarea').press('Enter');
       await page.locator('.msg.own[data-state="sent"]').waitFor();
       expect(await violations(page)).toEqual([]);
       // The messages are a list (its semantics kept) inside the live region.
       expect(await page.locator('[role="log"] > ol.list > li.msg').count()).toBeGreaterThan(0);
-      if (name !== 'desktop' && process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/widget-phone.png` });
+      if (process.env.SCREENSHOT_DIR && name !== 'desktop') await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/widget-${scheme === 'dark' ? 'dark' : 'phone'}.png` });
       await page.context().close();
     }, 60_000);
   }
