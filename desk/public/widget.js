@@ -5,7 +5,8 @@
  *
  * Optional attributes: data-color (accent, any CSS colour), data-title (header title until the
  * server names the workspace), data-greeting (the first line the visitor reads), data-theme
- * (light, dark, or auto: the visitor's system setting, followed live; the default).
+ * (light, dark, or auto: the visitor's system setting, followed live; the default). The page may
+ * call Desk.open(), Desk.close() and Desk.identify({ email, name, userHash }) (desk/README.md).
  *
  * Everything lives in a Shadow DOM under one host element whose inline style resets what the
  * page could cascade into it, so the host page's CSS cannot break the widget and ours cannot
@@ -24,6 +25,8 @@
   var WORKSPACE = script && script.getAttribute('data-workspace');
   if (!WORKSPACE) { console.warn('[desk] widget.js needs a data-workspace attribute'); return; }
   window.__deskWidget = true;
+
+  var identity = null;              // the visitor.identify event of Desk.identify, sent after every welcome
 
   // The Desk base URL is wherever this script came from (https://desk.example or …/some/prefix).
   var BASE = new URL('.', script.src).href.replace(/\/$/, '');
@@ -179,7 +182,19 @@
     onDown();
   });
 
-  window.Desk = { open: function () { setOpen(true); }, close: function () { setOpen(false); } };
+  // Desk.identify({ email, name, userHash }): a logged-in user of the site, signed by the site's
+  // server (userHash = HMAC-SHA256 of the lowercase email under the workspace's identity secret,
+  // hex); sent now and after every welcome; Desk refuses a forged one (a console warning says so).
+  window.Desk = {
+    open: function () { setOpen(true); },
+    close: function () { setOpen(false); },
+    identify: function (user) {
+      if (!user || typeof user.email !== 'string' || typeof user.userHash !== 'string') return;
+      identity = { type: 'visitor.identify', email: user.email, userHash: user.userHash };
+      if (typeof user.name === 'string' && user.name.trim()) identity.name = user.name.trim();
+      send(identity);
+    },
+  };
   // Host pages open the chat from their own links with `data-desk-open`: no inline handler, so a
   // page with a strict Content-Security-Policy (no 'unsafe-inline' scripts) can have one too.
   document.addEventListener('click', function (e) {
@@ -281,6 +296,7 @@
   function handle(ev) {
     switch (ev.type) {
       case 'visitor.welcome': onWelcome(ev); break;
+      case 'visitor.identified': if (ev.email) { state.email = ev.email; storage.set('email', ev.email); render(); } break;
       case 'message.ack': onAck(ev); break;
       // A regional node has the message on its disk: "Sent"; it stays in the outbox until the ack.
       case 'message.accepted': var acc = findOutbox(ev.clientId); if (acc) { acc.accepted = true; render(); } break;
@@ -343,6 +359,7 @@
       send({ type: 'ping', t: Date.now() });
     }, PING_EVERY);
     setConn('online');
+    if (identity) send(identity);
     flushOutbox();
     render();
     maybeSendRead();

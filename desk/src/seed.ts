@@ -1,7 +1,7 @@
 /**
  * The demo workspace: `w_demo` ("Acme Shop", widget allowed on any site, reply addresses at
  * desk.localhost), two operators (ada@acme.test, grace@acme.test, password `demo-password`) and
- * three canned responses. Idempotent: what exists is kept, what is missing is created.
+ * three canned responses; the demo identity secret (Desk.identify). Idempotent: what exists is kept, what is missing is created.
  */
 import { randomBytes } from 'node:crypto';
 import type { DeskStore, Operator, Workspace } from './store/types.js';
@@ -9,6 +9,8 @@ import { hashPassword } from './server/passwords.js';
 
 export const DEMO_WORKSPACE = 'w_demo';
 export const DEMO_PASSWORD = 'demo-password';
+/** The demo shop's key for signing its logged-in users (Desk.identify); a real site keeps its own secret. */
+export const DEMO_IDENTITY_SECRET = 'demo-identity-secret';
 
 const OPERATORS = [
   { email: 'ada@acme.test', name: 'Ada' },
@@ -30,6 +32,7 @@ export async function seedDemo(store: DeskStore): Promise<{ workspace: Workspace
       allowedOrigins: [],
       emailDomain: 'desk.localhost',
       webhookSecret: randomBytes(32).toString('base64url'),
+      identitySecret: DEMO_IDENTITY_SECRET,
     }));
   const operators: Operator[] = [];
   for (const o of OPERATORS) {

@@ -9,13 +9,14 @@
  * screenshots of the widget and the inbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pino from 'pino';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
-import { seedDemo } from '../src/seed.js';
+import { DEMO_IDENTITY_SECRET, seedDemo } from '../src/seed.js';
 import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
 
@@ -349,5 +350,32 @@ describe('a teammate writing', () => {
     // Nobody is warned of their own typing.
     expect(await grace.page.locator('.teammate-typing').count()).toBe(0);
     await Promise.all([v.context.close(), ada.context.close(), grace.context.close()]);
+  }, 90_000);
+});
+
+describe('Desk.identify on the host page', () => {
+  it('a forged hash is refused and changes nothing; the site-signed identity names the visitor in the inbox', async () => {
+    const v = await openVisitor();
+    const warnings: string[] = [];
+    v.page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    await visitorSays(v, 'Signed-in question about my subscription');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'subscription' }).waitFor();
+    const conversation = (await store.listConversations('w_demo', { filter: 'open' })).find((c) => c.lastMessage?.body.includes('subscription'))!.id;
+    const visitorOf = async () => store.getVisitor((await store.getConversation(conversation))!.visitorId);
+
+    const forged = createHmac('sha256', 'guessed-secret').update('noor@example.com').digest('hex');
+    await v.page.evaluate(`Desk.identify({ email: 'noor@example.com', name: 'Noor', userHash: '${forged}' })`);
+    await expect.poll(() => warnings.some((w) => w.includes('identity not verified'))).toBe(true);
+    expect((await visitorOf())?.email).toBeUndefined();
+
+    const signed = createHmac('sha256', DEMO_IDENTITY_SECRET).update('noor@example.com').digest('hex');
+    await v.page.evaluate(`Desk.identify({ email: 'noor@example.com', name: 'Noor', userHash: '${signed}' })`);
+    await expect.poll(async () => (await visitorOf())?.name).toBe('Noor');
+    expect(await visitorOf()).toMatchObject({ email: 'noor@example.com', emailVerified: true });
+    const o = await openOperator('ada@acme.test');
+    await o.page.locator('.conv', { hasText: 'Noor' }).waitFor();
+    await Promise.all([v.context.close(), o.context.close()]);
   }, 90_000);
 });

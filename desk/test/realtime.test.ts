@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../src/seed.js';
+import { DEMO_IDENTITY_SECRET, seedDemo } from '../src/seed.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore, type DeskStore } from '../src/store/index.js';
 import { api, DeskClient, login, operator, sleep, until, visitor } from './support/desk-client.js';
@@ -224,6 +224,35 @@ describe('visitor and operator', () => {
     // A visitor with nothing before has no earlier conversations.
     expect(stranger.welcome.earlier).toEqual([]);
     await Promise.all([op.client.close(), back.client.close(), stranger.client.close()]);
+  });
+
+  it('identify: a visitor the host site signed gets its verified email and name; a forged or unsigned claim is refused and changes nothing', async () => {
+    const op = await operator(base, token);
+    const v = await visitor(base);
+    v.client.send({ type: 'message.send', clientId: 'k_id1', body: 'Hello from my account' });
+    await op.client.next((e) => e.type === 'message.new' && e.message.clientId === 'k_id1');
+    const sign = (email: string, secret = DEMO_IDENTITY_SECRET) => createHmac('sha256', secret).update(email.toLowerCase()).digest('hex');
+    const visitorRow = async () => store.getVisitor((await store.getConversation(v.conversation))!.visitorId);
+
+    v.client.send({ type: 'visitor.identify', email: 'mia@example.com', name: 'Mia', userHash: sign('mia@example.com', 'not-the-secret') });
+    expect(await v.client.next('error')).toMatchObject({ code: 'forbidden', message: 'identity not verified' });
+    v.client.send({ type: 'visitor.identify', email: 'mia@example.com', userHash: 'abc' });
+    expect(await v.client.next('error')).toMatchObject({ code: 'bad_event' });
+    const untouched = await visitorRow();
+    expect(untouched?.email).toBeUndefined();
+    expect(untouched?.emailVerified).toBe(false);
+
+    v.client.send({ type: 'visitor.identify', email: 'Mia@Example.com', name: 'Mia', userHash: sign('mia@example.com') });
+    expect(await v.client.next('visitor.identified')).toEqual({ type: 'visitor.identified', email: 'mia@example.com', name: 'Mia' });
+    expect(await visitorRow()).toMatchObject({ email: 'mia@example.com', name: 'Mia', emailVerified: true });
+    expect((await op.client.next((e) => e.type === 'conversation.update' && e.conversation.visitor.email)).conversation.visitor).toMatchObject({ email: 'mia@example.com', name: 'Mia' });
+
+    // A workspace without an identity secret takes no identity at all.
+    await store.createWorkspace({ id: 'w_unsigned', name: 'Unsigned', allowedOrigins: [], emailDomain: 'u.test', webhookSecret: 's' });
+    const u = await visitor(base, { workspace: 'w_unsigned' }, { query: '?workspace=w_unsigned' });
+    u.client.send({ type: 'visitor.identify', email: 'mia@example.com', userHash: sign('mia@example.com') });
+    expect(await u.client.next('error')).toMatchObject({ code: 'forbidden' });
+    await Promise.all([op.client.close(), v.client.close(), u.client.close()]);
   });
 
   it('presence: away operators leave visitors unavailable', async () => {

@@ -3,7 +3,9 @@
  * API so both take the same path: check, store, then emit. The store gives ordering (seq) and
  * idempotency (clientId); these functions decide who hears about it.
  */
+import { createHmac } from 'node:crypto';
 import type { Conversation, EmailHeaders, Message, Operator, Via, Visitor } from '../store/types.js';
+import { sameSecret } from './sessions.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
 import { messageView, operatorAuthor, operatorConversation, visitorAuthor, visitorConversation } from './views.js';
@@ -112,6 +114,26 @@ export async function changeConversation(desk: DeskContext, actor: Actor, conv: 
 export async function setVisitorEmail(desk: DeskContext, actor: Actor, email: string): Promise<Visitor> {
   if (actor.kind !== 'visitor') throw new DeskError('forbidden', 'visitors only');
   const visitor = await desk.store.updateVisitor(actor.visitor.id, { email });
+  const conv = await desk.store.getConversation(actor.conversationId);
+  if (conv) await announce(desk, conv, { webhook: true, toVisitor: false });
+  return visitor;
+}
+
+/**
+ * A host site vouches for its logged-in visitor (`Desk.identify`): the email, signed with the
+ * workspace's identity secret by the site's own server (HMAC-SHA256 of the lowercase email, hex).
+ * A valid signature makes the address the visitor's, verified, with its name; anything else is
+ * refused and changes nothing (so nobody can write as someone else's account).
+ */
+export async function identifyVisitor(desk: DeskContext, actor: Actor, claim: { email: string; name?: string; userHash: string }): Promise<Visitor> {
+  if (actor.kind !== 'visitor') throw new DeskError('forbidden', 'visitors only');
+  const workspace = await desk.workspace(actor.workspaceId);
+  const secret = workspace?.identitySecret;
+  const email = claim.email.toLowerCase();
+  if (!secret || !sameSecret(claim.userHash.toLowerCase(), createHmac('sha256', secret).update(email).digest('hex'))) {
+    throw new DeskError('forbidden', 'identity not verified');
+  }
+  const visitor = await desk.store.updateVisitor(actor.visitor.id, { email, emailVerified: true, ...(claim.name ? { name: claim.name } : {}) });
   const conv = await desk.store.getConversation(actor.conversationId);
   if (conv) await announce(desk, conv, { webhook: true, toVisitor: false });
   return visitor;

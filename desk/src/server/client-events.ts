@@ -37,6 +37,15 @@ const schemas = {
       .max(320)
       .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an email address'),
   }),
+  'visitor.identify': z.object({
+    email: z
+      .string()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an email address'),
+    name: z.string().trim().min(1).max(200).optional(),
+    /** HMAC-SHA256 of the email (lowercase) under the workspace's identity secret, in hex: made by the host site's server. */
+    userHash: z.string().regex(/^[0-9a-f]{64}$/i, 'not a SHA-256 HMAC in hex'),
+  }),
   'conversation.assign': z.object({ conversation: id, operator: id.nullable() }),
   'conversation.resolve': z.object({ conversation: id }),
   'conversation.reopen': z.object({ conversation: id }),

@@ -3,7 +3,7 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { changeConversation, conversationFor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import { changeConversation, conversationFor, identifyVisitor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
 import type { ClientEvent } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
@@ -78,6 +78,13 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
       const messages = await visibleMessagesAfter(desk.store, conv.id, ev.afterSeq, actor.kind === 'visitor');
       conn.send({ type: 'sync', conversation: conv.id, messages: messages.map(messageView) });
       if (messages.length) conn.markSeen(conv.id, messages[messages.length - 1]!.seq);
+      return;
+    }
+
+    case 'visitor.identify': {
+      const visitor = await identifyVisitor(desk, actor, ev);
+      if (conn.identity.kind === 'visitor') conn.identity = { ...conn.identity, visitor };
+      conn.send({ type: 'visitor.identified', email: visitor.email, name: visitor.name ?? null });
       return;
     }
 

@@ -71,6 +71,10 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         expect(ws.createdAt).toBeLessThanOrEqual(Date.now());
         expect(await store.getWorkspace('w_acme')).toEqual(ws);
         expect(await store.getWorkspace('w_nope')).toBeUndefined();
+        // An identity secret (Desk.identify) when one is given.
+        const signed = await store.createWorkspace({ id: 'w_signed', name: 'S', allowedOrigins: [], emailDomain: 's.example', webhookSecret: 'w', identitySecret: 'i' });
+        expect(signed.identitySecret).toBe('i');
+        expect((await store.getWorkspace('w_signed'))?.identitySecret).toBe('i');
       });
 
       it('tells whether a domain is some workspace’s email domain, whatever its case', async () => {

@@ -166,6 +166,12 @@ END;
       postgres: `CREATE INDEX messages_search ON messages USING gin (to_tsvector('simple', body));`,
     },
   },
+  {
+    version: 5,
+    name: 'visitor identity',
+    // The key host sites sign their logged-in users' emails with (Desk.identify); none = no identify.
+    sql: `ALTER TABLE workspaces ADD COLUMN identity_secret TEXT;`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -135,9 +135,9 @@ export class PostgresStore implements DeskStore {
 
   async createWorkspace(w: Omit<Workspace, 'createdAt'>): Promise<Workspace> {
     const row = await this.one(
-      `INSERT INTO workspaces (id, name, allowed_origins, email_domain, webhook_secret, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [w.id, w.name, JSON.stringify(w.allowedOrigins), w.emailDomain, w.webhookSecret, Date.now()],
+      `INSERT INTO workspaces (id, name, allowed_origins, email_domain, webhook_secret, identity_secret, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [w.id, w.name, JSON.stringify(w.allowedOrigins), w.emailDomain, w.webhookSecret, w.identitySecret ?? null, Date.now()],
     );
     return workspaceFrom(row!);
   }

@@ -19,6 +19,7 @@ export function workspaceFrom(r: Row): Workspace {
     allowedOrigins: JSON.parse(str(r.allowed_origins)) as string[],
     emailDomain: str(r.email_domain),
     webhookSecret: str(r.webhook_secret),
+    ...(r.identity_secret == null ? {} : { identitySecret: str(r.identity_secret) }),
     createdAt: num(r.created_at),
   };
 }

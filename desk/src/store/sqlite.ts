@@ -113,12 +113,13 @@ export class SqliteStore implements DeskStore {
 
   async createWorkspace(w: Omit<Workspace, 'createdAt'>): Promise<Workspace> {
     const row = this.get(
-      'INSERT INTO workspaces (id, name, allowed_origins, email_domain, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      'INSERT INTO workspaces (id, name, allowed_origins, email_domain, webhook_secret, identity_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
       w.id,
       w.name,
       JSON.stringify(w.allowedOrigins),
       w.emailDomain,
       w.webhookSecret,
+      w.identitySecret ?? null,
       Date.now(),
     );
     return workspaceFrom(row!);

@@ -22,6 +22,8 @@ export interface Workspace {
   emailDomain: string;
   /** HMAC key of the workspace's webhooks. */
   webhookSecret: string;
+  /** HMAC key of the host site's visitor identities (`Desk.identify`); none: identify is refused. */
+  identitySecret?: string;
   createdAt: number;
 }
 
