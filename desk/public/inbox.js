@@ -6,7 +6,8 @@
  * replies (same clientId, so the server stores them once): a drop loses nothing.
  */
 import { h, icon, avatar } from './inbox-dom.js';
-import { InboxState } from './inbox-state.js';
+import { InboxState, visitorLabel } from './inbox-state.js';
+import { setupNotifications } from './inbox-notify.js';
 import { openConnection } from './inbox-connection.js';
 import { setupComposer } from './inbox-composer.js';
 import { renderFilters, renderList, renderThreadHead, renderMessages, renderDetails, renderTeam, renderConn, focusList } from './inbox-views.js';
@@ -150,6 +151,7 @@ function onEvent(ev) {
       const c = state.conversations.get(id);
       if (!known && m.author?.kind === 'visitor') {
         if (viewing(id)) markRead(id); else c.unread = (c.unread || 0) + 1;
+        notify.visitorMessage(id, visitorLabel(c), m.body, viewing(id));
       }
       schedule('list', 'filters', id === state.selected ? 'thread' : null);
       break;
@@ -389,6 +391,8 @@ function runSearch() {
   }).catch(() => {});
 }
 document.getElementById('signout').append(icon('logout'));
+document.getElementById('notify').append(icon('bell'));
+const notify = setupNotifications({ button: document.getElementById('notify'), onOpen: (id) => actions.select(id) });
 document.getElementById('signout').addEventListener('click', () => signOut());
 for (const b of document.querySelectorAll('.presence-toggle button')) b.addEventListener('click', () => setPresence(b.dataset.status));
 document.addEventListener('visibilitychange', () => { if (state.selected) markRead(state.selected); });

@@ -379,3 +379,34 @@ describe('Desk.identify on the host page', () => {
     await Promise.all([v.context.close(), o.context.close()]);
   }, 90_000);
 });
+
+describe('notifications', () => {
+  it('a visitor message in a conversation not on screen shows a desktop notification; the bell turns them off', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+    await context.grantPermissions(['notifications']);
+    // Records what the inbox asks the browser to show (the real Notification still runs).
+    await context.addInitScript(
+      'window.__notes = []; { const Real = window.Notification; window.Notification = class extends Real { constructor(title, options) { super(title, options); window.__notes.push({ title, body: options && options.body }); } }; }',
+    );
+    const page = await context.newPage();
+    await page.goto(`${base}/inbox.html`);
+    await page.locator('#signin-email').fill('grace@acme.test');
+    await page.locator('#signin-password').fill('demo-password');
+    await page.locator('#signin-submit').click();
+    await page.locator('.filter[data-filter="open"]').waitFor();
+    expect(await page.locator('#notify').getAttribute('aria-pressed')).toBe('true');
+
+    const v = await openVisitor();
+    await visitorSays(v, 'Ping for the notification test');
+    await expect.poll(() => page.evaluate('window.__notes.map((n) => n.body)')).toEqual(['Ping for the notification test']);
+    expect(await page.evaluate('window.__notes[0].title')).toMatch(/ wrote$/);
+
+    await page.locator('#notify').click();
+    expect(await page.locator('#notify').getAttribute('aria-pressed')).toBe('false');
+    await visitorSays(v, 'Second ping, bell off');
+    await page.locator('.conv', { hasText: 'Second ping' }).waitFor();
+    expect(await page.evaluate('window.__notes.length')).toBe(1);
+    await page.locator('#notify').click(); // back on for whoever comes next in this browser
+    await Promise.all([v.context.close(), context.close()]);
+  }, 90_000);
+});
