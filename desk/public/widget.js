@@ -77,6 +77,7 @@
     messages: cached && Array.isArray(cached.messages) ? cached.messages : [],
     earlier: [],                              // [{ conversation, messages }] before this one, oldest first (welcome)
     emailOn: false,                           // this Desk sends email (welcome): only then is email offered
+    emailAsked: false,                        // the visitor asked to leave an address while someone is online
     outbox: storage.getJSON('outbox') || [],  // [{ clientId, body, createdAt, failed? }], oldest first
     lastSeq: cached ? Number(storage.get('lastSeq')) || 0 : 0,
     readSent: 0,
@@ -112,7 +113,9 @@
   var root = $('.dk'), panel = $('.panel'), launcher = $('.launcher'), badge = $('.badge');
   var list = $('.list'), log = $('.log'), typingRow = $('.typing'), typingText = $('.typing-text');
   var connBar = $('.conn'), statusText = $('.status-text'), titleEl = $('.title'), avatars = $('.avatars');
-  var emailForm = $('.email'), emailInput = $('.email input'), emailDone = $('.email-done');
+  var emailForm = $('.email'), emailInput = $('.email input'), emailDone = $('.email-done'), emailAsk = $('.email-ask');
+  // Email capture at any time: while someone is online the address is offered, not asked for.
+  emailAsk.addEventListener('click', function () { state.emailAsked = true; render(); emailInput.focus(); });
   var composer = $('.composer'), input = $('.composer textarea'), sendBtn = $('.send');
   root.style.setProperty('--dk-accent', ACCENT);
   var darkQuery = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
@@ -600,9 +603,11 @@
     typingRow.hidden = !typing;
     if (typing) typingText.textContent = state.typing.name + ' is typing…';
 
-    var askEmail = !available && state.connected && state.emailOn;
-    emailForm.hidden = !askEmail || !!state.email;
-    emailDone.hidden = !askEmail || !state.email;
+    var canEmail = state.connected && state.emailOn;
+    emailForm.hidden = !canEmail || !!state.email || (available && !state.emailAsked);
+    emailDone.hidden = !canEmail || !state.email;
+    emailAsk.hidden = !canEmail || !!state.email || !available || state.emailAsked;
+    $('.email label').textContent = available ? "Leave your email and we'll send the replies there too." : "We're away right now. Leave your email and we'll reply there.";
     if (state.email) $('.email-done-text').textContent = "We'll email you at " + state.email;
 
     renderBadge();
@@ -722,7 +727,7 @@
             '<textarea rows="1" maxlength="' + MAX_BODY + '" placeholder="Write a message…" aria-label="Message"></textarea>' +
             '<button type="submit" class="send" aria-label="Send message" disabled>' + sendIcon + '</button>' +
           '</form>' +
-          '<p class="brand">Powered by <b>Desk</b></p>' +
+          '<p class="brand"><button type="button" class="email-ask" hidden>Get the replies by email</button> Powered by <b>Desk</b></p>' +
         '</section>' +
         '<button type="button" class="launcher" aria-label="Open chat" aria-expanded="false" aria-controls="dk-panel">' +
           chat + down + '<span class="badge" hidden></span></button>' +
@@ -813,7 +818,8 @@
       '.email input[aria-invalid=true]{border-color:#e5484d}',
       '.email button{height:36px;padding:0 14px;border-radius:8px;background:var(--dk-accent);color:#fff;font-weight:600}',
       '.email-done{margin:0 16px 6px;font-size:12.5px;color:var(--dk-muted)}',
-      '.email-change,.email-transcript{color:var(--dk-accent);font-size:12.5px;text-decoration:underline}',
+      '.email-change,.email-transcript,.email-ask{color:var(--dk-link);font-size:12.5px;text-decoration:underline}',
+      '.email-ask{font-size:11px;margin-right:6px}',
       // composer
       '.composer{display:flex;align-items:flex-end;gap:8px;margin:4px 12px 0;padding:6px 6px 6px 14px;border:1px solid var(--dk-line);border-radius:14px;background:var(--dk-bg);transition:border-color .15s,box-shadow .15s}',
       '.composer:focus-within{border-color:var(--dk-accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--dk-accent) 18%,transparent)}',

@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../src/email/mail-catcher.js';
@@ -31,6 +33,7 @@ beforeAll(async () => {
     port: 0,
     store,
     nodeId: 'catcher-1',
+    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
     log: pino({ level: 'silent' }),
     email: { smtpUrl: `smtp://127.0.0.1:${catcher.smtpPort}`, inbound: { port: 0 }, visitorDelayMs: 200, operatorDelayMs: 60_000, sweepMs: 40 },
   });
@@ -79,6 +82,29 @@ describe('the mail catcher', () => {
     expect(arrived.message).toMatchObject({ conversation: v.conversation, via: 'email', author: { kind: 'visitor' } });
     await op.client.close();
   });
+
+  it('in Chromium, the widget of a Desk that sends email offers it at any time: asked while someone is online, the address is kept', async () => {
+    const op = await operator(base, await login(base)); // someone is online: email is offered, not asked for
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.locator('.launcher').click();
+      await page.locator('.status-text', { hasText: "We're online" }).waitFor();
+      expect(await page.locator('.email').isHidden()).toBe(true);
+      await page.locator('.email-ask').click();
+      await page.locator('.email input').fill('ola@example.com');
+      await page.locator('.email button[type="submit"]').click();
+      await page.locator('.email-done', { hasText: "We'll email you at ola@example.com" }).waitFor();
+      expect(await page.locator('.email-transcript').isVisible()).toBe(true);
+      expect(await page.locator('.email-ask').isHidden()).toBe(true);
+      const session = (await page.evaluate("localStorage.getItem('desk:w_demo:session')")) as string;
+      await until(async () => (await store.visitorByToken(session))?.email === 'ola@example.com', 5000, 'the address stored');
+    } finally {
+      await browser.close();
+      await op.client.close();
+    }
+  }, 60_000);
 
   it('refuses an answer to an unknown message or without text, and answers 404 elsewhere', async () => {
     expect((await fetch(`${page}/messages/999/reply`, { method: 'POST', body: 'text=hi' })).status).toBe(400);
