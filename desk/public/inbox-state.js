@@ -28,6 +28,7 @@ export function normalizeConversation(raw, prev) {
   return {
     id: raw.id,
     state: raw.state ?? prev?.state ?? 'open',
+    rating: raw.rating ?? prev?.rating ?? null,
     assignee: assignee ?? null,
     lastSeq: Math.max(raw.lastSeq ?? 0, prev?.lastSeq ?? 0),
     visitorReadSeq: Math.max(raw.visitorReadSeq ?? 0, prev?.visitorReadSeq ?? 0),

@@ -185,6 +185,7 @@ export function renderDetails(state, actions) {
       h('dl', {},
         row('Status', c.state === 'open' ? 'Open' : 'Resolved'),
         row('Assignee', c.assignee ? state.operatorName(c.assignee) : 'Unassigned'),
+        row('Rating', c.rating === 'good' ? '👍 Good' : c.rating === 'bad' ? '👎 Bad' : ''),
         row('Started', c.createdAt ? fullTime(c.createdAt) : ''))),
     h('section', { class: 'detail-section' },
       h('h4', {}, 'Visitor'),

@@ -169,6 +169,8 @@
     state.email = undefined; storage.set('email', undefined); render(); emailInput.focus();
   });
   list.addEventListener('click', function (e) {
+    var rate = e.target.closest && e.target.closest('[data-rate]');
+    if (rate) { rateConversation(rate.getAttribute('data-conversation'), rate.getAttribute('data-rate')); return; }
     var retry = e.target.closest && e.target.closest('[data-retry]');
     if (!retry) return;
     var item = findOutbox(retry.getAttribute('data-retry'));
@@ -381,6 +383,7 @@
     if (!conv || !state.conversation || conv.id !== state.conversation.id) return;
     var c = state.conversation;
     if (conv.state) c.state = conv.state;
+    if (conv.rating) c.rating = conv.rating;
     c.lastSeq = Math.max(c.lastSeq || 0, conv.lastSeq || 0);
     c.operatorReadSeq = Math.max(c.operatorReadSeq || 0, conv.operatorReadSeq || 0);
     c.visitorReadSeq = Math.max(c.visitorReadSeq || 0, conv.visitorReadSeq || 0);
@@ -507,6 +510,14 @@
     send({ type: 'typing', state: 'stop' });
   }
 
+  function rateConversation(id, rating) {
+    if (!send({ type: 'conversation.rate', conversation: id, rating: rating })) return;
+    var conv = state.conversation && state.conversation.id === id ? state.conversation : null;
+    state.earlier.forEach(function (e) { if (e.conversation.id === id) conv = e.conversation; });
+    if (conv) conv.rating = rating;
+    render();
+  }
+
   function maybeSendRead() {
     if (!state.open || document.visibilityState !== 'visible' || !state.conversation || !welcomed) return;
     state.earlier.forEach(function (e) {
@@ -556,8 +567,15 @@
       e.messages.forEach(function (m) { items.push(itemOf(m, e.conversation)); });
       var lastAt = e.messages[e.messages.length - 1].createdAt;
       items.push({ key: 'end-' + e.conversation.id, kind: 'system', body: e.conversation.state === 'resolved' ? 'Conversation resolved' : 'Earlier conversation', at: lastAt });
+      if (e.conversation.state === 'resolved') items.push({ key: 'rate-' + e.conversation.id, kind: 'rate', conversation: e.conversation, at: lastAt });
     });
     state.messages.forEach(function (m) { items.push(itemOf(m, state.conversation)); });
+    var current = state.conversation;
+    if (current && current.state === 'resolved' && state.messages.length) {
+      var endAt = state.messages[state.messages.length - 1].createdAt;
+      items.push({ key: 'end-' + current.id, kind: 'system', body: 'Conversation resolved', at: endAt });
+      items.push({ key: 'rate-' + current.id, kind: 'rate', conversation: current, at: endAt });
+    }
     state.outbox.forEach(function (o) {
       items.push({ key: o.clientId, own: true, kind: 'visitor', body: o.body, at: o.createdAt, status: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
     });
@@ -574,6 +592,7 @@
       var first = !prev || prev.kind !== it.kind || prev.name !== it.name || it.at - prev.at > 300000 || dayLabel(prev.at) !== day;
       var last = !next || next.kind !== it.kind || next.name !== it.name || next.at - it.at > 300000 || dayLabel(next.at) !== day;
       if (it.kind === 'system') { frag.appendChild(el('li', 'system', it.body)); return; }
+      if (it.kind === 'rate') { frag.appendChild(rateRow(it.conversation)); return; }
       var li = el('li', 'msg ' + (it.own ? 'own' : 'them') + (first ? ' first' : '') + (last ? ' last' : '') + (rendered[it.key] ? '' : ' enter'));
       li.setAttribute('data-key', it.key);
       if (it.status) li.setAttribute('data-state', it.status);
@@ -613,6 +632,22 @@
     renderBadge();
     renderConn();
     if (nearBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  /** Under a resolved conversation: how did it go (👍 / 👎), then a thank-you once rated. */
+  function rateRow(conv) {
+    var li = el('li', 'rate');
+    if (conv.rating) { li.textContent = 'Thanks for your rating.'; return li; }
+    li.appendChild(el('span', 'rate-q', 'How did we do?'));
+    [['good', '👍', 'Good'], ['bad', '👎', 'Bad']].forEach(function (r) {
+      var b = el('button', 'rate-btn', r[1]);
+      b.type = 'button';
+      b.setAttribute('aria-label', r[2]);
+      b.setAttribute('data-rate', r[0]);
+      b.setAttribute('data-conversation', conv.id);
+      li.appendChild(b);
+    });
+    return li;
   }
 
   function itemOf(m, conv) {
@@ -785,6 +820,8 @@
       '.list{list-style:none;display:flex;flex-direction:column}',
       '.day{align-self:center;font-size:11.5px;font-weight:600;color:var(--dk-muted);margin:10px 0 8px;text-transform:uppercase;letter-spacing:.04em}',
       '.system{align-self:center;font-size:12.5px;color:var(--dk-muted);margin:8px 0;text-align:center}',
+      '.rate{align-self:center;display:flex;align-items:center;gap:6px;font-size:12.5px;color:var(--dk-muted);margin:0 0 10px}',
+      '.rate-btn{width:32px;height:32px;border-radius:8px;border:1px solid var(--dk-line);background:var(--dk-bg);font-size:15px;line-height:1}',
       '.msg{display:flex;flex-direction:column;max-width:82%;margin-top:2px}',
       '.msg.first{margin-top:10px}',
       '.own{align-self:flex-end;align-items:flex-end}',

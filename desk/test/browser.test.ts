@@ -410,3 +410,26 @@ describe('notifications', () => {
     await Promise.all([v.context.close(), context.close()]);
   }, 90_000);
 });
+
+describe('a rating on resolve', () => {
+  it('the visitor rates a resolved conversation from the widget; the operator sees it', async () => {
+    const v = await openVisitor();
+    await visitorSays(v, 'Quick one about gift cards');
+    await v.page.locator('.msg.own[data-state="sent"]', { hasText: 'gift cards' }).waitFor();
+    const o = await openOperator('ada@acme.test');
+    await o.page.locator('.conv', { hasText: 'gift cards' }).click();
+    const conversation = decodeURIComponent(new URL(o.page.url()).hash.slice(1));
+    await operatorSays(o, 'They never expire.');
+    await o.page.locator('.msg.out[data-state="stored"]', { hasText: 'never expire' }).waitFor();
+    await o.page.locator('[data-action="resolve"]').click();
+    // The open widget learns it is resolved and asks.
+    await v.page.locator('.rate', { hasText: 'How did we do?' }).waitFor();
+    await v.page.locator('.rate-btn[aria-label="Good"]').click();
+    await v.page.locator('.rate', { hasText: 'Thanks for your rating.' }).waitFor();
+    await expect.poll(async () => (await store.getConversation(conversation))?.rating).toBe('good');
+    await o.page.locator('.filter[data-filter="resolved"]').click();
+    await o.page.locator('.conv', { hasText: 'never expire' }).click();
+    await o.page.locator('.detail', { hasText: '👍 Good' }).waitFor();
+    await Promise.all([v.context.close(), o.context.close()]);
+  }, 90_000);
+});

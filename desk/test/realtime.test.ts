@@ -79,7 +79,7 @@ describe('visitor and operator', () => {
     expect(v.welcome.session).toMatch(/^[\w-]{20,}$/);
     expect(v.welcome.messages).toEqual([]);
     expect(v.welcome.availability).toEqual({ available: true, operators: [{ name: 'Ada', status: 'online' }] });
-    expect(v.welcome.conversation).toEqual({ id: v.conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 });
+    expect(v.welcome.conversation).toEqual({ id: v.conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0, rating: null });
 
     v.client.send({ type: 'message.send', clientId: 'k_v1', body: 'Where is my order?' });
     const ack = await v.client.next('message.ack');
@@ -188,6 +188,16 @@ describe('visitor and operator', () => {
     expect((await op.client.next((e) => e.type === 'conversation.update' && e.conversation.visitor.email)).conversation.visitor.email).toBe('lin@example.com');
     v.client.send({ type: 'conversation.resolve', conversation: v.conversation });
     expect(await v.client.next('error')).toMatchObject({ code: 'forbidden' });
+    // A rating only for a resolved conversation, only by its visitor.
+    v.client.send({ type: 'conversation.rate', rating: 'good' });
+    expect(await v.client.next('error')).toMatchObject({ code: 'bad_event' });
+    op.client.send({ type: 'conversation.resolve', conversation: v.conversation });
+    await v.client.next((e) => e.type === 'conversation.update' && e.conversation.state === 'resolved');
+    op.client.send({ type: 'conversation.rate', conversation: v.conversation, rating: 'bad' });
+    expect(await op.client.next('error')).toMatchObject({ code: 'forbidden' });
+    v.client.send({ type: 'conversation.rate', rating: 'bad' });
+    expect((await op.client.next((e) => e.type === 'conversation.update' && e.conversation.rating)).conversation).toMatchObject({ id: v.conversation, rating: 'bad' });
+    expect((await store.getConversation(v.conversation))!.rating).toBe('bad');
     await Promise.all([op.client.close(), v.client.close()]);
   });
 

@@ -135,7 +135,7 @@ describe('a new visitor', () => {
     proxy.hold(); // nothing reaches the core from now on
     const v = await visitor(base, { page: 'https://shop.example/held' });
     expect(v.welcome).toMatchObject({ workspace: { id: 'w_demo', name: expect.any(String) }, messages: [], availability: { available: true } });
-    expect(v.welcome.conversation).toEqual({ id: expect.stringMatching(/^c_/), state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 });
+    expect(v.welcome.conversation).toEqual({ id: expect.stringMatching(/^c_/), state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0, rating: null });
     v.client.send({ type: 'message.send', clientId: 'k_held', body: 'while the core is far' });
     expect(await v.client.next('message.accepted')).toEqual({ type: 'message.accepted', clientId: 'k_held' });
     expect(await store.visitorByToken(v.session)).toBeUndefined();

@@ -129,8 +129,9 @@ export class Relay {
         type: 'visitor.welcome',
         session,
         workspace: { id: facts.workspace.id, name: facts.workspace.name },
-        conversation: { id: conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0 },
+        conversation: { id: conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0, rating: null },
         messages: [],
+        earlier: [], // a new visitor has none
         availability: facts.availability,
       }),
     );

@@ -46,6 +46,7 @@ const schemas = {
     /** HMAC-SHA256 of the email (lowercase) under the workspace's identity secret, in hex: made by the host site's server. */
     userHash: z.string().regex(/^[0-9a-f]{64}$/i, 'not a SHA-256 HMAC in hex'),
   }),
+  'conversation.rate': z.object({ conversation: id.optional(), rating: z.enum(['good', 'bad']) }),
   'conversation.assign': z.object({ conversation: id, operator: id.nullable() }),
   'conversation.resolve': z.object({ conversation: id }),
   'conversation.reopen': z.object({ conversation: id }),

@@ -3,7 +3,7 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { changeConversation, conversationFor, identifyVisitor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
+import { announce, changeConversation, conversationFor, identifyVisitor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
 import type { ClientEvent } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
@@ -98,6 +98,16 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
       const conv = await conversationFor(desk, actor, ev.conversation);
       const { to, confirmation } = await requestTranscript(desk, conv);
       conn.send({ type: 'transcript.sent', conversation: conv.id, to, confirmation });
+      return;
+    }
+
+    case 'conversation.rate': {
+      // The visitor's word on a resolved conversation (its own, the open one or an earlier one).
+      if (actor.kind !== 'visitor') throw new DeskError('forbidden', 'visitors only');
+      const conv = await ownConversation(desk, actor, ev.conversation);
+      if (conv.state !== 'resolved') throw new DeskError('bad_event', 'only a resolved conversation is rated');
+      const rated = await desk.store.updateConversation(conv.id, { rating: ev.rating });
+      await announce(desk, rated, { webhook: true, toVisitor: true });
       return;
     }
 

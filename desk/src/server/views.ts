@@ -23,6 +23,8 @@ export interface VisitorConversationView {
   visitorReadSeq: number;
   operatorReadSeq: number;
   lastSeq: number;
+  /** What the visitor said of it once resolved (`conversation.rate`). */
+  rating: Conversation['rating'] | null;
 }
 
 export interface OperatorConversationView extends VisitorConversationView {
@@ -49,7 +51,7 @@ export function messageView(m: Message): MessageView {
 }
 
 export function visitorConversation(c: Conversation): VisitorConversationView {
-  return { id: c.id, state: c.state, visitorReadSeq: c.visitorReadSeq, operatorReadSeq: c.operatorReadSeq, lastSeq: c.lastSeq };
+  return { id: c.id, state: c.state, visitorReadSeq: c.visitorReadSeq, operatorReadSeq: c.operatorReadSeq, lastSeq: c.lastSeq, rating: c.rating ?? null };
 }
 
 /** A conversation as the inbox lists it, from the store's summary and (when known) its visitor. */

@@ -172,6 +172,12 @@ END;
     // The key host sites sign their logged-in users' emails with (Desk.identify); none = no identify.
     sql: `ALTER TABLE workspaces ADD COLUMN identity_secret TEXT;`,
   },
+  {
+    version: 6,
+    name: 'conversation rating',
+    // What the visitor said of a resolved conversation (good or bad); checked by the event's schema.
+    sql: `ALTER TABLE conversations ADD COLUMN rating TEXT;`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -38,6 +38,7 @@ import type {
   Conversation,
   ConversationFilter,
   ConversationState,
+  Rating,
   ConversationSummary,
   DeskStore,
   DueEmail,
@@ -272,7 +273,7 @@ export class PostgresStore implements DeskStore {
 
   async updateConversation(
     id: string,
-    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string },
+    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
   ): Promise<Conversation> {
     // Read marks never move back and never pass the last message.
     const row = await this.one(
@@ -282,9 +283,20 @@ export class PostgresStore implements DeskStore {
          visitor_read_seq = GREATEST(visitor_read_seq, LEAST(COALESCE($4::integer, 0), last_seq)),
          operator_read_seq = GREATEST(operator_read_seq, LEAST(COALESCE($5::integer, 0), last_seq)),
          email_subject = COALESCE($6, email_subject),
-         last_activity_at = GREATEST(last_activity_at, $7::bigint)
-       WHERE id = $8 RETURNING *`,
-      [patch.state ?? null, patch.assigneeId !== undefined, patch.assigneeId ?? null, patch.visitorReadSeq ?? null, patch.operatorReadSeq ?? null, patch.emailSubject ?? null, Date.now(), id],
+         rating = COALESCE($7, rating),
+         last_activity_at = GREATEST(last_activity_at, $8::bigint)
+       WHERE id = $9 RETURNING *`,
+      [
+        patch.state ?? null,
+        patch.assigneeId !== undefined,
+        patch.assigneeId ?? null,
+        patch.visitorReadSeq ?? null,
+        patch.operatorReadSeq ?? null,
+        patch.emailSubject ?? null,
+        patch.rating ?? null,
+        Date.now(),
+        id,
+      ],
     );
     if (!row) throw new StoreNotFoundError('conversation', id);
     return conversationFrom(row);

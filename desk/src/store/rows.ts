@@ -61,6 +61,7 @@ export function conversationFrom(r: Row): Conversation {
     visitorReadSeq: num(r.visitor_read_seq),
     operatorReadSeq: num(r.operator_read_seq),
     emailSubject: opt(r.email_subject),
+    rating: opt(r.rating) as Conversation['rating'],
     lastActivityAt: num(r.last_activity_at),
     createdAt: num(r.created_at),
   };

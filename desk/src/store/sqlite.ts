@@ -34,6 +34,7 @@ import type {
   Conversation,
   ConversationFilter,
   ConversationState,
+  Rating,
   ConversationSummary,
   DeskStore,
   DueEmail,
@@ -270,7 +271,7 @@ export class SqliteStore implements DeskStore {
 
   async updateConversation(
     id: string,
-    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string },
+    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
   ): Promise<Conversation> {
     // Read marks never move back and never pass the last message (MAX/MIN are SQLite's scalar forms).
     const row = this.get(
@@ -280,6 +281,7 @@ export class SqliteStore implements DeskStore {
          visitor_read_seq = MAX(visitor_read_seq, MIN(COALESCE(?, 0), last_seq)),
          operator_read_seq = MAX(operator_read_seq, MIN(COALESCE(?, 0), last_seq)),
          email_subject = COALESCE(?, email_subject),
+         rating = COALESCE(?, rating),
          last_activity_at = MAX(last_activity_at, ?)
        WHERE id = ? RETURNING *`,
       patch.state ?? null,
@@ -288,6 +290,7 @@ export class SqliteStore implements DeskStore {
       patch.visitorReadSeq ?? null,
       patch.operatorReadSeq ?? null,
       patch.emailSubject ?? null,
+      patch.rating ?? null,
       Date.now(),
       id,
     );

@@ -52,6 +52,8 @@ export interface Visitor {
   lastSeenAt: number;
 }
 
+export type Rating = 'good' | 'bad';
+
 export interface Conversation {
   id: string;
   workspaceId: string;
@@ -67,6 +69,8 @@ export interface Conversation {
   operatorReadSeq: number;
   /** Subject and Message-ID of the email thread, once one exists. */
   emailSubject: string | undefined;
+  /** What the visitor said of it once resolved. */
+  rating: Rating | undefined;
   lastActivityAt: number;
   createdAt: number;
 }
@@ -185,7 +189,10 @@ export interface DeskStore {
   conversationByReplyToken(token: string): Promise<Conversation | undefined>;
   listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]>;
   /** Read seqs only move forward (the store keeps the larger); `assigneeId: null` unassigns. Bumps lastActivityAt. */
-  updateConversation(id: string, patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string }): Promise<Conversation>;
+  updateConversation(
+    id: string,
+    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
+  ): Promise<Conversation>;
 
   /** Stores a message with the next seq, or returns the one already stored under (conversationId, clientId). Throws on an unknown conversation. */
   appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
