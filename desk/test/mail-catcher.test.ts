@@ -4,10 +4,12 @@
  * the page goes back, as the recipient, to Desk's inbound listener and into the conversation.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type CaughtMail, type MailCatcher } from '../src/email/mail-catcher.js';
@@ -111,5 +113,76 @@ describe('the mail catcher', () => {
     expect((await fetch(`${page}/messages/1/reply`, { method: 'POST', body: 'text=' })).status).toBe(400);
     expect((await fetch(`${page}/messages/999/html`)).status).toBe(404);
     expect((await fetch(`${page}/nope`)).status).toBe(404);
+  });
+});
+
+describe('the mail catcher, fed what a stranger may send', () => {
+  let hostile: MailCatcher;
+  beforeAll(async () => {
+    hostile = await startMailCatcher({ smtpPort: 0, httpPort: 0, maxSize: 2048, timeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await hostile?.close();
+  });
+
+  /** Writes `bytes` on a new connection; what came back, and whether the server closed it within `ms`. */
+  const raw = (port: number, bytes: string | Buffer, ms = 3000) =>
+    new Promise<{ text: string; closed: boolean }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let text = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }, ms);
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, closed: true });
+      });
+      socket.on('error', () => {});
+      if (bytes.length) socket.write(bytes);
+    });
+
+  it('the page: malformed bytes 400, a target that is not a URL 400, an oversized form 413, a slow request cut', async () => {
+    const page = hostile.httpPort;
+    expect((await raw(page, Buffer.from([0x16, 0x03, 0x01, 0xff, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]))).text).toMatch(/^HTTP\/1\.1 400 /);
+    const notUrl = await raw(page, 'GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(notUrl.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(notUrl.closed).toBe(true);
+    const big = await raw(page, `POST /messages/1/reply HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\ntext=${'a'.repeat(70_000)}`);
+    expect(big.text).toMatch(/^HTTP\/1\.1 413 /);
+    const slow = await raw(page, 'GET / HTTP/1.1\r\nHost: x\r\n'); // the head never ends
+    expect(slow.closed).toBe(true);
+  });
+
+  it('SMTP: garbage is answered and dropped, an oversized message refused (552), a silent client cut; the catcher goes on', async () => {
+    // Bytes before the greeting: refused (421) and closed.
+    const early = await raw(hostile.smtpPort, Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0d, 0x0a]));
+    expect(early.text).toMatch(/^421 /);
+    expect(early.closed).toBe(true);
+    // After the greeting, garbage lines get 5xx answers.
+    const garbage = await new Promise<string>((resolve) => {
+      const socket = net.connect(hostile.smtpPort, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (text.startsWith('220 ') && !socket.writableEnded) socket.end(Buffer.concat([Buffer.from('EHLO x\r\n'), Buffer.from([0, 1, 2, 0xff, 0xfe]), Buffer.from('\r\nNOT A COMMAND\r\n')]));
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => {});
+    });
+    expect(garbage).toMatch(/^220 /);
+    expect(garbage).toMatch(/\r\n5\d\d /);
+    const silent = await raw(hostile.smtpPort, '');
+    expect(silent.closed).toBe(true);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: hostile.smtpPort, secure: false, ignoreTLS: true });
+    await expect(transport.sendMail({ from: 'a@x.test', to: 'b@x.test', subject: 'big', text: 'x'.repeat(4096) })).rejects.toMatchObject({ responseCode: 552 });
+    await transport.sendMail({ from: 'a@x.test', to: 'b@x.test', subject: 'still here', text: 'fine' });
+    transport.close();
+    expect(hostile.messages.map((m) => m.subject)).toEqual(['still here']);
+    const list = (await (await fetch(`http://127.0.0.1:${hostile.httpPort}/api/messages`)).json()) as CaughtMail[];
+    expect(list.map((m) => m.subject)).toEqual(['still here']);
   });
 });

@@ -35,6 +35,7 @@ import type { Conversation } from '../store/types.js';
 import { sameSecret } from '../server/sessions.js';
 import { operatorSignature, parseReplyAddress } from './addresses.js';
 import { isAutoReply } from './auto-reply.js';
+import { readMessage } from './read-message.js';
 import { bodyText, parseHeaders } from './inbound-parse.js';
 import { stripQuoted } from './quoted.js';
 
@@ -166,18 +167,6 @@ async function route(desk: DeskContext, to: Recipients, mail: ParsedMail): Promi
   return undefined;
 }
 
-/** The message, or undefined past `maxSize` (the rest is read and counted, not kept). */
-async function readAll(stream: SMTPServerDataStream, maxSize: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= maxSize) chunks.push(chunk);
-    else chunks.length = 0;
-  }
-  return stream.sizeExceeded || size > maxSize ? undefined : Buffer.concat(chunks);
-}
-
 function headerOf(mail: ParsedMail): (name: string) => string | undefined {
   const raw = new Map<string, string>();
   for (const { key, line } of mail.headerLines) if (!raw.has(key)) raw.set(key, line.slice(line.indexOf(':') + 1).trim());
@@ -185,7 +174,7 @@ function headerOf(mail: ParsedMail): (name: string) => string | undefined {
 }
 
 async function receive(desk: DeskContext, stream: SMTPServerDataStream, to: Recipients | undefined, maxSize: number): Promise<void> {
-  const raw = await readAll(stream, maxSize);
+  const raw = await readMessage(stream, maxSize);
   if (!raw) throw smtpError(552, `5.3.4 Message too big (at most ${maxSize} bytes)`);
   if (!to) throw smtpError(503, '5.5.1 No valid recipients'); // smtp-server refuses DATA before this
   let head: ParsedMail | undefined;

@@ -7,6 +7,11 @@
  *
  * The page shows each message's text; its HTML part is shown in a sandboxed frame (no scripts, no
  * same origin, no network: the page's Content-Security-Policy), never inline.
+ *
+ * What a stranger may send is bounded: a message past `maxSize` is refused (552) and never held
+ * in memory (read-message.ts), an answer's form past 64 KiB gets 413, a target that is not a URL
+ * 400, and a client that sends its request, or its SMTP commands, too slowly is cut after
+ * `timeoutMs`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +19,7 @@ import { type ParsedMail, simpleParser, type AddressObject } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { escapeHtml } from './html.js';
+import { readMessage } from './read-message.js';
 
 export interface CaughtMail {
   id: number;
@@ -38,7 +44,12 @@ export interface MailCatcherOptions {
   maxSize?: number;
   /** Where answers from the page go (`smtp://127.0.0.1:2525`), asked when one is sent; without it the page offers none. */
   replyRelay?: () => string | undefined;
+  /** How long a client may take to send a request (HTTP) or stay silent (SMTP). Default 10 s. */
+  timeoutMs?: number;
 }
+
+/** The largest answer form the page takes. */
+const MAX_FORM = 64 * 1024;
 
 export interface MailCatcher {
   readonly smtpPort: number;
@@ -51,6 +62,7 @@ export async function startMailCatcher(opts: MailCatcherOptions): Promise<MailCa
   const host = opts.host ?? '127.0.0.1';
   const keep = opts.keep ?? 200;
   const maxSize = opts.maxSize ?? 10 * 1024 * 1024;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   const messages: CaughtMail[] = [];
   let nextId = 1;
 
@@ -60,11 +72,13 @@ export async function startMailCatcher(opts: MailCatcherOptions): Promise<MailCa
     size: maxSize,
     banner: 'Desk mail catcher: nothing is delivered',
     logger: false,
+    socketTimeout: timeoutMs,
+    closeTimeout: timeoutMs,
     onData(stream, _session, done) {
-      simpleParser(stream, { skipImageLinks: true })
-        .then((mail) => {
-          if ((stream as { sizeExceeded?: boolean }).sizeExceeded) return done(Object.assign(new Error('message too large'), { responseCode: 552 }));
-          messages.unshift(caught(nextId++, mail));
+      readMessage(stream, maxSize)
+        .then(async (raw) => {
+          if (!raw) return done(Object.assign(new Error(`message too large (at most ${maxSize} bytes)`), { responseCode: 552 }));
+          messages.unshift(caught(nextId++, await simpleParser(raw, { skipImageLinks: true })));
           if (messages.length > keep) messages.length = keep;
           done();
         })
@@ -77,14 +91,16 @@ export async function startMailCatcher(opts: MailCatcherOptions): Promise<MailCa
   });
   smtp.on('error', () => {}); // a client's broken session is its own problem
 
-  const web = http.createServer((req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('error');
+  const web = http.createServer({ requestTimeout: timeoutMs, headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1000, timeoutMs) }, (req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof TooLarge) return json(res, 413, { error: 'form too large' }, true);
+      json(res, 500, { error: 'error' });
     });
   });
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://catcher');
+    const url = URL.canParse(req.url ?? '', 'http://catcher') ? new URL(req.url ?? '', 'http://catcher') : undefined;
+    if (!url) return json(res, 400, { error: 'not a URL' }, true);
     if (req.method === 'GET' && url.pathname === '/api/messages') return json(res, 200, messages);
     const html = /^\/messages\/(\d+)\/html$/.exec(url.pathname);
     if (req.method === 'GET' && html) {
@@ -102,7 +118,7 @@ export async function startMailCatcher(opts: MailCatcherOptions): Promise<MailCa
     const reply = /^\/messages\/(\d+)\/reply$/.exec(url.pathname);
     if (req.method === 'POST' && reply) {
       const m = messages.find((x) => x.id === Number(reply[1]));
-      const form = new URLSearchParams(await body(req, 64 * 1024));
+      const form = new URLSearchParams(await body(req, MAX_FORM));
       const text = form.get('text')?.trim();
       const relay = opts.replyRelay?.();
       if (!m || !relay || !m.replyTo || !text) return json(res, 400, { error: 'nothing to send' });
@@ -168,16 +184,20 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string {
   return (Array.isArray(a) ? a : [a]).map((x) => x.text).join(', ');
 }
 
-function json(res: http.ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+/** `close`: the request was refused before its body was read, so the connection goes with the answer. */
+function json(res: http.ServerResponse, status: number, value: unknown, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(value));
 }
 
+class TooLarge extends Error {}
+
 async function body(req: http.IncomingMessage, limit: number): Promise<string> {
+  if (Number(req.headers['content-length']) > limit) throw new TooLarge();
   let text = '';
   for await (const chunk of req) {
     text += chunk;
-    if (text.length > limit) throw new Error('form too large');
+    if (text.length > limit) throw new TooLarge();
   }
   return text;
 }
