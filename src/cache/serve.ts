@@ -11,6 +11,7 @@ import { evaluatePreconditions } from './policy/preconditions.js';
 import { selectRange } from './policy/range.js';
 import { clientCacheControl } from './policy/browser-ttl.js';
 import type { StoredEntry, StoredMeta } from './types.js';
+import { viaOf } from '../upstream/headers.js';
 
 /** Header fields a 304 carries from the selected representation (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_FIELDS = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'vary', 'last-modified'];
@@ -43,7 +44,7 @@ export function serveEntry(ctx: RequestContext, entry: StoredEntry, status: stri
   if (res.destroyed || res.headersSent) return;
   const meta = entry.meta;
   const age = Math.floor(currentAge(meta, now));
-  const common = ['age', String(age), 'cache-status', status, 'x-request-id', ctx.id, 'via', `${ctx.proto === 'h2' ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`];
+  const common = ['age', String(age), 'cache-status', status, 'x-request-id', ctx.id, 'via', viaOf(ctx)];
   if (ctx.setCookie) common.push('set-cookie', ctx.setCookie);
   const browserTtl = ctx.rule?.browserTtl;
 

@@ -49,6 +49,11 @@ export interface ForwardInfo {
   country?: string;
 }
 
+/** This PoP's Via entry for a request (RFC 9110 §7.6.3): the protocol it came in on and the PoP's id, `1.1 sin` or `2 sin`. */
+export function viaOf(ctx: { proto: string; snapshot: { config: { pop: { id: string } } } }): string {
+  return `${ctx.proto === 'h2' ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
+}
+
 /** What the origin is told of a request (`via` = `1.1 <pop>` or `2 <pop>`). */
 export function forwardInfo(
   ctx: { authority: string; clientIp: string; scheme: 'http' | 'https'; id: string; origin?: { hostOverride?: string }; client?: { country?: string }; rule?: { hostHeader?: string } },

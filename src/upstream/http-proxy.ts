@@ -13,7 +13,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { retryOrigin } from '../pipeline/balance.js';
-import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders, viaOf } from './headers.js';
 import type { OriginRuntime } from './origin.js';
 import { RetryBudget, isConnectPhase, mayRetry } from './retry.js';
 import { createEncoder, type Encoder, type Encoding } from '../cache/compress.js';
@@ -27,7 +27,7 @@ const IDEMPOTENT_WITH_BODY = new Set(['PUT', 'DELETE', 'OPTIONS']);
 
 /** Forwards `ctx.req` to `ctx.origin` and streams the answer to `ctx.res`; retries on another origin when allowed. */
 export function proxyHttp(ctx: RequestContext): void {
-  const via = `${ctx.proto === 'h2' ? '2' : '1.1'} ${ctx.snapshot.config.pop.id}`;
+  const via = viaOf(ctx);
   const budgets = ctx.edge.retryBudgets;
   const poolName = ctx.pool!.name;
   let budget = budgets.get(poolName);

@@ -13,7 +13,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { sendError } from '../pipeline/error-page.js';
 import { EdgeError, classifyUpstreamError, errorKind } from '../pipeline/errors.js';
 import { closeAfterLinger } from '../pipeline/linger.js';
-import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, forwardInfo, upstreamRequestHeaders, viaOf } from './headers.js';
 import { retryOrigin } from '../pipeline/balance.js';
 import { answerHead } from '../pipeline/way-back.js';
 import { mayRetry } from './retry.js';
@@ -25,7 +25,7 @@ export function proxyWebSocket(ctx: RequestContext): void {
   const o = ctx.origin!;
   const cfg = ctx.snapshot.config;
   const started = performance.now();
-  const via = `1.1 ${cfg.pop.id}`;
+  const via = viaOf(ctx);
   ctx.client ??= ctx.edge.geo?.lookup(ctx.clientIp); // for X-Outpost-Country
   const headers = upstreamRequestHeaders(ctx.req.rawHeaders, forwardInfo(ctx, via), true);
   const signal: { aborted: boolean; onAbort?: () => void } = { aborted: false };
