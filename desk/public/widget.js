@@ -565,17 +565,11 @@
     var items = [];
     state.earlier.forEach(function (e) {
       e.messages.forEach(function (m) { items.push(itemOf(m, e.conversation)); });
-      var lastAt = e.messages[e.messages.length - 1].createdAt;
-      items.push({ key: 'end-' + e.conversation.id, kind: 'system', body: e.conversation.state === 'resolved' ? 'Conversation resolved' : 'Earlier conversation', at: lastAt });
-      if (e.conversation.state === 'resolved') items.push({ key: 'rate-' + e.conversation.id, kind: 'rate', conversation: e.conversation, at: lastAt });
+      endOf(items, e.conversation, e.messages[e.messages.length - 1].createdAt);
     });
     state.messages.forEach(function (m) { items.push(itemOf(m, state.conversation)); });
     var current = state.conversation;
-    if (current && current.state === 'resolved' && state.messages.length) {
-      var endAt = state.messages[state.messages.length - 1].createdAt;
-      items.push({ key: 'end-' + current.id, kind: 'system', body: 'Conversation resolved', at: endAt });
-      items.push({ key: 'rate-' + current.id, kind: 'rate', conversation: current, at: endAt });
-    }
+    if (current && current.state === 'resolved' && state.messages.length) endOf(items, current, state.messages[state.messages.length - 1].createdAt);
     state.outbox.forEach(function (o) {
       items.push({ key: o.clientId, own: true, kind: 'visitor', body: o.body, at: o.createdAt, status: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
     });
@@ -632,6 +626,13 @@
     renderBadge();
     renderConn();
     if (nearBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  /** The line that closes a conversation's thread, and under a resolved one the rating row. */
+  function endOf(items, conv, at) {
+    var resolved = conv.state === 'resolved';
+    items.push({ key: 'end-' + conv.id, kind: 'system', body: resolved ? 'Conversation resolved' : 'Earlier conversation', at: at });
+    if (resolved) items.push({ key: 'rate-' + conv.id, kind: 'rate', conversation: conv, at: at });
   }
 
   /** Under a resolved conversation: how did it go (👍 / 👎), then a thank-you once rated. */
