@@ -5,7 +5,7 @@
  *
  * Options: --port (3001), --host (127.0.0.1), --db (sqlite:desk.db; any URL openStore takes),
  * --redis (fan-out to the other nodes; without it, nodes sharing one SQLite file tell each other
- * through that file, and a node on PostgreSQL or sqlite::memory: is alone), --node (desk-1), --public (desk/public), --webhook URL (repeatable),
+ * through that file, and a node on PostgreSQL or sqlite::memory: is alone), --node (desk-1), --public (desk/dist/public, built from desk/public and desk/web), --webhook URL (repeatable),
  * --log-level (info), --seed (create the demo workspace and operators if missing).
  * Email (desk/EMAIL.md): --smtp URL (outbound relay, smtp://host:port), --smtp-in PORT (inbound
  * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'sqlite:desk.db' },
     redis: { type: 'string' },
     node: { type: 'string', default: 'desk-1' },
-    public: { type: 'string', default: fileURLToPath(new URL('../public', import.meta.url)) },
+    public: { type: 'string', default: fileURLToPath(new URL('./public', import.meta.url)) },
     webhook: { type: 'string', multiple: true, default: [] },
     'log-level': { type: 'string', default: 'info' },
     smtp: { type: 'string' },
@@ -62,7 +62,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: node desk/dist/main.js [--port 3001] [--host 127.0.0.1] [--db sqlite:desk.db] [--redis redis://127.0.0.1:6379]\n' +
-      '                              [--node desk-1] [--public desk/public] [--webhook URL]... [--log-level info] [--seed]\n' +
+      '                              [--node desk-1] [--public desk/dist/public] [--webhook URL]... [--log-level info] [--seed]\n' +
       '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
       '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n' +
       '                              [--smtp-max-clients 20] [--smtp-max-clients-per-ip 4] [--public-url URL]\n' +

@@ -24,7 +24,7 @@ import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
+const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
 const DEMO = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'desk-edge-'));

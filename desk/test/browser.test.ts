@@ -21,7 +21,7 @@ import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
+const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
 const SHOTS = process.env.SCREENSHOT_DIR;
 
 let store: DeskStore;

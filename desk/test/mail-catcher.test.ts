@@ -35,7 +35,7 @@ beforeAll(async () => {
     port: 0,
     store,
     nodeId: 'catcher-1',
-    publicDir: fileURLToPath(new URL('../public', import.meta.url)),
+    publicDir: fileURLToPath(new URL('../dist/public', import.meta.url)),
     log: pino({ level: 'silent' }),
     email: { smtpUrl: `smtp://127.0.0.1:${catcher.smtpPort}`, inbound: { port: 0 }, visitorDelayMs: 200, operatorDelayMs: 60_000, sweepMs: 40 },
   });

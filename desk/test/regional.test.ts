@@ -19,7 +19,7 @@ import { holdProxy } from './support/hold-proxy.js';
 
 const SECRET = 'regional-test-secret';
 const silent = pino({ level: 'silent' });
-const publicDir = path.resolve('desk/public');
+const publicDir = path.resolve('desk/dist/public');
 let dir: string;
 let store: DeskStore;
 let core: DeskNode;
