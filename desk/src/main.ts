@@ -7,6 +7,9 @@
  * --redis (fan-out to the other nodes; without it, nodes sharing one SQLite file tell each other
  * through that file, and a node on PostgreSQL or sqlite::memory: is alone), --node (desk-1), --public (desk/dist/public, built from desk/public and desk/web), --webhook URL (repeatable),
  * --log-level (info), --seed (create the demo workspace and operators if missing).
+ * Attachments (desk/README.md): --files DIR (where uploaded files go; default `desk-files` next to
+ * a SQLite database file, none otherwise: without it the node takes no attachments; every node of
+ * one Desk must see the same directory), --max-file-size BYTES (10 MiB).
  * Email (desk/EMAIL.md): --smtp URL (outbound relay, smtp://host:port), --smtp-in PORT (inbound
  * listener for replies), --smtp-in-host (127.0.0.1), --email-visitor-delay MS (120000),
  * --email-operator-delay MS (300000), --email-sweep MS (5000), --email-max-size BYTES (10 MiB),
@@ -23,9 +26,11 @@
  * SIGTERM / SIGINT close the node cleanly: sockets are closed with 1001 so clients reconnect,
  * to another node if the edge has one; a second signal exits at once.
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { openAttachmentStorage } from './attachments/open-storage.js';
 import { seedDemo } from './seed.js';
 import { startRegionalNode } from './regional/regional-node.js';
 import { startDeskNode } from './server/node.js';
@@ -52,6 +57,8 @@ const { values } = parseArgs({
     'smtp-max-clients': { type: 'string' },
     'smtp-max-clients-per-ip': { type: 'string' },
     seed: { type: 'boolean', default: false },
+    files: { type: 'string' },
+    'max-file-size': { type: 'string' },
     core: { type: 'string' },
     journal: { type: 'string', default: 'desk-regional.db' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -66,6 +73,7 @@ if (values.help) {
       '                              [--smtp smtp://host:25] [--smtp-in 2525] [--smtp-in-host 127.0.0.1] [--email-visitor-delay MS]\n' +
       '                              [--email-operator-delay MS] [--email-sweep MS] [--email-max-size BYTES]\n' +
       '                              [--smtp-max-clients 20] [--smtp-max-clients-per-ip 4] [--public-url URL]\n' +
+      '                              [--files DIR] [--max-file-size BYTES]\n' +
       '       DESK_REGIONAL_SECRET=… node desk/dist/main.js --core http://core:3001 [--journal desk-regional.db] [--port] [--node] [--public]\n',
   );
   process.exit(0);
@@ -145,18 +153,21 @@ async function startCore(): Promise<void> {
     log.info({ workspace: workspace.id, operators: operators.map((o) => o.email) }, 'demo workspace ready (password: demo-password)');
   }
 
+  const dbFile = values.db.startsWith('sqlite:') && sqlitePath(values.db) !== ':memory:' ? sqlitePath(values.db) : undefined;
+  const files = values.files ?? (dbFile ? path.join(path.dirname(dbFile), 'desk-files') : undefined);
   const node = await startDeskNode({
     port,
     host: values.host,
     store,
     redisUrl: values.redis,
-    sharedSqlite: !values.redis && values.db.startsWith('sqlite:') && sqlitePath(values.db) !== ':memory:' ? sqlitePath(values.db) : undefined,
+    sharedSqlite: !values.redis ? dbFile : undefined,
     nodeId: values.node,
     publicDir: values.public,
     webhooks: values.webhook,
     log,
     email,
     regionalSecret,
+    ...(files ? { attachments: { storage: openAttachmentStorage(files), maxBytes: count('max-file-size') } } : {}),
   });
   log.info({ url: `http://${values.host}:${node.port}/`, inbox: `http://${values.host}:${node.port}/inbox.html`, smtpPort: node.smtpPort }, 'desk ready');
   // A parent that forked us (`outpost demo`) hears it too, whatever the log level.

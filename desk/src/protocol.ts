@@ -4,10 +4,11 @@
  * (`ServerEvent`). Types only: the front end's bundle takes nothing from here at run time.
  */
 import type { ClientEvent, ClientEventOf, ClientEventType } from './server/client-events.js';
-import type { MessageView, OperatorConversationView, VisitorConversationView } from './server/views.js';
+import type { AttachmentView, MessageView, OperatorConversationView, VisitorConversationView } from './server/views.js';
+import type { AttachmentPolicy } from './attachments/policy.js';
 import type { Author } from './store/types.js';
 
-export type { Author, ClientEvent, ClientEventOf, ClientEventType, MessageView, OperatorConversationView, VisitorConversationView };
+export type { AttachmentPolicy, AttachmentView, Author, ClientEvent, ClientEventOf, ClientEventType, MessageView, OperatorConversationView, VisitorConversationView };
 
 /** A client event as a client writes it (the server fills nothing in). */
 export type Outgoing = ClientEvent;
@@ -43,6 +44,8 @@ export type ServerEvent =
       earlier: EarlierConversation[];
       /** Whether this Desk sends email (absent from a regional node's own welcome). */
       email?: boolean;
+      /** What files may be attached (null: none; absent from a regional node's own welcome). */
+      attachments?: AttachmentPolicy | null;
       availability: Availability;
     }
   | {
@@ -50,6 +53,7 @@ export type ServerEvent =
       operator: { id: string; name: string; email: string };
       conversations: OperatorConversationView[];
       presence: PresenceOperator[];
+      attachments: AttachmentPolicy | null;
     }
   | { type: 'message.ack'; clientId: string; id: string; seq: number; conversation: string }
   | { type: 'message.accepted'; clientId: string }

@@ -4,7 +4,7 @@
  * idempotency (clientId); these functions decide who hears about it.
  */
 import { createHmac } from 'node:crypto';
-import type { Conversation, EmailHeaders, Message, Operator, Via, Visitor } from '../store/types.js';
+import type { AttachmentRef, Conversation, EmailHeaders, Message, Operator, Via, Visitor } from '../store/types.js';
 import { sameSecret } from './sessions.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
@@ -41,10 +41,28 @@ export async function ownConversation(desk: DeskContext, actor: Actor, id: strin
   return c;
 }
 
+/** Who uploaded a file: only they may send it (server/attachments.ts). */
+export function uploaderOf(actor: Actor): string {
+  return actor.kind === 'visitor' ? `visitor:${actor.visitor.id}` : `operator:${actor.operator.id}`;
+}
+
+/** The files a message names, checked: each uploaded by this actor into this conversation. */
+async function attachmentsOf(desk: DeskContext, actor: Actor, conversationId: string, ids: string[] | undefined, ref: string): Promise<AttachmentRef[]> {
+  if (!ids?.length) return [];
+  const found = await Promise.all([...new Set(ids)].map((id) => desk.store.getAttachment(id)));
+  const who = uploaderOf(actor);
+  return found.map((a) => {
+    if (!a || a.conversationId !== conversationId || a.uploader !== who) throw new DeskError('bad_event', 'unknown attachment', ref);
+    return { id: a.id, name: a.name, type: a.type, size: a.size };
+  });
+}
+
 export interface SendInput {
   clientId: string;
   body: string;
   note?: boolean;
+  /** Ids of files this actor uploaded into the conversation (server/attachments.ts). */
+  attachments?: string[];
   /** 'email' with the email's headers for a reply that came by email (email/inbound.ts). */
   via?: Via;
   email?: EmailHeaders;
@@ -68,6 +86,7 @@ export async function sendMessage(
   const note = input.note === true;
   if (note && actor.kind !== 'operator') throw new DeskError('forbidden', 'only operators write notes', input.clientId);
   const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
+  const attachments = await attachmentsOf(desk, actor, conv.id, input.attachments, input.clientId);
   const result = await desk.store.appendMessage({
     conversationId: conv.id,
     clientId: input.clientId,
@@ -76,6 +95,7 @@ export async function sendMessage(
     note,
     via: input.via ?? 'chat',
     ...(input.email ? { email: input.email } : {}),
+    ...(attachments.length ? { attachments } : {}),
   });
   ack(result);
   const { message } = result;

@@ -12,7 +12,8 @@
  *                                                     message with every word, the last as a prefix; ≤ 20, newest first)
  *   GET  /api/conversations?filter=open|unassigned|mine|resolved|all  → {conversations}
  *   GET  /api/conversations/:id/messages?afterSeq= → {conversation, messages} (≤ 500; ask again from the last)
- *   POST /api/conversations/:id/messages {body, clientId, note?} → 201 {message, duplicate} (200 when a repeat)
+ *   POST /api/conversations/:id/messages {body, clientId, note?, attachments?} → 201 {message, duplicate} (200 when a repeat;
+ *                                                    attachments: ids from POST /api/attachments, server/attachments.ts)
  *   POST /api/conversations/:id/resolve | reopen   → {conversation}
  *   POST /api/conversations/:id/assign {operator?} → {conversation} (no operator = me; null = nobody)
  *   POST /api/conversations/:id/transcript         → 202 {to, confirmation} (the transcript, notes left out, emailed to the
@@ -21,6 +22,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { MAX_ATTACHMENTS } from '../attachments/kinds.js';
 import type { ConversationFilter, DeskStore, Message, Operator } from '../store/types.js';
 import { changeConversation, conversationFor, sendMessage, type Actor } from './actions.js';
 import { checkBody } from './client-events.js';
@@ -36,7 +38,7 @@ import { messageView, operatorConversation, operatorView, visibleMessagesAfter, 
 
 const FILTERS: ConversationFilter[] = ['open', 'unassigned', 'mine', 'resolved', 'all'];
 const loginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) });
-const sendBody = z.object({ body: z.string(), clientId: z.string().min(1).max(100), note: z.boolean().optional() });
+const sendBody = z.object({ body: z.string(), clientId: z.string().min(1).max(100), note: z.boolean().optional(), attachments: z.array(z.string().min(1).max(100)).max(MAX_ATTACHMENTS).optional() });
 const assignBody = z.object({ operator: z.string().min(1).max(100).nullable().optional() });
 
 export interface ApiHooks {
@@ -147,7 +149,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   if (method !== 'POST') throw new DeskError('not_found', 'no such endpoint');
   if (action === 'messages') {
     const input = parse(sendBody, await readJson(req));
-    checkBody(input.body, input.clientId);
+    checkBody(input.body, input.clientId, (input.attachments?.length ?? 0) > 0);
     const { message, duplicate } = await sendMessage(desk, actor, conv, input);
     sendJson(res, duplicate ? 200 : 201, { message: messageView(message), duplicate });
     return;

@@ -4,6 +4,7 @@
  * Unknown fields are ignored (a newer client may send more); unknown types are refused.
  */
 import { z } from 'zod';
+import { MAX_ATTACHMENTS } from '../attachments/kinds.js';
 import { DeskError } from './errors.js';
 
 /** PROTOCOL.md: a message body is at most 5,000 characters. */
@@ -27,7 +28,7 @@ const schemas = {
     mint: z.object({ conversation: z.string().regex(/^c_[\w-]{10,100}$/) }).optional(),
   }),
   'operator.hello': z.object({ token: z.string().min(1).max(200) }),
-  'message.send': z.object({ conversation: id.optional(), clientId: id, body: z.string(), note: z.boolean().optional() }),
+  'message.send': z.object({ conversation: id.optional(), clientId: id, body: z.string(), note: z.boolean().optional(), attachments: z.array(id).max(MAX_ATTACHMENTS).optional() }),
   typing: z.object({ conversation: id.optional(), state: z.enum(['start', 'stop']) }),
   read: z.object({ conversation: id.optional(), upToSeq: seq }),
   sync: z.object({ conversation: id.optional(), afterSeq: seq }),
@@ -84,12 +85,12 @@ export function parseClientEvent(text: string): ClientEvent {
     throw new DeskError('bad_event', `${where}: ${issue?.message ?? 'invalid'}`, ref);
   }
   const event = { type: obj.type, ...parsed.data } as ClientEvent;
-  if (event.type === 'message.send') checkBody(event.body, event.clientId);
+  if (event.type === 'message.send') checkBody(event.body, event.clientId, (event.attachments?.length ?? 0) > 0);
   return event;
 }
 
-/** A message body: not blank, at most MAX_BODY characters (code points, as a person counts them). */
-export function checkBody(body: string, ref?: string): void {
-  if (body.trim() === '') throw new DeskError('bad_event', 'body is empty', ref);
+/** A message body: not blank (unless files come with it), at most MAX_BODY characters (code points, as a person counts them). */
+export function checkBody(body: string, ref?: string, withFiles = false): void {
+  if (body.trim() === '' && !withFiles) throw new DeskError('bad_event', 'body is empty', ref);
   if (body.length > MAX_BODY && [...body].length > MAX_BODY) throw new DeskError('too_large', `body is longer than ${MAX_BODY} characters`, ref);
 }

@@ -5,6 +5,7 @@
  * `message.new` / `conversation.update` worth telling the outside) sent to the webhooks.
  */
 import type { Logger } from 'pino';
+import type { AttachmentPolicy } from '../attachments/policy.js';
 import type { Conversation, DeskStore, Visitor, Workspace } from '../store/types.js';
 import { noFanout, type Fanout, type FanoutMessage } from './fanout.js';
 import { Hub, type Audience, type ServerEvent } from './hub.js';
@@ -58,6 +59,8 @@ export class DeskContext {
   private fanout: Fanout = noFanout;
   /** Outbound email, when the node has an SMTP server to send through. */
   mailer: DeskMailer | undefined;
+  /** What this node takes as attachments (welcomes say it), null: none. */
+  attachments: AttachmentPolicy | null = null;
   /** Emails a visitor may have sent on their request, per address and per visitor. */
   sendLimits = new SendLimiter();
   /** Failed sign-ins per account and per client address (login-throttle.ts). */

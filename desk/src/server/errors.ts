@@ -4,7 +4,7 @@
  * the connection open unless its code is `unauthorized` (PROTOCOL.md, Events).
  */
 
-export type DeskErrorCode = 'bad_event' | 'too_large' | 'unknown_conversation' | 'forbidden' | 'unauthorized' | 'rate_limited' | 'invalid_credentials' | 'not_found' | 'internal';
+export type DeskErrorCode = 'bad_event' | 'too_large' | 'unknown_conversation' | 'forbidden' | 'unauthorized' | 'rate_limited' | 'invalid_credentials' | 'not_found' | 'unsupported_type' | 'internal';
 
 const STATUS: Record<DeskErrorCode, number> = {
   bad_event: 400,
@@ -15,6 +15,7 @@ const STATUS: Record<DeskErrorCode, number> = {
   rate_limited: 429,
   invalid_credentials: 401,
   not_found: 404,
+  unsupported_type: 415,
   internal: 500,
 };
 

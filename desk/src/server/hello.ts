@@ -55,6 +55,7 @@ export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: 
     earlier,
     // Whether this Desk sends email at all: the widget promises replies by email only then.
     email: desk.mailer !== undefined,
+    attachments: desk.attachments,
     availability: { available: available(operators), operators: publicPresence(operators) },
   });
 }
@@ -94,6 +95,7 @@ export async function operatorHello(desk: DeskContext, conn: DeskConnection, ev:
     operator: operatorView(operator),
     conversations,
     presence: desk.presenceList(operator.workspaceId),
+    attachments: desk.attachments,
   });
 }
 

@@ -27,6 +27,8 @@ import { available } from './presence.js';
 import { Realtime, refuse } from './realtime.js';
 import { fromRegionalNode } from './sessions.js';
 import { serveStatic } from './static-files.js';
+import { type AttachmentOptions, Attachments } from './attachments.js';
+import { attachmentPolicy } from '../attachments/kinds.js';
 import { handleEmailConfirm } from './transcripts.js';
 import { webhookSender } from './webhooks.js';
 
@@ -53,6 +55,8 @@ export interface DeskNodeOptions {
   regionalSecret?: string;
   /** Sign-in throttling (login-throttle.ts; tests slow the refill down). */
   loginLimits?: Partial<LoginLimits>;
+  /** Where uploaded files go and how large they may be (server/attachments.ts); none: no attachments. */
+  attachments?: AttachmentOptions;
 }
 
 export interface DeskNode {
@@ -70,6 +74,8 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   const desk = new DeskContext(opts.store, opts.nodeId, log, timings, webhooks);
   if (opts.loginLimits) desk.loginThrottle = new LoginThrottle({ ...defaultLoginLimits, ...opts.loginLimits });
   const realtime = new Realtime(desk, opts.regionalSecret);
+  const attachments = opts.attachments && new Attachments(desk, opts.attachments);
+  desk.attachments = attachments ? attachmentPolicy(attachments.maxBytes) : null;
 
   let downSince: number | undefined = Date.now();
   const fanoutHooks = {
@@ -124,6 +130,7 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
       return regionalWorkspace(req, res, id);
     }
     if (await handleEmailConfirm(desk, req, res, url)) return;
+    if (attachments && (await attachments.handle(req, res, url))) return;
     if (await handleApi(desk, { onLogout: (token) => realtime.endSession(token) }, req, res, url)) return;
     if (opts.publicDir && (await serveStatic(opts.publicDir, req, res, url.pathname))) return;
     sendJson(res, 404, { error: { code: 'not_found', message: 'not found' } });

@@ -3,7 +3,7 @@
  * conversations in full for operators and reduced to state and read marks for visitors. Pure,
  * except `operatorConversation`, which reads the few rows a summary needs.
  */
-import type { Author, Conversation, ConversationSummary, DeskStore, Message, Operator, Visitor } from '../store/types.js';
+import type { AttachmentRef, Author, Conversation, ConversationSummary, DeskStore, Message, Operator, Visitor } from '../store/types.js';
 
 export interface MessageView {
   id: string;
@@ -14,7 +14,18 @@ export interface MessageView {
   body: string;
   note: boolean;
   via: 'chat' | 'email';
+  /** Files it carries; `url` is relative to the Desk node (server/attachments.ts). */
+  attachments: AttachmentView[];
   createdAt: number;
+}
+
+export interface AttachmentView extends AttachmentRef {
+  url: string;
+}
+
+/** Where a file is served, relative to the Desk node. */
+export function fileUrl(a: AttachmentRef): string {
+  return `/files/${a.id}/${encodeURIComponent(a.name)}`;
 }
 
 export interface VisitorConversationView {
@@ -46,6 +57,7 @@ export function messageView(m: Message): MessageView {
     body: m.body,
     note: m.note,
     via: m.via,
+    attachments: m.attachments.map((a) => ({ ...a, url: fileUrl(a) })),
     createdAt: m.createdAt,
   };
 }

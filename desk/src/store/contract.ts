@@ -394,6 +394,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
             note: false,
             via: 'chat',
             email: undefined,
+            attachments: [],
             createdAt: expect.any(Number),
           },
         });
@@ -604,6 +605,48 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         await send(conv.id, author, 'by mail', { via: 'email', email: { messageId: '<m@mail.example>', inReplyTo: undefined, references: [], from: 'e@x.test', subject: 's' } });
         expect((await store.conversationByEmailId('<m@mail.example>'))?.id).toBe(conv.id);
         expect(await store.conversationByEmailId('<nope@x>')).toBeUndefined();
+      });
+    });
+
+    describe('attachments', () => {
+      it('records an upload and reads it back; unknown ids are undefined', async () => {
+        const { ws, v, conv } = await setup();
+        const before = Date.now();
+        const a = await store.createAttachment({
+          id: 'f_0123456789abcdefghij',
+          workspaceId: ws.id,
+          conversationId: conv.id,
+          uploader: `visitor:${v.id}`,
+          name: 'receipt.pdf',
+          type: 'application/pdf',
+          size: 12_345,
+        });
+        expect(a).toEqual({
+          id: 'f_0123456789abcdefghij',
+          workspaceId: ws.id,
+          conversationId: conv.id,
+          uploader: `visitor:${v.id}`,
+          name: 'receipt.pdf',
+          type: 'application/pdf',
+          size: 12_345,
+          createdAt: expect.any(Number),
+        });
+        expect(a.createdAt).toBeGreaterThanOrEqual(before);
+        expect(await store.getAttachment(a.id)).toEqual(a);
+        expect(await store.getAttachment('f_nope')).toBeUndefined();
+      });
+
+      it('a message carries its files, in order, read back with it (and a duplicate keeps the first)', async () => {
+        const { conv, author } = await setup();
+        const files = [
+          { id: 'f_a', name: 'photo.png', type: 'image/png', size: 10 },
+          { id: 'f_b', name: 'Ünïcode — name.txt', type: 'text/plain', size: 2_000_000_000 },
+        ];
+        const sent = await store.appendMessage({ conversationId: conv.id, clientId: 'k_files', author, body: '', attachments: files });
+        expect(sent.message).toMatchObject({ body: '', attachments: files });
+        const again = await store.appendMessage({ conversationId: conv.id, clientId: 'k_files', author, body: 'other', attachments: [] });
+        expect(again).toMatchObject({ duplicate: true, message: { attachments: files } });
+        expect((await store.messagesAfter(conv.id, 0))[0]!.attachments).toEqual(files);
       });
     });
 

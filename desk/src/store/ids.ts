@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdKind = 'w' | 'o' | 'v' | 'c' | 'm' | 'cr';
+export type IdKind = 'w' | 'o' | 'v' | 'c' | 'm' | 'cr' | 'f';
 
 export function newId(kind: IdKind): string {
   return `${kind}_${randomBytes(16).toString('base64url')}`;

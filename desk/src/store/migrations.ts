@@ -178,6 +178,25 @@ END;
     // What the visitor said of a resolved conversation (good or bad); checked by the event's schema.
     sql: `ALTER TABLE conversations ADD COLUMN rating TEXT;`,
   },
+  {
+    version: 7,
+    name: 'attachments',
+    // Uploaded files (their bytes in the attachment storage, keyed by id) and, on each message,
+    // the files it carries as JSON ([{id, name, type, size}]): read with the message, never joined.
+    sql: `
+CREATE TABLE attachments (
+  id TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  uploader TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+ALTER TABLE messages ADD COLUMN attachments TEXT;
+`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -18,7 +18,10 @@ import { StoreNotFoundError } from './errors.js';
 import { newId, newReplyToken } from './ids.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './migrations.js';
 import {
+  ATTACHMENT_COLUMNS,
   MESSAGE_COLUMNS,
+  attachmentFrom,
+  attachmentValues,
   cannedFrom,
   conversationFrom,
   dueEmailFrom,
@@ -34,6 +37,7 @@ import {
   type Row,
 } from './rows.js';
 import type {
+  Attachment,
   CannedResponse,
   Conversation,
   ConversationFilter,
@@ -381,6 +385,19 @@ export class PostgresStore implements DeskStore {
       [messageId],
     );
     return row && conversationFrom(row);
+  }
+
+  async createAttachment(a: Omit<Attachment, 'createdAt'>): Promise<Attachment> {
+    const row = await this.one(
+      `INSERT INTO attachments (${ATTACHMENT_COLUMNS.join(', ')}) VALUES (${ATTACHMENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+      attachmentValues(a, Date.now()),
+    );
+    return attachmentFrom(row!);
+  }
+
+  async getAttachment(id: string): Promise<Attachment | undefined> {
+    const row = await this.one('SELECT * FROM attachments WHERE id = $1', [id]);
+    return row && attachmentFrom(row);
   }
 
   async listCanned(workspaceId: string): Promise<CannedResponse[]> {

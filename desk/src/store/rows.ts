@@ -4,7 +4,7 @@
  * `undefined`, JSON columns are parsed, 0/1 flags become booleans. Numbers arrive as numbers
  * (PostgresStore parses BIGINT, which `pg` leaves as a string by default).
  */
-import type { CannedResponse, Conversation, ConversationFilter, ConversationSummary, Message, NewMessage, Operator, Visitor, Workspace } from './types.js';
+import type { Attachment, AttachmentRef, CannedResponse, Conversation, ConversationFilter, ConversationSummary, Message, NewMessage, Operator, Visitor, Workspace } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -109,8 +109,29 @@ export function messageFrom(r: Row): Message {
             from: str(r.email_from),
             subject: str(r.email_subject),
           },
+    attachments: r.attachments === null || r.attachments === undefined ? [] : (JSON.parse(str(r.attachments)) as AttachmentRef[]),
     createdAt: num(r.created_at),
   };
+}
+
+export function attachmentFrom(r: Row): Attachment {
+  return {
+    id: str(r.id),
+    workspaceId: str(r.workspace_id),
+    conversationId: str(r.conversation_id),
+    uploader: str(r.uploader),
+    name: str(r.name),
+    type: str(r.type),
+    size: num(r.size),
+    createdAt: num(r.created_at),
+  };
+}
+
+/** The attachments table's columns in insert order, and an attachment's values for them. */
+export const ATTACHMENT_COLUMNS = ['id', 'workspace_id', 'conversation_id', 'uploader', 'name', 'type', 'size', 'created_at'] as const;
+
+export function attachmentValues(a: Omit<Attachment, 'createdAt'>, now: number): unknown[] {
+  return [a.id, a.workspaceId, a.conversationId, a.uploader, a.name, a.type, a.size, now];
 }
 
 export function cannedFrom(r: Row): CannedResponse {
@@ -134,6 +155,7 @@ export const MESSAGE_COLUMNS = [
   'email_references',
   'email_from',
   'email_subject',
+  'attachments',
   'created_at',
 ] as const;
 
@@ -155,6 +177,7 @@ export function messageValues(id: string, seq: number, m: NewMessage, now: numbe
     e ? JSON.stringify(e.references) : null,
     e?.from ?? null,
     e?.subject ?? null,
+    m.attachments?.length ? JSON.stringify(m.attachments.map(({ id, name, type, size }) => ({ id, name, type, size }))) : null,
     now,
   ];
 }

@@ -14,7 +14,10 @@ import { StoreNotFoundError } from './errors.js';
 import { newId, newReplyToken } from './ids.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql, type Migration } from './migrations.js';
 import {
+  ATTACHMENT_COLUMNS,
   MESSAGE_COLUMNS,
+  attachmentFrom,
+  attachmentValues,
   cannedFrom,
   conversationFrom,
   dueEmailFrom,
@@ -30,6 +33,7 @@ import {
   type Row,
 } from './rows.js';
 import type {
+  Attachment,
   CannedResponse,
   Conversation,
   ConversationFilter,
@@ -367,6 +371,16 @@ export class SqliteStore implements DeskStore {
       messageId,
     );
     return row && conversationFrom(row);
+  }
+
+  async createAttachment(a: Omit<Attachment, 'createdAt'>): Promise<Attachment> {
+    const row = this.get(`INSERT INTO attachments (${ATTACHMENT_COLUMNS.join(', ')}) VALUES (${ATTACHMENT_COLUMNS.map(() => '?').join(', ')}) RETURNING *`, ...attachmentValues(a, Date.now()));
+    return attachmentFrom(row!);
+  }
+
+  async getAttachment(id: string): Promise<Attachment | undefined> {
+    const row = this.get('SELECT * FROM attachments WHERE id = ?', id);
+    return row && attachmentFrom(row);
   }
 
   async listCanned(workspaceId: string): Promise<CannedResponse[]> {

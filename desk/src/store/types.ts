@@ -99,6 +99,25 @@ export interface EmailHeaders {
   subject: string;
 }
 
+/** A file a message carries: what clients see of an Attachment. */
+export interface AttachmentRef {
+  id: string;
+  /** The file name as uploaded, made safe (attachments/kinds.ts). */
+  name: string;
+  /** Its media type, one of the allowed ones. */
+  type: string;
+  size: number;
+}
+
+/** An uploaded file, before and after a message carries it; its bytes are in the attachment storage under `id`. */
+export interface Attachment extends AttachmentRef {
+  workspaceId: string;
+  conversationId: string;
+  /** Who uploaded it: only they may send it (`visitor:<id>` or `operator:<id>`). */
+  uploader: string;
+  createdAt: number;
+}
+
 export interface Message {
   id: string;
   conversationId: string;
@@ -111,6 +130,8 @@ export interface Message {
   note: boolean;
   via: Via;
   email: EmailHeaders | undefined;
+  /** Files it carries (none: empty). */
+  attachments: AttachmentRef[];
   createdAt: number;
 }
 
@@ -139,6 +160,7 @@ export interface NewMessage {
   note?: boolean;
   via?: Via;
   email?: EmailHeaders;
+  attachments?: AttachmentRef[];
 }
 
 /** Who an email goes to: the visitor (operator replies unread) or the operators (visitor messages unread). */
@@ -223,6 +245,10 @@ export interface DeskStore {
   emailThread(conversationId: string): Promise<string[]>;
   /** The conversation a Message-ID belongs to (its thread or a stored message). */
   conversationByEmailId(messageId: string): Promise<Conversation | undefined>;
+
+  /** Records an uploaded file (its bytes are already stored). */
+  createAttachment(a: Omit<Attachment, 'createdAt'>): Promise<Attachment>;
+  getAttachment(id: string): Promise<Attachment | undefined>;
 
   listCanned(workspaceId: string): Promise<CannedResponse[]>;
   createCanned(c: Omit<CannedResponse, 'id'>): Promise<CannedResponse>;
