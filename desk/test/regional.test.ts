@@ -3,6 +3,7 @@
  * regional node relaying to it, with its journal in a temporary file. Visitors on the regional
  * node, operators on the core.
  */
+import { LocalStorage } from '../src/attachments/local-storage.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'desk-regional-'));
   store = await openStore('sqlite::memory:');
   await seedDemo(store);
-  core = await startDeskNode({ port: 0, store, nodeId: 'core', log: silent, regionalSecret: SECRET, publicDir });
+  core = await startDeskNode({ port: 0, store, nodeId: 'core', log: silent, regionalSecret: SECRET, publicDir, attachments: { storage: new LocalStorage(path.join(dir, 'files')) } });
   coreBase = `http://127.0.0.1:${core.port}`;
   token = await login(coreBase);
 });
@@ -110,6 +111,23 @@ describe('a visitor on a regional node', () => {
     expect(bad.status).toBe(401);
   });
 
+  it('passes uploads and files to the core, bodies streamed', async () => {
+    const { base } = await regional();
+    const v = await visitor(base);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100_000, 1)]);
+    const up = await fetch(`${base}/api/attachments?workspace=w_demo&conversation=${v.conversation}&name=far.png`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', 'x-desk-visitor': v.session },
+      body: png,
+    });
+    expect(up.status).toBe(201);
+    const { attachment } = (await up.json()) as { attachment: { url: string } };
+    const file = await fetch(base + attachment.url);
+    expect(file.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await file.arrayBuffer()).equals(png)).toBe(true);
+    await v.client.close();
+  });
+
   it('a send the client left before the core acknowledged is still stored', async () => {
     const { node, base } = await regional();
     const v = await visitor(base);
@@ -136,6 +154,8 @@ describe('a new visitor', () => {
     const v = await visitor(base, { page: 'https://shop.example/held' });
     expect(v.welcome).toMatchObject({ workspace: { id: 'w_demo', name: expect.any(String) }, messages: [], availability: { available: true } });
     expect(v.welcome.conversation).toEqual({ id: expect.stringMatching(/^c_/), state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0, rating: null });
+    // What the core's welcome would say of email and attachments, the node's says too.
+    expect(v.welcome).toMatchObject({ email: false, attachments: { maxBytes: 10 * 1024 * 1024 } });
     v.client.send({ type: 'message.send', clientId: 'k_held', body: 'while the core is far' });
     expect(await v.client.next('message.accepted')).toEqual({ type: 'message.accepted', clientId: 'k_held' });
     expect(await store.visitorByToken(v.session)).toBeUndefined();

@@ -132,6 +132,8 @@ export class Relay {
         conversation: { id: conversation, state: 'open', visitorReadSeq: 0, operatorReadSeq: 0, lastSeq: 0, rating: null },
         messages: [],
         earlier: [], // a new visitor has none
+        ...(facts.email !== undefined ? { email: facts.email } : {}),
+        ...(facts.attachments !== undefined ? { attachments: facts.attachments } : {}),
         availability: facts.availability,
       }),
     );

@@ -9,12 +9,16 @@
  * workspace on this node, or after the core was away for minutes) and starts a fetch, and that
  * visitor's hello goes to the core as it is.
  */
+import type { AttachmentPolicy } from '../attachments/policy.js';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 
 export interface WorkspaceFacts {
   workspace: { id: string; name: string; allowedOrigins: string[] };
   availability: { available: boolean; operators: { name: string; status: string }[] };
+  /** Whether the core sends email and what it takes as attachments (a core older than these: unknown). */
+  email?: boolean;
+  attachments?: AttachmentPolicy | null;
 }
 
 const REFRESH_MS = 10_000;

@@ -138,7 +138,8 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
 
   /**
    * What a regional node needs to welcome a new visitor itself (desk/REGIONAL.md): the workspace's
-   * name and allowed origins, and who is at the desk. Only for the regional secret.
+   * name and allowed origins, who is at the desk, whether it sends email and what may be
+   * attached. Only for the regional secret.
    */
   async function regionalWorkspace(req: http.IncomingMessage, res: http.ServerResponse, id: string): Promise<void> {
     if (!fromRegionalNode(req, opts.regionalSecret)) {
@@ -150,6 +151,9 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
     sendJson(res, 200, {
       workspace: { id: workspace.id, name: workspace.name, allowedOrigins: workspace.allowedOrigins },
       availability: { available: available(operators), operators: publicPresence(operators) },
+      // What the regional node's own welcome says of email and attachments, as the core's would.
+      email: desk.mailer !== undefined,
+      attachments: desk.attachments,
     });
   }
 
