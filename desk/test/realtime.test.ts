@@ -172,6 +172,35 @@ describe('visitor and operator', () => {
     await Promise.all([op.client.close(), v.client.close()]);
   });
 
+  it('assign, resolve and reopen leave activity lines for the operators, never for the visitor, and only when something changed', async () => {
+    const op = await operator(base, token);
+    const v = await visitor(base);
+    v.client.send({ type: 'message.send', clientId: 'k_act', body: 'Where is my parcel?' });
+    await op.client.next((e) => e.type === 'message.new' && e.message.clientId === 'k_act');
+    const grace = (await store.operatorByEmail('grace@acme.test'))!;
+    const line = async () => (await op.client.next((e) => e.type === 'message.new' && e.message.author.kind === 'system')).message;
+    op.client.send({ type: 'conversation.assign', conversation: v.conversation, operator: grace.id });
+    expect(await line()).toMatchObject({ body: 'Ada assigned this conversation to Grace', note: true, author: { kind: 'system', name: 'Desk' }, seq: 2 });
+    op.client.send({ type: 'conversation.assign', conversation: v.conversation, operator: grace.id });
+    op.client.send({ type: 'conversation.assign', conversation: v.conversation, operator: op.welcome.operator.id });
+    expect((await line()).body).toBe('Ada took this conversation');
+    op.client.send({ type: 'conversation.resolve', conversation: v.conversation });
+    expect((await line()).body).toBe('Ada resolved this conversation');
+    // The summary announced ends with the line.
+    const update = await op.client.next((e) => e.type === 'conversation.update' && e.conversation.state === 'resolved');
+    expect(update.conversation).toMatchObject({ lastSeq: 4, lastMessage: { body: 'Ada resolved this conversation', note: true } });
+    op.client.send({ type: 'conversation.resolve', conversation: v.conversation });
+    op.client.send({ type: 'conversation.reopen', conversation: v.conversation });
+    expect((await line()).body).toBe('Ada reopened this conversation');
+    op.client.send({ type: 'conversation.assign', conversation: v.conversation, operator: null });
+    expect((await line()).body).toBe('Ada unassigned this conversation');
+    // No second line for the assign and the resolve that changed nothing; none reached the visitor.
+    const stored = (await store.messagesAfter(v.conversation, 0)).filter((m) => m.author.kind === 'system').map((m) => m.body);
+    expect(stored).toHaveLength(5);
+    await v.client.none((e) => e.type === 'message.new' && e.message.author.kind === 'system');
+    await Promise.all([op.client.close(), v.client.close()]);
+  });
+
   it('assign, resolve and reopen reach operators, and the state reaches the visitor', async () => {
     const op = await operator(base, token);
     const v = await visitor(base);
@@ -217,8 +246,8 @@ describe('visitor and operator', () => {
     expect(back.welcome.messages).toEqual([]);
     expect(back.welcome.earlier).toHaveLength(1);
     const [earlier] = back.welcome.earlier;
-    // Read by the visitor up to its own question, not the answer.
-    expect(earlier.conversation).toMatchObject({ id: v.conversation, state: 'resolved', visitorReadSeq: 1, lastSeq: 2 });
+    // Read by the visitor up to its own question, not the answer; seq 3 is the operators' activity line ("Ada resolved…"), a note.
+    expect(earlier.conversation).toMatchObject({ id: v.conversation, state: 'resolved', visitorReadSeq: 1, lastSeq: 3 });
     expect(earlier.messages.map((m: { body: string; author: { kind: string } }) => [m.author.kind, m.body])).toEqual([
       ['visitor', 'Is it waterproof?'],
       ['operator', 'Yes, to 2 m.'],

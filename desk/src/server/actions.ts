@@ -3,7 +3,7 @@
  * API so both take the same path: check, store, then emit. The store gives ordering (seq) and
  * idempotency (clientId); these functions decide who hears about it.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { AttachmentRef, Conversation, EmailHeaders, Message, Operator, Via, Visitor } from '../store/types.js';
 import { sameSecret } from './sessions.js';
 import type { DeskContext } from './desk-context.js';
@@ -118,17 +118,46 @@ export async function sendMessage(
 
 export type ConversationChange = { state: 'open' | 'resolved' } | { assigneeId: string | null };
 
-/** Resolve, reopen or assign (operators): the operators get the new summary, the visitor the new state. */
+/**
+ * Resolve, reopen or assign (operators): the operators get the new summary, the visitor the new
+ * state, and the thread an activity line for the operators ("Ada resolved this") when something
+ * changed.
+ */
 export async function changeConversation(desk: DeskContext, actor: Actor, conv: Conversation, change: ConversationChange): Promise<Conversation> {
   if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
+  let target: Operator | undefined;
   if ('assigneeId' in change && change.assigneeId !== null) {
-    const target = await desk.store.getOperator(change.assigneeId);
+    target = await desk.store.getOperator(change.assigneeId);
     if (!target || target.workspaceId !== conv.workspaceId) throw new DeskError('bad_event', 'unknown operator');
   }
-  const updated = await desk.store.updateConversation(conv.id, change);
+  let updated = await desk.store.updateConversation(conv.id, change);
+  const line = activityLine(actor.operator, conv, change, target);
+  // The summary announced ends with the line (its lastSeq and last message).
+  if (line) updated = await appendActivity(desk, updated, line);
   await announce(desk, updated, { webhook: true, toVisitor: 'state' in change });
   return updated;
 }
+
+/** What an activity line says of a change, or nothing when it changed nothing. */
+export function activityLine(by: Operator, before: Conversation, change: ConversationChange, target?: Operator): string | undefined {
+  if ('state' in change) {
+    if (change.state === before.state) return undefined;
+    return `${by.name} ${change.state === 'resolved' ? 'resolved' : 'reopened'} this conversation`;
+  }
+  if (change.assigneeId === (before.assigneeId ?? null)) return undefined;
+  if (change.assigneeId === null) return `${by.name} unassigned this conversation`;
+  if (change.assigneeId === by.id) return `${by.name} took this conversation`;
+  return `${by.name} assigned this conversation to ${target?.name ?? 'a teammate'}`;
+}
+
+/** An activity line: a system note (operators only, never emailed), in the thread's order. */
+async function appendActivity(desk: DeskContext, conv: Conversation, body: string): Promise<Conversation> {
+  const { message } = await desk.store.appendMessage({ conversationId: conv.id, clientId: `a_${randomUUID()}`, author: ACTIVITY, body, note: true });
+  desk.emit(conv.workspaceId, { kind: 'operators' }, { type: 'message.new', message: messageView(message) });
+  return (await desk.store.getConversation(conv.id)) ?? conv;
+}
+
+const ACTIVITY = { kind: 'system', id: '', name: 'Desk' } as const;
 
 /** A visitor leaves an email address (for replies by email); operators see the conversation change. */
 export async function setVisitorEmail(desk: DeskContext, actor: Actor, email: string): Promise<Visitor> {
