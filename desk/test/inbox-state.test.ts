@@ -1,0 +1,104 @@
+/**
+ * The inbox's model (desk/web/inbox/conversations.ts and state.ts), without a DOM: conversations
+ * merged over what was known, threads ordered by seq whatever the arrival order, pending sends
+ * settled by clientId, the list as the filters and the search show it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MessageView, OperatorConversationView } from '../src/protocol.js';
+import { filterCounts, mergeConversation, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
+import { InboxState } from '../web/inbox/state.js';
+
+function conversation(over: Partial<OperatorConversationView> = {}): OperatorConversationView {
+  return {
+    id: 'c_1',
+    state: 'open',
+    rating: null,
+    assignee: null,
+    lastSeq: 2,
+    visitorReadSeq: 1,
+    operatorReadSeq: 1,
+    unread: 1,
+    visitor: { id: 'v_abc123xyz', email: null, name: null, meta: {} },
+    lastMessage: null,
+    lastActivityAt: 1000,
+    createdAt: 900,
+    ...over,
+  };
+}
+
+function message(seq: number, over: Partial<MessageView> = {}): MessageView {
+  return {
+    id: `m_${seq}`,
+    conversation: 'c_1',
+    seq,
+    clientId: `k_${seq}`,
+    author: { kind: 'visitor', id: 'v_abc123xyz', name: 'Visitor' },
+    body: `message ${seq}`,
+    note: false,
+    via: 'chat',
+    createdAt: 1000 + seq,
+    ...over,
+  } as MessageView;
+}
+
+describe('conversations', () => {
+  it('merge over what was known: read marks and seqs never go back, a missing email or last message is kept', () => {
+    const known = mergeConversation(conversation({ lastSeq: 5, operatorReadSeq: 4, visitor: { id: 'v_1', email: 'ada@x.test', name: null, meta: {} } }), undefined);
+    const next = mergeConversation(conversation({ lastSeq: 3, operatorReadSeq: 2, state: 'resolved', visitor: { id: 'v_1', email: null, name: 'Ada', meta: { page: 'https://shop.test/' } } }), known);
+    expect(next).toMatchObject({ state: 'resolved', lastSeq: 5, operatorReadSeq: 4, visitor: { email: 'ada@x.test', name: 'Ada', meta: { page: 'https://shop.test/' } } });
+  });
+
+  it('a visitor-side update (no visitor field) changes state and marks only', () => {
+    const known = mergeConversation(conversation({ assignee: 'o_1', visitor: { id: 'v_1', email: 'a@x.test', name: null, meta: {} } }), undefined);
+    const next = mergeConversation({ id: 'c_1', state: 'resolved', rating: 'good', lastSeq: 9, visitorReadSeq: 9, operatorReadSeq: 1 }, known);
+    expect(next).toMatchObject({ state: 'resolved', rating: 'good', lastSeq: 9, assignee: 'o_1', visitor: { email: 'a@x.test' } });
+  });
+
+  it('labels a visitor by name, else email, else a stable tail of their id', () => {
+    expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: 'Ada', meta: {} } }))).toBe('Ada');
+    expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: null, meta: {} } }))).toBe('a@x.test');
+    expect(visitorLabel(conversation())).toBe('Visitor #123xyz');
+    expect(visitorLabel(stubConversation('c_zz9876', 1))).toBe('Visitor #zz9876');
+  });
+
+  it('counts each filter: open, unassigned, mine, resolved', () => {
+    const list = [conversation({ id: 'a' }), conversation({ id: 'b', assignee: 'o_me' }), conversation({ id: 'c', assignee: 'o_other' }), conversation({ id: 'd', state: 'resolved' })];
+    expect(filterCounts(list, 'o_me')).toEqual({ open: 3, unassigned: 1, mine: 1, resolved: 1 });
+  });
+
+  it('keeps a thread ordered by seq and one message per seq', () => {
+    const list: MessageView[] = [];
+    for (const seq of [3, 1, 2, 3]) upsertBySeq(list, message(seq));
+    expect(list.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('the inbox state', () => {
+  it('settles a pending send by its clientId and keeps the summary current', () => {
+    const state = new InboxState();
+    state.upsertConversation(conversation());
+    state.thread('c_1').pending.push({ clientId: 'k_mine', body: 'hello', note: false, createdAt: 5 });
+    state.addMessages('c_1', [message(3, { clientId: 'k_mine', body: 'hello', author: { kind: 'operator', id: 'o_me', name: 'Ada' } })]);
+    expect(state.thread('c_1').pending).toEqual([]);
+    expect(state.lastSeqOf('c_1')).toBe(3);
+    expect(state.conversations.get('c_1')).toMatchObject({ lastSeq: 3, lastMessage: { body: 'hello' } });
+  });
+
+  it('shows the filter newest first, or while searching the conversations found in their order', () => {
+    const state = new InboxState();
+    state.me = { id: 'o_me', name: 'Ada', email: 'ada@x.test' };
+    state.upsertConversation(conversation({ id: 'old', lastActivityAt: 1 }));
+    state.upsertConversation(conversation({ id: 'new', lastActivityAt: 2 }));
+    state.upsertConversation(conversation({ id: 'done', state: 'resolved' }));
+    expect(state.visibleConversations().map((c) => c.id)).toEqual(['new', 'old']);
+    state.search = { q: 'x', results: [{ conversation: conversation({ id: 'done' }), message: message(1) }] };
+    expect(state.visibleConversations().map((c) => c.id)).toEqual(['done']);
+  });
+
+  it('names a teammate from presence or the operators list', () => {
+    const state = new InboxState();
+    state.me = { id: 'o_me', name: 'Ada', email: 'ada@x.test' };
+    state.operators = [{ id: 'o_2', name: 'Grace', email: 'grace@x.test' }];
+    expect([state.operatorName('o_me'), state.operatorName('o_2'), state.operatorName('o_3'), state.operatorName(null)]).toEqual(['Ada', 'Grace', 'a teammate', '']);
+  });
+});

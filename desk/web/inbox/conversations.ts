@@ -1,0 +1,106 @@
+/**
+ * Conversations and messages as the inbox holds them: pure functions, no DOM, no socket. A
+ * conversation is the server's OperatorConversationView, merged over what the inbox already knew
+ * (read marks and seqs only grow; an event may come after a fresher local change).
+ */
+import type { MessageView, OperatorConversationView, VisitorConversationView } from '../../src/protocol.js';
+
+export type InboxConversation = OperatorConversationView;
+
+export type Filter = 'open' | 'unassigned' | 'mine' | 'resolved';
+
+export const FILTERS: readonly { id: Filter; label: string }[] = [
+  { id: 'open', label: 'Open' },
+  { id: 'unassigned', label: 'Unassigned' },
+  { id: 'mine', label: 'Mine' },
+  { id: 'resolved', label: 'Resolved' },
+];
+
+/** `conversation.update` carries the whole view to operators; the reduced one is the visitors'. */
+export function isOperatorView(c: OperatorConversationView | VisitorConversationView): c is OperatorConversationView {
+  return 'visitor' in c;
+}
+
+/** `next` over `prev`: seqs and read marks never go back, a missing visitor field or last message keeps the known one. */
+export function mergeConversation(next: OperatorConversationView | VisitorConversationView, prev: InboxConversation | undefined): InboxConversation {
+  const base = isOperatorView(next) ? next : prev ? { ...prev, ...next } : stubConversation(next.id, Date.now(), next);
+  const visitor = base.visitor;
+  return {
+    ...base,
+    lastSeq: Math.max(next.lastSeq, prev?.lastSeq ?? 0),
+    visitorReadSeq: Math.max(next.visitorReadSeq, prev?.visitorReadSeq ?? 0),
+    operatorReadSeq: Math.max(next.operatorReadSeq, prev?.operatorReadSeq ?? 0),
+    visitor: {
+      id: visitor.id || prev?.visitor.id || '',
+      email: visitor.email ?? prev?.visitor.email ?? null,
+      name: visitor.name ?? prev?.visitor.name ?? null,
+      meta: visitor.meta,
+    },
+    lastMessage: base.lastMessage ?? prev?.lastMessage ?? null,
+    lastActivityAt: base.lastActivityAt || prev?.lastActivityAt || Date.now(),
+    createdAt: base.createdAt || prev?.createdAt || 0,
+  };
+}
+
+/** A conversation known only by a message in it, until the list comes back (`createdAt` 0: unknown). */
+export function stubConversation(id: string, at: number, known?: VisitorConversationView): InboxConversation {
+  return {
+    id,
+    state: known?.state ?? 'open',
+    rating: known?.rating ?? null,
+    assignee: null,
+    lastSeq: known?.lastSeq ?? 0,
+    visitorReadSeq: known?.visitorReadSeq ?? 0,
+    operatorReadSeq: known?.operatorReadSeq ?? 0,
+    unread: 0,
+    visitor: { id: '', email: null, name: null, meta: {} },
+    lastMessage: null,
+    lastActivityAt: at,
+    createdAt: 0,
+  };
+}
+
+export function matchesFilter(c: InboxConversation, filter: Filter, meId: string | undefined): boolean {
+  switch (filter) {
+    case 'open':
+      return c.state === 'open';
+    case 'unassigned':
+      return c.state === 'open' && !c.assignee;
+    case 'mine':
+      return c.state === 'open' && c.assignee === meId;
+    case 'resolved':
+      return c.state === 'resolved';
+  }
+}
+
+export function filterCounts(conversations: Iterable<InboxConversation>, meId: string | undefined): Record<Filter, number> {
+  const counts: Record<Filter, number> = { open: 0, unassigned: 0, mine: 0, resolved: 0 };
+  for (const c of conversations) for (const f of FILTERS) if (matchesFilter(c, f.id, meId)) counts[f.id]++;
+  return counts;
+}
+
+/** Name, else email, else a stable "Visitor #1a2b3c" from the visitor id. */
+export function visitorLabel(c: InboxConversation): string {
+  const v = c.visitor;
+  if (v.name) return v.name;
+  if (v.email) return v.email;
+  const tail = (v.id || c.id).replace(/^[a-z]+_/, '').slice(-6);
+  return `Visitor #${tail}`;
+}
+
+/** Inserts or replaces by seq, keeping the list ordered by the server's seq (never by clocks); true when inserted. */
+export function upsertBySeq<M extends Pick<MessageView, 'seq'>>(list: M[], message: M): boolean {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].seq === message.seq) {
+      list[mid] = message;
+      return false;
+    }
+    if (list[mid].seq < message.seq) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, message);
+  return true;
+}
