@@ -14,6 +14,7 @@ import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../src/seed.js';
+import { LocalStorage } from '../src/attachments/local-storage.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore, type DeskStore } from '../src/store/index.js';
 import { api, login, operator, sleep, until, visitor, type DeskClient } from './support/desk-client.js';
@@ -66,6 +67,7 @@ beforeAll(async () => {
     nodeId: 'mail-1',
     log: pino({ level: 'silent' }),
     email: emailOptions((catcher.server.address() as AddressInfo).port),
+    attachments: { storage: new LocalStorage(path.join(dir, 'files')) },
   });
   base = `http://127.0.0.1:${node.port}`;
   token = await login(base);
@@ -185,6 +187,24 @@ describe('operator replies by email', () => {
     expect(m2.mail.messageId).not.toBe(m1.mail.messageId);
     await client.close();
     await op.client.close();
+  });
+
+  it('a reply with a file is emailed with its link, escaped in the HTML part', async () => {
+    const fay = 'fay@example.com';
+    const { client, conversation } = await visitorWithEmail(fay);
+    const up = await fetch(`${base}/api/attachments?conversation=${conversation}&name=${encodeURIComponent('label <1>.pdf')}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf' },
+      body: '%PDF-1.7 a shipping label',
+    });
+    const { attachment } = (await up.json()) as { attachment: { id: string } };
+    const r = await api(base, token, 'POST', `/api/conversations/${conversation}/messages`, { body: 'Your label:', clientId: 'op-file', attachments: [attachment.id] });
+    expect(r.status).toBe(201);
+    const mail = await mailTo(fay);
+    const href = `${base}/files/${attachment.id}/label%20%3C1%3E.pdf`;
+    expect(mail.mail.text).toContain(`Your label:\n📎 label <1>.pdf (25 B): ${href}`);
+    expect(mail.mail.html).toContain(`<a href="${href}" style="color:#4338ca">label &lt;1&gt;.pdf</a>`);
+    await client.close();
   });
 
   it('does not email a reply the visitor read in the widget, nor a note', async () => {

@@ -9,6 +9,8 @@ export interface EmailBlock {
   body: string;
   /** ms since epoch, shown as UTC when given. */
   at?: number;
+  /** The message's files, as links. */
+  files?: { name: string; href: string; size: string }[];
 }
 
 export interface EmailPage {
@@ -42,7 +44,14 @@ export function emailHtml(page: EmailPage): string {
       (b) =>
         `<tr><td style="padding:12px 0;border-top:1px solid #e5e7eb">` +
         `<div style="font-size:13px;color:#4b5563;margin-bottom:4px"><strong style="color:#111827">${escapeHtml(b.author)}</strong>${b.at === undefined ? '' : ` · ${when(b.at)}`}</div>` +
-        `<div style="font-size:15px;line-height:1.5;color:#111827">${paragraphs(b.body)}</div></td></tr>`,
+        `<div style="font-size:15px;line-height:1.5;color:#111827">${paragraphs(b.body)}</div>` +
+        (b.files ?? [])
+          .map(
+            (f) =>
+              `<div style="font-size:14px;margin-top:6px">📎 <a href="${escapeHtml(f.href)}" style="color:#4338ca">${escapeHtml(f.name)}</a> <span style="color:#4b5563">(${escapeHtml(f.size)})</span></div>`,
+          )
+          .join('') +
+        `</td></tr>`,
     )
     .join('');
   const action = page.action

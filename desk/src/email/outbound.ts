@@ -20,6 +20,7 @@ import type { DeskContext, DeskMailer } from '../server/desk-context.js';
 import { newMessageId, operatorSignature, referencesFor, replyAddress } from './addresses.js';
 import { CONFIRM_TTL_MS, confirmationLink } from './confirm.js';
 import { transcriptText } from './transcript.js';
+import { emailFiles, emailText } from './files.js';
 import { emailHtml, type EmailBlock } from './html.js';
 
 export interface OutboundOptions {
@@ -99,8 +100,8 @@ export class EmailOutbound implements DeskMailer {
     const visitor = await this.desk.store.getVisitor(conv.visitorId);
     if (!visitor?.email) return;
     const footer = `Reply to this email to answer ${workspace.name}.`;
-    const body = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\n${footer}\n`;
-    await this.sendInThread(workspace, conv, visitor.email, body, emailHtml({ title: workspace.name, blocks: blocksOf(messages), footer }));
+    const body = `${messages.map((m) => `${m.author.name} wrote:\n\n${emailText(m, this.opts.publicUrl)}`).join('\n\n')}\n\n--\n${footer}\n`;
+    await this.sendInThread(workspace, conv, visitor.email, body, emailHtml({ title: workspace.name, blocks: blocksOf(messages, this.opts.publicUrl), footer }));
   }
 
   private async sendInThread(workspace: Workspace, conv: Conversation, to: string, text: string, html: string): Promise<void> {
@@ -138,8 +139,8 @@ export class EmailOutbound implements DeskMailer {
     const visitor = await store.getVisitor(conv.visitorId);
     const who = visitor?.name ?? visitor?.email ?? 'A visitor';
     const footer = 'Reply to this email to answer as yourself, or open the inbox.';
-    const text = `${messages.map((m) => `${m.author.name} wrote:\n\n${m.body}`).join('\n\n')}\n\n--\n${footer}\n`;
-    const html = emailHtml({ title: `${who} is waiting for an answer`, blocks: blocksOf(messages), footer });
+    const text = `${messages.map((m) => `${m.author.name} wrote:\n\n${emailText(m, this.opts.publicUrl)}`).join('\n\n')}\n\n--\n${footer}\n`;
+    const html = emailHtml({ title: `${who} is waiting for an answer`, blocks: blocksOf(messages, this.opts.publicUrl), footer });
     for (const operator of operators) {
       const address = replyAddress(conv.replyToken, workspace.emailDomain, operatorSignature(workspace.webhookSecret, conv.id, operator.id));
       await this.transport.sendMail({
@@ -197,14 +198,17 @@ export class EmailOutbound implements DeskMailer {
     }
     const html = emailHtml({
       title: `Your conversation with ${workspace.name}`,
-      blocks: blocksOf(messages.filter((m) => !m.note)),
+      blocks: blocksOf(
+        messages.filter((m) => !m.note),
+        this.opts.publicUrl,
+      ),
       footer: `Reply to this email to write to ${workspace.name} again.`,
     });
-    await this.sendInThread(workspace, conv, to, transcriptText(workspace.name, messages), html);
+    await this.sendInThread(workspace, conv, to, transcriptText(workspace.name, messages, this.opts.publicUrl), html);
   }
 }
 
 /** Messages as the HTML part shows them (never a note: callers pass what the reader may see). */
-function blocksOf(messages: Message[]): EmailBlock[] {
-  return messages.map((m) => ({ author: m.author.name, body: m.body, at: m.createdAt }));
+function blocksOf(messages: Message[], publicUrl: string): EmailBlock[] {
+  return messages.map((m) => ({ author: m.author.name, body: m.body, at: m.createdAt, files: emailFiles(m, publicUrl) }));
 }
