@@ -13,6 +13,9 @@
  *   (2) edge:     visitors and operators through the edge
  *   (3) failover: through the edge; node A is SIGKILLed half-way; its visitors reconnect through the
  *                 edge to node B, re-send what was not acked (same clientId) and resync by seq
+ *   (4) node:     one Desk node alone (`DESK_ONLY=node`): every visitor on it, one operator; what
+ *                 it acks and how fast (send → message.ack), its CPU and the load generators'
+ *                 beside it. DESK_PROF=1 runs it under --cpu-prof (profile in bench/.work/desk/).
  *
  * Writes bench/.work/desk/report.md (and appends it to bench/RESULTS.md with BENCH_RECORD=1).
  */
@@ -32,6 +35,7 @@ const PROCS = Number(process.env.DESK_PROCS ?? 4);
 const RAMP = Number(process.env.DESK_RAMP ?? Math.max(2000, VISITORS * 2));
 const ANSWERS = Number(process.env.DESK_ANSWERS ?? 5);
 const ONLY = (process.env.DESK_ONLY ?? 'direct edge failover').split(/\s+/);
+const PROF = process.env.DESK_PROF === '1';
 const PORTS = { redis: 38379, a: 38101, b: 38102, edge: 38180, admin: 39180 };
 const children = new Set();
 let stopping = false;
@@ -70,7 +74,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const db = join(WORK, 'desk.db');
 
 function deskNode(name, port) {
-  return start(name, process.execPath, ['desk/dist/main.js', '--port', String(port), '--db', `sqlite:${db}`, '--redis', `redis://127.0.0.1:${PORTS.redis}`, '--node', name, '--log-level', 'warn']);
+  const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${WORK}`] : [];
+  return start(name, process.execPath, [
+    ...prof,
+    'desk/dist/main.js',
+    '--port',
+    String(port),
+    '--db',
+    `sqlite:${db}`,
+    '--redis',
+    `redis://127.0.0.1:${PORTS.redis}`,
+    '--node',
+    name,
+    '--log-level',
+    'warn',
+  ]);
 }
 
 function edgeConfig() {
@@ -93,8 +111,14 @@ rules: [{ match: "*/api/*", cache: bypass }]
 `;
 }
 
-/** One measured run: visitor processes against `visitorUrls` (one per process, cycled), operators at `operatorBases`. */
-async function measure(label, visitorUrls, operatorBases, during) {
+/** CPU time (ms) a process has used so far (Linux: utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** One measured run: visitor processes against `visitorUrls` (one per process, cycled), operators at `operatorBases`; `watch`: pids whose CPU is read over the sending window. */
+async function measure(label, visitorUrls, operatorBases, during, watch = []) {
   const outs = [];
   const procs = [];
   const opOut = join(WORK, `${label}-operators.json`);
@@ -123,8 +147,17 @@ async function measure(label, visitorUrls, operatorBases, during) {
       ]),
     );
   }
+  // The sending window: from the end of the ramp to the end of the run.
+  const cpu = {};
+  const sampling = (async () => {
+    await sleep(t0 + RAMP + 1000 - Date.now());
+    const before = watch.map((pid) => cpuMsOf(pid));
+    await sleep(DURATION);
+    for (const [i, pid] of watch.entries()) cpu[pid] = cpuMsOf(pid) - before[i];
+  })();
   if (during) await during();
   await Promise.all(procs.map((p) => p.done));
+  await sampling;
   await ops.done;
   const visitors = outs.map((f) => JSON.parse(readFileSync(f, 'utf8')));
   const operators = JSON.parse(readFileSync(opOut, 'utf8'));
@@ -140,6 +173,9 @@ async function measure(label, visitorUrls, operatorBases, during) {
       return all;
     }, {}),
     clientIds: visitors.flatMap((v) => v.clientIds),
+    ackMs: visitors.flatMap((v) => v.ackMs ?? []),
+    generatorCpuMs: visitors.reduce((n, v) => n + (v.cpuMs ?? 0), 0),
+    cpu,
     latencies: operators.latencies,
     received: operators.received,
     answered: operators.answered,
@@ -168,6 +204,17 @@ async function main() {
     { cwd: ROOT },
   );
   const nodeA = a0;
+  const results = {};
+  if (ONLY.includes('node')) {
+    results.node = await measure('node', [`ws://127.0.0.1:${PORTS.a}/ws?workspace=w_demo`], [`http://127.0.0.1:${PORTS.a}`], undefined, [nodeA.pid]);
+    if (PROF) {
+      // --cpu-prof writes the profile when the node exits on its own (SIGINT: a clean close).
+      nodeA.killedOnPurpose = true;
+      nodeA.kill('SIGINT');
+      await nodeA.done;
+    }
+    if (ONLY.length === 1) return results;
+  }
   const nodeB = deskNode('desk-b', PORTS.b);
   await waitPort(PORTS.b);
   writeFileSync(join(WORK, 'edge.yaml'), edgeConfig());
@@ -177,7 +224,6 @@ async function main() {
 
   const direct = { a: `ws://127.0.0.1:${PORTS.a}/ws?workspace=w_demo`, b: `ws://127.0.0.1:${PORTS.b}/ws?workspace=w_demo` };
   const edge = `ws://127.0.0.1:${PORTS.edge}/ws?workspace=w_demo`;
-  const results = {};
   if (ONLY.includes('direct')) results.direct = await measure('direct', [direct.a, direct.b], [`http://127.0.0.1:${PORTS.a}`, `http://127.0.0.1:${PORTS.b}`]);
   if (ONLY.includes('edge')) results.edge = await measure('edge', [edge], [`http://127.0.0.1:${PORTS.edge}`, `http://127.0.0.1:${PORTS.edge}`]);
   if (ONLY.includes('failover')) {
@@ -207,7 +253,31 @@ async function main() {
   return results;
 }
 
+/** The one-node run: what a Desk node acks and at what cost. */
+function nodeReport(x) {
+  const rate = (VISITORS * 1000) / PERIOD;
+  const window = DURATION / 1000;
+  const [nodeCpu] = Object.values(x.cpu);
+  const p99 = q(x.ackMs, 0.99);
+  const met = x.acked >= 0.99 * x.sent && rate >= 2000 && p99 < 100;
+  return [
+    `### Desk node throughput — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `\`${process.env.DESK_COMMAND ?? 'DESK_ONLY=node bash bench/desk.sh'}\`: one Desk node (SQLite file, Redis fan-out), ${VISITORS.toLocaleString('en-US')} visitors`,
+    `in ${PROCS} processes, a message each every ${PERIOD / 1000} s (${Math.round(rate).toLocaleString('en-US')} messages/s offered), one operator socket receiving them all,`,
+    `${window} s measured; all on one 2-core machine. Ack latency: send → \`message.ack\` at the visitor; delivery: send → \`message.new\` at the operator (ms).`,
+    '',
+    '| sent | acked | acked/s | ack p50 | ack p99 | ack max | delivery p50 | delivery p99 | Desk CPU | generators CPU |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${x.sent.toLocaleString('en-US')} | ${x.acked.toLocaleString('en-US')} | ${Math.round(x.acked / window).toLocaleString('en-US')} | ${f(q(x.ackMs, 0.5))} | ${f(p99)} | ${f(Math.max(...x.ackMs))} | ${f(q(x.latencies, 0.5))} | ${f(q(x.latencies, 0.99))} | ${f((nodeCpu / DURATION) * 100)} % | ${f((x.generatorCpuMs / (DURATION + 2000)) * 100)} % |`,
+    '',
+    `CPU as % of one core over the sending window (the generators': their ${PROCS} processes together). Goal: one node acks 2,000 messages/s with p99 under 100 ms — **${met ? 'met' : 'not met'}** at ${Math.round(rate).toLocaleString('en-US')}/s offered.`,
+    '',
+  ].join('\n');
+}
+
 function report(r) {
+  if (r.node && Object.keys(r).length === 1) return nodeReport(r.node);
   const lines = [
     `### Desk realtime through the edge — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',

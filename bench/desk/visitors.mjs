@@ -12,9 +12,10 @@
  * sockets never lands on another's last messages.
  *
  * Writes {sent, acked, unacked, reconnects, reconnectMs: [...], failedAttempts: {why: count},
- * clientIds: [...acked]} to out.json at the end (reconnectMs: from a socket's close to the welcome
- * on its successor; failedAttempts: sockets that closed before a welcome, by HTTP status of a
- * refused upgrade, close code, or error code).
+ * clientIds: [...acked], ackMs: [...], cpuMs} to out.json at the end (reconnectMs: from a socket's
+ * close to the welcome on its successor; failedAttempts: sockets that closed before a welcome, by
+ * HTTP status of a refused upgrade, close code, or error code; ackMs: send → its message.ack, first
+ * sends on an open socket only; cpuMs: this process's CPU time from its first send to the end).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +36,8 @@ const reconnectMs = [];
 const failedAttempts = {};
 const failed = (why) => (failedAttempts[why] = (failedAttempts[why] ?? 0) + 1);
 const acked = new Set();
+const ackMs = [];
+let cpuAtStart;
 const visitors = [];
 let stopping = false;
 
@@ -45,6 +48,7 @@ class Visitor {
     this.conversation = undefined;
     this.lastSeq = 0;
     this.pending = new Map(); // clientId → body, until acked
+    this.sentAt = new Map(); // clientId → when first sent on an open socket (ack latency)
     this.n = 0;
     this.ws = undefined;
     this.ready = false;
@@ -71,6 +75,9 @@ class Visitor {
         // What was sent but not acked goes again, under the same clientId: stored once.
         for (const [clientId, body] of this.pending) ws.send(JSON.stringify({ type: 'message.send', clientId, body }));
       } else if (ev.type === 'message.ack') {
+        const sentAt = this.sentAt.get(ev.clientId);
+        if (sentAt !== undefined) ackMs.push(now() - sentAt);
+        this.sentAt.delete(ev.clientId);
         this.pending.delete(ev.clientId);
         acked.add(ev.clientId);
         this.lastSeq = Math.max(this.lastSeq, ev.seq);
@@ -101,7 +108,9 @@ class Visitor {
     const body = `t=${now().toFixed(3)} from visitor ${this.i}`;
     this.pending.set(clientId, body);
     sent++;
-    if (this.ready) this.ws.send(JSON.stringify({ type: 'message.send', clientId, body }));
+    if (!this.ready) return;
+    this.sentAt.set(clientId, now());
+    this.ws.send(JSON.stringify({ type: 'message.send', clientId, body }));
   }
 }
 
@@ -115,6 +124,7 @@ const start = rampMs + 1000;
 for (const v of visitors) {
   setTimeout(
     () => {
+      cpuAtStart ??= process.cpuUsage();
       v.timer = setInterval(() => v.send(), periodMs);
       v.send();
     },
@@ -133,7 +143,9 @@ setTimeout(
       if (Date.now() < t0 + start + durationMs + 2000) return setTimeout(finish, at(start + durationMs + 2000));
       stopping = true;
       for (const v of visitors) v.ws?.terminate();
-      writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked] }));
+      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked], ackMs, cpuMs }));
       process.exit(0);
     };
     finish();
