@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageView, OperatorConversationView } from '../src/protocol.js';
-import { filterCounts, mergeConversation, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
+import { filterCounts, lastWords, mergeConversation, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
 import { InboxState } from '../web/inbox/state.js';
 
 function conversation(over: Partial<OperatorConversationView> = {}): OperatorConversationView {
@@ -54,6 +54,20 @@ describe('conversations', () => {
     expect(next).toMatchObject({ state: 'resolved', rating: 'good', lastSeq: 9, assignee: 'o_1', visitor: { email: 'a@x.test' } });
   });
 
+  it('previews what a person last wrote: an activity line only while nothing else is known', () => {
+    const words = { body: 'Is it waterproof?', author: { kind: 'visitor' as const, id: 'v_1', name: 'Visitor' }, createdAt: 10, note: false };
+    const line = { body: 'Ada resolved this conversation', author: { kind: 'system' as const, id: '', name: 'Desk' }, createdAt: 20, note: true };
+    const later = { ...words, body: 'Thanks!', createdAt: 30 };
+    expect(lastWords(words, line)).toBe(words);
+    expect(lastWords(null, line)).toBe(line);
+    expect(lastWords(line, words)).toBe(words);
+    expect(lastWords(words, later)).toBe(later);
+    expect(lastWords(later, words)).toBe(later);
+    // A summary whose last message is an activity line keeps the words known before.
+    const known = mergeConversation(conversation({ lastMessage: words }), undefined);
+    expect(mergeConversation(conversation({ lastSeq: 3, lastMessage: line }), known).lastMessage).toBe(words);
+  });
+
   it('labels a visitor by name, else email, else a stable tail of their id', () => {
     expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: 'Ada', meta: {} } }))).toBe('Ada');
     expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: null, meta: {} } }))).toBe('a@x.test');
@@ -82,6 +96,13 @@ describe('the inbox state', () => {
     expect(state.thread('c_1').pending).toEqual([]);
     expect(state.lastSeqOf('c_1')).toBe(3);
     expect(state.conversations.get('c_1')).toMatchObject({ lastSeq: 3, lastMessage: { body: 'hello' } });
+  });
+
+  it('an activity line moves the thread on (lastSeq) but the preview keeps the words', () => {
+    const state = new InboxState();
+    state.upsertConversation(conversation());
+    state.addMessages('c_1', [message(2), message(3, { author: { kind: 'system', id: '', name: 'Desk' }, body: 'Ada took this conversation', note: true })]);
+    expect(state.conversations.get('c_1')).toMatchObject({ lastSeq: 3, lastMessage: { body: 'message 2' } });
   });
 
   it('shows the filter newest first, or while searching the conversations found in their order', () => {

@@ -36,10 +36,24 @@ export function mergeConversation(next: OperatorConversationView | VisitorConver
       name: visitor.name ?? prev?.visitor.name ?? null,
       meta: visitor.meta,
     },
-    lastMessage: base.lastMessage ?? prev?.lastMessage ?? null,
+    lastMessage: lastWords(prev?.lastMessage ?? null, base.lastMessage),
     lastActivityAt: base.lastActivityAt || prev?.lastActivityAt || Date.now(),
     createdAt: base.createdAt || prev?.createdAt || 0,
   };
+}
+
+export type LastMessage = OperatorConversationView['lastMessage'];
+
+/**
+ * The list's preview of a conversation: what a person last wrote, the newer of `current` and
+ * `candidate`. An activity line (a system note: "Ada resolved this conversation", which the server
+ * makes the summary's last message) shows only while nothing a person wrote is known.
+ */
+export function lastWords(current: LastMessage, candidate: LastMessage): LastMessage {
+  if (!candidate || !current) return candidate ?? current;
+  const line = (m: NonNullable<LastMessage>) => m.author.kind === 'system';
+  if (line(candidate) !== line(current)) return line(candidate) ? current : candidate;
+  return candidate.createdAt >= current.createdAt ? candidate : current;
 }
 
 /** A conversation known only by a message in it, until the list comes back (`createdAt` 0: unknown). */

@@ -6,7 +6,7 @@
 import type { MessageView, OperatorConversationView, PresenceOperator, VisitorConversationView } from '../../src/protocol.js';
 import type { CannedResponse, OperatorView, SearchResult } from './api.js';
 import type { LinkState } from '../shared/connection.js';
-import { type Filter, type InboxConversation, matchesFilter, mergeConversation, upsertBySeq } from './conversations.js';
+import { type Filter, type InboxConversation, lastWords, matchesFilter, mergeConversation, upsertBySeq } from './conversations.js';
 
 /** A send not yet acknowledged: kept, and sent again (same clientId) after a reconnect. */
 export interface PendingSend {
@@ -77,16 +77,20 @@ export class InboxState {
   addMessages(conversationId: string, messages: ThreadMessage[]): void {
     const t = this.thread(conversationId);
     let newest: ThreadMessage | undefined;
+    /** The newest a person wrote (not an activity line). */
+    let words: ThreadMessage | undefined;
     for (const m of messages) {
       upsertBySeq(t.messages, m);
       if (m.clientId) t.pending = t.pending.filter((p) => p.clientId !== m.clientId);
       if (!newest || m.seq > newest.seq) newest = m;
+      if (m.author.kind !== 'system' && (!words || m.seq > words.seq)) words = m;
       if (m.author.kind === 'visitor') this.typing.delete(conversationId);
     }
     const c = this.conversations.get(conversationId);
     if (c && newest && newest.seq >= c.lastSeq) {
+      const last = words ?? newest;
       c.lastSeq = newest.seq;
-      c.lastMessage = { body: newest.body, author: newest.author, createdAt: newest.createdAt, note: newest.note };
+      c.lastMessage = lastWords(c.lastMessage, { body: last.body, author: last.author, createdAt: last.createdAt, note: last.note });
       c.lastActivityAt = Math.max(c.lastActivityAt || 0, newest.createdAt);
     }
   }
