@@ -6,14 +6,21 @@
  * only grant from a click.
  */
 const KEY = 'desk:notify';
+/** A notification's body, at most (the rest is in the inbox). */
+const BODY_MAX = 140;
 
-export function setupNotifications({ button, onOpen }) {
+export interface Notifier {
+  /** A visitor wrote in `conversation` (its list label `who`); `onScreen`: the operator is looking at it. */
+  visitorMessage(conversation: string, who: string, body: string, onScreen: boolean): void;
+}
+
+export function setupNotifications(button: HTMLButtonElement, onOpen: (conversation: string) => void): Notifier {
   let on = localStorage.getItem(KEY) !== 'off';
-  let audio;
+  let audio: AudioContext | undefined;
 
   const render = () => {
-    button.setAttribute('aria-pressed', String(on));
     const label = on ? 'Notifications on' : 'Notifications off';
+    button.setAttribute('aria-pressed', String(on));
     button.setAttribute('aria-label', label);
     button.title = label;
   };
@@ -25,7 +32,7 @@ export function setupNotifications({ button, onOpen }) {
   });
   render();
 
-  function chime() {
+  function chime(): void {
     try {
       audio ??= new AudioContext();
       const osc = audio.createOscillator();
@@ -42,12 +49,11 @@ export function setupNotifications({ button, onOpen }) {
   }
 
   return {
-    /** A visitor wrote in `conversation` (its list label `who`); `onScreen`: the operator is looking at it. */
     visitorMessage(conversation, who, body, onScreen) {
       if (!on || onScreen) return;
       chime();
       if (!('Notification' in window) || Notification.permission !== 'granted') return;
-      const n = new Notification(`${who} wrote`, { body: body.length > 140 ? `${body.slice(0, 139)}…` : body, tag: `desk-${conversation}` });
+      const n = new Notification(`${who} wrote`, { body: body.length > BODY_MAX ? `${body.slice(0, BODY_MAX - 1)}…` : body, tag: `desk-${conversation}` });
       n.onclick = () => {
         window.focus();
         onOpen(conversation);
