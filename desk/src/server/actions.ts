@@ -87,6 +87,9 @@ export async function sendMessage(
   if (note && actor.kind !== 'operator') throw new DeskError('forbidden', 'only operators write notes', input.clientId);
   const author = actor.kind === 'visitor' ? visitorAuthor(actor.visitor) : operatorAuthor(actor.operator);
   const attachments = await attachmentsOf(desk, actor, conv.id, input.attachments, input.clientId);
+  // The author has read what they wrote; a visitor's message reopens a resolved conversation.
+  // Both in the append's own transaction: one write per message.
+  const reopen = actor.kind === 'visitor' && conv.state === 'resolved';
   const result = await desk.store.appendMessage({
     conversationId: conv.id,
     clientId: input.clientId,
@@ -96,6 +99,8 @@ export async function sendMessage(
     via: input.via ?? 'chat',
     ...(input.email ? { email: input.email } : {}),
     ...(attachments.length ? { attachments } : {}),
+    markRead: true,
+    reopen,
   });
   ack(result);
   const { message } = result;
@@ -104,15 +109,8 @@ export async function sendMessage(
   // The webhook heard of it the first time; a duplicate changes nothing else either.
   desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, result.duplicate ? {} : { webhook: { type: 'message.new', data: { message: view } } });
   if (!message.note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
-  if (result.duplicate) return result;
-
-  // The author has read what they wrote; a visitor's message reopens a resolved conversation.
-  const reopen = actor.kind === 'visitor' && conv.state === 'resolved';
-  const updated = await desk.store.updateConversation(conv.id, {
-    ...(actor.kind === 'visitor' ? { visitorReadSeq: message.seq } : note ? {} : { operatorReadSeq: message.seq }),
-    ...(reopen ? { state: 'open' as const } : {}),
-  });
-  await announce(desk, updated, { webhook: reopen, toVisitor: reopen });
+  if (result.duplicate || !result.conversation) return result;
+  await announce(desk, result.conversation, { webhook: reopen, toVisitor: reopen });
   return result;
 }
 
@@ -152,9 +150,9 @@ export function activityLine(by: Operator, before: Conversation, change: Convers
 
 /** An activity line: a system note (operators only, never emailed), in the thread's order. */
 async function appendActivity(desk: DeskContext, conv: Conversation, body: string): Promise<Conversation> {
-  const { message } = await desk.store.appendMessage({ conversationId: conv.id, clientId: `a_${randomUUID()}`, author: ACTIVITY, body, note: true });
+  const { message, conversation } = await desk.store.appendMessage({ conversationId: conv.id, clientId: `a_${randomUUID()}`, author: ACTIVITY, body, note: true });
   desk.emit(conv.workspaceId, { kind: 'operators' }, { type: 'message.new', message: messageView(message) });
-  return (await desk.store.getConversation(conv.id)) ?? conv;
+  return conversation ?? conv;
 }
 
 const ACTIVITY = { kind: 'system', id: '', name: 'Desk' } as const;

@@ -110,6 +110,5 @@ export async function inboxList(
 ): Promise<ReturnType<typeof summaryView>[]> {
   const limit = q.limit ?? 100;
   const rows: ConversationSummary[] = (await store.listConversations(workspaceId, { ...q, limit: limit * 2 })).filter((c) => c.lastSeq > 0).slice(0, limit);
-  const visitors = await Promise.all(rows.map((c) => store.getVisitor(c.visitorId)));
-  return rows.map((c, i) => summaryView(c, visitors[i]));
+  return rows.map((c) => summaryView(c));
 }

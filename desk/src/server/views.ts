@@ -76,7 +76,7 @@ export function summaryView(s: ConversationSummary, visitor?: Visitor): Operator
       id: s.visitorId,
       email: visitor?.email ?? s.visitorEmail ?? null,
       name: visitor?.name ?? s.visitorName ?? null,
-      meta: visitor?.meta ?? {},
+      meta: visitor?.meta ?? s.visitorMeta,
     },
     lastMessage: s.lastMessage ? { body: s.lastMessage.body, author: s.lastMessage.author, createdAt: s.lastMessage.createdAt, note: s.lastMessage.note } : null,
     lastActivityAt: s.lastActivityAt,
@@ -84,25 +84,11 @@ export function summaryView(s: ConversationSummary, visitor?: Visitor): Operator
   };
 }
 
-/** The summary of one conversation, built from the rows (the store lists summaries, it does not get one). */
+/** The summary of one conversation as the inbox lists it (one query). */
 export async function operatorConversation(store: DeskStore, c: Conversation): Promise<OperatorConversationView> {
-  const [visitor, unreadPage, last] = await Promise.all([
-    store.getVisitor(c.visitorId),
-    // Unread = visitor messages after the operators' read mark; one bounded page is enough for a badge.
-    store.messagesAfter(c.id, c.operatorReadSeq, 500),
-    c.lastSeq > 0 ? store.messagesAfter(c.id, c.lastSeq - 1, 1) : Promise.resolve([]),
-  ]);
-  const lastMessage = last[0];
-  return summaryView(
-    {
-      ...c,
-      visitorEmail: visitor?.email,
-      visitorName: visitor?.name,
-      unread: unreadPage.filter((m) => m.author.kind === 'visitor' && !m.note).length,
-      lastMessage: lastMessage && { body: lastMessage.body, author: lastMessage.author, createdAt: lastMessage.createdAt, note: lastMessage.note },
-    },
-    visitor,
-  );
+  const summary = await store.conversationSummary(c.id);
+  if (!summary) throw new Error(`conversation ${c.id} has no summary`);
+  return summaryView(summary);
 }
 
 export function operatorView(o: Operator): { id: string; name: string; email: string } {

@@ -384,6 +384,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         const first = await store.appendMessage({ conversationId: conv.id, clientId: 'k_1', author, body: 'Hi, my order?' });
         expect(first).toEqual({
           duplicate: false,
+          conversation: expect.objectContaining({ id: conv.id, lastSeq: 1 }),
           message: {
             id: expect.stringMatching(ID('m')),
             conversationId: conv.id,
@@ -605,6 +606,43 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         await send(conv.id, author, 'by mail', { via: 'email', email: { messageId: '<m@mail.example>', inReplyTo: undefined, references: [], from: 'e@x.test', subject: 's' } });
         expect((await store.conversationByEmailId('<m@mail.example>'))?.id).toBe(conv.id);
         expect(await store.conversationByEmailId('<nope@x>')).toBeUndefined();
+      });
+    });
+
+    describe('appends with the conversation', () => {
+      it('returns the conversation as updated in the same transaction: seq, activity, the author’s read mark, reopening', async () => {
+        const { ws, conv, author } = await setup();
+        const ada = await operator(ws);
+        const first = await store.appendMessage({ conversationId: conv.id, clientId: 'k_r1', author, body: 'Hi', markRead: true });
+        expect(first.conversation).toMatchObject({ id: conv.id, lastSeq: 1, visitorReadSeq: 1, operatorReadSeq: 0, state: 'open' });
+        expect(await store.getConversation(conv.id)).toEqual(first.conversation);
+        // An operator's note marks nothing read; an operator's reply marks the operators' side.
+        const note = await store.appendMessage({ conversationId: conv.id, clientId: 'k_r2', author: fromOperator(ada), body: 'hmm', note: true, markRead: true });
+        expect(note.conversation).toMatchObject({ lastSeq: 2, visitorReadSeq: 1, operatorReadSeq: 0 });
+        const answer = await store.appendMessage({ conversationId: conv.id, clientId: 'k_r3', author: fromOperator(ada), body: 'Hello', markRead: true });
+        expect(answer.conversation).toMatchObject({ lastSeq: 3, visitorReadSeq: 1, operatorReadSeq: 3 });
+        // Without markRead nothing moves; reopen opens a resolved conversation.
+        await store.updateConversation(conv.id, { state: 'resolved' });
+        const back = await store.appendMessage({ conversationId: conv.id, clientId: 'k_r4', author, body: 'Again', reopen: true });
+        expect(back.conversation).toMatchObject({ lastSeq: 4, visitorReadSeq: 1, state: 'open' });
+        expect(back.conversation!.lastActivityAt).toBeGreaterThanOrEqual(conv.lastActivityAt);
+        // A duplicate changes nothing and returns no conversation.
+        const again = await store.appendMessage({ conversationId: conv.id, clientId: 'k_r4', author, body: 'Again', markRead: true });
+        expect(again.duplicate).toBe(true);
+        expect(again.conversation).toBeUndefined();
+        expect((await store.getConversation(conv.id))!.lastSeq).toBe(4);
+      });
+
+      it('a summary of one conversation is the inbox’s row for it', async () => {
+        const { ws, v, conv, author } = await setup();
+        await store.updateVisitor(v.id, { email: 'lin@example.com', name: 'Lin', meta: { country: 'SG' } });
+        await send(conv.id, author, 'one');
+        await send(conv.id, author, 'two');
+        const summary = await store.conversationSummary(conv.id);
+        expect(summary).toMatchObject({ id: conv.id, unread: 2, visitorEmail: 'lin@example.com', visitorName: 'Lin', visitorMeta: { country: 'SG' }, lastMessage: { body: 'two' } });
+        const [listed] = await store.listConversations(ws.id, { filter: 'all' });
+        expect(summary).toEqual(listed);
+        expect(await store.conversationSummary('c_nope')).toBeUndefined();
       });
     });
 

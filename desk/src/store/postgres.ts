@@ -22,6 +22,9 @@ import {
   MESSAGE_COLUMNS,
   attachmentFrom,
   attachmentValues,
+  appendFlags,
+  appendUpdate,
+  summaryQuery,
   cannedFrom,
   conversationFrom,
   dueEmailFrom,
@@ -59,6 +62,8 @@ const INT8_OID = 20;
 /** pg_advisory_xact_lock key of Desk's migrations (any constant shared by all nodes). */
 const MIGRATION_LOCK = 0x6465736b; // "desk"
 
+const APPEND_UPDATE = appendUpdate((n) => `$${n}`, 'GREATEST');
+const SUMMARY = summaryQuery('$1');
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
   ON CONFLICT DO NOTHING RETURNING *`;
@@ -306,20 +311,19 @@ export class PostgresStore implements DeskStore {
     return conversationFrom(row);
   }
 
-  async appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }> {
+  async appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean; conversation?: Conversation }> {
     try {
-      const row = await this.tx(async (c) => {
+      const { row, conv } = await this.tx(async (c) => {
         const now = Date.now();
-        const conv = await c.query<Row>('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $1) WHERE id = $2 RETURNING last_seq', [
-          now,
-          m.conversationId,
-        ]);
-        if (!conv.rows[0]) throw new StoreNotFoundError('conversation', m.conversationId);
-        const inserted = await c.query<Row>(INSERT_MESSAGE, messageValues(newId('m'), Number(conv.rows[0].last_seq), m, now));
+        const f = appendFlags(m);
+        const updated = await c.query<Row>(APPEND_UPDATE, [now, f.visitorRead, f.operatorRead, f.reopen, m.conversationId]);
+        const conv = updated.rows[0];
+        if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
+        const inserted = await c.query<Row>(INSERT_MESSAGE, messageValues(newId('m'), Number(conv.last_seq), m, now));
         if (!inserted.rows[0]) throw new AlreadyStored();
-        return inserted.rows[0];
+        return { row: inserted.rows[0], conv };
       });
-      return { message: messageFrom(row), duplicate: false };
+      return { message: messageFrom(row), duplicate: false, conversation: conversationFrom(conv) };
     } catch (err) {
       if (!(err instanceof AlreadyStored)) throw err;
     }
@@ -328,6 +332,11 @@ export class PostgresStore implements DeskStore {
       (m.email ? await this.one('SELECT * FROM messages WHERE email_message_id = $1', [m.email.messageId]) : undefined);
     if (!stored) throw new Error(`message ${m.clientId} conflicted on insert but is not stored`);
     return { message: messageFrom(stored), duplicate: true };
+  }
+
+  async conversationSummary(id: string): Promise<ConversationSummary | undefined> {
+    const row = await this.one(SUMMARY, [id]);
+    return row && summaryFrom(row);
   }
 
   async searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]> {

@@ -76,6 +76,7 @@ export function summaryFrom(r: Row): ConversationSummary {
     ...conversationFrom(r),
     visitorEmail: opt(r.visitor_email),
     visitorName: opt(r.visitor_name),
+    visitorMeta: r.visitor_meta === null || r.visitor_meta === undefined ? {} : (JSON.parse(str(r.visitor_meta)) as Record<string, string>),
     unread: num(r.unread),
     lastMessage:
       r.lm_body === null || r.lm_body === undefined
@@ -203,6 +204,41 @@ export function filterCondition(filter: ConversationFilter, operatorParam: strin
 /** Inbox rows when `listConversations` gets no limit. */
 export const DEFAULT_LIST_LIMIT = 50;
 
+/** A conversation summary's columns (summaryFrom): the conversation, its visitor's email, name and meta, the unread count and the last message. */
+const SUMMARY_SELECT = `SELECT c.*, v.email AS visitor_email, v.name AS visitor_name, v.meta AS visitor_meta,
+  (SELECT COUNT(*) FROM messages u
+    WHERE u.conversation_id = c.id AND u.seq > c.operator_read_seq AND u.author_kind = 'visitor' AND u.note = 0) AS unread,
+  lm.body AS lm_body, lm.author_kind AS lm_author_kind, lm.author_id AS lm_author_id, lm.author_name AS lm_author_name,
+  lm.created_at AS lm_created_at, lm.note AS lm_note
+FROM conversations c
+JOIN visitors v ON v.id = c.visitor_id
+LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq`;
+
+/** One conversation's summary (placeholder 1: its id). */
+export function summaryQuery(placeholder: string): string {
+  return `${SUMMARY_SELECT}\nWHERE c.id = ${placeholder}`;
+}
+
+/**
+ * The conversation update of appendMessage: the next seq, the activity time, and the author's read
+ * mark and the reopening when asked (placeholders 1: now, 2: visitor read, 3: operator read, 4:
+ * reopen, 5: id; the flags are 1/0 in SQLite, booleans in PostgreSQL). Right-hand sides read the
+ * row before the update: `last_seq + 1` is the new message's seq.
+ */
+export function appendUpdate(p: (n: number) => string, max: 'MAX' | 'GREATEST'): string {
+  return `UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ${max}(last_activity_at, ${p(1)}),
+  visitor_read_seq = CASE WHEN ${p(2)} THEN last_seq + 1 ELSE visitor_read_seq END,
+  operator_read_seq = CASE WHEN ${p(3)} THEN last_seq + 1 ELSE operator_read_seq END,
+  state = CASE WHEN ${p(4)} THEN 'open' ELSE state END
+WHERE id = ${p(5)} RETURNING *`;
+}
+
+/** appendMessage's flags for appendUpdate: which read mark moves, and whether it reopens. */
+export function appendFlags(m: NewMessage): { visitorRead: boolean; operatorRead: boolean; reopen: boolean } {
+  const read = m.markRead === true;
+  return { visitorRead: read && m.author.kind === 'visitor', operatorRead: read && m.author.kind === 'operator' && !m.note, reopen: m.reopen === true };
+}
+
 /**
  * The inbox query, the same in both dialects but for placeholders (`?` or `$n`): conversations of
  * a workspace, newest activity first, with the visitor's email and name, the unread count (visitor
@@ -212,14 +248,7 @@ export function inboxQuery(workspaceId: string, q: { filter: ConversationFilter;
   const params: unknown[] = [];
   const bind = (v: unknown) => (params.push(v), placeholder(params.length));
   const where = `c.workspace_id = ${bind(workspaceId)} AND ${filterCondition(q.filter, q.filter === 'mine' ? bind(q.operatorId ?? null) : '')}`;
-  const sql = `SELECT c.*, v.email AS visitor_email, v.name AS visitor_name,
-  (SELECT COUNT(*) FROM messages u
-    WHERE u.conversation_id = c.id AND u.seq > c.operator_read_seq AND u.author_kind = 'visitor' AND u.note = 0) AS unread,
-  lm.body AS lm_body, lm.author_kind AS lm_author_kind, lm.author_id AS lm_author_id, lm.author_name AS lm_author_name,
-  lm.created_at AS lm_created_at, lm.note AS lm_note
-FROM conversations c
-JOIN visitors v ON v.id = c.visitor_id
-LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+  const sql = `${SUMMARY_SELECT}
 WHERE ${where}
 ORDER BY c.last_activity_at DESC, c.id
 LIMIT ${bind(Math.max(0, Math.floor(q.limit ?? DEFAULT_LIST_LIMIT)))}`;

@@ -18,6 +18,9 @@ import {
   MESSAGE_COLUMNS,
   attachmentFrom,
   attachmentValues,
+  appendFlags,
+  appendUpdate,
+  summaryQuery,
   cannedFrom,
   conversationFrom,
   dueEmailFrom,
@@ -51,6 +54,8 @@ import type {
   Workspace,
 } from './types.js';
 
+const APPEND_UPDATE = appendUpdate(() => '?', 'MAX');
+const SUMMARY = summaryQuery('?');
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')}) RETURNING *`;
 
 export interface SqliteStoreOptions {
@@ -302,20 +307,26 @@ export class SqliteStore implements DeskStore {
     return conversationFrom(row);
   }
 
-  async appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }> {
-    const append = this.db.transaction((): { row: Row; duplicate: boolean } => {
+  async appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean; conversation?: Conversation }> {
+    const append = this.db.transaction((): { row: Row; duplicate: boolean; conv?: Row } => {
       const stored =
         this.get('SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?', m.conversationId, m.clientId) ??
         (m.email ? this.get('SELECT * FROM messages WHERE email_message_id = ?', m.email.messageId) : undefined);
       if (stored) return { row: stored, duplicate: true };
       const now = Date.now();
-      const conv = this.get('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = MAX(last_activity_at, ?) WHERE id = ? RETURNING last_seq', now, m.conversationId);
+      const f = appendFlags(m);
+      const conv = this.get(APPEND_UPDATE, now, f.visitorRead ? 1 : 0, f.operatorRead ? 1 : 0, f.reopen ? 1 : 0, m.conversationId);
       if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
       const row = this.get(INSERT_MESSAGE, ...messageValues(newId('m'), Number(conv.last_seq), m, now))!;
-      return { row, duplicate: false };
+      return { row, duplicate: false, conv };
     });
-    const { row, duplicate } = append.immediate();
-    return { message: messageFrom(row), duplicate };
+    const { row, duplicate, conv } = append.immediate();
+    return { message: messageFrom(row), duplicate, ...(conv ? { conversation: conversationFrom(conv) } : {}) };
+  }
+
+  async conversationSummary(id: string): Promise<ConversationSummary | undefined> {
+    const row = this.get(SUMMARY, id);
+    return row && summaryFrom(row);
   }
 
   async searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]> {

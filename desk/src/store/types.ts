@@ -79,6 +79,7 @@ export interface Conversation {
 export interface ConversationSummary extends Conversation {
   visitorEmail: string | undefined;
   visitorName: string | undefined;
+  visitorMeta: Record<string, string>;
   /** Visitor messages after operatorReadSeq. */
   unread: number;
   lastMessage: Pick<Message, 'body' | 'author' | 'createdAt' | 'note'> | undefined;
@@ -161,6 +162,10 @@ export interface NewMessage {
   via?: Via;
   email?: EmailHeaders;
   attachments?: AttachmentRef[];
+  /** The author's side has read up to this message: a visitor's own moves visitorReadSeq, an operator's (not a note) operatorReadSeq. */
+  markRead?: boolean;
+  /** The conversation is open again (a visitor writing into a resolved one). */
+  reopen?: boolean;
 }
 
 /** Who an email goes to: the visitor (operator replies unread) or the operators (visitor messages unread). */
@@ -216,8 +221,14 @@ export interface DeskStore {
     patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
   ): Promise<Conversation>;
 
-  /** Stores a message with the next seq, or returns the one already stored under (conversationId, clientId). Throws on an unknown conversation. */
-  appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
+  /**
+   * Stores a message with the next seq, or returns the one already stored under (conversationId,
+   * clientId). Throws on an unknown conversation. One transaction with the conversation's update
+   * (last seq, activity, `markRead`, `reopen`), whose row it returns when it stored the message.
+   */
+  appendMessage(m: NewMessage): Promise<{ message: Message; duplicate: boolean; conversation?: Conversation }>;
+  /** One conversation as the inbox lists it (listConversations' row), or undefined. */
+  conversationSummary(id: string): Promise<ConversationSummary | undefined>;
   /** Messages with seq > afterSeq, oldest first, at most `limit` (default 500). */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<Message[]>;
   /**
