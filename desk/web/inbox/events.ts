@@ -14,7 +14,7 @@ import { saveOperator } from './signin.js';
 import type { InboxState, PendingSend } from './state.js';
 
 /** A typing mark lasts this long without a new `start` (the server expires typing after 6 s too). */
-export const TYPING_SHOWN = 6000;
+const TYPING_SHOWN = 6000;
 /** A send refused as rate-limited is tried again after this. */
 const RETRY_RATE_LIMITED = 2000;
 
