@@ -106,11 +106,13 @@ export async function sendMessage(
   const { message } = result;
   const view = messageView(message);
   const ws = conv.workspaceId;
+  // A conversation new to the operators' lists (its first message) or back in them (reopened) is
+  // announced before its message; otherwise the message itself says what changed (last message,
+  // unread, the author's read mark: PROTOCOL.md) and no summary is read or sent per message.
+  if (result.conversation && (message.seq === 1 || reopen)) await announce(desk, result.conversation, { webhook: reopen, toVisitor: reopen });
   // The webhook heard of it the first time; a duplicate changes nothing else either.
   desk.emit(ws, { kind: 'operators' }, { type: 'message.new', message: view }, result.duplicate ? {} : { webhook: { type: 'message.new', data: { message: view } } });
   if (!message.note) desk.emit(ws, { kind: 'visitor', conversation: conv.id }, { type: 'message.new', message: view });
-  if (result.duplicate || !result.conversation) return result;
-  await announce(desk, result.conversation, { webhook: reopen, toVisitor: reopen });
   return result;
 }
 

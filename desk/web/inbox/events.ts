@@ -153,6 +153,12 @@ function messageNew(m: MessageView, ctx: EventContext): void {
   const known = state.thread(id).messages.some((x) => x.seq === m.seq);
   state.addMessages(id, [m]);
   const c = state.conversations.get(id);
+  // The server sends no summary per message (PROTOCOL.md): its author has read up to it.
+  if (c && m.author.kind === 'visitor') c.visitorReadSeq = Math.max(c.visitorReadSeq, m.seq);
+  if (c && m.author.kind === 'operator' && !m.note && m.seq > c.operatorReadSeq) {
+    c.operatorReadSeq = m.seq;
+    c.unread = 0;
+  }
   if (c && !known && m.author.kind === 'visitor') {
     if (ctx.viewing(id)) ctx.markRead(id);
     else c.unread = (c.unread || 0) + 1;
