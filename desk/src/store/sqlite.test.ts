@@ -47,6 +47,28 @@ describe('SqliteStore', () => {
   });
 });
 
+describe('SqliteStore appends', () => {
+  it('writes the appends of one tick together: in order, one that fails fails alone; a close writes what is queued', async () => {
+    const store = (await openStore(`sqlite:${join(dir, 'batch.db')}`)) as SqliteStore;
+    await store.createWorkspace({ id: 'w_batch', name: 'B', allowedOrigins: [], emailDomain: 'b.example', webhookSecret: 'x' });
+    const v = await store.createVisitor({ workspaceId: 'w_batch', token: 'tb', meta: {} });
+    const conv = await store.openConversation('w_batch', v.id);
+    const author = { kind: 'visitor' as const, id: v.id, name: 'V' };
+    const sends = Array.from({ length: 50 }, (_, i) => store.appendMessage({ conversationId: i === 25 ? 'c_unknown' : conv.id, clientId: `kb${i}`, author, body: `m${i}` }));
+    const results = await Promise.allSettled(sends);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect((results[25] as PromiseRejectedResult).reason.message).toMatch(/c_unknown/);
+    expect((await store.messagesAfter(conv.id, 0)).map((m) => m.seq)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
+    // Queued, then closed at once: written, not lost.
+    const late = store.appendMessage({ conversationId: conv.id, clientId: 'k_late', author, body: 'late' });
+    await store.close();
+    expect((await late).message.seq).toBe(50);
+    const reopened = await openStore(`sqlite:${join(dir, 'batch.db')}`);
+    expect((await reopened.messagesAfter(conv.id, 49)).map((m) => m.body)).toEqual(['late']);
+    await reopened.close();
+  });
+});
+
 describe('openStore', () => {
   it('reads sqlite URLs', () => {
     expect(sqlitePath('sqlite::memory:')).toBe(':memory:');
