@@ -6,6 +6,7 @@
  *   node desk/scripts/build-web.mjs [--watch]
  */
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
@@ -20,9 +21,21 @@ cpSync(`${desk}public`, out, { recursive: true });
 const target = ['es2020', 'chrome87', 'firefox78', 'safari14.1', 'edge88'];
 const common = { bundle: true, minify: true, sourcemap: 'linked', target, logLevel: 'warning', legalComments: 'none' };
 
+// A style sheet a script imports (`import css from './widget.css'`) becomes a string, for a shadow
+// root: minified first, like the script around it (the widget is 0.7 KiB smaller gzipped).
+const cssAsText = {
+  name: 'css-as-text',
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      const { code } = await esbuild.transform(await readFile(args.path, 'utf8'), { loader: 'css', minify: true, target, sourcefile: args.path });
+      return { contents: code, loader: 'text', watchFiles: [args.path] };
+    });
+  },
+};
+
 const builds = [
   // The widget: one classic script tag, no globals but window.Desk.
-  { ...common, entryPoints: [`${desk}web/widget/main.ts`], outfile: `${out}/widget.js`, format: 'iife', loader: { '.css': 'text' } },
+  { ...common, entryPoints: [`${desk}web/widget/main.ts`], outfile: `${out}/widget.js`, format: 'iife', plugins: [cssAsText] },
   // The inbox: a module and its style sheet (same-origin, under a strict CSP).
   { ...common, entryPoints: [`${desk}web/inbox/main.ts`], outfile: `${out}/inbox.js`, format: 'esm' },
   { ...common, entryPoints: [`${desk}web/inbox/inbox.css`], outfile: `${out}/inbox.css` },
