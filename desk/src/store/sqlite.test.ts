@@ -69,6 +69,32 @@ describe('SqliteStore appends', () => {
   });
 });
 
+describe('SqliteStore search index', () => {
+  it('queues what is written, indexes it in batches every second, and before any search', async () => {
+    const store = (await openStore(`sqlite:${join(dir, 'search-queue.db')}`)) as SqliteStore;
+    try {
+      await store.createWorkspace({ id: 'w_q', name: 'Q', allowedOrigins: [], emailDomain: 'q.example', webhookSecret: 'x' });
+      const v = await store.createVisitor({ workspaceId: 'w_q', token: 'tq', meta: {} });
+      const conv = await store.openConversation('w_q', v.id);
+      const author = { kind: 'visitor' as const, id: v.id, name: 'V' };
+      const queued = () => (store.db.prepare('SELECT COUNT(*) AS n FROM messages_search_queue').get() as { n: number }).n;
+      const indexed = () => (store.db.prepare('SELECT COUNT(*) AS n FROM messages_search').get() as { n: number }).n;
+      await Promise.all(['parcel lost', 'parcel found', 'refund please'].map((body, i) => store.appendMessage({ conversationId: conv.id, clientId: `kq${i}`, author, body })));
+      expect([queued(), indexed()]).toEqual([3, 0]);
+      // A search first indexes what is queued: nothing written is missed.
+      expect((await store.searchMessages('w_q', 'parcel', 10)).map((m) => m.body).sort()).toEqual(['parcel found', 'parcel lost']);
+      expect([queued(), indexed()]).toEqual([0, 3]);
+      await store.appendMessage({ conversationId: conv.id, clientId: 'kq9', author, body: 'parcel again' });
+      expect(queued()).toBe(1);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect([queued(), indexed()]).toEqual([0, 4]);
+      expect(store.indexSearch()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('openStore', () => {
   it('reads sqlite URLs', () => {
     expect(sqlitePath('sqlite::memory:')).toBe(':memory:');

@@ -101,6 +101,9 @@ export class SqliteStore implements DeskStore {
     return this.stmt(sql).all(...params) as Row[];
   }
 
+  /** Indexes the search queue every second (see indexSearch), from the first migrate until close. */
+  private indexing: NodeJS.Timeout | undefined;
+
   async migrate(): Promise<void> {
     this.db.exec(MIGRATIONS_TABLE);
     const apply = this.db.transaction((m: Migration) => {
@@ -110,9 +113,17 @@ export class SqliteStore implements DeskStore {
       this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     });
     for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) apply.immediate(m);
+    this.indexing ??= setInterval(() => {
+      try {
+        this.indexSearch();
+      } catch {
+        // The write lock was busy past busy_timeout (another node's long write): next second.
+      }
+    }, 1000).unref();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.indexing);
     // Appends of this tick are written, not lost to the close.
     if (this.appends.length && this.db.open) this.writeAppends();
     if (this.db.open) this.db.close();
@@ -376,9 +387,32 @@ export class SqliteStore implements DeskStore {
     return row && summaryFrom(row);
   }
 
+  /**
+   * Moves messages from the search queue into the search index (migration 8), at most `limit`
+   * per call, in one transaction: in a few large segments rather than one per commit. Returns how
+   * many it indexed. Any node sharing the file may do it; the write lock keeps them apart.
+   */
+  indexSearch(limit = 10_000): number {
+    return this.db
+      .transaction(() => {
+        const last = this.get('SELECT MAX(rowid) AS last FROM (SELECT rowid FROM messages_search_queue ORDER BY rowid LIMIT ?)', limit)?.last;
+        if (last === null || last === undefined) return 0;
+        this.stmt(
+          `INSERT INTO messages_search (body, message_id, workspace_id)
+             SELECT m.body, m.id, c.workspace_id FROM messages_search_queue q
+               JOIN messages m ON m.id = q.message_id JOIN conversations c ON c.id = m.conversation_id
+             WHERE q.rowid <= ? ORDER BY q.rowid`,
+        ).run(last);
+        return this.stmt('DELETE FROM messages_search_queue WHERE rowid <= ?').run(last).changes;
+      })
+      .immediate();
+  }
+
   async searchMessages(workspaceId: string, query: string, limit: number): Promise<Message[]> {
     const words = searchWords(query);
     if (!words.length) return [];
+    // What was written since the last batch is indexed first: a search never misses a message.
+    while (this.indexSearch() > 0);
     // Each word quoted (FTS5 syntax never comes from the user), the last one a prefix.
     const match = words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
     return this.all(
