@@ -15,7 +15,8 @@
  * clientIds: [...acked], ackMs: [...], cpuMs} to out.json at the end (reconnectMs: from a socket's
  * close to the welcome on its successor; failedAttempts: sockets that closed before a welcome, by
  * HTTP status of a refused upgrade, close code, or error code; ackMs: send → its message.ack, first
- * sends on an open socket only; cpuMs: this process's CPU time from its first send to the end).
+ * sends on an open socket only, openMs the same for each visitor's first message, which opens its
+ * conversation; cpuMs: this process's CPU time from its first send to the end).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +38,7 @@ const failedAttempts = {};
 const failed = (why) => (failedAttempts[why] = (failedAttempts[why] ?? 0) + 1);
 const acked = new Set();
 const ackMs = [];
+const openMs = [];
 let cpuAtStart;
 const visitors = [];
 let stopping = false;
@@ -76,7 +78,7 @@ class Visitor {
         for (const [clientId, body] of this.pending) ws.send(JSON.stringify({ type: 'message.send', clientId, body }));
       } else if (ev.type === 'message.ack') {
         const sentAt = this.sentAt.get(ev.clientId);
-        if (sentAt !== undefined) ackMs.push(now() - sentAt);
+        if (sentAt !== undefined) (ev.seq === 1 ? openMs : ackMs).push(now() - sentAt);
         this.sentAt.delete(ev.clientId);
         this.pending.delete(ev.clientId);
         acked.add(ev.clientId);
@@ -145,7 +147,7 @@ setTimeout(
       for (const v of visitors) v.ws?.terminate();
       const cpu = process.cpuUsage(cpuAtStart);
       const cpuMs = (cpu.user + cpu.system) / 1000;
-      writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked], ackMs, cpuMs }));
+      writeFileSync(out, JSON.stringify({ sent, acked: acked.size, unacked, reconnects, reconnectMs, failedAttempts, clientIds: [...acked], ackMs, openMs, cpuMs }));
       process.exit(0);
     };
     finish();
