@@ -203,7 +203,7 @@ function failoverSection(world, f) {
     `| new visitors after the death: chat-ready (${f.runs.length} journeys) | ${fmt(newcomers.chatReady)} | ${fmt(newcomers.floor.chatReady)} |`,
     `| new visitors: message p50 / p99 | ${fmt(newcomers.p50)} / ${fmt(newcomers.p99)} | ${fmt(newcomers.floor.message)} |`,
     '',
-    `The widget shows "Reconnecting…" only when it has been down 1.2 s (desk/public/widget.js): ${s.chatBack < 1200 ? 'this visitor never saw it' : 'this visitor saw it'}.`,
+    `The widget shows "Reconnecting…" only when it has been down 1.2 s (desk/web/widget/link-grace.ts): ${s.chatBack < 1200 ? 'this visitor never saw it' : 'this visitor saw it'}.`,
     '',
   ];
 }

@@ -328,10 +328,11 @@ async function linksAlone(lastMile, metro) {
 
 /**
  * Setup (d): a visitor chatting through `port` (a message every MESSAGE_EVERY ms) when `kill()`
- * stops the Desk node it is on. The visitor does what the widget does (desk/public/widget.js):
- * keeps unacknowledged messages in an outbox; when the socket drops it reconnects after 0.5 s
- * (then 1, 2, 4… s), says hello with its session and lastSeq, and resends the outbox (the server
- * stores a clientId once). Returns what the visitor saw, times from the kill.
+ * stops the Desk node it is on. The visitor does what the widget does (desk/web/widget/outbox.ts
+ * and realtime.ts, over web/shared/connection.ts): keeps unacknowledged messages in an outbox;
+ * when the socket drops it reconnects after 0.5 s (then 1, 2, 4… s), says hello with its session
+ * and lastSeq, and resends the outbox (the server stores a clientId once). Returns what the
+ * visitor saw, times from the kill.
  */
 async function failoverJourney(port, ca, kill, { before = 2000, after = 3000 } = {}) {
   const MESSAGE_EVERY = 250;
