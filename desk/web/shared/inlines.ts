@@ -13,7 +13,9 @@ const CODE = /`([^`\n]+)`/g;
 // A URL runs to whitespace or a character that never ends one; trailing punctuation is trimmed below.
 const URL_RE = /\b(?:https?:\/\/[^\s<>"`]+|www\.[\w-]+\.[^\s<>"`]+)/gi;
 const TRAILING = /[.,;:!?'")\]}*_]+$/;
-const EMPHASIS = /\*\*(?=\S)([^*]+?)(?<=\S)\*\*|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])/g;
+// No lookbehind (Safari before 16.4 throws on it, and the widget would not start): the character
+// before an italic marker is matched (group 2 or 4) and given back as text.
+const EMPHASIS = /\*\*(?=\S)([^*]*?\S)\*\*|(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])|(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g;
 
 export function inlines(body: string): Inline[] {
   return splitBy(body, CODE, (m) => [{ kind: 'code', text: m[1]! }], links);
@@ -36,15 +38,30 @@ function links(text: string): Inline[] {
 }
 
 function emphasis(text: string): Inline[] {
-  return splitBy(
-    text,
-    EMPHASIS,
-    (m) => {
-      if (m[1] !== undefined) return [{ kind: 'bold', children: emphasis(m[1]) }];
-      return [{ kind: 'italic', children: emphasis((m[2] ?? m[3])!) }];
-    },
-    (s) => [{ kind: 'text', text: s }],
+  return joinTexts(
+    splitBy(
+      text,
+      EMPHASIS,
+      (m) => {
+        if (m[1] !== undefined) return [{ kind: 'bold', children: emphasis(m[1]) }];
+        const before = (m[2] ?? m[4])!;
+        const italic: Inline = { kind: 'italic', children: emphasis((m[3] ?? m[5])!) };
+        return before ? [{ kind: 'text', text: before }, italic] : [italic];
+      },
+      (s) => [{ kind: 'text', text: s }],
+    ),
   );
+}
+
+/** Neighbouring text nodes as one (the character given back before an italic joins the text before it). */
+function joinTexts(nodes: Inline[]): Inline[] {
+  const out: Inline[] = [];
+  for (const n of nodes) {
+    const last = out[out.length - 1];
+    if (n.kind === 'text' && last?.kind === 'text') out[out.length - 1] = { kind: 'text', text: last.text + n.text };
+    else out.push(n);
+  }
+  return out;
 }
 
 /** An http(s) URL as an absolute href, or undefined (a `www.` host gets https://). */
