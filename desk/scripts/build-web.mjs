@@ -1,11 +1,11 @@
 /**
  * Builds the front end (desk/web, TypeScript) into desk/dist/public with esbuild: the widget as
  * one self-contained script (its CSS inside, for its shadow root), the inbox as one module and
- * one style sheet, next to the pages of desk/public. Prints the widget's size, gzipped.
+ * one style sheet, next to the pages of desk/public (inbox.html, index.html). Prints the widget's size, gzipped.
  *
  *   node desk/scripts/build-web.mjs [--watch]
  */
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +13,8 @@ import * as esbuild from 'esbuild';
 
 const desk = fileURLToPath(new URL('..', import.meta.url));
 const out = `${desk}dist/public`;
+// Made afresh: nothing a former build wrote (a file since renamed or removed) is served on.
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(`${desk}public`, out, { recursive: true });
 
@@ -41,14 +43,11 @@ const builds = [
   { ...common, entryPoints: [`${desk}web/inbox/inbox.css`], outfile: `${out}/inbox.css` },
 ];
 
-// While the ES5 files of desk/public are being ported, a part not yet in desk/web keeps its old file.
-const ready = builds.filter((b) => existsSync(b.entryPoints[0]));
-
 if (process.argv.includes('--watch')) {
-  for (const b of ready) await (await esbuild.context(b)).watch();
+  for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('desk/web: watching');
 } else {
-  await Promise.all(ready.map((b) => esbuild.build(b)));
+  await Promise.all(builds.map((b) => esbuild.build(b)));
   const widget = readFileSync(`${out}/widget.js`);
   if (process.stdout.isTTY) console.log(`desk/web: widget.js ${(widget.length / 1024).toFixed(1)} KiB, ${(gzipSync(widget).length / 1024).toFixed(1)} KiB gzipped`);
 }
