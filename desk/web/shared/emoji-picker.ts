@@ -93,7 +93,7 @@ export function emojiPicker(labels: { open: string; grid: string }, insert: (emo
   let at = 0;
   function focusCell(i: number): void {
     at = Math.max(0, Math.min(cells.length - 1, i));
-    cells.forEach((c, j) => (c.tabIndex = j === at ? 0 : -1));
+    for (const [j, c] of cells.entries()) c.tabIndex = j === at ? 0 : -1;
     cells[at]!.focus();
   }
   function open(): void {
