@@ -14,6 +14,8 @@ function conversation(over: Partial<OperatorConversationView> = {}): OperatorCon
     state: 'open',
     rating: null,
     assignee: null,
+    labels: [],
+    snoozedUntil: null,
     lastSeq: 2,
     visitorReadSeq: 1,
     operatorReadSeq: 1,

@@ -56,7 +56,7 @@ beforeAll(async () => {
     publicDir,
     webhooks: [`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`],
     log: pino({ level: 'silent' }),
-    timings: { typingTimeoutMs: 300, heartbeatMs: 200 },
+    timings: { typingTimeoutMs: 300, heartbeatMs: 200, snoozeSweepMs: 200 },
   });
   base = `http://127.0.0.1:${node.port}`;
   token = await login(base);
@@ -198,6 +198,46 @@ describe('visitor and operator', () => {
     const stored = (await store.messagesAfter(v.conversation, 0)).filter((m) => m.author.kind === 'system').map((m) => m.body);
     expect(stored).toHaveLength(5);
     await v.client.none((e) => e.type === 'message.new' && e.message.author.kind === 'system');
+    await Promise.all([op.client.close(), v.client.close()]);
+  });
+
+  it('labels and snooze: operators only, checked, with activity lines; a snoozed conversation leaves the open list until the visitor writes', async () => {
+    const op = await operator(base, token);
+    const v = await visitor(base);
+    v.client.send({ type: 'message.send', clientId: 'k_lab', body: 'Refund for order 42?' });
+    await op.client.next((e) => e.type === 'message.new' && e.message.clientId === 'k_lab');
+    const update = (match: (c: any) => boolean) => op.client.next((e) => e.type === 'conversation.update' && e.conversation.id === v.conversation && match(e.conversation));
+    op.client.send({ type: 'conversation.label', conversation: v.conversation, labels: [' billing ', 'Refund', 'refund', ''] });
+    expect((await update((c) => c.labels.length === 2)).conversation.labels).toEqual(['billing', 'Refund']);
+    expect((await op.client.next((e) => e.type === 'message.new' && e.message.author.kind === 'system')).message.body).toBe('Ada added billing, Refund (labels)');
+    op.client.send({ type: 'conversation.label', conversation: v.conversation, labels: Array.from({ length: 11 }, (_, i) => `l${i}`) });
+    expect(await op.client.next('error')).toMatchObject({ code: 'bad_event', message: 'at most 10 labels' });
+    op.client.send({ type: 'conversation.label', conversation: v.conversation, labels: ['x'.repeat(41)] });
+    expect(await op.client.next('error')).toMatchObject({ code: 'bad_event' });
+    v.client.send({ type: 'conversation.label', conversation: v.conversation, labels: ['mine'] });
+    expect(await v.client.next('error')).toMatchObject({ code: 'forbidden' });
+
+    const until = Date.now() + 3_600_000;
+    for (const bad of [Date.now() - 1000, Date.now() + 31 * 24 * 3_600_000]) {
+      op.client.send({ type: 'conversation.snooze', conversation: v.conversation, until: bad });
+      expect(await op.client.next('error')).toMatchObject({ code: 'bad_event' });
+    }
+    op.client.send({ type: 'conversation.snooze', conversation: v.conversation, until });
+    expect((await update((c) => c.snoozedUntil !== null)).conversation.snoozedUntil).toBe(until);
+    const open = await api(base, token, 'GET', '/api/conversations?filter=open');
+    expect(open.body.conversations.some((c: { id: string }) => c.id === v.conversation)).toBe(false);
+    const snoozed = await api(base, token, 'GET', '/api/conversations?filter=snoozed');
+    expect(snoozed.body.conversations.map((c: { id: string }) => c.id)).toContain(v.conversation);
+    // The visitor writes: back in the open list.
+    v.client.send({ type: 'message.send', clientId: 'k_back', body: 'Any news?' });
+    await op.client.next((e) => e.type === 'message.new' && e.message.clientId === 'k_back');
+    expect((await store.getConversation(v.conversation))!.snoozedUntil).toBeUndefined();
+    // By REST too; and woken by time on whichever node sweeps.
+    const snooze = await api(base, token, 'POST', `/api/conversations/${v.conversation}/snooze`, { until: Date.now() + 60_000 });
+    expect(snooze.body.conversation.snoozedUntil).toBeGreaterThan(Date.now());
+    await store.updateConversation(v.conversation, { snoozedUntil: Date.now() + 300 });
+    expect((await update((c) => c.snoozedUntil === null)).conversation.snoozedUntil).toBeNull();
+    expect((await api(base, token, 'POST', `/api/conversations/${v.conversation}/label`, { labels: [] })).body.conversation.labels).toEqual([]);
     await Promise.all([op.client.close(), v.client.close()]);
   });
 

@@ -116,7 +116,27 @@ export async function sendMessage(
   return result;
 }
 
-export type ConversationChange = { state: 'open' | 'resolved' } | { assigneeId: string | null };
+export type ConversationChange = { state: 'open' | 'resolved' } | { assigneeId: string | null } | { labels: string[] } | { snoozedUntil: number | null };
+
+/** Labels: at most 10 a conversation, each 1–40 characters, trimmed, the same label once (whatever its case). */
+export const MAX_LABELS = 10;
+export const MAX_LABEL = 40;
+/** A snooze ends within 30 days. */
+export const MAX_SNOOZE_MS = 30 * 24 * 60 * 60 * 1000;
+
+export function cleanLabels(labels: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const raw of labels) {
+    const label = raw.normalize('NFC').replace(/\s+/g, ' ').trim();
+    if (!label || seen.has(label.toLowerCase())) continue;
+    if ([...label].length > MAX_LABEL) throw new DeskError('bad_event', `a label is at most ${MAX_LABEL} characters`);
+    seen.add(label.toLowerCase());
+    out.push(label);
+  }
+  if (out.length > MAX_LABELS) throw new DeskError('bad_event', `at most ${MAX_LABELS} labels`);
+  return out;
+}
 
 /**
  * Resolve, reopen or assign (operators): the operators get the new summary, the visitor the new
@@ -130,6 +150,12 @@ export async function changeConversation(desk: DeskContext, actor: Actor, conv: 
     target = await desk.store.getOperator(change.assigneeId);
     if (!target || target.workspaceId !== conv.workspaceId) throw new DeskError('bad_event', 'unknown operator');
   }
+  if ('labels' in change) change = { labels: cleanLabels(change.labels) };
+  if ('snoozedUntil' in change && change.snoozedUntil !== null) {
+    const now = Date.now();
+    if (!(change.snoozedUntil > now && change.snoozedUntil <= now + MAX_SNOOZE_MS)) throw new DeskError('bad_event', 'a snooze ends in the future, within 30 days');
+    if (conv.state !== 'open') throw new DeskError('bad_event', 'only an open conversation can be snoozed');
+  }
   let updated = await desk.store.updateConversation(conv.id, change);
   const line = activityLine(actor.operator, conv, change, target);
   // The summary announced ends with the line (its lastSeq and last message).
@@ -140,6 +166,16 @@ export async function changeConversation(desk: DeskContext, actor: Actor, conv: 
 
 /** What an activity line says of a change, or nothing when it changed nothing. */
 export function activityLine(by: Operator, before: Conversation, change: ConversationChange, target?: Operator): string | undefined {
+  if ('labels' in change) {
+    const added = change.labels.filter((l) => !before.labels.includes(l));
+    const removed = before.labels.filter((l) => !change.labels.includes(l));
+    const parts = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean);
+    return parts.length ? `${by.name} ${parts.join(' and ')} (labels)` : undefined;
+  }
+  if ('snoozedUntil' in change) {
+    if (change.snoozedUntil === null) return before.snoozedUntil === undefined ? undefined : `${by.name} woke this conversation`;
+    return `${by.name} snoozed this conversation until ${new Date(change.snoozedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
   if ('state' in change) {
     if (change.state === before.state) return undefined;
     return `${by.name} ${change.state === 'resolved' ? 'resolved' : 'reopened'} this conversation`;
@@ -148,6 +184,17 @@ export function activityLine(by: Operator, before: Conversation, change: Convers
   if (change.assigneeId === null) return `${by.name} unassigned this conversation`;
   if (change.assigneeId === by.id) return `${by.name} took this conversation`;
   return `${by.name} assigned this conversation to ${target?.name ?? 'a teammate'}`;
+}
+
+/**
+ * The snoozes due by now end: each conversation back in the open lists gets an activity line and
+ * its summary to the operators. Every node runs it; the store gives each conversation to one.
+ */
+export async function wakeSnoozed(desk: DeskContext, now = Date.now()): Promise<void> {
+  for (const conv of await desk.store.wakeSnoozed(now)) {
+    const updated = await appendActivity(desk, conv, 'The snooze ended');
+    await announce(desk, updated, { webhook: true, toVisitor: false });
+  }
 }
 
 /** An activity line: a system note (operators only, never emailed), in the thread's order. */

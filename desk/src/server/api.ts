@@ -10,12 +10,14 @@
  *   GET  /api/operators                            → {operators: [{id, name, email}]} (the workspace's, to assign to)
  *   GET  /api/search?q=words                       → {results: [{conversation, message}]} (per conversation its newest
  *                                                     message with every word, the last as a prefix; ≤ 20, newest first)
- *   GET  /api/conversations?filter=open|unassigned|mine|resolved|all  → {conversations}
+ *   GET  /api/conversations?filter=open|unassigned|mine|snoozed|resolved|all  → {conversations}
  *   GET  /api/conversations/:id/messages?afterSeq= → {conversation, messages} (≤ 500; ask again from the last)
  *   POST /api/conversations/:id/messages {body, clientId, note?, attachments?} → 201 {message, duplicate} (200 when a repeat;
  *                                                    attachments: ids from POST /api/attachments, server/attachments.ts)
  *   POST /api/conversations/:id/resolve | reopen   → {conversation}
  *   POST /api/conversations/:id/assign {operator?} → {conversation} (no operator = me; null = nobody)
+ *   POST /api/conversations/:id/label {labels}     → {conversation} (the whole set: ≤ 10, each ≤ 40 characters)
+ *   POST /api/conversations/:id/snooze {until}     → {conversation} (ms, within 30 days; null wakes it)
  *   POST /api/conversations/:id/transcript         → 202 {to, confirmation} (the transcript, notes left out, emailed to the
  *                                                    visitor's confirmed address, or a confirmation link first: transcripts.ts)
  *   GET  /api/canned                               → {canned}
@@ -36,10 +38,12 @@ import { endSession, operatorForToken, startSession } from './sessions.js';
 import { requestTranscript } from './transcripts.js';
 import { messageView, operatorConversation, operatorView, visibleMessagesAfter, type MessageView, type OperatorConversationView } from './views.js';
 
-const FILTERS: ConversationFilter[] = ['open', 'unassigned', 'mine', 'resolved', 'all'];
+const FILTERS: ConversationFilter[] = ['open', 'unassigned', 'mine', 'snoozed', 'resolved', 'all'];
 const loginBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) });
 const sendBody = z.object({ body: z.string(), clientId: z.string().min(1).max(100), note: z.boolean().optional(), attachments: z.array(z.string().min(1).max(100)).max(MAX_ATTACHMENTS).optional() });
 const assignBody = z.object({ operator: z.string().min(1).max(100).nullable().optional() });
+const labelBody = z.object({ labels: z.array(z.string().max(200)).max(50) });
+const snoozeBody = z.object({ until: z.number().int().nullable() });
 
 export interface ApiHooks {
   /** A session ended: close its sockets. */
@@ -134,7 +138,7 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
     return;
   }
 
-  const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign|transcript)$/.exec(path);
+  const m = /^\/api\/conversations\/([^/]{1,100})\/(messages|resolve|reopen|assign|label|snooze|transcript)$/.exec(path);
   if (!m) throw new DeskError('not_found', 'no such endpoint');
   const [, id, action] = m as unknown as [string, string, string];
   const conv = await conversationFor(desk, actor, decodeSegment(id));
@@ -162,6 +166,10 @@ async function route(desk: DeskContext, hooks: ApiHooks, req: IncomingMessage, r
   if (action === 'assign') {
     const { operator: target } = parse(assignBody, await readJson(req));
     updated = await changeConversation(desk, actor, conv, { assigneeId: target === undefined ? operator.id : target });
+  } else if (action === 'label') {
+    updated = await changeConversation(desk, actor, conv, { labels: parse(labelBody, await readJson(req)).labels });
+  } else if (action === 'snooze') {
+    updated = await changeConversation(desk, actor, conv, { snoozedUntil: parse(snoozeBody, await readJson(req)).until });
   } else {
     updated = await changeConversation(desk, actor, conv, { state: action === 'resolve' ? 'resolved' : 'open' });
   }

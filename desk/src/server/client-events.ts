@@ -50,6 +50,8 @@ const schemas = {
   'conversation.rate': z.object({ conversation: id.optional(), rating: z.enum(['good', 'bad']) }),
   'conversation.assign': z.object({ conversation: id, operator: id.nullable() }),
   'conversation.resolve': z.object({ conversation: id }),
+  'conversation.label': z.object({ conversation: id, labels: z.array(z.string().max(200)).max(50) }),
+  'conversation.snooze': z.object({ conversation: id, until: z.number().int().nullable() }),
   'conversation.reopen': z.object({ conversation: id }),
   'presence.set': z.object({ status: z.enum(['online', 'away']) }),
   'transcript.request': z.object({ conversation: id.optional() }),

@@ -26,6 +26,8 @@ export interface DeskTimings {
   /** How long another node's presence list is believed, and how often this node republishes its own. */
   presenceTtlMs: number;
   presenceRepublishMs: number;
+  /** How often snoozes that are due are ended. */
+  snoozeSweepMs: number;
 }
 
 export const defaultTimings: DeskTimings = {
@@ -35,6 +37,7 @@ export const defaultTimings: DeskTimings = {
   rate: { perSecond: 20, burst: 40 },
   presenceTtlMs: 30_000,
   presenceRepublishMs: 10_000,
+  snoozeSweepMs: 15_000,
 };
 
 /** Workspaces change rarely (settings); origin checks and webhook signing read them from here. */

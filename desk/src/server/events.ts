@@ -3,8 +3,8 @@
  * do it, does it, answers the sender and emits to whoever else should know. Errors are thrown
  * as DeskErrors and turned into `error` events by the caller (realtime.ts).
  */
-import { announce, changeConversation, conversationFor, identifyVisitor, ownConversation, sendMessage, setVisitorEmail, type Actor } from './actions.js';
-import type { ClientEvent } from './client-events.js';
+import { announce, changeConversation, conversationFor, identifyVisitor, ownConversation, sendMessage, setVisitorEmail, type Actor, type ConversationChange } from './actions.js';
+import type { ClientEvent, ClientEventOf } from './client-events.js';
 import type { DeskConnection } from './connection.js';
 import type { DeskContext } from './desk-context.js';
 import { DeskError } from './errors.js';
@@ -113,11 +113,12 @@ export async function handleEvent(desk: DeskContext, conn: DeskConnection, actor
 
     case 'conversation.assign':
     case 'conversation.resolve':
-    case 'conversation.reopen': {
+    case 'conversation.reopen':
+    case 'conversation.label':
+    case 'conversation.snooze': {
       if (actor.kind !== 'operator') throw new DeskError('forbidden', 'operators only');
       const conv = await conversationFor(desk, actor, ev.conversation);
-      const change = ev.type === 'conversation.assign' ? { assigneeId: ev.operator } : { state: ev.type === 'conversation.resolve' ? ('resolved' as const) : ('open' as const) };
-      await changeConversation(desk, actor, conv, change);
+      await changeConversation(desk, actor, conv, changeOf(ev));
       return;
     }
 
@@ -155,4 +156,18 @@ function emitTyping(desk: DeskContext, actor: Actor, conversation: string, state
   const event = { type: 'typing', conversation, author: authorOf(actor), state };
   desk.emit(actor.workspaceId, otherSide(actor, conversation), event);
   if (actor.kind === 'operator') desk.emit(actor.workspaceId, { kind: 'operators' }, event);
+}
+
+/** What an operator's conversation event changes. */
+function changeOf(ev: ClientEventOf<'conversation.assign' | 'conversation.resolve' | 'conversation.reopen' | 'conversation.label' | 'conversation.snooze'>): ConversationChange {
+  switch (ev.type) {
+    case 'conversation.assign':
+      return { assigneeId: ev.operator };
+    case 'conversation.label':
+      return { labels: ev.labels };
+    case 'conversation.snooze':
+      return { snoozedUntil: ev.until };
+    default:
+      return { state: ev.type === 'conversation.resolve' ? 'resolved' : 'open' };
+  }
 }

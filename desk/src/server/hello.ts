@@ -15,7 +15,7 @@ import { operatorOriginAllowed, visitorOriginAllowed } from './origins.js';
 import { available } from './presence.js';
 import { newToken, operatorForToken } from './sessions.js';
 import { messageView, operatorView, summaryView, visibleMessagesAfter, visitorConversation, type MessageView, type VisitorConversationView } from './views.js';
-import type { ConversationSummary, DeskStore } from '../store/types.js';
+import type { ConversationFilter, ConversationSummary, DeskStore } from '../store/types.js';
 
 export async function visitorHello(desk: DeskContext, conn: DeskConnection, ev: ClientEventOf<'visitor.hello'>): Promise<void> {
   const { store } = desk;
@@ -103,11 +103,7 @@ export async function operatorHello(desk: DeskContext, conn: DeskConnection, ev:
  * Conversations as the inbox lists them, with their visitors. Conversations nobody wrote in yet
  * (every widget hello opens one) are left out.
  */
-export async function inboxList(
-  store: DeskStore,
-  workspaceId: string,
-  q: { filter: 'open' | 'unassigned' | 'mine' | 'resolved' | 'all'; operatorId?: string; limit?: number },
-): Promise<ReturnType<typeof summaryView>[]> {
+export async function inboxList(store: DeskStore, workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ReturnType<typeof summaryView>[]> {
   const limit = q.limit ?? 100;
   const rows: ConversationSummary[] = (await store.listConversations(workspaceId, { ...q, limit: limit * 2 })).filter((c) => c.lastSeq > 0).slice(0, limit);
   return rows.map((c) => summaryView(c));

@@ -27,6 +27,7 @@ import { available } from './presence.js';
 import { Realtime, refuse } from './realtime.js';
 import { fromRegionalNode } from './sessions.js';
 import { serveStatic } from './static-files.js';
+import { wakeSnoozed } from './actions.js';
 import { type AttachmentOptions, Attachments } from './attachments.js';
 import { attachmentPolicy } from '../attachments/kinds.js';
 import { handleEmailConfirm } from './transcripts.js';
@@ -177,12 +178,19 @@ export async function startDeskNode(opts: DeskNodeOptions): Promise<DeskNode> {
   const email = opts.email ? await startEmail(desk, { ...opts.email, publicUrl: opts.email.publicUrl ?? `http://${opts.host ?? '127.0.0.1'}:${port}` }) : undefined;
   log.info({ port, fanout: fanoutKind, smtpPort: email?.smtpPort }, 'desk node listening');
 
+  // Snoozes that are due end on whichever node sees them first (the store gives each to one).
+  const waking = setInterval(() => {
+    wakeSnoozed(desk).catch((err: unknown) => log.warn({ err }, 'desk: waking snoozed conversations failed'));
+  }, timings.snoozeSweepMs);
+  waking.unref();
+
   let closing: Promise<void> | undefined;
   return {
     port,
     smtpPort: email?.smtpPort,
     close() {
       closing ??= (async () => {
+        clearInterval(waking);
         const done = new Promise<void>((r) => server.close(() => r()));
         await email?.close();
         await realtime.close();

@@ -40,6 +40,9 @@ export interface VisitorConversationView {
 
 export interface OperatorConversationView extends VisitorConversationView {
   assignee: string | null;
+  labels: string[];
+  /** Out of the open lists until then (ms), or null. */
+  snoozedUntil: number | null;
   unread: number;
   visitor: { id: string; email: string | null; name: string | null; meta: Record<string, string> };
   lastMessage: { body: string; author: Author; createdAt: number; note: boolean } | null;
@@ -71,6 +74,8 @@ export function summaryView(s: ConversationSummary, visitor?: Visitor): Operator
   return {
     ...visitorConversation(s),
     assignee: s.assigneeId ?? null,
+    labels: s.labels,
+    snoozedUntil: s.snoozedUntil ?? null,
     unread: s.unread,
     visitor: {
       id: s.visitorId,

@@ -200,6 +200,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
           visitorReadSeq: 0,
           operatorReadSeq: 0,
           emailSubject: undefined,
+          labels: [],
           lastActivityAt: expect.any(Number),
           createdAt: expect.any(Number),
         });
@@ -370,6 +371,7 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
           visitorReadSeq: a.visitorReadSeq,
           operatorReadSeq: a.operatorReadSeq,
           emailSubject: a.emailSubject,
+          labels: a.labels,
           lastActivityAt: a.lastActivityAt,
           createdAt: a.createdAt,
         });
@@ -643,6 +645,44 @@ export function storeContract(name: string, open: () => Promise<DeskStore>): voi
         const [listed] = await store.listConversations(ws.id, { filter: 'all' });
         expect(summary).toEqual(listed);
         expect(await store.conversationSummary('c_nope')).toBeUndefined();
+      });
+    });
+
+    describe('labels and snooze', () => {
+      it('keeps labels in order and replaces or clears them', async () => {
+        const { conv } = await setup();
+        expect((await store.updateConversation(conv.id, { labels: ['billing', 'Refund ✓'] })).labels).toEqual(['billing', 'Refund ✓']);
+        expect((await store.getConversation(conv.id))!.labels).toEqual(['billing', 'Refund ✓']);
+        expect((await store.updateConversation(conv.id, { state: 'resolved' })).labels).toEqual(['billing', 'Refund ✓']);
+        expect((await store.updateConversation(conv.id, { labels: [] })).labels).toEqual([]);
+      });
+
+      it('a snoozed conversation leaves the open lists until it is due, and comes back once', async () => {
+        const { ws, conv, author } = await setup();
+        const ada = await operator(ws);
+        await send(conv.id, author, 'hello');
+        await store.updateConversation(conv.id, { assigneeId: ada.id });
+        const now = Date.now();
+        expect((await store.updateConversation(conv.id, { snoozedUntil: now + 60_000 })).snoozedUntil).toBe(now + 60_000);
+        const ids = async (filter: 'open' | 'mine' | 'snoozed' | 'unassigned' | 'all', at = now) => (await store.listConversations(ws.id, { filter, operatorId: ada.id, now: at })).map((c) => c.id);
+        expect(await ids('open')).toEqual([]);
+        expect(await ids('mine')).toEqual([]);
+        expect(await ids('snoozed')).toEqual([conv.id]);
+        expect(await ids('all')).toEqual([conv.id]);
+        // Due: back in the lists, and woken once whatever the number of callers.
+        expect(await ids('open', now + 60_001)).toEqual([conv.id]);
+        expect(await store.wakeSnoozed(now + 59_000)).toEqual([]);
+        const [woken, again] = await Promise.all([store.wakeSnoozed(now + 60_000), store.wakeSnoozed(now + 60_000)]);
+        expect([...woken, ...again].map((c) => [c.id, c.snoozedUntil])).toEqual([[conv.id, undefined]]);
+        // The visitor writing ends a snooze too.
+        await store.updateConversation(conv.id, { snoozedUntil: now + 60_000 });
+        const back = await store.appendMessage({ conversationId: conv.id, clientId: 'k_back', author, body: 'still there?', markRead: true });
+        expect(back.conversation!.snoozedUntil).toBeUndefined();
+        // An operator's reply does not.
+        await store.updateConversation(conv.id, { snoozedUntil: now + 60_000 });
+        const reply = await store.appendMessage({ conversationId: conv.id, clientId: 'k_reply', author: fromOperator(ada), body: 'on it', markRead: true });
+        expect(reply.conversation!.snoozedUntil).toBe(now + 60_000);
+        expect((await store.updateConversation(conv.id, { snoozedUntil: null })).snoozedUntil).toBeUndefined();
       });
     });
 

@@ -218,6 +218,17 @@ END;
       postgres: 'SELECT 1;',
     },
   },
+  {
+    version: 9,
+    name: 'labels and snooze',
+    // Labels as JSON (few per conversation, read with it, never queried by); a snooze as the time
+    // it ends, NULL when none (the inbox filters compare it with now).
+    sql: `
+ALTER TABLE conversations ADD COLUMN labels TEXT;
+ALTER TABLE conversations ADD COLUMN snoozed_until BIGINT;
+CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
+`,
+  },
 ];
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -43,9 +43,8 @@ import type {
   Attachment,
   CannedResponse,
   Conversation,
+  ConversationPatch,
   ConversationFilter,
-  ConversationState,
-  Rating,
   ConversationSummary,
   DeskStore,
   DueEmail,
@@ -275,15 +274,12 @@ export class PostgresStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
-  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]> {
+  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number; now?: number }): Promise<ConversationSummary[]> {
     const { sql, params } = inboxQuery(workspaceId, q, (n) => `$${n}`);
     return (await this.many(sql, params)).map(summaryFrom);
   }
 
-  async updateConversation(
-    id: string,
-    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
-  ): Promise<Conversation> {
+  async updateConversation(id: string, patch: ConversationPatch): Promise<Conversation> {
     // Read marks never move back and never pass the last message.
     const row = await this.one(
       `UPDATE conversations SET
@@ -293,6 +289,8 @@ export class PostgresStore implements DeskStore {
          operator_read_seq = GREATEST(operator_read_seq, LEAST(COALESCE($5::integer, 0), last_seq)),
          email_subject = COALESCE($6, email_subject),
          rating = COALESCE($7, rating),
+         labels = CASE WHEN $10::boolean THEN $11::text ELSE labels END,
+         snoozed_until = CASE WHEN $12::boolean THEN $13::bigint ELSE snoozed_until END,
          last_activity_at = GREATEST(last_activity_at, $8::bigint)
        WHERE id = $9 RETURNING *`,
       [
@@ -305,6 +303,10 @@ export class PostgresStore implements DeskStore {
         patch.rating ?? null,
         Date.now(),
         id,
+        patch.labels !== undefined,
+        patch.labels?.length ? JSON.stringify(patch.labels) : null,
+        patch.snoozedUntil !== undefined,
+        patch.snoozedUntil ?? null,
       ],
     );
     if (!row) throw new StoreNotFoundError('conversation', id);
@@ -316,7 +318,7 @@ export class PostgresStore implements DeskStore {
       const { row, conv } = await this.tx(async (c) => {
         const now = Date.now();
         const f = appendFlags(m);
-        const updated = await c.query<Row>(APPEND_UPDATE, [now, f.visitorRead, f.operatorRead, f.reopen, m.conversationId]);
+        const updated = await c.query<Row>(APPEND_UPDATE, [now, f.visitorRead, f.operatorRead, f.reopen, f.wake, m.conversationId]);
         const conv = updated.rows[0];
         if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
         const inserted = await c.query<Row>(INSERT_MESSAGE, messageValues(newId('m'), Number(conv.last_seq), m, now));
@@ -332,6 +334,10 @@ export class PostgresStore implements DeskStore {
       (m.email ? await this.one('SELECT * FROM messages WHERE email_message_id = $1', [m.email.messageId]) : undefined);
     if (!stored) throw new Error(`message ${m.clientId} conflicted on insert but is not stored`);
     return { message: messageFrom(stored), duplicate: true };
+  }
+
+  async wakeSnoozed(now: number): Promise<Conversation[]> {
+    return (await this.many('UPDATE conversations SET snoozed_until = NULL WHERE snoozed_until <= $1 RETURNING *', [now])).map(conversationFrom);
   }
 
   async conversationSummary(id: string): Promise<ConversationSummary | undefined> {

@@ -62,6 +62,8 @@ export function conversationFrom(r: Row): Conversation {
     operatorReadSeq: num(r.operator_read_seq),
     emailSubject: opt(r.email_subject),
     rating: opt(r.rating) as Conversation['rating'],
+    labels: r.labels === null || r.labels === undefined ? [] : (JSON.parse(str(r.labels)) as string[]),
+    snoozedUntil: r.snoozed_until === null || r.snoozed_until === undefined ? undefined : num(r.snoozed_until),
     lastActivityAt: num(r.last_activity_at),
     createdAt: num(r.created_at),
   };
@@ -183,15 +185,18 @@ export function messageValues(id: string, seq: number, m: NewMessage, now: numbe
   ];
 }
 
-/** The inbox filters as SQL conditions on `c` (conversations); `mine` compares with `operatorParam`. */
-export function filterCondition(filter: ConversationFilter, operatorParam: string): string {
+/** The inbox filters as SQL conditions on `c` (conversations); `mine` compares with `operatorParam`, snoozes with `nowParam`. */
+export function filterCondition(filter: ConversationFilter, operatorParam: string, nowParam: string): string {
+  const awake = `(c.snoozed_until IS NULL OR c.snoozed_until <= ${nowParam})`;
   switch (filter) {
     case 'open':
-      return `c.state = 'open'`;
+      return `c.state = 'open' AND ${awake}`;
     case 'unassigned':
-      return `c.state = 'open' AND c.assignee_id IS NULL`;
+      return `c.state = 'open' AND c.assignee_id IS NULL AND ${awake}`;
     case 'mine':
-      return `c.state = 'open' AND c.assignee_id = ${operatorParam}`;
+      return `c.state = 'open' AND c.assignee_id = ${operatorParam} AND ${awake}`;
+    case 'snoozed':
+      return `c.state = 'open' AND c.snoozed_until > ${nowParam}`;
     case 'resolved':
       return `c.state = 'resolved'`;
     case 'all':
@@ -221,22 +226,24 @@ export function summaryQuery(placeholder: string): string {
 
 /**
  * The conversation update of appendMessage: the next seq, the activity time, and the author's read
- * mark and the reopening when asked (placeholders 1: now, 2: visitor read, 3: operator read, 4:
- * reopen, 5: id; the flags are 1/0 in SQLite, booleans in PostgreSQL). Right-hand sides read the
+ * mark and the reopening when asked (placeholders, in the order they appear: 1 now, 2 visitor
+ * read, 3 operator read, 4 reopen, 5 wake, 6 id; the flags are 1/0 in SQLite, booleans in
+ * PostgreSQL). A visitor's message ends a snooze (wake): the visitor is back. Right-hand sides read the
  * row before the update: `last_seq + 1` is the new message's seq.
  */
 export function appendUpdate(p: (n: number) => string, max: 'MAX' | 'GREATEST'): string {
   return `UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ${max}(last_activity_at, ${p(1)}),
   visitor_read_seq = CASE WHEN ${p(2)} THEN last_seq + 1 ELSE visitor_read_seq END,
   operator_read_seq = CASE WHEN ${p(3)} THEN last_seq + 1 ELSE operator_read_seq END,
-  state = CASE WHEN ${p(4)} THEN 'open' ELSE state END
-WHERE id = ${p(5)} RETURNING *`;
+  state = CASE WHEN ${p(4)} THEN 'open' ELSE state END,
+  snoozed_until = CASE WHEN ${p(5)} THEN NULL ELSE snoozed_until END
+WHERE id = ${p(6)} RETURNING *`;
 }
 
 /** appendMessage's flags for appendUpdate: which read mark moves, and whether it reopens. */
-export function appendFlags(m: NewMessage): { visitorRead: boolean; operatorRead: boolean; reopen: boolean } {
+export function appendFlags(m: NewMessage): { visitorRead: boolean; operatorRead: boolean; reopen: boolean; wake: boolean } {
   const read = m.markRead === true;
-  return { visitorRead: read && m.author.kind === 'visitor', operatorRead: read && m.author.kind === 'operator' && !m.note, reopen: m.reopen === true };
+  return { visitorRead: read && m.author.kind === 'visitor', operatorRead: read && m.author.kind === 'operator' && !m.note, reopen: m.reopen === true, wake: m.author.kind === 'visitor' };
 }
 
 /**
@@ -244,10 +251,18 @@ export function appendFlags(m: NewMessage): { visitorRead: boolean; operatorRead
  * a workspace, newest activity first, with the visitor's email and name, the unread count (visitor
  * messages after the operators' read mark) and the last message (joined on seq = last_seq).
  */
-export function inboxQuery(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }, placeholder: (n: number) => string): { sql: string; params: unknown[] } {
+export function inboxQuery(
+  workspaceId: string,
+  q: { filter: ConversationFilter; operatorId?: string; limit?: number; now?: number },
+  placeholder: (n: number) => string,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const bind = (v: unknown) => (params.push(v), placeholder(params.length));
-  const where = `c.workspace_id = ${bind(workspaceId)} AND ${filterCondition(q.filter, q.filter === 'mine' ? bind(q.operatorId ?? null) : '')}`;
+  // Bound in the order they appear (SQLite's `?` are positional).
+  const workspace = bind(workspaceId);
+  const operator = q.filter === 'mine' ? bind(q.operatorId ?? null) : '';
+  const now = ['open', 'unassigned', 'mine', 'snoozed'].includes(q.filter) ? bind(q.now ?? Date.now()) : '';
+  const where = `c.workspace_id = ${workspace} AND ${filterCondition(q.filter, operator, now)}`;
   const sql = `${SUMMARY_SELECT}
 WHERE ${where}
 ORDER BY c.last_activity_at DESC, c.id

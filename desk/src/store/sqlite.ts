@@ -39,9 +39,8 @@ import type {
   Attachment,
   CannedResponse,
   Conversation,
+  ConversationPatch,
   ConversationFilter,
-  ConversationState,
-  Rating,
   ConversationSummary,
   DeskStore,
   DueEmail,
@@ -289,15 +288,12 @@ export class SqliteStore implements DeskStore {
     return row && conversationFrom(row);
   }
 
-  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]> {
+  async listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number; now?: number }): Promise<ConversationSummary[]> {
     const { sql, params } = inboxQuery(workspaceId, q, () => '?');
     return this.all(sql, ...params).map(summaryFrom);
   }
 
-  async updateConversation(
-    id: string,
-    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
-  ): Promise<Conversation> {
+  async updateConversation(id: string, patch: ConversationPatch): Promise<Conversation> {
     // Read marks never move back and never pass the last message (MAX/MIN are SQLite's scalar forms).
     const row = this.get(
       `UPDATE conversations SET
@@ -307,6 +303,8 @@ export class SqliteStore implements DeskStore {
          operator_read_seq = MAX(operator_read_seq, MIN(COALESCE(?, 0), last_seq)),
          email_subject = COALESCE(?, email_subject),
          rating = COALESCE(?, rating),
+         labels = CASE WHEN ? THEN ? ELSE labels END,
+         snoozed_until = CASE WHEN ? THEN ? ELSE snoozed_until END,
          last_activity_at = MAX(last_activity_at, ?)
        WHERE id = ? RETURNING *`,
       patch.state ?? null,
@@ -316,6 +314,10 @@ export class SqliteStore implements DeskStore {
       patch.operatorReadSeq ?? null,
       patch.emailSubject ?? null,
       patch.rating ?? null,
+      patch.labels === undefined ? 0 : 1,
+      patch.labels?.length ? JSON.stringify(patch.labels) : null,
+      patch.snoozedUntil === undefined ? 0 : 1,
+      patch.snoozedUntil ?? null,
       Date.now(),
       id,
     );
@@ -373,13 +375,17 @@ export class SqliteStore implements DeskStore {
       if (stored) return { row: stored, duplicate: true };
       const now = Date.now();
       const f = appendFlags(m);
-      const conv = this.get(APPEND_UPDATE, now, f.visitorRead ? 1 : 0, f.operatorRead ? 1 : 0, f.reopen ? 1 : 0, m.conversationId);
+      const conv = this.get(APPEND_UPDATE, now, f.visitorRead ? 1 : 0, f.operatorRead ? 1 : 0, f.reopen ? 1 : 0, f.wake ? 1 : 0, m.conversationId);
       if (!conv) throw new StoreNotFoundError('conversation', m.conversationId);
       const row = this.get(INSERT_MESSAGE, ...messageValues(newId('m'), Number(conv.last_seq), m, now))!;
       return { row, duplicate: false, conv };
     });
     const { row, duplicate, conv } = append();
     return { message: messageFrom(row), duplicate, ...(conv ? { conversation: conversationFrom(conv) } : {}) };
+  }
+
+  async wakeSnoozed(now: number): Promise<Conversation[]> {
+    return this.all('UPDATE conversations SET snoozed_until = NULL WHERE snoozed_until <= ? RETURNING *', now).map(conversationFrom);
   }
 
   async conversationSummary(id: string): Promise<ConversationSummary | undefined> {

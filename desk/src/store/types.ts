@@ -71,6 +71,10 @@ export interface Conversation {
   emailSubject: string | undefined;
   /** What the visitor said of it once resolved. */
   rating: Rating | undefined;
+  /** The operators' labels (`billing`, `refund`), in the order given. */
+  labels: string[];
+  /** Out of the open lists until then (ms), unless the visitor writes first. */
+  snoozedUntil: number | undefined;
   lastActivityAt: number;
   createdAt: number;
 }
@@ -144,6 +148,18 @@ export interface VisitorPatch {
   lastSeenAt?: number;
 }
 
+/** What updateConversation changes; read marks never move back, `null` clears. */
+export interface ConversationPatch {
+  state?: ConversationState;
+  assigneeId?: string | null;
+  visitorReadSeq?: number;
+  operatorReadSeq?: number;
+  emailSubject?: string;
+  rating?: Rating;
+  labels?: string[];
+  snoozedUntil?: number | null;
+}
+
 export interface CannedResponse {
   id: string;
   workspaceId: string;
@@ -151,7 +167,8 @@ export interface CannedResponse {
   body: string;
 }
 
-export type ConversationFilter = 'open' | 'unassigned' | 'mine' | 'resolved' | 'all';
+/** `open`, `unassigned` and `mine` leave snoozed conversations out; `snoozed` lists them. */
+export type ConversationFilter = 'open' | 'unassigned' | 'mine' | 'snoozed' | 'resolved' | 'all';
 
 export interface NewMessage {
   conversationId: string;
@@ -214,12 +231,12 @@ export interface DeskStore {
   /** The visitor's conversations, newest first (by creation), at most `limit`: what its widget shows above the open one. */
   visitorConversations(visitorId: string, limit: number): Promise<Conversation[]>;
   conversationByReplyToken(token: string): Promise<Conversation | undefined>;
-  listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number }): Promise<ConversationSummary[]>;
+  /** `now`: the time snoozes are compared with (default: now). */
+  listConversations(workspaceId: string, q: { filter: ConversationFilter; operatorId?: string; limit?: number; now?: number }): Promise<ConversationSummary[]>;
   /** Read seqs only move forward (the store keeps the larger); `assigneeId: null` unassigns. Bumps lastActivityAt. */
-  updateConversation(
-    id: string,
-    patch: { state?: ConversationState; assigneeId?: string | null; visitorReadSeq?: number; operatorReadSeq?: number; emailSubject?: string; rating?: Rating },
-  ): Promise<Conversation>;
+  updateConversation(id: string, patch: ConversationPatch): Promise<Conversation>;
+  /** Ends the snoozes due by `now` (one caller gets each, whatever the number of nodes): the conversations woken. */
+  wakeSnoozed(now: number): Promise<Conversation[]>;
 
   /**
    * Stores a message with the next seq, or returns the one already stored under (conversationId,

@@ -63,6 +63,8 @@ export function stubConversation(id: string, at: number, known?: VisitorConversa
     state: known?.state ?? 'open',
     rating: known?.rating ?? null,
     assignee: null,
+    labels: [],
+    snoozedUntil: null,
     lastSeq: known?.lastSeq ?? 0,
     visitorReadSeq: known?.visitorReadSeq ?? 0,
     operatorReadSeq: known?.operatorReadSeq ?? 0,
