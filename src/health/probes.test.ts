@@ -85,7 +85,8 @@ describe.each(Object.keys(PROBES) as MonitorType[])('contract: %s probe', (type)
     expect(Date.now() - started).toBeLessThan(1000);
     if (type === 'tcp') expect(r.ok).toBe(true);
     else expect(r).toMatchObject({ ok: false, reason: 'timeout' });
-    expect(hole.seen()).toBe(1);
+    // The probe reached the hole (on a loaded machine the server may see it after the timeout).
+    await eventually(() => hole.seen() === 1);
     await eventually(() => hole.open() === 0);
   });
 
