@@ -27,6 +27,7 @@ export function initialState(storage: WidgetStorage, title: string): WidgetState
     messages: cached?.messages ?? [],
     earlier: [],
     emailOn: false,
+    attachments: null,
     emailAsked: false,
     outbox: Array.isArray(outbox) ? (outbox as OutboxItem[]) : [],
     lastSeq: cached ? Number(storage.get('lastSeq')) || 0 : 0,

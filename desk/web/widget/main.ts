@@ -14,6 +14,7 @@
  */
 import { browserEnvironment } from '../shared/browser-env.js';
 import { type Connection, openConnection } from '../shared/connection.js';
+import { upload } from '../shared/upload.js';
 import { readConfig } from './config.js';
 import { initialState } from './initial-state.js';
 import type { Widget } from './context.js';
@@ -95,12 +96,18 @@ function start(): void {
       if (e.key === 'Tab' && state.open && coversScreen()) trapFocus(e, view.panel, view.shadow);
     },
     composer: {
-      send: (body) => {
+      send: (body, attachments) => {
         typing.stop();
-        queueMessage(w, body);
+        queueMessage(w, body, attachments);
       },
       input: typing.input,
       blur: typing.stop,
+      // Into the conversation the visitor is in, as its session (PROTOCOL.md, Attachments); the
+      // paperclip only shows once a welcome said what may be attached.
+      upload: (file) =>
+        state.attachments && state.conversation && state.session
+          ? upload(config.base, { workspace: config.workspace, conversation: state.conversation.id }, file, { 'x-desk-visitor': state.session }, state.attachments)
+          : Promise.reject(new Error('not welcomed')),
     },
     email: {
       save: (email) => {

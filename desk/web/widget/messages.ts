@@ -10,7 +10,7 @@ import type { ThreadMessage } from './state.js';
 export const MAX_BODY = 5000;
 
 /** A message as it arrives: from the server, or made from an ack before its message.new. */
-export type IncomingMessage = Pick<MessageView, 'id' | 'seq' | 'clientId' | 'body' | 'author' | 'createdAt'> & Partial<Pick<MessageView, 'conversation' | 'note' | 'via'>>;
+export type IncomingMessage = Pick<MessageView, 'id' | 'seq' | 'clientId' | 'body' | 'author' | 'createdAt'> & Partial<Pick<MessageView, 'conversation' | 'note' | 'via' | 'attachments'>>;
 
 /** What the thread keeps of a message (and caches in localStorage). */
 export function slim(m: IncomingMessage): ThreadMessage {
@@ -21,6 +21,7 @@ export function slim(m: IncomingMessage): ThreadMessage {
     body: String(m.body || ''),
     via: m.via,
     author: { kind: m.author?.kind || 'system', name: m.author?.name || '' },
+    attachments: m.attachments?.length ? m.attachments : undefined,
     createdAt: m.createdAt || Date.now(),
   };
 }

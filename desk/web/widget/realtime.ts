@@ -98,6 +98,7 @@ function onWelcome(w: Widget, ev: ServerEventOf<'visitor.welcome'>): void {
   // The conversations before this one (resolved since, say), shown above it: an answer that came
   // after the visitor left stays in sight, unread and counted on the badge.
   state.emailOn = ev.email === true;
+  state.attachments = ev.attachments ?? null;
   state.earlier = (ev.earlier || []).filter((e) => e?.conversation && e.conversation.id !== conv.id && (e.messages || []).length);
   addMessages(w, ev.messages || []);
   // A welcome carries at most one page; the rest comes by sync (a trailing note costs one empty answer).
@@ -120,7 +121,7 @@ function onAck(w: Widget, ev: ServerEventOf<'message.ack'>): void {
   if (!item) return;
   // The ack may beat message.new: show the message as sent right away; message.new replaces it.
   const you = { kind: 'visitor', id: '', name: 'You' } as const;
-  addMessages(w, [{ id: ev.id, seq: ev.seq, clientId: item.clientId, body: item.body, note: false, author: you, createdAt: item.createdAt }], true);
+  addMessages(w, [{ id: ev.id, seq: ev.seq, clientId: item.clientId, body: item.body, attachments: item.attachments, note: false, author: you, createdAt: item.createdAt }], true);
 }
 
 function onError(w: Widget, ev: ServerEventOf<'error'>): void {

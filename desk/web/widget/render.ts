@@ -28,6 +28,7 @@ export function renderWidget(w: Widget, view: View, forceBottom = false): void {
     typing: state.typing && state.typing.until > Date.now() ? t.typing(state.typing.name) : undefined,
     linkOnline: state.conn === 'online',
   });
+  view.composer.update(state.attachments);
   view.email.update({ canEmail: state.connected && state.emailOn, available, asked: state.emailAsked, email: state.email });
   renderBadge(w, view);
   view.root.classList.toggle('is-down', view.strip.update(state.shownConn));

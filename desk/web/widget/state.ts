@@ -2,19 +2,23 @@
  * The widget's state: one plain object the event handlers change and render.ts shows
  * (initial-state.ts makes it from what the last page left in storage).
  */
-import type { Author, Availability, ClientEventOf, EarlierConversation, ErrorCode, MessageView, VisitorConversationView } from '../../src/protocol.js';
+import type { AttachmentPolicy, AttachmentView, Author, Availability, ClientEventOf, EarlierConversation, ErrorCode, MessageView, VisitorConversationView } from '../../src/protocol.js';
 import type { LinkState } from '../shared/connection.js';
 
 /** A message as the thread keeps it (and caches it): no note flag, the author without its id. */
 export interface ThreadMessage extends Pick<MessageView, 'id' | 'seq' | 'clientId' | 'body' | 'createdAt'> {
   via?: MessageView['via'];
   author: Pick<Author, 'kind' | 'name'>;
+  /** Its files; absent when none (most messages: the cache stays small). */
+  attachments?: AttachmentView[];
 }
 
 /** A send not yet acknowledged, kept in localStorage until its `message.ack` (PROTOCOL.md). */
 export interface OutboxItem {
   clientId: string;
   body: string;
+  /** Files uploaded for it (whole, so a pending message shows them; the send names their ids). */
+  attachments?: AttachmentView[];
   createdAt: number;
   /** A regional node has it on disk (`message.accepted`): "Sent", still kept until the ack. */
   accepted?: boolean;
@@ -35,6 +39,8 @@ export interface WidgetState {
   earlier: EarlierConversation[];
   /** This Desk sends email (welcome): only then is email offered. */
   emailOn: boolean;
+  /** What may be attached (welcome), null when this Desk takes no files: then no paperclip. */
+  attachments: AttachmentPolicy | null;
   /** The visitor asked to leave an address while someone is online. */
   emailAsked: boolean;
   /** Oldest first. */

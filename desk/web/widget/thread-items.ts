@@ -4,7 +4,7 @@
  * author within 5 minutes (`first` / `last` round their corners); the receipt under the last own
  * message, and always under a pending or refused one.
  */
-import type { Author, VisitorConversationView } from '../../src/protocol.js';
+import type { AttachmentView, Author, VisitorConversationView } from '../../src/protocol.js';
 import type { Strings } from './locales/strings.js';
 import type { ThreadMessage, WidgetState } from './state.js';
 
@@ -18,6 +18,8 @@ export interface ThreadItem {
   /** The author's name; none for the outbox and the end rows (so they never group with a named author). */
   name?: string;
   body: string;
+  /** Its files (shown under the text, or alone: a message may be only files). */
+  files?: AttachmentView[];
   at: number;
   receipt?: Receipt;
   /** For the end and rating rows. */
@@ -42,7 +44,7 @@ export function threadItems(state: Pick<WidgetState, 'earlier' | 'messages' | 'c
   const current = state.conversation;
   if (current && current.state === 'resolved' && state.messages.length) endOf(items, current, state.messages[state.messages.length - 1]!.createdAt, t);
   for (const o of state.outbox) {
-    items.push({ key: o.clientId, kind: 'visitor', own: true, body: o.body, at: o.createdAt, receipt: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
+    items.push({ key: o.clientId, kind: 'visitor', own: true, body: o.body, files: o.attachments, at: o.createdAt, receipt: o.failed ? 'failed' : o.accepted ? 'sent' : 'sending' });
   }
   return items;
 }
@@ -80,7 +82,7 @@ export function threadRows(items: readonly ThreadItem[], dayOf: (at: number) => 
 function itemOf(m: ThreadMessage, conv: VisitorConversationView | null): ThreadItem {
   const own = m.author.kind === 'visitor';
   const receipt = own ? (conv && m.seq <= (conv.operatorReadSeq || 0) ? 'read' : 'sent') : undefined;
-  return { key: m.clientId || m.id, kind: m.author.kind, own, name: m.author.name, body: m.body, at: m.createdAt, receipt };
+  return { key: m.clientId || m.id, kind: m.author.kind, own, name: m.author.name, body: m.body, files: m.attachments, at: m.createdAt, receipt };
 }
 
 /** The line that closes a conversation's thread, and under a resolved one the rating row. */

@@ -1,9 +1,11 @@
 /**
  * The scrolling middle of the panel: the greeting, the thread inside a polite live region (the
  * list keeps its own semantics: a role on the <ol> would replace them), and who is typing. Only
- * bubbles new to the screen animate in. Every body goes through richText, never innerHTML.
+ * bubbles new to the screen animate in. Every body goes through richText, never innerHTML. A
+ * message's files follow its text (attachment-link.ts); a message of files alone has no bubble.
  */
 import { richText } from '../shared/rich-text.js';
+import { attachmentLink } from './attachment-link.js';
 import { el } from './dom.js';
 import type { Strings } from './locales/strings.js';
 import { rateRow } from './rating.js';
@@ -33,7 +35,8 @@ export interface ThreadHandlers {
   retry(clientId: string): void;
 }
 
-export function createThreadView(t: Strings, tag: string, on: ThreadHandlers): ThreadView {
+/** `base`: the Desk this script came from, where files are served. */
+export function createThreadView(t: Strings, tag: string, base: string, on: ThreadHandlers): ThreadView {
   const greeting = el('p', 'greeting');
   const intro = el('div', 'intro');
   intro.append(greeting);
@@ -61,6 +64,10 @@ export function createThreadView(t: Strings, tag: string, on: ThreadHandlers): T
   });
 
   let rendered = new Set<string>();
+  // Each file's link, kept across renders (every render rebuilds the list): a preview already
+  // loaded is moved, not fetched and decoded again.
+  let fileLinks = new Map<string, HTMLAnchorElement>();
+  let shownLinks = new Map<string, HTMLAnchorElement>();
 
   function receiptLabel(receipt: Receipt | undefined, linkOnline: boolean): string {
     if (receipt === 'read') return t.read;
@@ -75,9 +82,16 @@ export function createThreadView(t: Strings, tag: string, on: ThreadHandlers): T
     const li = el('li', cls, undefined, { 'data-key': item.key });
     if (item.receipt) li.setAttribute('data-state', item.receipt);
     if (!item.own && row.first) li.append(el('span', 'author', item.name || t.team));
-    const bubble = el('div', 'bubble');
-    bubble.append(richText(item.body));
-    li.append(bubble);
+    if (item.body.trim() || !item.files?.length) {
+      const bubble = el('div', 'bubble');
+      bubble.append(richText(item.body));
+      li.append(bubble);
+    }
+    for (const a of item.files ?? []) {
+      const link = fileLinks.get(a.id) ?? attachmentLink(a, base);
+      shownLinks.set(a.id, link);
+      li.append(link);
+    }
     if (!row.meta) return li;
     const meta = el('span', 'meta', timeLabel(item.at, tag));
     if (row.receipt) {
@@ -108,6 +122,8 @@ export function createThreadView(t: Strings, tag: string, on: ThreadHandlers): T
         }
       }
       rendered = seen;
+      fileLinks = shownLinks;
+      shownLinks = new Map();
       list.replaceChildren(frag);
       intro.hidden = shown.introHidden;
       typingRow.hidden = shown.typing === undefined;

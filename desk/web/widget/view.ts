@@ -47,9 +47,9 @@ export function mountView(config: WidgetConfig, locale: Locale, on: ViewHandlers
   const { t } = locale;
   const header = createHeader(t, on.close);
   const strip = createConnStrip(t);
-  const thread = createThreadView(t, locale.tag, on.thread);
+  const thread = createThreadView(t, locale.tag, config.base, on.thread);
   const email = createEmail(t, on.email);
-  const composer = createComposer(t, on.composer);
+  const composer = createComposer(t, config.base, on.composer);
   const brand = el('p', 'brand');
   brand.append(email.ask, ` ${t.poweredBy} `, el('b', '', 'Desk'));
   const panel = el('section', 'panel', undefined, { id: 'dk-panel', role: 'dialog', 'aria-labelledby': 'dk-title', 'aria-hidden': 'true' });

@@ -42,6 +42,17 @@ export const de: Strings = {
   placeholder: 'Nachricht schreiben…',
   messageLabel: 'Nachricht',
   send: 'Nachricht senden',
+  emoji: 'Emoji einfügen',
+  emojiGrid: 'Emojis',
+
+  attach: 'Datei anhängen',
+  removeFile: (name) => `${name} entfernen`,
+  uploading: 'Wird hochgeladen…',
+  fileType: (name) => `${name} kann nicht angehängt werden: Dateien dieses Typs werden nicht angenommen.`,
+  fileSize: (name, max) => `${name} ist zu groß zum Anhängen (höchstens ${max}).`,
+  fileRate: 'Zu viele Dateien auf einmal. Bitte warten Sie ein paar Sekunden und versuchen Sie es dann erneut.',
+  fileFailed: (name) => `${name} konnte nicht hochgeladen werden. Bitte prüfen Sie Ihre Verbindung und versuchen Sie es erneut.`,
+  tooManyFiles: 'Eine Nachricht kann bis zu 10 Dateien enthalten.',
 
   emailAway: 'Wir sind gerade nicht da. Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir Ihnen per E-Mail.',
   emailOnline: 'Hinterlassen Sie Ihre E-Mail-Adresse, dann schicken wir Ihnen unsere Antworten auch dorthin.',

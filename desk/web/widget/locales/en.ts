@@ -42,6 +42,17 @@ export const en: Strings = {
   placeholder: 'Write a message…',
   messageLabel: 'Message',
   send: 'Send message',
+  emoji: 'Insert an emoji',
+  emojiGrid: 'Emoji',
+
+  attach: 'Attach a file',
+  removeFile: (name) => `Remove ${name}`,
+  uploading: 'Uploading…',
+  fileType: (name) => `${name} can't be attached: files of this type aren't accepted.`,
+  fileSize: (name, max) => `${name} is too large to attach (${max} at most).`,
+  fileRate: 'Too many files at once. Wait a few seconds, then try again.',
+  fileFailed: (name) => `${name} couldn't be uploaded. Check your connection and try again.`,
+  tooManyFiles: 'A message can carry up to 10 files.',
 
   emailAway: "We're away right now. Leave your email and we'll reply there.",
   emailOnline: "Leave your email and we'll send the replies there too.",

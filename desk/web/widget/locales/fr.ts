@@ -44,6 +44,17 @@ export const fr: Strings = {
   placeholder: 'Écrivez un message…',
   messageLabel: 'Message',
   send: 'Envoyer le message',
+  emoji: 'Insérer un émoji',
+  emojiGrid: 'Émojis',
+
+  attach: 'Joindre un fichier',
+  removeFile: (name) => `Retirer ${name}`,
+  uploading: 'Envoi en cours…',
+  fileType: (name) => `Impossible de joindre ${name}${nb}: ce type de fichier n’est pas accepté.`,
+  fileSize: (name, max) => `${name} est trop volumineux pour être joint (${max} au maximum).`,
+  fileRate: 'Trop de fichiers d’un coup. Patientez quelques secondes, puis réessayez.',
+  fileFailed: (name) => `${name} n’a pas pu être envoyé. Vérifiez votre connexion et réessayez.`,
+  tooManyFiles: 'Un message peut contenir jusqu’à 10 fichiers.',
 
   emailAway: 'Nous sommes absents pour le moment. Laissez votre adresse e-mail, nous vous y répondrons.',
   emailOnline: 'Laissez votre adresse e-mail et nous vous y enverrons aussi nos réponses.',

@@ -66,6 +66,20 @@ export interface Strings {
   placeholder: string;
   messageLabel: string;
   send: string;
+  /** The emoji button's label, and its grid's. */
+  emoji: string;
+  emojiGrid: string;
+
+  /** Files: the paperclip's label, a file's × in the tray, a file on its way up. */
+  attach: string;
+  removeFile: (name: string) => string;
+  uploading: string;
+  /** Why a file was not attached: its type, its size (with the limit, as "10.0 MB"), too many uploads at once, an upload that failed, more than a message carries. */
+  fileType: (name: string) => string;
+  fileSize: (name: string, max: string) => string;
+  fileRate: string;
+  fileFailed: (name: string) => string;
+  tooManyFiles: string;
 
   /** The email form's label while nobody is online, and while someone is. */
   emailAway: string;
