@@ -306,6 +306,8 @@ describe('files and emoji in the widget', () => {
     await page.keyboard.press('Enter');
     await panel.waitFor({ state: 'hidden' });
     expect(await input.inputValue()).toBe('Thanks 😊');
+    // A pick leaves focus in the text: typing goes on.
+    expect(await page.evaluate(`${SHADOW}.activeElement && ${SHADOW}.activeElement.tagName`)).toBe('TEXTAREA');
 
     await button.focus();
     await page.keyboard.press('Enter');

@@ -1,8 +1,8 @@
 /**
  * The composers' emoji picker: a small grid of the emoji people use in support chats, written by
  * hand rather than a library (the full Unicode set with search is hundreds of KiB; the widget's
- * whole budget is 20). A button opens it; arrow keys move in the grid, Enter or a click inserts,
- * Escape closes and gives focus back to the button. Labels come from the caller (the widget's
+ * whole budget is 20). A button opens it; arrow keys move in the grid, Enter or a click inserts
+ * (focus goes to the text, so typing goes on), Escape closes and gives focus back to the button. Labels come from the caller (the widget's
  * locale); styles from the page that shows it (class names `emoji-*`).
  */
 
@@ -81,8 +81,9 @@ export function emojiPicker(labels: { open: string; grid: string }, insert: (emo
       cell.tabIndex = -1;
       cell.textContent = emoji;
       cell.addEventListener('click', () => {
+        // Hidden first: the insert gives focus to the text, where typing goes on.
+        hide();
         insert(emoji);
-        close();
       });
       cells.push(cell);
       row.append(cell);
@@ -101,10 +102,14 @@ export function emojiPicker(labels: { open: string; grid: string }, insert: (emo
     button.setAttribute('aria-expanded', 'true');
     focusCell(at);
   }
-  function close(): void {
-    if (panel.hidden) return;
+  function hide(): void {
     panel.hidden = true;
     button.setAttribute('aria-expanded', 'false');
+  }
+  /** Closed without a pick (Escape, the button): focus back on the button. */
+  function close(): void {
+    if (panel.hidden) return;
+    hide();
     button.focus();
   }
 
@@ -123,10 +128,7 @@ export function emojiPicker(labels: { open: string; grid: string }, insert: (emo
   // A click or focus elsewhere closes it.
   panel.addEventListener('focusout', (e) => {
     const next = e.relatedTarget as Node | null;
-    if (next !== button && !panel.contains(next)) {
-      panel.hidden = true;
-      button.setAttribute('aria-expanded', 'false');
-    }
+    if (next !== button && !panel.contains(next)) hide();
   });
   return { button, panel, close };
 }
