@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageView, OperatorConversationView } from '../src/protocol.js';
-import { filterCounts, lastWords, mergeConversation, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
+import { filterCounts, lastWords, mergeConversation, previewText, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
 import { InboxState } from '../web/inbox/state.js';
 
 function conversation(over: Partial<OperatorConversationView> = {}): OperatorConversationView {
@@ -38,6 +38,7 @@ function message(seq: number, over: Partial<MessageView> = {}): MessageView {
     body: `message ${seq}`,
     note: false,
     via: 'chat',
+    attachments: [],
     createdAt: 1000 + seq,
     ...over,
   } as MessageView;
@@ -70,6 +71,21 @@ describe('conversations', () => {
     expect(mergeConversation(conversation({ lastSeq: 3, lastMessage: line }), known).lastMessage).toBe(words);
   });
 
+  it('previews a message of files alone by its files, and keeps their names when a summary repeats it', () => {
+    const author = { kind: 'visitor' as const, id: 'v_1', name: 'Visitor' };
+    expect(previewText({ body: 'See *this*', files: ['a.png'] })).toBe('See *this*');
+    expect(previewText({ body: '', files: ['photo.png'] })).toBe('📎 photo.png');
+    expect(previewText({ body: ' ', files: ['a.png', 'b.pdf'] })).toBe('📎 2 files');
+    // A summary's last message names no files: an empty body still says there is one.
+    expect(previewText({ body: '' })).toBe('📎 Attachment');
+    const seen = { body: '', author, createdAt: 10, note: false, files: ['photo.png'] };
+    const summary = { body: '', author, createdAt: 10, note: false };
+    expect(lastWords(seen, summary)).toEqual({ ...summary, files: ['photo.png'] });
+    expect(lastWords(seen, { ...summary, createdAt: 11 })).toEqual({ ...summary, createdAt: 11 });
+    const known = mergeConversation(conversation({ lastMessage: seen }), undefined);
+    expect(mergeConversation(conversation({ lastMessage: summary }), known).lastMessage?.files).toEqual(['photo.png']);
+  });
+
   it('labels a visitor by name, else email, else a stable tail of their id', () => {
     expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: 'Ada', meta: {} } }))).toBe('Ada');
     expect(visitorLabel(conversation({ visitor: { id: 'v_1', email: 'a@x.test', name: null, meta: {} } }))).toBe('a@x.test');
@@ -93,11 +109,26 @@ describe('the inbox state', () => {
   it('settles a pending send by its clientId and keeps the summary current', () => {
     const state = new InboxState();
     state.upsertConversation(conversation());
-    state.thread('c_1').pending.push({ clientId: 'k_mine', body: 'hello', note: false, createdAt: 5 });
+    state.thread('c_1').pending.push({ clientId: 'k_mine', body: 'hello', note: false, attachments: [], createdAt: 5 });
     state.addMessages('c_1', [message(3, { clientId: 'k_mine', body: 'hello', author: { kind: 'operator', id: 'o_me', name: 'Ada' } })]);
     expect(state.thread('c_1').pending).toEqual([]);
     expect(state.lastSeqOf('c_1')).toBe(3);
     expect(state.conversations.get('c_1')).toMatchObject({ lastSeq: 3, lastMessage: { body: 'hello' } });
+  });
+
+  it('a message of files alone: the preview names them; a pending send keeps its files until its message is stored', () => {
+    const state = new InboxState();
+    state.upsertConversation(conversation());
+    const photo = { id: 'f_1', name: 'photo.png', type: 'image/png', size: 2048, url: '/files/f_1/photo.png' };
+    state.addMessages('c_1', [message(3, { body: '', attachments: [photo] })]);
+    expect(state.conversations.get('c_1')?.lastMessage).toMatchObject({ body: '', files: ['photo.png'] });
+    const pdf = { id: 'f_2', name: 'invoice.pdf', type: 'application/pdf', size: 900, url: '/files/f_2/invoice.pdf' };
+    state.thread('c_1').pending.push({ clientId: 'k_pdf', body: '', note: true, attachments: [pdf], createdAt: 5 });
+    state.addMessages('c_1', [message(4, { clientId: 'other' })]);
+    expect(state.thread('c_1').pending[0]?.attachments).toEqual([pdf]);
+    state.addMessages('c_1', [message(5, { clientId: 'k_pdf', body: '', note: true, attachments: [pdf], author: { kind: 'operator', id: 'o_me', name: 'Ada' } })]);
+    expect(state.thread('c_1').pending).toEqual([]);
+    expect(state.conversations.get('c_1')?.lastMessage).toMatchObject({ note: true, files: ['invoice.pdf'] });
   });
 
   it('an activity line moves the thread on (lastSeq) but the preview keeps the words', () => {

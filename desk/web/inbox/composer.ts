@@ -1,10 +1,14 @@
 /**
  * The composer: Reply / Note tabs, Enter to send (Shift+Enter for a new line), a draft kept per
- * conversation, typing announcements for replies (never for notes), and the canned-response menu
- * (canned.ts).
+ * conversation, typing announcements for replies (never for notes), the canned-response menu
+ * (canned.ts), the emoji picker (shared/emoji-picker.ts) and files (attach.ts). Send is enabled
+ * with words or files, once every file picked is up.
  */
+import type { AttachmentView } from '../../src/protocol.js';
+import { emojiPicker, insertAtCaret } from '../shared/emoji-picker.js';
+import { setupComposerFiles } from './attach.js';
 import { setupCannedMenu } from './canned.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import type { InboxState } from './state.js';
 
 /** A `typing start` at most this often while the operator keeps typing. */
@@ -18,19 +22,25 @@ type Mode = 'reply' | 'note';
 
 export interface ComposerOptions {
   state: InboxState;
-  onSend(body: string, note: boolean): void;
+  /** `body` may be empty when files come with it. */
+  onSend(body: string, note: boolean, attachments: AttachmentView[]): void;
   onTyping(conversation: string, state: 'start' | 'stop'): void;
+  /** Uploads a file into a conversation (the operator's credential is the caller's). */
+  upload(conversation: string, file: File): Promise<AttachmentView>;
 }
 
 export interface Composer {
   /** Switches to another conversation, keeping each one's draft. */
   show(conversation: string): void;
   focus(): void;
+  /** The welcome's attachment policy may have changed. */
+  refresh(): void;
 }
 
-export function setupComposer({ state, onSend, onTyping }: ComposerOptions): Composer {
+export function setupComposer({ state, onSend, onTyping, upload }: ComposerOptions): Composer {
   const form = byId<HTMLFormElement>('composer');
   const input = byId<HTMLTextAreaElement>('composer-input');
+  const sendButton = byId<HTMLButtonElement>('composer-send');
   const tabs = [...form.querySelectorAll<HTMLButtonElement>('[role=tab]')];
   const drafts = new Map<string, { text: string; mode: Mode }>();
   let mode: Mode = 'reply';
@@ -39,6 +49,12 @@ export function setupComposer({ state, onSend, onTyping }: ComposerOptions): Com
   let typingIdle: ReturnType<typeof setTimeout> | undefined;
   let typingConv: string | null = null;
   const canned = setupCannedMenu(state, input, byId('canned'), () => current, saveDraft);
+  const files = setupComposerFiles({ form, input, policy: () => state.attachments, conversation: () => current, upload, onChange: updateSend });
+  const emoji = emojiPicker({ open: 'Insert an emoji', grid: 'Emoji' }, (e) => insertAtCaret(input, e));
+  emoji.button.title = 'Insert an emoji';
+  // The tools go first in the composer's foot; the grid floats above the composer, like the canned menu.
+  sendButton.parentElement?.prepend(h('div', { class: 'composer-tools' }, emoji.button, files.button));
+  form.parentElement?.append(emoji.panel);
 
   for (const tab of tabs) {
     tab.addEventListener('click', () => {
@@ -62,6 +78,7 @@ export function setupComposer({ state, onSend, onTyping }: ComposerOptions): Com
     canned.update();
     typing();
     saveDraft();
+    updateSend();
   });
   input.addEventListener('click', () => canned.update());
   input.addEventListener('blur', () => {
@@ -77,18 +94,26 @@ export function setupComposer({ state, onSend, onTyping }: ComposerOptions): Com
     form.classList.toggle('is-note', mode === 'note');
     input.placeholder = mode === 'note' ? 'Write an internal note, only your team sees it…' : 'Reply to the visitor…  (/ for canned responses)';
     input.setAttribute('aria-label', mode === 'note' ? 'Internal note' : 'Reply');
-    byId('composer-send').textContent = mode === 'note' ? 'Add note' : 'Send';
+    sendButton.textContent = mode === 'note' ? 'Add note' : 'Send';
     saveDraft();
   }
 
+  function sendable(): boolean {
+    return !!current && !files.busy() && (!!input.value.trim() || files.ready().length > 0);
+  }
+
+  function updateSend(): void {
+    sendButton.disabled = !sendable();
+  }
+
   function submit(): void {
-    const body = input.value.trim();
-    if (!body || !current) return;
+    if (!sendable() || !current) return;
     canned.close();
     typingStop();
-    onSend(body, mode === 'note');
+    onSend(input.value.trim(), mode === 'note', files.ready());
     input.value = '';
     drafts.delete(current);
+    files.clear();
   }
 
   function saveDraft(): void {
@@ -131,9 +156,15 @@ export function setupComposer({ state, onSend, onTyping }: ComposerOptions): Com
       input.value = draft?.text || '';
       setMode(draft?.mode || 'reply');
       canned.close();
+      files.refresh();
+      updateSend();
     },
     focus() {
       input.focus();
+    },
+    refresh() {
+      files.refresh();
+      updateSend();
     },
   };
 }

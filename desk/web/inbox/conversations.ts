@@ -5,7 +5,13 @@
  */
 import type { MessageView, OperatorConversationView, VisitorConversationView } from '../../src/protocol.js';
 
-export type InboxConversation = OperatorConversationView;
+/**
+ * The server's summary, its last message holding the names of the files it carries when the inbox
+ * saw that message (a `message.new` or a thread it loaded): the summary itself names none.
+ */
+export type InboxConversation = Omit<OperatorConversationView, 'lastMessage'> & { lastMessage: LastMessage };
+
+export type LastMessage = (NonNullable<OperatorConversationView['lastMessage']> & { files?: string[] }) | null;
 
 export type Filter = 'open' | 'unassigned' | 'mine' | 'resolved';
 
@@ -42,8 +48,6 @@ export function mergeConversation(next: OperatorConversationView | VisitorConver
   };
 }
 
-export type LastMessage = OperatorConversationView['lastMessage'];
-
 /**
  * The list's preview of a conversation: what a person last wrote, the newer of `current` and
  * `candidate`. An activity line (a system note: "Ada resolved this conversation", which the server
@@ -53,7 +57,22 @@ export function lastWords(current: LastMessage, candidate: LastMessage): LastMes
   if (!candidate || !current) return candidate ?? current;
   const line = (m: NonNullable<LastMessage>) => m.author.kind === 'system';
   if (line(candidate) !== line(current)) return line(candidate) ? current : candidate;
-  return candidate.createdAt >= current.createdAt ? candidate : current;
+  if (candidate.createdAt < current.createdAt) return current;
+  // The same message again from a summary, which names no files: the names known stay.
+  const same = candidate.createdAt === current.createdAt && candidate.author.id === current.author.id && candidate.body === current.body;
+  return same && !candidate.files && current.files ? { ...candidate, files: current.files } : candidate;
+}
+
+/**
+ * A message in the list's words: its text, else its files ("📎 photo.png", "📎 2 files"). A body
+ * is empty only when files came with it (PROTOCOL.md, message.send), so an empty one whose files
+ * the inbox never saw still says there are some.
+ */
+export function previewText(m: { body: string; files?: string[] }): string {
+  if (m.body.trim()) return m.body;
+  const files = m.files ?? [];
+  if (files.length > 1) return `📎 ${files.length} files`;
+  return `📎 ${files[0] ?? 'Attachment'}`;
 }
 
 /** A conversation known only by a message in it, until the list comes back (`createdAt` 0: unknown). */

@@ -23,6 +23,12 @@ export interface Props extends Listeners {
   target?: string;
   rel?: string;
   datetime?: string;
+  accept?: string;
+  multiple?: boolean;
+  hidden?: boolean;
+  src?: string;
+  alt?: string;
+  loading?: 'lazy' | 'eager';
   [aria: `aria-${string}`]: Attr;
 }
 
@@ -72,6 +78,8 @@ const ICONS = {
   logout: 'M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10',
   close: 'M6 6l12 12M18 6 6 18',
   bell: 'M6 16V11a6 6 0 1 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0',
+  clip: 'M20 11.5l-8.1 8.1a5.2 5.2 0 0 1-7.4-7.4l8.6-8.6a3.5 3.5 0 0 1 4.9 4.9l-8.6 8.6a1.7 1.7 0 0 1-2.5-2.5l7.9-7.9',
+  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h4',
 };
 
 export type IconName = keyof typeof ICONS;

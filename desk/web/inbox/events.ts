@@ -6,7 +6,7 @@
  */
 import type { MessageView, Outgoing, ServerEvent, ServerEventOf } from '../../src/protocol.js';
 import { MESSAGES_PAGE } from './api.js';
-import { stubConversation, visitorLabel } from './conversations.js';
+import { previewText, stubConversation, visitorLabel } from './conversations.js';
 import type { Notifier } from './notify.js';
 import { savedAvailability } from './presence.js';
 import type { Part, Schedule } from './render.js';
@@ -32,7 +32,8 @@ export interface EventContext {
 }
 
 export function sendPending(send: (ev: Outgoing) => boolean, conversation: string, p: PendingSend): boolean {
-  return send({ type: 'message.send', conversation, clientId: p.clientId, body: p.body, note: p.note });
+  const attachments = p.attachments.length ? p.attachments.map((a) => a.id) : undefined;
+  return send({ type: 'message.send', conversation, clientId: p.clientId, body: p.body, note: p.note, attachments });
 }
 
 /** After a welcome: each thread held from its last seq, and every send still pending (not refused). */
@@ -101,6 +102,7 @@ function welcomed(ev: ServerEventOf<'operator.welcome'>, ctx: EventContext): voi
   saveOperator(ev.operator);
   for (const c of ev.conversations) state.upsertConversation(c);
   state.presence = ev.presence;
+  state.attachments = ev.attachments;
   if (savedAvailability() === 'away') ctx.send({ type: 'presence.set', status: 'away' });
   resync(state, ctx.send);
   ctx.reloadList();
@@ -112,7 +114,9 @@ function acknowledged(ev: ServerEventOf<'message.ack'>, state: InboxState): void
   const p = state.threads.get(ev.conversation)?.pending.find((x) => x.clientId === ev.clientId);
   if (!p) return;
   const author = { kind: 'operator' as const, id: state.me?.id ?? '', name: state.me?.name ?? '' };
-  state.addMessages(ev.conversation, [{ id: ev.id, conversation: ev.conversation, seq: ev.seq, clientId: p.clientId, body: p.body, note: p.note, via: 'chat', createdAt: p.createdAt, author }]);
+  state.addMessages(ev.conversation, [
+    { id: ev.id, conversation: ev.conversation, seq: ev.seq, clientId: p.clientId, body: p.body, note: p.note, attachments: p.attachments, via: 'chat', createdAt: p.createdAt, author },
+  ]);
 }
 
 /** The visitor typing shows in the thread and the list; a teammate (never myself) above the composer, so two do not answer at once. */
@@ -162,7 +166,7 @@ function messageNew(m: MessageView, ctx: EventContext): void {
   if (c && !known && m.author.kind === 'visitor') {
     if (ctx.viewing(id)) ctx.markRead(id);
     else c.unread = (c.unread || 0) + 1;
-    ctx.notify.visitorMessage(id, visitorLabel(c), m.body, ctx.viewing(id));
+    ctx.notify.visitorMessage(id, visitorLabel(c), previewText({ body: m.body, files: m.attachments.map((a) => a.name) }), ctx.viewing(id));
   }
   ctx.schedule('list', 'filters', id === state.selected ? 'thread' : null);
 }

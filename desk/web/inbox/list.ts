@@ -6,7 +6,7 @@
  */
 import { richText } from '../shared/rich-text.js';
 import type { InboxActions } from './actions.js';
-import { FILTERS, type Filter, type InboxConversation, filterCounts, visitorLabel } from './conversations.js';
+import { FILTERS, type Filter, type InboxConversation, filterCounts, previewText, visitorLabel } from './conversations.js';
 import { byId, h, personAvatar } from './dom.js';
 import { firstName, fullTime, oneLine, shortTime } from './format.js';
 import type { InboxState } from './state.js';
@@ -46,10 +46,11 @@ export function renderList(state: InboxState, actions: InboxActions): void {
   if (focused) list.querySelector<HTMLElement>(`[data-id="${CSS.escape(focused)}"]`)?.focus();
 }
 
-/** One conversation: who, when, the last message (while searching, the one that matched), its owner and unread count. */
+/** One conversation: who, when, the last message (while searching, the one that matched; its files when it has no words), its owner and unread count. */
 function row(state: InboxState, c: InboxConversation, tabStop: boolean, actions: InboxActions): HTMLLIElement {
   const typing = state.typingIn(c.id);
-  const last = state.search?.results.find((r) => r.conversation.id === c.id)?.message ?? c.lastMessage;
+  const hit = state.search?.results.find((r) => r.conversation.id === c.id)?.message;
+  const last = hit ? { ...hit, files: hit.attachments.map((a) => a.name) } : c.lastMessage;
   const me = state.me?.id;
   // An activity line (author system) speaks for itself; a note says it is one.
   const who = !last || last.author.kind === 'system' ? '' : last.note ? 'Note: ' : last.author.kind === 'operator' ? (last.author.id === me ? 'You: ' : `${firstName(last.author.name)}: `) : '';
@@ -82,7 +83,7 @@ function row(state: InboxState, c: InboxConversation, tabStop: boolean, actions:
       h(
         'div',
         { class: 'conv-bottom' },
-        typing ? h('span', { class: 'conv-excerpt typing' }, 'typing…') : h('span', { class: 'conv-excerpt' }, ...(last ? [who, preview(last.body)] : ['No messages yet'])),
+        typing ? h('span', { class: 'conv-excerpt typing' }, 'typing…') : h('span', { class: 'conv-excerpt' }, ...(last ? [who, preview(last)] : ['No messages yet'])),
         owner ? h('span', { class: 'conv-assignee', title: `Assigned to ${owner}` }, firstName(owner)) : null,
         unread && h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, c.unread > 99 ? '99+' : String(c.unread)),
       ),
@@ -90,9 +91,13 @@ function row(state: InboxState, c: InboxConversation, tabStop: boolean, actions:
   );
 }
 
-/** A message on one line of the list, through richText; its links become their text (an option holds nothing interactive). */
-function preview(body: string): DocumentFragment {
-  const out = richText(oneLine(body));
+/**
+ * A message on one line of the list: its words through richText, their links become their text
+ * (an option holds nothing interactive); files' names as they are.
+ */
+function preview(last: { body: string; files?: string[] }): DocumentFragment | string {
+  if (!last.body.trim()) return previewText(last);
+  const out = richText(oneLine(last.body));
   for (const a of out.querySelectorAll('a')) a.replaceWith(...a.childNodes);
   return out;
 }

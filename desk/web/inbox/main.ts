@@ -9,6 +9,7 @@ import { setupSearch } from './search.js';
 import { createInbox } from './session.js';
 import { savedSession, setupSignin, showSignin } from './signin.js';
 import { InboxState } from './state.js';
+import { keepThreadBottom } from './thread.js';
 import { setupPresenceToggle } from './topbar.js';
 
 /** Relative times in the list ("5m") are redrawn this often. */
@@ -19,6 +20,7 @@ const inbox = createInbox(new InboxState());
 setupSignin((answer) => inbox.start(answer.token, answer.operator));
 setupSearch(inbox.search, inbox.showSearch);
 setupPresenceToggle(inbox.setPresence);
+keepThreadBottom();
 byId('notify').append(icon('bell'));
 const signout = byId('signout');
 signout.append(icon('logout'));

@@ -3,8 +3,9 @@
  * applied by events.ts) and the REST reads (loading.ts), and the actions the views ask for.
  * Conversation commands apply locally at once; the server's update confirms them.
  */
-import type { ClientEventOf } from '../../src/protocol.js';
+import type { AttachmentView, ClientEventOf } from '../../src/protocol.js';
 import type { Connection } from '../shared/connection.js';
+import { UploadError, upload } from '../shared/upload.js';
 import type { InboxActions } from './actions.js';
 import { type ListFilter, logout, type OperatorApi, type OperatorView, operatorApi, type SearchResult } from './api.js';
 import { setupComposer } from './composer.js';
@@ -66,7 +67,7 @@ export function createInbox(state: InboxState): Inbox {
     reopen: (id) => command({ type: 'conversation.reopen', conversation: id }, (c) => (c.state = 'open')),
   };
   const schedule = createRenderer(state, actions);
-  const composer = setupComposer({ state, onSend: sendMessage, onTyping: (id, s) => send({ type: 'typing', conversation: id, state: s }) });
+  const composer = setupComposer({ state, onSend: sendMessage, onTyping: (id, s) => send({ type: 'typing', conversation: id, state: s }), upload: uploadFile });
   const notify = setupNotifications(byId<HTMLButtonElement>('notify'), (id) => actions.select(id));
   const events: EventContext = { state, send, schedule, viewing, markRead, reloadList: () => loadConversations('all'), notify, toast };
 
@@ -80,13 +81,19 @@ export function createInbox(state: InboxState): Inbox {
     schedule('list', 'filters', 'details', 'threadhead');
   }
 
-  function sendMessage(body: string, note: boolean): void {
+  function sendMessage(body: string, note: boolean, attachments: AttachmentView[]): void {
     const id = state.selected;
     if (!id) return;
-    const p: PendingSend = { clientId: `k_${randomId()}`, body, note, createdAt: Date.now() };
+    const p: PendingSend = { clientId: `k_${randomId()}`, body, note, attachments, createdAt: Date.now() };
     state.thread(id).pending.push(p);
     sendPending(send, id, p);
     schedule('thread', 'scroll');
+  }
+
+  /** A file up into a conversation, as the operator signed in (PROTOCOL.md, Attachments); paths relative to the page. */
+  function uploadFile(conversation: string, file: File): Promise<AttachmentView> {
+    if (!token || !state.attachments) return Promise.reject(new UploadError('failed'));
+    return upload('.', { conversation }, file, { authorization: `Bearer ${token}` }, state.attachments);
   }
 
   function viewing(id: string): boolean {
@@ -132,7 +139,10 @@ export function createInbox(state: InboxState): Inbox {
       if (focusAfter) requestAnimationFrame(() => requestAnimationFrame(focusList));
     });
     conn = connectOperator(t, {
-      onEvent: (ev) => applyEvent(ev, events),
+      onEvent: (ev) => {
+        applyEvent(ev, events);
+        if (ev.type === 'operator.welcome') composer.refresh();
+      },
       onState: (s) => {
         state.conn = s;
         schedule('conn');

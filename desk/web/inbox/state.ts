@@ -3,7 +3,7 @@
  * pending sends, who is typing, presence, the search, the filter and the selection. One plain
  * store, no DOM, no socket: the controller changes it and asks for a render.
  */
-import type { MessageView, OperatorConversationView, PresenceOperator, VisitorConversationView } from '../../src/protocol.js';
+import type { AttachmentPolicy, AttachmentView, MessageView, OperatorConversationView, PresenceOperator, VisitorConversationView } from '../../src/protocol.js';
 import type { CannedResponse, OperatorView, SearchResult } from './api.js';
 import type { LinkState } from '../shared/connection.js';
 import { type Filter, type InboxConversation, lastWords, matchesFilter, mergeConversation, upsertBySeq } from './conversations.js';
@@ -13,13 +13,15 @@ export interface PendingSend {
   clientId: string;
   body: string;
   note: boolean;
+  /** The files it names, uploaded already: shown with it, and named again when it is sent again. */
+  attachments: AttachmentView[];
   createdAt: number;
   /** Refused by the server (not rate-limited): shown as not delivered, not sent again. */
   failed?: boolean;
 }
 
 /** What the inbox reads of a stored message. */
-export type ThreadMessage = Pick<MessageView, 'id' | 'conversation' | 'seq' | 'clientId' | 'author' | 'body' | 'note' | 'via' | 'createdAt'>;
+export type ThreadMessage = Pick<MessageView, 'id' | 'conversation' | 'seq' | 'clientId' | 'author' | 'body' | 'note' | 'via' | 'attachments' | 'createdAt'>;
 
 export interface Thread {
   /** Stored messages, ordered by seq. */
@@ -60,6 +62,8 @@ export class InboxState {
   /** The conversation last focused in the list (its roving Tab stop). */
   listFocus: string | undefined = undefined;
   conn: LinkState = 'connecting';
+  /** What may be attached (the welcome's `attachments`): null while unknown or when this Desk takes no files. */
+  attachments: AttachmentPolicy | null = null;
 
   upsertConversation(view: OperatorConversationView | VisitorConversationView): InboxConversation {
     const next = mergeConversation(view, this.conversations.get(view.id));
@@ -90,7 +94,13 @@ export class InboxState {
     if (c && newest && newest.seq >= c.lastSeq) {
       const last = words ?? newest;
       c.lastSeq = newest.seq;
-      c.lastMessage = lastWords(c.lastMessage, { body: last.body, author: last.author, createdAt: last.createdAt, note: last.note });
+      c.lastMessage = lastWords(c.lastMessage, {
+        body: last.body,
+        author: last.author,
+        createdAt: last.createdAt,
+        note: last.note,
+        files: last.attachments.map((a) => a.name),
+      });
       c.lastActivityAt = Math.max(c.lastActivityAt || 0, newest.createdAt);
     }
   }

@@ -1,12 +1,14 @@
 /**
  * The middle column: the thread's head (who, where from, open or resolved) and its messages, the
  * stored ones by seq, then the operator's sends not yet acknowledged; receipts under the
- * operator's replies, the visitor typing, a teammate writing here too.
+ * operator's replies, the visitor typing, a teammate writing here too. A message's files follow
+ * its words (files.ts).
  */
-import type { Author } from '../../src/protocol.js';
+import type { AttachmentView, Author } from '../../src/protocol.js';
 import { richText } from '../shared/rich-text.js';
 import { visitorLabel } from './conversations.js';
 import { byId, h, icon } from './dom.js';
+import { messageFiles } from './files.js';
 import { clockTime, dayLabel, fullTime, pageLabel } from './format.js';
 import type { InboxState } from './state.js';
 
@@ -33,6 +35,7 @@ interface Shown {
   author: Author;
   body: string;
   note: boolean;
+  attachments: AttachmentView[];
   via: 'chat' | 'email';
   createdAt: number;
   status: 'stored' | 'sending' | 'failed';
@@ -48,7 +51,7 @@ export function renderMessages(state: InboxState, forceBottom: boolean): void {
   const me: Author = { kind: 'operator', id: state.me?.id ?? '', name: state.me?.name ?? '' };
   const items: Shown[] = [
     ...t.messages.map((m): Shown => ({ ...m, status: 'stored' })),
-    ...t.pending.map((p): Shown => ({ body: p.body, note: p.note, via: 'chat', createdAt: p.createdAt, author: me, status: p.failed ? 'failed' : 'sending' })),
+    ...t.pending.map((p): Shown => ({ body: p.body, note: p.note, attachments: p.attachments, via: 'chat', createdAt: p.createdAt, author: me, status: p.failed ? 'failed' : 'sending' })),
   ];
   // "Seen" goes under the last operator reply the visitor has read (notes are never shown to them); "Sent" under the last reply.
   const reply = (m: Shown) => m.author.kind === 'operator' && !m.note;
@@ -95,7 +98,9 @@ export function renderMessages(state: InboxState, forceBottom: boolean): void {
               h('time', { title: fullTime(m.createdAt) }, clockTime(m.createdAt)),
               m.via === 'email' ? h('span', { class: 'via' }, 'via email') : null,
             ),
-        h('div', { class: 'msg-body' }, richText(m.body)),
+        // A message of files alone shows no empty bubble.
+        m.body ? h('div', { class: 'msg-body' }, richText(m.body)) : null,
+        messageFiles(m.attachments),
         receipt,
       ),
     );
@@ -109,6 +114,25 @@ export function renderMessages(state: InboxState, forceBottom: boolean): void {
   if (teammate) nodes.push(h('div', { class: 'teammate-typing', role: 'status' }, `${teammate.name} is writing a reply here too.`));
   box.replaceChildren(...nodes);
   if (nearBottom) box.scrollTop = box.scrollHeight;
+}
+
+/**
+ * The thread stays at its bottom while the composer under it grows or shrinks (files in its
+ * tray, an error), when the operator was there: the last message never hides behind it.
+ */
+export function keepThreadBottom(): void {
+  const box = byId('messages');
+  let atBottom = true;
+  box.addEventListener(
+    'scroll',
+    () => {
+      atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
+    },
+    { passive: true },
+  );
+  new ResizeObserver(() => {
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  }).observe(box);
 }
 
 /** Array.prototype.findLastIndex, which the browsers the inbox supports (Safari 14) lack. */
