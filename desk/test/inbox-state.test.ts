@@ -5,7 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageView, OperatorConversationView } from '../src/protocol.js';
-import { filterCounts, lastWords, mergeConversation, previewText, stubConversation, upsertBySeq, visitorLabel } from '../web/inbox/conversations.js';
+import {
+  filterCounts,
+  isSnoozed,
+  lastWords,
+  matchesFilter,
+  mergeConversation,
+  previewText,
+  snoozeChoices,
+  stubConversation,
+  upsertBySeq,
+  visitorLabel,
+  withLabel,
+} from '../web/inbox/conversations.js';
 import { InboxState } from '../web/inbox/state.js';
 
 function conversation(over: Partial<OperatorConversationView> = {}): OperatorConversationView {
@@ -95,7 +107,47 @@ describe('conversations', () => {
 
   it('counts each filter: open, unassigned, mine, resolved', () => {
     const list = [conversation({ id: 'a' }), conversation({ id: 'b', assignee: 'o_me' }), conversation({ id: 'c', assignee: 'o_other' }), conversation({ id: 'd', state: 'resolved' })];
-    expect(filterCounts(list, 'o_me')).toEqual({ open: 3, unassigned: 1, mine: 1, resolved: 1 });
+    expect(filterCounts(list, 'o_me')).toEqual({ open: 3, unassigned: 1, mine: 1, snoozed: 0, resolved: 1 });
+  });
+
+  it('keeps snoozed conversations out of open, unassigned and mine until they are due, and lists them under snoozed', () => {
+    const now = 1_000_000;
+    const list = [
+      conversation({ id: 'a', snoozedUntil: now + 60_000 }),
+      conversation({ id: 'b', assignee: 'o_me', snoozedUntil: now + 1 }),
+      conversation({ id: 'c', assignee: 'o_me', snoozedUntil: now }), // due: awake
+      conversation({ id: 'd', snoozedUntil: now - 5 }),
+      conversation({ id: 'e', state: 'resolved', snoozedUntil: now + 60_000 }),
+      conversation({ id: 'f' }),
+    ];
+    expect(filterCounts(list, 'o_me', now)).toEqual({ open: 3, unassigned: 2, mine: 1, snoozed: 2, resolved: 1 });
+    const ids = (f: Parameters<typeof matchesFilter>[1], at = now) => list.filter((c) => matchesFilter(c, f, 'o_me', at)).map((c) => c.id);
+    expect(ids('snoozed')).toEqual(['a', 'b']);
+    expect(ids('open')).toEqual(['c', 'd', 'f']);
+    expect(ids('mine')).toEqual(['c']);
+    expect(ids('unassigned')).toEqual(['d', 'f']);
+    // An hour later every snooze is due.
+    expect(ids('snoozed', now + 3_600_000)).toEqual([]);
+    expect(ids('open', now + 3_600_000)).toEqual(['a', 'b', 'c', 'd', 'f']);
+    expect(isSnoozed(conversation({ snoozedUntil: null }), now)).toBe(false);
+  });
+
+  it('offers snoozes in an hour, tomorrow at 9:00 and next Monday at 9:00, local time', () => {
+    const wed = new Date(2026, 11, 9, 15, 30).getTime(); // a Wednesday
+    const [hour, tomorrow, monday] = snoozeChoices(wed);
+    expect(hour.until).toBe(wed + 3_600_000);
+    expect(new Date(tomorrow.until)).toEqual(new Date(2026, 11, 10, 9, 0));
+    expect(new Date(monday.until)).toEqual(new Date(2026, 11, 14, 9, 0));
+    const mon = new Date(2026, 11, 14, 8, 0).getTime(); // on a Monday: the next one
+    expect(new Date(snoozeChoices(mon)[2].until)).toEqual(new Date(2026, 11, 21, 9, 0));
+    const sun = new Date(2026, 11, 13, 20, 0).getTime();
+    expect(new Date(snoozeChoices(sun)[2].until)).toEqual(new Date(2026, 11, 14, 9, 0));
+  });
+
+  it('adds a label once whatever its case, trimmed', () => {
+    expect(withLabel(['billing'], '  vip ')).toEqual(['billing', 'vip']);
+    expect(withLabel(['billing'], 'Billing')).toBeNull();
+    expect(withLabel(['billing'], '   ')).toBeNull();
   });
 
   it('keeps a thread ordered by seq and one message per seq', () => {

@@ -9,4 +9,8 @@ export interface InboxActions {
   assign(id: string, operatorId: string | null): void;
   resolve(id: string): void;
   reopen(id: string): void;
+  /** The whole new set of labels. */
+  label(id: string, labels: string[]): void;
+  /** Until then (ms), or awake now (null). */
+  snooze(id: string, until: number | null): void;
 }

@@ -44,7 +44,7 @@ export interface MessagesAnswer {
   messages: MessageView[];
 }
 
-export type ListFilter = 'open' | 'unassigned' | 'mine' | 'resolved' | 'all';
+export type ListFilter = 'open' | 'unassigned' | 'mine' | 'snoozed' | 'resolved' | 'all';
 
 /** The most messages one GET (or one `sync`) returns. */
 export const MESSAGES_PAGE = 500;

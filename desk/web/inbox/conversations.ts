@@ -13,12 +13,13 @@ export type InboxConversation = Omit<OperatorConversationView, 'lastMessage'> & 
 
 export type LastMessage = (NonNullable<OperatorConversationView['lastMessage']> & { files?: string[] }) | null;
 
-export type Filter = 'open' | 'unassigned' | 'mine' | 'resolved';
+export type Filter = 'open' | 'unassigned' | 'mine' | 'snoozed' | 'resolved';
 
 export const FILTERS: readonly { id: Filter; label: string }[] = [
   { id: 'open', label: 'Open' },
   { id: 'unassigned', label: 'Unassigned' },
   { id: 'mine', label: 'Mine' },
+  { id: 'snoozed', label: 'Snoozed' },
   { id: 'resolved', label: 'Resolved' },
 ];
 
@@ -95,23 +96,54 @@ export function stubConversation(id: string, at: number, known?: VisitorConversa
   };
 }
 
-export function matchesFilter(c: InboxConversation, filter: Filter, meId: string | undefined): boolean {
+/** Snoozed now: open, its snooze still ahead (the server's `snoozed` list; PROTOCOL.md, conversation.snooze). */
+export function isSnoozed(c: Pick<InboxConversation, 'state' | 'snoozedUntil'>, now = Date.now()): boolean {
+  return c.state === 'open' && c.snoozedUntil !== null && c.snoozedUntil > now;
+}
+
+/** Open, unassigned and mine leave out what is snoozed (until it is due), as the server's lists do. */
+export function matchesFilter(c: InboxConversation, filter: Filter, meId: string | undefined, now = Date.now()): boolean {
   switch (filter) {
     case 'open':
-      return c.state === 'open';
+      return c.state === 'open' && !isSnoozed(c, now);
     case 'unassigned':
-      return c.state === 'open' && !c.assignee;
+      return c.state === 'open' && !c.assignee && !isSnoozed(c, now);
     case 'mine':
-      return c.state === 'open' && c.assignee === meId;
+      return c.state === 'open' && c.assignee === meId && !isSnoozed(c, now);
+    case 'snoozed':
+      return isSnoozed(c, now);
     case 'resolved':
       return c.state === 'resolved';
   }
 }
 
-export function filterCounts(conversations: Iterable<InboxConversation>, meId: string | undefined): Record<Filter, number> {
-  const counts: Record<Filter, number> = { open: 0, unassigned: 0, mine: 0, resolved: 0 };
-  for (const c of conversations) for (const f of FILTERS) if (matchesFilter(c, f.id, meId)) counts[f.id]++;
+export function filterCounts(conversations: Iterable<InboxConversation>, meId: string | undefined, now = Date.now()): Record<Filter, number> {
+  const counts: Record<Filter, number> = { open: 0, unassigned: 0, mine: 0, snoozed: 0, resolved: 0 };
+  for (const c of conversations) for (const f of FILTERS) if (matchesFilter(c, f.id, meId, now)) counts[f.id]++;
   return counts;
+}
+
+/** The snooze menu's times, local: in an hour, tomorrow at 9:00, next week's Monday at 9:00. */
+export function snoozeChoices(now = Date.now()): { id: string; label: string; until: number }[] {
+  const at9 = (days: number) => {
+    const d = new Date(now);
+    d.setDate(d.getDate() + days);
+    d.setHours(9, 0, 0, 0);
+    return d.getTime();
+  };
+  const day = new Date(now).getDay();
+  return [
+    { id: 'hour', label: '1 hour', until: now + 3_600_000 },
+    { id: 'tomorrow', label: 'Tomorrow 9:00', until: at9(1) },
+    { id: 'monday', label: 'Next week Monday 9:00', until: at9((8 - day) % 7 || 7) },
+  ];
+}
+
+/** `labels` with `label` added (trimmed; one of each whatever its case), or null when there is nothing to add. */
+export function withLabel(labels: readonly string[], label: string): string[] | null {
+  const l = label.trim();
+  if (!l || labels.some((x) => x.toLowerCase() === l.toLowerCase())) return null;
+  return [...labels, l];
 }
 
 /** Name, else email, else a stable "Visitor #1a2b3c" from the visitor id. */

@@ -8,6 +8,8 @@ import { assignButton, assigneeMenu } from './assign.js';
 import { visitorLabel } from './conversations.js';
 import { byId, type Child, h, icon, personAvatar } from './dom.js';
 import { browserSummary, countryName, fullTime, pageLabel, safeUrl } from './format.js';
+import { labelsSection } from './labels.js';
+import { snoozeControl } from './snooze.js';
 import type { InboxState } from './state.js';
 
 export function renderDetails(state: InboxState, actions: InboxActions): void {
@@ -24,6 +26,11 @@ export function renderDetails(state: InboxState, actions: InboxActions): void {
   const firstSeen = Number(meta.firstSeen) || Math.min(...[...state.conversations.values()].filter((x) => x.visitor.id === v.id && x.createdAt).map((x) => x.createdAt));
   const page = meta.page ? h('a', { href: safeUrl(meta.page), target: '_blank', rel: 'noopener noreferrer', title: meta.page }, pageLabel(meta.page)) : null;
   const menu = assigneeMenu(state, c, actions);
+  // What is typed in the label form stays when the panel is drawn again (for this conversation).
+  const input = box.querySelector<HTMLInputElement>('#label-input');
+  const typed = input && box.dataset.conversation === c.id ? { value: input.value, focused: document.activeElement === input } : { value: '', focused: false };
+  box.dataset.conversation = c.id;
+  const snooze = snoozeControl(c, actions);
   box.replaceChildren(
     h('button', { type: 'button', class: 'icon-btn details-close', 'aria-label': 'Close details', onclick: () => document.body.classList.remove('show-details') }, icon('close')),
     h(
@@ -42,6 +49,8 @@ export function renderDetails(state: InboxState, actions: InboxActions): void {
       assignButton(state, c, actions),
     ),
     ...(menu ? [menu] : []),
+    ...(snooze ? [snooze] : []),
+    labelsSection(c, actions, typed),
     h(
       'section',
       { class: 'detail-section' },

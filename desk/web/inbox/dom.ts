@@ -19,6 +19,9 @@ export interface Props extends Listeners {
   tabindex?: string;
   for?: string;
   value?: string;
+  placeholder?: string;
+  maxlength?: string;
+  autocomplete?: string;
   href?: string;
   target?: string;
   rel?: string;

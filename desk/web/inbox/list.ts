@@ -15,6 +15,7 @@ const EMPTY: Record<Filter, string> = {
   open: 'No open conversations. Nice work!',
   unassigned: 'Nothing waiting for an owner.',
   mine: 'Nothing assigned to you.',
+  snoozed: 'Nothing snoozed.',
   resolved: 'No resolved conversations yet.',
 };
 
@@ -84,10 +85,24 @@ function row(state: InboxState, c: InboxConversation, tabStop: boolean, actions:
         'div',
         { class: 'conv-bottom' },
         typing ? h('span', { class: 'conv-excerpt typing' }, 'typing…') : h('span', { class: 'conv-excerpt' }, ...(last ? [who, preview(last)] : ['No messages yet'])),
+        labelChips(c.labels),
         owner ? h('span', { class: 'conv-assignee', title: `Assigned to ${owner}` }, firstName(owner)) : null,
         unread && h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, c.unread > 99 ? '99+' : String(c.unread)),
       ),
     ),
+  );
+}
+
+/** A row's labels: at most three, then "+n". */
+const LABELS_SHOWN = 3;
+function labelChips(labels: readonly string[]): HTMLSpanElement | null {
+  if (!labels.length) return null;
+  const more = labels.length - LABELS_SHOWN;
+  return h(
+    'span',
+    { class: 'conv-labels', title: `Labels: ${labels.join(', ')}` },
+    ...labels.slice(0, LABELS_SHOWN).map((l) => h('span', { class: 'label-chip small' }, l)),
+    more > 0 ? h('span', { class: 'label-chip small more' }, `+${more}`) : null,
   );
 }
 

@@ -25,7 +25,7 @@ import { renderMe } from './topbar.js';
 
 const EXPIRED = 'Your session expired. Please sign in again.';
 
-type Command = ClientEventOf<'conversation.assign' | 'conversation.resolve' | 'conversation.reopen'>;
+type Command = ClientEventOf<'conversation.assign' | 'conversation.resolve' | 'conversation.reopen' | 'conversation.label' | 'conversation.snooze'>;
 
 export interface Inbox {
   start(token: string, operator: OperatorView | null): void;
@@ -65,6 +65,9 @@ export function createInbox(state: InboxState): Inbox {
     assign: (id, operator) => command({ type: 'conversation.assign', conversation: id, operator }, (c) => (c.assignee = operator)),
     resolve: (id) => command({ type: 'conversation.resolve', conversation: id }, (c) => (c.state = 'resolved')),
     reopen: (id) => command({ type: 'conversation.reopen', conversation: id }, (c) => (c.state = 'open')),
+    // Labels and snoozes wait for the server's update: it may refuse them (a toast says why).
+    label: (id, labels) => command({ type: 'conversation.label', conversation: id, labels }, () => {}),
+    snooze: (id, until) => command({ type: 'conversation.snooze', conversation: id, until }, () => {}),
   };
   const schedule = createRenderer(state, actions);
   const composer = setupComposer({ state, onSend: sendMessage, onTyping: (id, s) => send({ type: 'typing', conversation: id, state: s }), upload: uploadFile });
