@@ -75,6 +75,9 @@ async function serious(page: Page): Promise<{ id: string; nodes: string[] }[]> {
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** Waits for the page (a loaded machine runs four Chromium suites at once). */
+const poll = <T>(f: () => T | Promise<T>) => expect.poll(f, { timeout: 5000 });
+
 const stored = async () => (await store.getConversation(conversation))!;
 
 describe('inbox labels and snooze', () => {
@@ -89,35 +92,35 @@ describe('inbox labels and snooze', () => {
     await page.locator('#label-input').fill('  VIP ');
     await page.locator('#label-input').press('Enter');
     await until(async () => (await stored()).labels.join() === 'billing,VIP', 5000, 'two labels stored');
-    await expect.poll(() => row.locator('.label-chip').allTextContents()).toEqual(['billing', 'VIP']);
-    await expect.poll(() => page.locator('.label-list .label-chip').allTextContents()).toEqual(['billing', 'VIP']);
+    await poll(() => row.locator('.label-chip').allTextContents()).toEqual(['billing', 'VIP']);
+    await poll(() => page.locator('.label-list .label-chip').allTextContents()).toEqual(['billing', 'VIP']);
 
     await page.getByRole('button', { name: 'Remove label billing' }).click();
     await until(async () => (await stored()).labels.join() === 'VIP', 5000, 'one label removed');
-    await expect.poll(() => row.locator('.label-chip').allTextContents()).toEqual(['VIP']);
+    await poll(() => row.locator('.label-chip').allTextContents()).toEqual(['VIP']);
     for (const l of ['refund', 'priority', 'eu']) {
       await page.locator('#label-input').fill(l);
       await page.locator('#label-input').press('Enter');
-      await expect.poll(() => page.locator('.label-list .label-chip').count()).toBeGreaterThan(0);
+      await poll(() => page.locator('.label-list .label-chip').count()).toBeGreaterThan(0);
       await until(async () => (await stored()).labels.includes(l), 5000, `label ${l}`);
     }
     // At most three in the row, then "+n".
-    await expect.poll(() => row.locator('.label-chip').allTextContents()).toEqual(['VIP', 'refund', 'priority', '+1']);
+    await poll(() => row.locator('.label-chip').allTextContents()).toEqual(['VIP', 'refund', 'priority', '+1']);
 
     // The snooze menu, by keyboard: opens on its first item, arrows move, Escape closes onto the button.
     const button = page.locator('#snooze-button');
     await button.focus();
     await button.press('Enter');
-    await expect.poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('hour');
+    await poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('hour');
     expect(await button.getAttribute('aria-expanded')).toBe('true');
     await page.keyboard.press('ArrowDown');
-    await expect.poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('tomorrow');
+    await poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('tomorrow');
     await page.keyboard.press('End');
-    await expect.poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('monday');
+    await poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('monday');
     expect(await serious(page)).toEqual([]);
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator('#snooze-menu').isHidden()).toBe(true);
-    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('snooze-button');
+    await poll(() => page.locator('#snooze-menu').isHidden()).toBe(true);
+    await poll(() => page.evaluate('document.activeElement?.id')).toBe('snooze-button');
 
     const before = Date.now();
     await button.click();
@@ -125,7 +128,7 @@ describe('inbox labels and snooze', () => {
     await until(async () => ((await stored()).snoozedUntil ?? 0) >= before + 3_600_000 - 1000, 5000, 'snoozed for an hour');
     await page.locator('.snooze-until').waitFor();
     expect(await page.locator('.snooze-until').textContent()).toMatch(/^Snoozed until /);
-    await expect.poll(() => row.count()).toBe(0); // out of Open
+    await poll(() => row.count()).toBe(0); // out of Open
     await page.locator('.filter[data-filter="snoozed"]').click();
     await row.waitFor();
     expect(await page.locator('.filter[data-filter="snoozed"] .count').textContent()).toBe('1');
@@ -133,7 +136,7 @@ describe('inbox labels and snooze', () => {
 
     await page.getByRole('button', { name: 'Wake' }).click();
     await until(async () => (await stored()).snoozedUntil == null, 5000, 'awake');
-    await expect.poll(() => row.count()).toBe(0); // out of Snoozed
+    await poll(() => row.count()).toBe(0); // out of Snoozed
     await page.locator('.filter[data-filter="open"]').click();
     await row.waitFor();
     await page.locator('#snooze-button').waitFor();
