@@ -1,13 +1,3 @@
-/**
- * Desk for everyone, in Chromium: axe-core finds no serious or critical violation (WCAG 2.1 A and
- * AA) on the inbox and the widget, at desktop size and on a 390 px phone; the inbox fits a phone's
- * width; the keyboard works (focus after sign-in, one Tab stop for the conversation list and arrow
- * keys within it, focus kept inside the widget when it covers a phone's screen).
- *
- * Page-side code is strings: the test typecheck has no DOM lib.
- */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,11 +6,11 @@ import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { seedDemo } from '../src/seed.js';
 import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
+import { violations } from './support/axe.js';
 import { visitor } from './support/desk-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -49,23 +39,6 @@ afterAll(async () => {
   await node?.close();
   await store?.close();
 });
-
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: string[];
-}
-
-/** axe-core's serious and critical violations of WCAG 2.1 A/AA on the page as it is. */
-async function violations(page: Page): Promise<Violation[]> {
-  await page.evaluate(AXE);
-  const found = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => JSON.stringify(n.target)) })))`,
-  )) as Violation[];
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 type Scheme = 'light' | 'dark';
 

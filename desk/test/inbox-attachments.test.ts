@@ -11,8 +11,7 @@
  * Page-side checks are strings: the test typecheck has no DOM lib. Set SCREENSHOT_DIR to keep
  * screenshots (inbox-attachments*.png, inbox-emoji.png, inbox-phone-360*.png).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +24,11 @@ import { seedDemo } from '../src/seed.js';
 import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
+import { violations } from './support/axe.js';
 import { type Visitor, visitor } from './support/desk-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.SCREENSHOT_DIR;
 /** The visitor's conversation (the first test makes it), which the others open. */
 let conversation = '';
@@ -107,23 +106,6 @@ async function resolved(link: Locator): Promise<string> {
 
 /** Files the node has stored (whatever its layout under the directory). */
 const stored = () => (readdirSync(dir, { recursive: true }) as string[]).filter((name) => statSync(join(dir, name)).isFile()).sort();
-
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: string[];
-}
-
-/** axe-core's serious and critical violations of WCAG 2.1 A/AA on the page as it is (as in a11y.test.ts). */
-async function violations(page: Page): Promise<Violation[]> {
-  await page.evaluate(AXE);
-  const found = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => JSON.stringify(n.target)) })))`,
-  )) as Violation[];
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 describe('files in the inbox', () => {
   let v: Visitor;

@@ -1,15 +1,3 @@
-/**
- * Labels and snooze in the inbox, in Chromium against a real Desk node: two labels added in the
- * details panel reach the server and show in the list's row, one is removed; a snooze for an hour
- * takes the conversation out of Open and into Snoozed ("Snoozed until …"), Wake brings it back;
- * axe-core finds no serious or critical violation with the labels shown and the snooze menu open;
- * a 360 px phone still fits the list with labels in it.
- *
- * Page-side checks are strings: the test typecheck has no DOM lib. Set SCREENSHOT_DIR to keep
- * inbox-labels.png.
- */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +7,11 @@ import { startDeskNode, type DeskNode } from '../src/server/node.js';
 import { seedDemo } from '../src/seed.js';
 import { openStore } from '../src/store/open.js';
 import type { DeskStore } from '../src/store/types.js';
+import { violations } from './support/axe.js';
 import { until, visitor } from './support/desk-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.SCREENSHOT_DIR;
 
 let store: DeskStore;
@@ -64,15 +52,6 @@ async function signIn(viewport: { width: number; height: number }): Promise<Page
   await page.locator('#signin-submit').click();
   await page.locator('.filter[data-filter="open"]').waitFor();
   return page;
-}
-
-async function serious(page: Page): Promise<{ id: string; nodes: string[] }[]> {
-  await page.evaluate(AXE);
-  const found = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 4).map((n) => JSON.stringify(n.target)) })))`,
-  )) as { id: string; impact: string; nodes: string[] }[];
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** Waits for the page (a loaded machine runs four Chromium suites at once). */
@@ -117,7 +96,7 @@ describe('inbox labels and snooze', () => {
     await poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('tomorrow');
     await page.keyboard.press('End');
     await poll(() => page.evaluate('document.activeElement?.dataset.snooze')).toBe('monday');
-    expect(await serious(page)).toEqual([]);
+    expect(await violations(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await poll(() => page.locator('#snooze-menu').isHidden()).toBe(true);
     await poll(() => page.evaluate('document.activeElement?.id')).toBe('snooze-button');

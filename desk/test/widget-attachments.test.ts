@@ -9,8 +9,7 @@
  * Page-side checks are strings: the test typecheck has no DOM lib. Set SCREENSHOT_DIR to keep
  * screenshots (widget-attachments*.png, widget-emoji*.png).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +25,11 @@ import type { DeskStore } from '../src/store/types.js';
 import { sizeLabel } from '../web/shared/upload.js';
 import { en } from '../web/widget/locales/en.js';
 import { fr } from '../web/widget/locales/fr.js';
+import { violations } from './support/axe.js';
 import { type DeskClient, type Event, login, operator, until } from './support/desk-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PUBLIC = fileURLToPath(new URL('../dist/public', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.SCREENSHOT_DIR;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -120,16 +119,6 @@ function uploadsOf(page: Page): string[] {
     if (r.url().includes('/api/attachments')) seen.push(r.url());
   });
   return seen;
-}
-
-/** axe-core's serious and critical violations of WCAG 2.1 A/AA (as a11y.test.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const found = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.help + ' ' + v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' ')))`,
-  )) as string[];
-  return found;
 }
 
 describe('files and emoji in the widget', () => {
