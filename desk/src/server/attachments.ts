@@ -68,7 +68,10 @@ export class Attachments {
     // what may be 10 MiB, or a chunked body without end, to keep the connection.
     if (req.method === 'POST' && !res.headersSent) {
       res.setHeader('connection', 'close');
-      res.once('finish', () => req.socket.destroy());
+      // Held now: by 'finish' the request may have let go of its socket (req.socket is null then,
+      // and a throw here would be an uncaught exception: found by CI).
+      const socket = req.socket;
+      res.once('finish', () => socket?.destroy());
     }
     sendError(res, err);
   }
