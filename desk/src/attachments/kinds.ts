@@ -80,6 +80,13 @@ export function safeName(raw: string, kind: Kind): string {
   return kind.ext.some((e) => lower.endsWith(e)) ? name : `${name}${kind.ext[0]}`;
 }
 
+/** A size as people read it: 820 B, 48 KB, 2.4 MB (emails, the widget and the inbox). */
+export function sizeLabel(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 /** Content-Disposition (RFC 6266) with an ASCII fallback name and the UTF-8 one (RFC 8187). */
 export function contentDisposition(name: string, inline: boolean): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/[\\"]/g, '_');

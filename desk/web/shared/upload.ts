@@ -6,6 +6,8 @@
  */
 import type { AttachmentPolicy, AttachmentView } from '../../src/protocol.js';
 
+export { sizeLabel } from '../../src/attachments/kinds.js';
+
 export type UploadRefusal = 'type' | 'size' | 'rate' | 'failed';
 
 export class UploadError extends Error {
@@ -33,11 +35,4 @@ export async function upload(base: string, query: Record<string, string>, file: 
   }
   if (res.status === 201) return ((await res.json()) as { attachment: AttachmentView }).attachment;
   throw new UploadError(res.status === 415 ? 'type' : res.status === 413 ? 'size' : res.status === 429 ? 'rate' : 'failed');
-}
-
-/** A size as people read it: 820 B, 48 KB, 2.4 MB. */
-export function sizeLabel(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
